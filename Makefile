@@ -1,0 +1,75 @@
+# arc-reconcile: find and repair drift between a Parquet-file manifest
+# and the storage that holds the files.  See README.md.
+.POSIX:
+
+PREFIX = /usr/local
+BINDIR = $(PREFIX)/bin
+MANDIR = $(PREFIX)/share/man
+CC = cc
+CFLAGS = -O2 -g -Wall -Wextra
+CPPFLAGS = -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
+PKGS = libcurl libarchive json-c libcrypto expat
+DEP_CFLAGS != pkg-config --cflags $(PKGS) 2>/dev/null || true
+DEP_LIBS != pkg-config --libs $(PKGS) 2>/dev/null || echo -lcurl -larchive -ljson-c -lcrypto -lexpat
+LDLIBS = $(DEP_LIBS) -lpthread
+SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+TOOLS = bin/arc-list bin/arc-manifest-dump bin/arc-diff
+LIBOBJ = lib/buf.o lib/entry.o lib/jsonstream.o lib/local.o lib/manifest.o \
+	lib/mfile.o lib/path.o lib/quote.o lib/record.o lib/sortpipe.o \
+	lib/store.o lib/time.o lib/util.o
+MAN1 = share/man/man1/arc-list.1 share/man/man1/arc-manifest-dump.1 \
+	share/man/man1/arc-diff.1
+MAN7 = share/man/man7/arc.7
+UNIT = tests/unit/test_quote.c tests/unit/test_time.c \
+	tests/unit/test_path.c tests/unit/test_record.c tests/unit/test_json.c
+
+all: $(TOOLS)
+
+.SUFFIXES: .c .o
+.c.o:
+	$(CC) $(CPPFLAGS) $(DEP_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIBOBJ): lib/arc.h
+
+lib/libarc.a: $(LIBOBJ)
+	rm -f $@
+	ar rcs $@ $(LIBOBJ)
+
+bin/arc-list: src/arc-list.c lib/libarc.a lib/arc.h
+	$(CC) $(CPPFLAGS) $(DEP_CFLAGS) $(CFLAGS) -Ilib -o $@ src/arc-list.c lib/libarc.a $(LDFLAGS) $(LDLIBS)
+bin/arc-manifest-dump: src/arc-manifest-dump.c lib/libarc.a lib/arc.h
+	$(CC) $(CPPFLAGS) $(DEP_CFLAGS) $(CFLAGS) -Ilib -o $@ src/arc-manifest-dump.c lib/libarc.a $(LDFLAGS) $(LDLIBS)
+bin/arc-diff: src/arc-diff.c lib/libarc.a lib/arc.h
+	$(CC) $(CPPFLAGS) $(DEP_CFLAGS) $(CFLAGS) -Ilib -o $@ src/arc-diff.c lib/libarc.a $(LDFLAGS) $(LDLIBS)
+
+# The library's unit tests, built with AddressSanitizer and UBSan.
+tests/unit/run: $(UNIT) tests/unit/unit.h lib/arc.h $(LIBOBJ:.o=.c)
+	$(CC) $(CPPFLAGS) $(DEP_CFLAGS) -O1 -g -Wall -Wextra $(SAN) -Ilib -o $@ \
+	    $(UNIT) tests/unit/main.c $(LIBOBJ:.o=.c) $(LDLIBS)
+
+deps:
+	@sh tests/deps.sh build test
+
+check: deps
+	$(MAKE) all tests/unit/run
+	sh tests/run
+
+demo:
+	@sh tests/deps.sh build
+	$(MAKE) all
+	sh share/demo.sh
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	cp $(TOOLS) $(DESTDIR)$(BINDIR)/
+	cp $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	cp $(MAN7) $(DESTDIR)$(MANDIR)/man7/
+
+lint-man:
+	for f in $(MAN1) $(MAN7); do groff -mdoc -ww -z $$f || exit 1; done
+
+clean:
+	rm -f $(TOOLS) lib/libarc.a $(LIBOBJ) tests/unit/run
+
+.PHONY: all deps check demo install lint-man clean

@@ -1,0 +1,210 @@
+/*
+ * arc.h - the shared library of the arc-reconcile tools.
+ *
+ * Grouped by source file.  Everything exported carries the arc_ prefix;
+ * the record contract these functions implement is described in arc(7).
+ */
+#ifndef ARC_H
+#define ARC_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Exit statuses shared by every tool (see each man page). */
+#define ARC_EXIT_OK		0	/* done, nothing to report */
+#define ARC_EXIT_SOME		1	/* done, with candidates/rejections/partial */
+#define ARC_EXIT_ERROR		2	/* usage or fatal error */
+
+/* util.c: allocation that cannot fail, output checks, messages */
+extern int arc_errstatus;		/* exit status of the e* wrappers */
+void	*arc_emalloc(size_t);
+void	*arc_ecalloc(size_t, size_t);
+void	*arc_erealloc(void *, size_t);
+void	*arc_ereallocarray(void *, size_t, size_t);
+char	*arc_estrdup(const char *);
+char	*arc_estrndup(const char *, size_t);
+int	 arc_fshut(FILE *, const char *);
+int	 arc_parse_count(const char *, long long, long long, long long *);
+int	 arc_write_full(int, const void *, size_t);
+
+/* buf.c: growable byte buffers */
+struct arc_buf {
+	char	*s;
+	size_t	 len;
+	size_t	 cap;
+};
+void	 arc_buf_grow(struct arc_buf *, size_t);
+void	 arc_buf_add(struct arc_buf *, const void *, size_t);
+void	 arc_buf_addc(struct arc_buf *, int);
+void	 arc_buf_adds(struct arc_buf *, const char *);
+void	 arc_buf_printf(struct arc_buf *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+const char *arc_buf_str(struct arc_buf *);	/* NUL-terminated view */
+void	 arc_buf_free(struct arc_buf *);
+
+/* quote.c: the C-style path quoting of arc(7) */
+void	 arc_quote(struct arc_buf *, const char *, size_t);
+int	 arc_unquote(struct arc_buf *, const char *, size_t, const char **);
+int	 arc_quoted_check(const char *, size_t, const char **);
+
+/* time.c: RFC 3339 times (seconds since the epoch) and Go durations */
+#define ARC_TIME_UNKNOWN	INT64_MIN
+#define ARC_TIME_BUFSZ		32
+#define ARC_TIME_RECORD		0	/* exactly 2026-04-11T14:00:00Z */
+#define ARC_TIME_LENIENT	1	/* 0-9 fraction digits, Z or +hh:mm */
+int	 arc_time_parse(const char *, size_t, int, int64_t *);
+char	*arc_time_format(int64_t, char *);
+int64_t	 arc_time_now(void);
+int	 arc_duration_parse(const char *, int64_t *);
+int	 arc_is_young(int64_t, int64_t, int64_t);
+
+/* path.c: the one path validator */
+const char *arc_path_manifest_error(const char *, size_t);
+const char *arc_path_unsafe(const char *, size_t);
+int	 arc_path_is_candidate(const char *, size_t);
+int	 arc_path_is_managed(const char *, size_t);
+
+/* record.c: the one record reader and writer */
+enum arc_rtype {
+	ARC_REC_STORAGE,	/* path mtime size */
+	ARC_REC_MANIFEST,	/* path created_at size origin rev */
+	ARC_REC_CANDIDATE,	/* kind + storage or manifest record */
+	ARC_REC_REJECT		/* reason + candidate record */
+};
+enum arc_kind {
+	ARC_KIND_NONE,
+	ARC_KIND_MANIFEST,	/* orphan-manifest */
+	ARC_KIND_STORAGE	/* orphan-storage */
+};
+#define ARC_KIND_NAME(k) ((k) == ARC_KIND_MANIFEST ? "orphan-manifest" : \
+	    (k) == ARC_KIND_STORAGE ? "orphan-storage" : "none")
+struct arc_record {
+	const char	*line;	/* the whole line, without its newline */
+	size_t		 linelen;
+	const char	*qpath;	/* the path as written (quoted) */
+	size_t		 qpathlen;
+	int		 kind;	/* ARC_REC_CANDIDATE/REJECT only */
+	const char	*reason;	/* ARC_REC_REJECT only */
+	size_t		 reasonlen;
+	const char	*body;	/* the record after the kind/reason fields */
+	size_t		 bodylen;
+	int64_t		 time;	/* mtime or created_at */
+	int64_t		 size;	/* -1: unknown */
+	const char	*origin;	/* quoted, "-" when empty */
+	size_t		 originlen;
+	const char	*rev;	/* quoted, "-" when none */
+	size_t		 revlen;
+};
+struct arc_reader {
+	FILE		*fp;
+	const char	*name;	/* operand name for messages */
+	int		 type;
+	int		 sorted;	/* require ascending, unique paths */
+	uintmax_t	 lineno;
+	char		*line;
+	size_t		 cap;
+	struct arc_buf	 prev[3];	/* last quoted path, per kind */
+	int		 haveprev[3];
+};
+void	 arc_reader_init(struct arc_reader *, FILE *, const char *, int, int);
+int	 arc_reader_next(struct arc_reader *, struct arc_record *);
+void	 arc_reader_free(struct arc_reader *);
+int	 arc_record_path(const struct arc_record *, struct arc_buf *);
+int	 arc_pathcmp(const char *, size_t, const char *, size_t);
+void	 arc_write_storage(FILE *, const char *, size_t, int64_t, int64_t);
+
+/* entry.c: manifest entries (Arc's FileEntry) */
+struct arc_entry {
+	char	*path;
+	size_t	 pathlen;
+	int64_t	 created_at;
+	int64_t	 size;		/* -1: unknown */
+	char	*origin;	/* "" when none */
+	char	*database;
+	char	*measurement;
+	char	*rev;		/* opaque; "" when none */
+};
+struct json_object;
+int	 arc_entry_from_json(struct json_object *, struct arc_entry *,
+	    struct arc_buf *);
+void	 arc_entry_free(struct arc_entry *);
+void	 arc_entry_record(struct arc_buf *, const struct arc_entry *);
+
+/* jsonstream.c: bounded-memory reading of Arc manifest bodies and NDJSON */
+#define ARC_ENTRY_MAX	(1024 * 1024)	/* largest single FileEntry */
+typedef int (*arc_entry_fn)(void *, struct arc_entry *, uintmax_t);
+int	 arc_json_entries(FILE *, const char *, arc_entry_fn, void *);
+
+/* sortpipe.c: LC_ALL=C sort(1) as a co-process for bounded-memory sorting */
+struct arc_sort;
+struct arc_sort *arc_sort_open(const char *);
+FILE	*arc_sort_input(struct arc_sort *);
+FILE	*arc_sort_output(struct arc_sort *);
+int	 arc_sort_close(struct arc_sort *);
+
+/* store.c: storage backends behind one interface (local.c, ...) */
+#define ARC_LIST_ALL	0x1	/* every regular file, not only candidates */
+enum arc_presence {
+	ARC_PRESENT,
+	ARC_ABSENT,		/* definitely not there (ENOENT, HTTP 404) */
+	ARC_UNKNOWN		/* anything else: never treat as absent */
+};
+struct arc_stat {
+	int64_t	 mtime;
+	int64_t	 size;
+	int	 regular;	/* a plain file (not a link, directory, ...) */
+};
+enum arc_removal {
+	ARC_REMOVED,		/* deleted now */
+	ARC_GONE,		/* already absent: counts as success */
+	ARC_REMOVE_FAILED	/* not deleted; reason in the error buffer */
+};
+typedef int (*arc_list_fn)(void *, const char *, size_t, int64_t, int64_t);
+struct arc_store;
+struct arc_store_ops {
+	const char *scheme;
+	int	(*open)(struct arc_store *, const char *);
+	int	(*list)(struct arc_store *, char **, size_t, int,
+		    arc_list_fn, void *);
+	int	(*stat)(struct arc_store *, const char *, size_t,
+		    struct arc_stat *, struct arc_buf *);
+	int	(*remove)(struct arc_store *, const char *, size_t,
+		    struct arc_buf *);
+	void	(*close)(struct arc_store *);
+};
+struct arc_store {
+	const struct arc_store_ops *ops;
+	char	*url;		/* as given, for messages */
+	void	*priv;
+};
+struct arc_store *arc_store_open(const char *);
+int	 arc_store_list(struct arc_store *, char **, size_t, int,
+	    arc_list_fn, void *);
+int	 arc_store_stat(struct arc_store *, const char *, size_t,
+	    struct arc_stat *, struct arc_buf *);
+int	 arc_store_remove(struct arc_store *, const char *, size_t,
+	    struct arc_buf *);
+void	 arc_store_close(struct arc_store *);
+extern const struct arc_store_ops arc_store_local;
+
+/* manifest.c: manifest sources behind one interface (mfile.c, ...) */
+struct arc_manifest;
+struct arc_manifest_ops {
+	const char *scheme;
+	int	(*open)(struct arc_manifest *, const char *);
+	int	(*dump)(struct arc_manifest *, arc_entry_fn, void *);
+	void	(*close)(struct arc_manifest *);
+};
+struct arc_manifest {
+	const struct arc_manifest_ops *ops;
+	char	*spec;
+	void	*priv;
+};
+struct arc_manifest *arc_manifest_open(const char *);
+int	 arc_manifest_dump(struct arc_manifest *, arc_entry_fn, void *);
+void	 arc_manifest_close(struct arc_manifest *);
+extern const struct arc_manifest_ops arc_manifest_file;
+
+#endif /* ARC_H */

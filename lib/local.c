@@ -1,0 +1,469 @@
+/*
+ * local.c - the local directory store (a path, or file:///abs/dir).
+ *
+ * Every path is resolved one segment at a time with openat(2) and
+ * O_NOFOLLOW from a descriptor of the root, so no symbolic link is ever
+ * followed and nothing outside the root is ever reached.  The listing
+ * sorts each directory's entries by their quoted name, a directory's as
+ * if it ended in '/', which yields global byte order of the quoted paths
+ * while holding only one directory per level in memory.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arc.h"
+
+struct local {
+	int	 rootfd;
+	char	*root;
+};
+
+struct dent {
+	char	*key;		/* quoted name, '/' appended for a directory */
+	size_t	 keylen;
+	char	*name;
+	int	 isdir;
+};
+
+struct walk {
+	struct arc_store *st;
+	int		 flags;
+	arc_list_fn	 fn;
+	void		*arg;
+	struct arc_buf	 path;	/* relative path being walked */
+	int		 partial;
+	int		 stop;
+};
+
+static int
+local_open(struct arc_store *st, const char *rest)
+{
+	struct local *l;
+	struct stat sb;
+	const char *path = rest;
+	int fd;
+
+	if (strstr(st->url, "://") != NULL) {
+		/* file:///abs/dir: an empty authority and an absolute path */
+		if (rest[0] != '/') {
+			warnx("'%s': file URL must be file:///absolute/path",
+			    st->url);
+			return -1;
+		}
+	}
+	if (*path == '\0') {
+		warnx("empty store path");
+		return -1;
+	}
+	if (lstat(path, &sb) == -1) {
+		warn("cannot open store '%s'", path);
+		return -1;
+	}
+	if (S_ISLNK(sb.st_mode)) {
+		warnx("'%s': store is a symbolic link; give the directory it "
+		    "points to", path);
+		return -1;
+	}
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		warn("cannot open store '%s'", path);
+		return -1;
+	}
+	l = arc_ecalloc(1, sizeof(*l));
+	l->rootfd = fd;
+	l->root = arc_estrdup(path);
+	st->priv = l;
+	return 0;
+}
+
+static void
+local_close(struct arc_store *st)
+{
+	struct local *l = st->priv;
+
+	close(l->rootfd);
+	free(l->root);
+	free(l);
+}
+
+static int
+dentcmp(const void *a, const void *b)
+{
+	const struct dent *x = a, *y = b;
+
+	return arc_pathcmp(x->key, x->keylen, y->key, y->keylen);
+}
+
+static void
+warn_path(struct walk *w, const char *what, const char *name)
+{
+	struct arc_buf q = { 0 };
+
+	arc_quote(&q, w->path.s, w->path.len);
+	if (name)
+		arc_quote(&q, name, strlen(name));
+	warn("%s '%s'", what, arc_buf_str(&q));
+	arc_buf_free(&q);
+}
+
+/* Walk the directory open on fd (consumed); w->path ends in '/' or is "". */
+static void
+walkdir(struct walk *w, int fd)
+{
+	DIR *d;
+	struct dirent *de;
+	struct dent *v = NULL;
+	struct arc_buf q = { 0 };
+	struct stat sb;
+	size_t n = 0, cap = 0, i, plen;
+	int isdir, cfd;
+	int64_t mtime;
+
+	if ((d = fdopendir(fd)) == NULL) {
+		warn_path(w, "cannot read directory", NULL);
+		close(fd);
+		w->partial = 1;
+		return;
+	}
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(d)) == NULL) {
+			if (errno) {
+				warn_path(w, "cannot read directory", NULL);
+				w->partial = 1;
+			}
+			break;
+		}
+		if (de->d_name[0] == '.' && (de->d_name[1] == '\0' ||
+		    (de->d_name[1] == '.' && de->d_name[2] == '\0')))
+			continue;
+		switch (de->d_type) {
+		case DT_DIR:
+			isdir = 1;
+			break;
+		case DT_REG:
+			isdir = 0;
+			break;
+		case DT_UNKNOWN:
+			if (fstatat(dirfd(d), de->d_name, &sb,
+			    AT_SYMLINK_NOFOLLOW) == -1)
+				continue;	/* vanished */
+			if (S_ISDIR(sb.st_mode))
+				isdir = 1;
+			else if (S_ISREG(sb.st_mode))
+				isdir = 0;
+			else
+				continue;
+			break;
+		default:
+			continue;	/* links, sockets, devices: never data */
+		}
+		/* nothing below _compaction_state can be a candidate */
+		if (isdir && !(w->flags & ARC_LIST_ALL) &&
+		    strcmp(de->d_name, "_compaction_state") == 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			v = arc_ereallocarray(v, cap, sizeof(*v));
+		}
+		q.len = 0;
+		arc_quote(&q, de->d_name, strlen(de->d_name));
+		if (isdir)
+			arc_buf_addc(&q, '/');
+		v[n].key = arc_estrndup(q.s, q.len);
+		v[n].keylen = q.len;
+		v[n].name = arc_estrdup(de->d_name);
+		v[n].isdir = isdir;
+		n++;
+	}
+	qsort(v, n, sizeof(*v), dentcmp);
+
+	plen = w->path.len;
+	for (i = 0; i < n && !w->stop; i++) {
+		w->path.len = plen;
+		arc_buf_adds(&w->path, v[i].name);
+		if (v[i].isdir) {
+			cfd = openat(dirfd(d), v[i].name, O_RDONLY | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC);
+			if (cfd == -1) {
+				if (errno != ENOENT) {
+					w->path.len = plen;
+					warn_path(w, "cannot open directory",
+					    v[i].name);
+					w->partial = 1;
+				}
+				continue;
+			}
+			arc_buf_addc(&w->path, '/');
+			walkdir(w, cfd);
+			continue;
+		}
+		if (!(w->flags & ARC_LIST_ALL) &&
+		    !arc_path_is_candidate(w->path.s, w->path.len))
+			continue;
+		if (fstatat(dirfd(d), v[i].name, &sb, AT_SYMLINK_NOFOLLOW) == -1) {
+			if (errno != ENOENT) {
+				w->path.len = plen;
+				warn_path(w, "cannot stat", v[i].name);
+				w->partial = 1;
+			}
+			continue;
+		}
+		if (!S_ISREG(sb.st_mode))
+			continue;
+		/* Round up: truncation must never make a file look older. */
+		mtime = (int64_t)sb.st_mtim.tv_sec + (sb.st_mtim.tv_nsec > 0);
+		if (w->fn(w->arg, w->path.s, w->path.len, mtime,
+		    (int64_t)sb.st_size) != 0)
+			w->stop = 1;
+	}
+	w->path.len = plen;
+	for (i = 0; i < n; i++) {
+		free(v[i].key);
+		free(v[i].name);
+	}
+	free(v);
+	arc_buf_free(&q);
+	closedir(d);
+}
+
+/*
+ * Open the directory at relative path p (n bytes, no trailing '/') one
+ * segment at a time.  Returns the descriptor, or -1 with errno set.
+ */
+static int
+open_dir(struct local *l, const char *p, size_t n)
+{
+	char seg[NAME_MAX + 1];
+	size_t i = 0, k;
+	int fd, nfd, e;
+
+	/* a fresh descriptor: a dup would share the directory offset */
+	if ((fd = openat(l->rootfd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		return -1;
+	while (i < n) {
+		for (k = i; k < n && p[k] != '/'; k++)
+			;
+		if (k - i > NAME_MAX) {
+			close(fd);
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(seg, p + i, k - i);
+		seg[k - i] = '\0';
+		nfd = openat(fd, seg, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		e = errno;
+		close(fd);
+		if (nfd == -1) {
+			errno = e;
+			return -1;
+		}
+		fd = nfd;
+		i = k + 1;
+	}
+	return fd;
+}
+
+struct pfx {
+	char	*raw;	/* without trailing '/' */
+	size_t	 rawlen;
+	char	*key;	/* quoted, with trailing '/' */
+	size_t	 keylen;
+};
+
+static int
+pfxcmp(const void *a, const void *b)
+{
+	const struct pfx *x = a, *y = b;
+
+	return arc_pathcmp(x->key, x->keylen, y->key, y->keylen);
+}
+
+static int
+local_list(struct arc_store *st, char **prefixes, size_t np, int flags,
+    arc_list_fn fn, void *arg)
+{
+	struct local *l = st->priv;
+	struct walk w;
+	struct pfx *pv;
+	struct arc_buf q = { 0 };
+	size_t i, n, last;
+	const char *why;
+	int fd;
+
+	memset(&w, 0, sizeof(w));
+	w.st = st;
+	w.flags = flags;
+	w.fn = fn;
+	w.arg = arg;
+	if (np == 0) {
+		if ((fd = open_dir(l, "", 0)) == -1) {
+			warn("cannot read store '%s'", l->root);
+			return ARC_EXIT_ERROR;
+		}
+		arc_buf_adds(&w.path, "");
+		walkdir(&w, fd);
+		arc_buf_free(&w.path);
+		return w.partial ? ARC_EXIT_SOME : ARC_EXIT_OK;
+	}
+
+	/* Walk disjoint prefixes in the order of their quoted form + '/'. */
+	pv = arc_ecalloc(np, sizeof(*pv));
+	for (i = 0; i < np; i++) {
+		n = strlen(prefixes[i]);
+		while (n > 0 && prefixes[i][n - 1] == '/')
+			n--;
+		if ((why = arc_path_unsafe(prefixes[i], n)) != NULL) {
+			warnx("'%s': invalid prefix: %s", prefixes[i], why);
+			return ARC_EXIT_ERROR;
+		}
+		pv[i].raw = prefixes[i];
+		pv[i].rawlen = n;
+		q.len = 0;
+		arc_quote(&q, prefixes[i], n);
+		arc_buf_addc(&q, '/');
+		pv[i].key = arc_estrndup(q.s, q.len);
+		pv[i].keylen = q.len;
+	}
+	qsort(pv, np, sizeof(*pv), pfxcmp);
+	for (i = 0, last = np; i < np && !w.stop; i++) {
+		/* inside the previous prefix (or equal to it): already walked */
+		if (last != np && pv[i].keylen >= pv[last].keylen &&
+		    memcmp(pv[i].key, pv[last].key, pv[last].keylen) == 0)
+			continue;
+		last = i;
+		if ((fd = open_dir(l, pv[i].raw, pv[i].rawlen)) == -1) {
+			if (errno != ENOENT) {
+				warn("cannot open prefix '%s'", pv[i].key);
+				w.partial = 1;
+			}
+			continue;
+		}
+		w.path.len = 0;
+		arc_buf_add(&w.path, pv[i].raw, pv[i].rawlen);
+		arc_buf_addc(&w.path, '/');
+		walkdir(&w, fd);
+	}
+	for (i = 0; i < np; i++)
+		free(pv[i].key);
+	free(pv);
+	arc_buf_free(&q);
+	arc_buf_free(&w.path);
+	return w.partial ? ARC_EXIT_SOME : ARC_EXIT_OK;
+}
+
+/*
+ * Resolve path p under the root without following links: returns the
+ * descriptor of its parent directory and points *base at the last
+ * segment (copied into seg).  -1 with errno on failure.
+ */
+static int
+open_parent(struct local *l, const char *p, size_t n, char *seg,
+    struct arc_buf *eb)
+{
+	const char *why, *slash;
+	size_t dlen, blen;
+	int fd;
+
+	if ((why = arc_path_unsafe(p, n)) != NULL) {
+		eb->len = 0;
+		arc_buf_adds(eb, why);
+		errno = EINVAL;
+		return -1;
+	}
+	slash = memrchr(p, '/', n);
+	dlen = slash ? (size_t)(slash - p) : 0;
+	blen = slash ? n - dlen - 1 : n;
+	if (blen > NAME_MAX) {
+		errno = ENAMETOOLONG;
+		goto syserr;
+	}
+	memcpy(seg, slash ? slash + 1 : p, blen);
+	seg[blen] = '\0';
+	if ((fd = open_dir(l, p, dlen)) == -1)
+		goto syserr;
+	return fd;
+syserr:
+	eb->len = 0;
+	arc_buf_adds(eb, strerror(errno));
+	return -1;
+}
+
+static int
+local_stat(struct arc_store *st, const char *p, size_t n,
+    struct arc_stat *out, struct arc_buf *eb)
+{
+	struct local *l = st->priv;
+	char seg[NAME_MAX + 1];
+	struct stat sb;
+	int fd, e;
+
+	if ((fd = open_parent(l, p, n, seg, eb)) == -1)
+		return errno == ENOENT ? ARC_ABSENT : ARC_UNKNOWN;
+	if (fstatat(fd, seg, &sb, AT_SYMLINK_NOFOLLOW) == -1) {
+		e = errno;
+		close(fd);
+		eb->len = 0;
+		arc_buf_adds(eb, strerror(e));
+		return e == ENOENT ? ARC_ABSENT : ARC_UNKNOWN;
+	}
+	close(fd);
+	out->mtime = (int64_t)sb.st_mtim.tv_sec + (sb.st_mtim.tv_nsec > 0);
+	out->size = (int64_t)sb.st_size;
+	out->regular = S_ISREG(sb.st_mode);
+	return ARC_PRESENT;
+}
+
+static int
+local_remove(struct arc_store *st, const char *p, size_t n,
+    struct arc_buf *eb)
+{
+	struct local *l = st->priv;
+	char seg[NAME_MAX + 1];
+	struct stat sb;
+	int fd, e;
+
+	if ((fd = open_parent(l, p, n, seg, eb)) == -1)
+		return errno == ENOENT ? ARC_GONE : ARC_REMOVE_FAILED;
+	if (fstatat(fd, seg, &sb, AT_SYMLINK_NOFOLLOW) == -1) {
+		e = errno;
+		close(fd);
+		eb->len = 0;
+		arc_buf_adds(eb, strerror(e));
+		return e == ENOENT ? ARC_GONE : ARC_REMOVE_FAILED;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		close(fd);
+		eb->len = 0;
+		arc_buf_adds(eb, "not a regular file");
+		return ARC_REMOVE_FAILED;
+	}
+	if (unlinkat(fd, seg, 0) == -1) {
+		e = errno;
+		close(fd);
+		eb->len = 0;
+		arc_buf_adds(eb, strerror(e));
+		return e == ENOENT ? ARC_GONE : ARC_REMOVE_FAILED;
+	}
+	close(fd);
+	return ARC_REMOVED;
+}
+
+const struct arc_store_ops arc_store_local = {
+	.scheme = "file",
+	.open = local_open,
+	.list = local_list,
+	.stat = local_stat,
+	.remove = local_remove,
+	.close = local_close,
+};

@@ -1,0 +1,62 @@
+/*
+ * manifest.c - choose a manifest source by the MANIFEST operand and
+ * forward to it.  A source is one file (mfile.c, and later cluster
+ * sources) providing struct arc_manifest_ops.
+ */
+#include <err.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arc.h"
+
+static const struct arc_manifest_ops *sources[] = {
+	&arc_manifest_file,
+};
+
+struct arc_manifest *
+arc_manifest_open(const char *spec)
+{
+	const struct arc_manifest_ops *ops = &arc_manifest_file;
+	const char *sep, *rest = spec;
+	struct arc_manifest *m;
+	size_t i, n;
+
+	if ((sep = strstr(spec, "://")) != NULL) {
+		n = (size_t)(sep - spec);
+		ops = NULL;
+		for (i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
+			if (strlen(sources[i]->scheme) == n &&
+			    memcmp(sources[i]->scheme, spec, n) == 0)
+				ops = sources[i];
+		if (ops == NULL) {
+			warnx("'%s': unsupported manifest scheme", spec);
+			return NULL;
+		}
+		rest = sep + 3;
+	}
+	m = arc_ecalloc(1, sizeof(*m));
+	m->ops = ops;
+	m->spec = arc_estrdup(spec);
+	if (ops->open(m, rest) == -1) {
+		free(m->spec);
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+int
+arc_manifest_dump(struct arc_manifest *m, arc_entry_fn fn, void *arg)
+{
+	return m->ops->dump(m, fn, arg);
+}
+
+void
+arc_manifest_close(struct arc_manifest *m)
+{
+	if (m == NULL)
+		return;
+	m->ops->close(m);
+	free(m->spec);
+	free(m);
+}

@@ -1,0 +1,78 @@
+/*
+ * store.c - choose a storage backend by the STORE operand and forward to
+ * it.  Tools see only this interface; a backend is one file (local.c,
+ * and later object stores) providing struct arc_store_ops.
+ */
+#include <err.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arc.h"
+
+static const struct arc_store_ops *backends[] = {
+	&arc_store_local,
+};
+
+/* Open STORE; NULL after a message when it cannot be used. */
+struct arc_store *
+arc_store_open(const char *url)
+{
+	const struct arc_store_ops *ops = &arc_store_local;
+	const char *sep, *rest = url;
+	struct arc_store *st;
+	size_t i, n;
+
+	if ((sep = strstr(url, "://")) != NULL) {
+		n = (size_t)(sep - url);
+		ops = NULL;
+		for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+			if (strlen(backends[i]->scheme) == n &&
+			    memcmp(backends[i]->scheme, url, n) == 0)
+				ops = backends[i];
+		if (ops == NULL) {
+			warnx("'%s': unsupported store scheme", url);
+			return NULL;
+		}
+		rest = sep + 3;
+	}
+	st = arc_ecalloc(1, sizeof(*st));
+	st->ops = ops;
+	st->url = arc_estrdup(url);
+	if (ops->open(st, rest) == -1) {
+		free(st->url);
+		free(st);
+		return NULL;
+	}
+	return st;
+}
+
+int
+arc_store_list(struct arc_store *st, char **prefixes, size_t n, int flags,
+    arc_list_fn fn, void *arg)
+{
+	return st->ops->list(st, prefixes, n, flags, fn, arg);
+}
+
+int
+arc_store_stat(struct arc_store *st, const char *path, size_t n,
+    struct arc_stat *sb, struct arc_buf *eb)
+{
+	return st->ops->stat(st, path, n, sb, eb);
+}
+
+int
+arc_store_remove(struct arc_store *st, const char *path, size_t n,
+    struct arc_buf *eb)
+{
+	return st->ops->remove(st, path, n, eb);
+}
+
+void
+arc_store_close(struct arc_store *st)
+{
+	if (st == NULL)
+		return;
+	st->ops->close(st);
+	free(st->url);
+	free(st);
+}

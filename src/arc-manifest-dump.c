@@ -1,0 +1,188 @@
+/*
+ * arc-manifest-dump - write a manifest as sorted manifest records.
+ *
+ * Reads the manifest named by the MANIFEST operand (a file or "-" with
+ * Arc manifest bodies or NDJSON) and writes one manifest record (path
+ * TAB created_at TAB size TAB origin TAB rev, arc(7)) per entry to
+ * standard output, sorted by path.  Sources come in any order, so records
+ * go through sort(1), which spills to disk: memory stays bounded however
+ * large the manifest is.  Nothing is written unless the whole manifest
+ * was read: a manifest that cannot be read completely must never feed a
+ * diff: the sorted records are checked for duplicates into a temporary
+ * file and copied out only when all is well.
+ */
+#include <err.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arc.h"
+
+#define EXIT_TOO_LARGE	3
+
+struct dump {
+	FILE		*sortin;
+	uintmax_t	 count;
+	long long	 max;		/* -1: no limit */
+	struct arc_buf	 line;
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: arc-manifest-dump [-n max] [-S size] "
+	    "manifest\n");
+	exit(ARC_EXIT_ERROR);
+}
+
+/*
+ * Each record goes to sort(1) with its source line appended as a last
+ * field, so a duplicate can be reported by the lines it came from.
+ */
+static int
+feed(void *arg, struct arc_entry *e, uintmax_t line)
+{
+	struct dump *d = arg;
+
+	d->count++;
+	if (d->max >= 0 && d->count > (uintmax_t)d->max)
+		return 0;	/* keep counting, stop sorting */
+	d->line.len = 0;
+	arc_entry_record(&d->line, e);
+	arc_buf_printf(&d->line, "\t%ju\n", line);
+	fwrite(d->line.s, 1, d->line.len, d->sortin);
+	return 0;
+}
+
+/* An unlinked temporary file in $TMPDIR (or /tmp). */
+static FILE *
+open_tmp(void)
+{
+	const char *dir;
+	char *path;
+	FILE *fp;
+	int fd;
+
+	if ((dir = getenv("TMPDIR")) == NULL || *dir == '\0')
+		dir = "/tmp";
+	path = arc_emalloc(strlen(dir) + 32);
+	sprintf(path, "%s/arc-manifest-dump.XXXXXX", dir);
+	if ((fd = mkstemp(path)) == -1)
+		err(ARC_EXIT_ERROR, "cannot create temporary file in '%s'", dir);
+	unlink(path);
+	free(path);
+	if ((fp = fdopen(fd, "w+")) == NULL)
+		err(ARC_EXIT_ERROR, "fdopen");
+	return fp;
+}
+
+static void
+copy_out(FILE *tmp)
+{
+	char buf[65536];
+	size_t n;
+
+	if (fflush(tmp) == EOF || ferror(tmp) || fseek(tmp, 0, SEEK_SET) == -1)
+		err(ARC_EXIT_ERROR, "write error on temporary file");
+	while ((n = fread(buf, 1, sizeof(buf), tmp)) > 0)
+		if (fwrite(buf, 1, n, stdout) != n)
+			break;
+	if (ferror(tmp))
+		err(ARC_EXIT_ERROR, "read error on temporary file");
+	fclose(tmp);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct arc_manifest *m;
+	struct arc_sort *so;
+	struct dump d;
+	FILE *out, *tmp;
+	char *line = NULL, *tab, *prev = NULL;
+	size_t cap = 0, prevlen = 0, pathlen, prevcap = 0;
+	uintmax_t prevline = 0;
+	ssize_t len;
+	const char *bufsize = "128M";
+	long long v;
+	int ch, ret = ARC_EXIT_OK;
+
+	memset(&d, 0, sizeof(d));
+	d.max = -1;
+	while ((ch = getopt(argc, argv, "n:S:")) != -1) {
+		switch (ch) {
+		case 'n':
+			if (arc_parse_count(optarg, 0, INT64_MAX, &v) == -1)
+				errx(ARC_EXIT_ERROR, "'%s': invalid maximum",
+				    optarg);
+			d.max = v;
+			break;
+		case 'S':
+			bufsize = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 1)
+		usage();
+
+	if ((m = arc_manifest_open(argv[0])) == NULL)
+		return ARC_EXIT_ERROR;
+	so = arc_sort_open(bufsize);
+	d.sortin = arc_sort_input(so);
+	if (arc_manifest_dump(m, feed, &d) == -1) {
+		arc_sort_close(so);
+		arc_manifest_close(m);
+		return ARC_EXIT_ERROR;
+	}
+	arc_manifest_close(m);
+	if (d.max >= 0 && d.count > (uintmax_t)d.max) {
+		arc_sort_close(so);
+		errx(EXIT_TOO_LARGE, "manifest has %ju entries, more than %lld",
+		    d.count, d.max);
+	}
+
+	out = arc_sort_output(so);
+	tmp = open_tmp();
+	while ((len = getdelim(&line, &cap, '\n', out)) > 0) {
+		uintmax_t lineno;
+
+		if (line[len - 1] == '\n')
+			line[--len] = '\0';
+		if ((tab = strrchr(line, '\t')) == NULL)
+			errx(ARC_EXIT_ERROR, "garbled output from sort");
+		lineno = strtoumax(tab + 1, NULL, 10);
+		*tab = '\n';
+		pathlen = strcspn(line, "\t");
+		if (prev && pathlen == prevlen &&
+		    memcmp(prev, line, pathlen) == 0) {
+			warnx("'%s': duplicate path '%.*s' at lines %ju and %ju",
+			    argv[0], (int)pathlen, line,
+			    prevline < lineno ? prevline : lineno,
+			    prevline < lineno ? lineno : prevline);
+			arc_sort_close(so);
+			return ARC_EXIT_ERROR;
+		}
+		fwrite(line, 1, (size_t)(tab - line) + 1, tmp);
+		if (prevcap < pathlen + 1) {
+			prevcap = pathlen + 1;
+			prev = arc_erealloc(prev, prevcap);
+		}
+		memcpy(prev, line, pathlen);
+		prevlen = pathlen;
+		prevline = lineno;
+	}
+	if (arc_sort_close(so) == -1)
+		return ARC_EXIT_ERROR;
+	copy_out(tmp);
+	free(line);
+	free(prev);
+	if (arc_fshut(stdout, "stdout"))
+		ret = ARC_EXIT_ERROR;
+	return ret;
+}
