@@ -14,8 +14,9 @@ DEP_LIBS != pkg-config --libs $(PKGS) 2>/dev/null || echo -lcurl -larchive -ljso
 LDLIBS = $(DEP_LIBS) -lpthread
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-TOOLS = bin/arc-list bin/arc-manifest-dump bin/arc-diff
-LIBOBJ = lib/buf.o lib/entry.o lib/jsonstream.o lib/local.o lib/manifest.o \
+TOOLS = bin/arc-list bin/arc-manifest-dump bin/arc-diff bin/arc-recheck \
+	bin/arc-delete
+LIBOBJ = lib/archive.o lib/audit.o lib/buf.o lib/entry.o lib/jsonstream.o lib/local.o lib/manifest.o \
 	lib/mfile.o lib/path.o lib/quote.o lib/record.o lib/sortpipe.o \
 	lib/store.o lib/time.o lib/util.o
 MAN1 = share/man/man1/arc-list.1 share/man/man1/arc-manifest-dump.1 \
@@ -42,6 +43,11 @@ bin/arc-manifest-dump: src/arc-manifest-dump.c lib/libarc.a lib/arc.h
 	$(CC) $(CPPFLAGS) $(DEP_CFLAGS) $(CFLAGS) -Ilib -o $@ src/arc-manifest-dump.c lib/libarc.a $(LDFLAGS) $(LDLIBS)
 bin/arc-diff: src/arc-diff.c lib/libarc.a lib/arc.h
 	$(CC) $(CPPFLAGS) $(DEP_CFLAGS) $(CFLAGS) -Ilib -o $@ src/arc-diff.c lib/libarc.a $(LDFLAGS) $(LDLIBS)
+
+bin/arc-recheck: src/arc-recheck.c lib/libarc.a lib/arc.h
+	$(CC) $(CPPFLAGS) $(DEP_CFLAGS) $(CFLAGS) -Ilib -o $@ src/arc-recheck.c lib/libarc.a $(LDFLAGS) $(LDLIBS)
+bin/arc-delete: src/arc-delete.c lib/libarc.a lib/arc.h
+	$(CC) $(CPPFLAGS) $(DEP_CFLAGS) $(CFLAGS) -Ilib -o $@ src/arc-delete.c lib/libarc.a $(LDFLAGS) $(LDLIBS)
 
 # The library's unit tests, built with AddressSanitizer and UBSan.
 tests/unit/run: $(UNIT) tests/unit/unit.h lib/arc.h $(LIBOBJ:.o=.c)

@@ -28,6 +28,9 @@ char	*arc_estrndup(const char *, size_t);
 int	 arc_fshut(FILE *, const char *);
 int	 arc_parse_count(const char *, long long, long long, long long *);
 int	 arc_write_full(int, const void *, size_t);
+char	*arc_run_id(void);
+int	 arc_fsync_dir(const char *);
+int	 arc_open_tmp(const char *, char **);
 
 /* buf.c: growable byte buffers */
 struct arc_buf {
@@ -116,6 +119,7 @@ int	 arc_pathcmp(const char *, size_t, const char *, size_t);
 void	 arc_write_storage(FILE *, const char *, size_t, int64_t, int64_t);
 
 /* entry.c: manifest entries (Arc's FileEntry) */
+struct json_object;
 struct arc_entry {
 	char	*path;
 	size_t	 pathlen;
@@ -125,8 +129,8 @@ struct arc_entry {
 	char	*database;
 	char	*measurement;
 	char	*rev;		/* opaque; "" when none */
+	struct json_object *json;	/* the source object, during callbacks */
 };
-struct json_object;
 int	 arc_entry_from_json(struct json_object *, struct arc_entry *,
 	    struct arc_buf *);
 void	 arc_entry_free(struct arc_entry *);
@@ -172,6 +176,10 @@ struct arc_store_ops {
 		    struct arc_stat *, struct arc_buf *);
 	int	(*remove)(struct arc_store *, const char *, size_t,
 		    struct arc_buf *);
+	int	(*get)(struct arc_store *, const char *, size_t, int,
+		    struct arc_stat *, struct arc_buf *);
+	int	(*put)(struct arc_store *, const char *, size_t, int,
+		    int64_t, struct arc_buf *);
 	void	(*close)(struct arc_store *);
 };
 struct arc_store {
@@ -186,15 +194,45 @@ int	 arc_store_stat(struct arc_store *, const char *, size_t,
 	    struct arc_stat *, struct arc_buf *);
 int	 arc_store_remove(struct arc_store *, const char *, size_t,
 	    struct arc_buf *);
+int	 arc_store_get(struct arc_store *, const char *, size_t, int,
+	    struct arc_stat *, struct arc_buf *);
+int	 arc_store_put(struct arc_store *, const char *, size_t, int, int64_t,
+	    struct arc_buf *);
 void	 arc_store_close(struct arc_store *);
 extern const struct arc_store_ops arc_store_local;
 
 /* manifest.c: manifest sources behind one interface (mfile.c, ...) */
+/*
+ * One path in a batch looked up in, fetched from or deleted from a
+ * manifest.  path is the decoded path; rev the quoted rev field of the
+ * manifest record ("-": match the path alone).  result is set by the
+ * source: ARC_PRESENT/ARC_ABSENT/ARC_UNKNOWN for lookups, an enum
+ * arc_mresult for deletes; json receives the entry's JSON for fetches.
+ */
+struct arc_mitem {
+	const char	*path;
+	size_t		 pathlen;
+	const char	*rev;
+	size_t		 revlen;
+	int		 result;
+	char		*json;
+};
+enum arc_mresult {
+	ARC_M_DELETED,		/* removed now */
+	ARC_M_GONE,		/* no entry with that path any more */
+	ARC_M_CHANGED,		/* the entry's rev differs: kept */
+	ARC_M_FAILED		/* not removed */
+};
 struct arc_manifest;
 struct arc_manifest_ops {
 	const char *scheme;
 	int	(*open)(struct arc_manifest *, const char *);
 	int	(*dump)(struct arc_manifest *, arc_entry_fn, void *);
+	int	(*lookup)(struct arc_manifest *, struct arc_mitem *, size_t);
+	int	(*fetch)(struct arc_manifest *, struct arc_mitem *, size_t);
+	int	(*remove)(struct arc_manifest *, struct arc_mitem *, size_t,
+		    struct arc_buf *);
+	int	(*restore)(struct arc_manifest *, FILE *, struct arc_buf *);
 	void	(*close)(struct arc_manifest *);
 };
 struct arc_manifest {
@@ -204,7 +242,32 @@ struct arc_manifest {
 };
 struct arc_manifest *arc_manifest_open(const char *);
 int	 arc_manifest_dump(struct arc_manifest *, arc_entry_fn, void *);
+int	 arc_manifest_lookup(struct arc_manifest *, struct arc_mitem *, size_t);
+int	 arc_manifest_fetch(struct arc_manifest *, struct arc_mitem *, size_t);
+int	 arc_manifest_remove(struct arc_manifest *, struct arc_mitem *, size_t,
+	    struct arc_buf *);
+int	 arc_manifest_restore(struct arc_manifest *, FILE *, struct arc_buf *);
 void	 arc_manifest_close(struct arc_manifest *);
 extern const struct arc_manifest_ops arc_manifest_file;
+
+/* archive.c: run archives (.tar.gz through libarchive) */
+struct arc_archive;
+struct arc_archive *arc_archive_create(const char *, int);
+int	 arc_archive_add_mem(struct arc_archive *, const char *, const void *,
+	    size_t);
+int	 arc_archive_add_fd(struct arc_archive *, const char *, int, int64_t);
+int	 arc_archive_commit(struct arc_archive *);
+void	 arc_archive_abort(struct arc_archive *);
+struct archive;
+typedef int (*arc_member_fn)(void *, const char *, int64_t, int64_t,
+    struct archive *);
+int	 arc_archive_each(const char *, arc_member_fn, void *);
+
+/* audit.c: the NDJSON audit trail, fsync'ed per batch */
+struct arc_audit;
+struct arc_audit *arc_audit_open(const char *);
+void	 arc_audit_event(struct arc_audit *, const char *, const char *, ...);
+int	 arc_audit_sync(struct arc_audit *);
+void	 arc_audit_close(struct arc_audit *);
 
 #endif /* ARC_H */

@@ -93,6 +93,7 @@ entry(struct js *j, struct json_object *o, size_t keys, uintmax_t line)
 		return fail(j, line, "duplicate key in entry");
 	if (arc_entry_from_json(o, &e, &j->err) == -1)
 		return fail(j, line, arc_buf_str(&j->err));
+	e.json = o;
 	r = j->fn(j->arg, &e, line);
 	arc_entry_free(&e);
 	return r;

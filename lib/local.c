@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "arc.h"
@@ -459,11 +460,135 @@ local_remove(struct arc_store *st, const char *p, size_t n,
 	return ARC_REMOVED;
 }
 
+/* Copy the file at p to fd (for a quarantine archive); fills *out. */
+static int
+local_get(struct arc_store *st, const char *p, size_t n, int outfd,
+    struct arc_stat *out, struct arc_buf *eb)
+{
+	struct local *l = st->priv;
+	char seg[NAME_MAX + 1], buf[65536];
+	struct stat sb;
+	ssize_t r;
+	int dfd, fd;
+
+	if ((dfd = open_parent(l, p, n, seg, eb)) == -1)
+		return errno == ENOENT ? ARC_ABSENT : ARC_UNKNOWN;
+	fd = openat(dfd, seg, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	close(dfd);
+	if (fd == -1 || fstat(fd, &sb) == -1) {
+		int e = errno;
+
+		if (fd != -1)
+			close(fd);
+		eb->len = 0;
+		arc_buf_adds(eb, strerror(e));
+		return e == ENOENT ? ARC_ABSENT : ARC_UNKNOWN;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		close(fd);
+		eb->len = 0;
+		arc_buf_adds(eb, "not a regular file");
+		return ARC_UNKNOWN;
+	}
+	while ((r = read(fd, buf, sizeof(buf))) > 0)
+		if (arc_write_full(outfd, buf, (size_t)r) == -1)
+			break;
+	if (r != 0) {
+		eb->len = 0;
+		arc_buf_adds(eb, strerror(errno));
+		close(fd);
+		return ARC_UNKNOWN;
+	}
+	close(fd);
+	out->mtime = (int64_t)sb.st_mtim.tv_sec + (sb.st_mtim.tv_nsec > 0);
+	out->size = (int64_t)sb.st_size;
+	out->regular = 1;
+	return ARC_PRESENT;
+}
+
+/*
+ * Create the file at p from fd with the given mtime, creating parent
+ * directories; never replaces an existing file (link(2) does not).  The
+ * content goes to a hidden temporary name first, so it is never listed
+ * half-written.  0, or -1 with the reason in eb.
+ */
+static int
+local_put(struct arc_store *st, const char *p, size_t n, int infd,
+    int64_t mtime, struct arc_buf *eb)
+{
+	struct local *l = st->priv;
+	struct timespec ts[2];
+	char seg[NAME_MAX + 1], tmp[32], buf[65536];
+	const char *why;
+	size_t i, k;
+	ssize_t r;
+	int dfd, nfd, fd;
+
+	eb->len = 0;
+	if ((why = arc_path_unsafe(p, n)) != NULL) {
+		arc_buf_adds(eb, why);
+		return -1;
+	}
+	if ((dfd = open_dir(l, "", 0)) == -1)
+		goto syserr;
+	for (i = 0; ; i = k + 1) {
+		for (k = i; k < n && p[k] != '/'; k++)
+			;
+		if (k - i > NAME_MAX) {
+			errno = ENAMETOOLONG;
+			goto syserr_close;
+		}
+		memcpy(seg, p + i, k - i);
+		seg[k - i] = '\0';
+		if (k == n)
+			break;
+		if (mkdirat(dfd, seg, 0755) == -1 && errno != EEXIST)
+			goto syserr_close;
+		nfd = openat(dfd, seg, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (nfd == -1)
+			goto syserr_close;
+		close(dfd);
+		dfd = nfd;
+	}
+	snprintf(tmp, sizeof(tmp), ".arc-restore.%ld", (long)getpid());
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, 0644);
+	if (fd == -1)
+		goto syserr_close;
+	while ((r = read(infd, buf, sizeof(buf))) > 0)
+		if (arc_write_full(fd, buf, (size_t)r) == -1) {
+			r = -1;
+			break;
+		}
+	ts[0].tv_sec = ts[1].tv_sec = (time_t)mtime;
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	if (r != 0 || futimens(fd, ts) == -1 || fsync(fd) == -1 ||
+	    close(fd) == -1 || linkat(dfd, tmp, dfd, seg, 0) == -1) {
+		arc_buf_adds(eb, errno == EEXIST ? "a file exists there" :
+		    strerror(errno));
+		unlinkat(dfd, tmp, 0);
+		close(dfd);
+		return -1;
+	}
+	unlinkat(dfd, tmp, 0);
+	fsync(dfd);
+	close(dfd);
+	return 0;
+syserr_close:
+	close(dfd);
+syserr:
+	arc_buf_adds(eb, strerror(errno));
+	return -1;
+}
+
 const struct arc_store_ops arc_store_local = {
 	.scheme = "file",
 	.open = local_open,
 	.list = local_list,
 	.stat = local_stat,
 	.remove = local_remove,
+	.get = local_get,
+	.put = local_put,
 	.close = local_close,
 };

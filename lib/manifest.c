@@ -51,6 +51,37 @@ arc_manifest_dump(struct arc_manifest *m, arc_entry_fn fn, void *arg)
 	return m->ops->dump(m, fn, arg);
 }
 
+/* Look each item up in the live manifest, in one pass. */
+int
+arc_manifest_lookup(struct arc_manifest *m, struct arc_mitem *items,
+    size_t n)
+{
+	return m->ops->lookup(m, items, n);
+}
+
+/* As lookup, and fetch each present entry's JSON into item->json. */
+int
+arc_manifest_fetch(struct arc_manifest *m, struct arc_mitem *items,
+    size_t n)
+{
+	return m->ops->fetch(m, items, n);
+}
+
+/* Remove a batch of entries; -1 when the batch as a whole failed. */
+int
+arc_manifest_remove(struct arc_manifest *m, struct arc_mitem *items,
+    size_t n, struct arc_buf *eb)
+{
+	return m->ops->remove(m, items, n, eb);
+}
+
+/* Put archived entries (NDJSON) back; the number restored, or -1. */
+int
+arc_manifest_restore(struct arc_manifest *m, FILE *fp, struct arc_buf *eb)
+{
+	return m->ops->restore(m, fp, eb);
+}
+
 void
 arc_manifest_close(struct arc_manifest *m)
 {

@@ -67,6 +67,22 @@ arc_store_remove(struct arc_store *st, const char *path, size_t n,
 	return st->ops->remove(st, path, n, eb);
 }
 
+/* Copy the object at path to fd; ARC_PRESENT/ARC_ABSENT/ARC_UNKNOWN. */
+int
+arc_store_get(struct arc_store *st, const char *path, size_t n, int fd,
+    struct arc_stat *sb, struct arc_buf *eb)
+{
+	return st->ops->get(st, path, n, fd, sb, eb);
+}
+
+/* Create the object at path from fd, never replacing one; 0 or -1. */
+int
+arc_store_put(struct arc_store *st, const char *path, size_t n, int fd,
+    int64_t mtime, struct arc_buf *eb)
+{
+	return st->ops->put(st, path, n, fd, mtime, eb);
+}
+
 void
 arc_store_close(struct arc_store *st)
 {

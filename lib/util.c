@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include "arc.h"
@@ -121,4 +123,67 @@ arc_write_full(int fd, const void *p, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+/* A random (version 4) UUID, as Arc's run ids. */
+char *
+arc_run_id(void)
+{
+	unsigned char b[16];
+	char *s;
+
+	if (getentropy(b, sizeof(b)) == -1)
+		err(arc_errstatus, "getentropy");
+	b[6] = (b[6] & 0x0f) | 0x40;
+	b[8] = (b[8] & 0x3f) | 0x80;
+	s = arc_emalloc(37);
+	snprintf(s, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5],
+	    b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+	return s;
+}
+
+/* fsync the directory holding path, so a rename in it is durable. */
+int
+arc_fsync_dir(const char *path)
+{
+	char *dir, *slash;
+	int fd, r;
+
+	dir = arc_estrdup(path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		free(dir);
+		return -1;
+	}
+	r = fsync(fd);
+	close(fd);
+	free(dir);
+	return r;
+}
+
+/*
+ * Create a temporary file beside path (same directory, so it can be
+ * renamed over path atomically), mode 0600.  Returns the descriptor and
+ * its name in *tmpname.
+ */
+int
+arc_open_tmp(const char *path, char **tmpname)
+{
+	char *t;
+	int fd;
+
+	t = arc_emalloc(strlen(path) + 16);
+	sprintf(t, "%s.tmp.XXXXXX", path);
+	if ((fd = mkostemp(t, O_CLOEXEC)) == -1) {
+		free(t);
+		return -1;
+	}
+	*tmpname = t;
+	return fd;
 }

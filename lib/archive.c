@@ -1,0 +1,237 @@
+/*
+ * archive.c - the run archive: a .tar.gz written with libarchive to a
+ * temporary file beside its final name, fsync'ed, renamed into place and
+ * the directory fsync'ed, so the archive either exists complete and
+ * durable or does not exist.  Nothing is deleted before that.
+ */
+#include <sys/stat.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arc.h"
+
+struct arc_archive {
+	struct archive	*a;
+	char		*path;
+	char		*tmp;
+	int		 fd;
+};
+
+static int
+aerr(struct arc_archive *ar, struct archive *a, const char *call)
+{
+	warnx("'%s': %s: %s", ar->path, call, archive_error_string(a));
+	return -1;
+}
+
+static int
+header(struct arc_archive *ar, const char *name, int64_t size, int64_t mtime)
+{
+	struct archive_entry *e;
+	int r;
+
+	e = archive_entry_new();
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_size(e, size);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0600);
+	archive_entry_set_mtime(e, (time_t)mtime, 0);
+	r = archive_write_header(ar->a, e);
+	archive_entry_free(e);
+	if (r != ARCHIVE_OK)
+		return aerr(ar, ar->a, "archive_write_header");
+	return 0;
+}
+
+static int
+write_data(struct arc_archive *ar, const void *p, size_t n)
+{
+	if (n > 0 && archive_write_data(ar->a, p, n) != (la_ssize_t)n)
+		return aerr(ar, ar->a, "archive_write_data");
+	return 0;
+}
+
+/* Copy every member of an existing archive into the new one. */
+static int
+carry_member(void *arg, const char *name, int64_t size, int64_t mtime,
+    struct archive *in)
+{
+	struct arc_archive *ar = arg;
+	char buf[65536];
+	la_ssize_t n;
+
+	if (header(ar, name, size, mtime) == -1)
+		return -1;
+	while ((n = archive_read_data(in, buf, sizeof(buf))) > 0)
+		if (write_data(ar, buf, (size_t)n) == -1)
+			return -1;
+	if (n < 0)
+		return aerr(ar, in, "archive_read_data");
+	return 0;
+}
+
+/*
+ * Start writing the archive path.  With carry, the members of an
+ * existing archive at path are copied first (a run adds to its own
+ * archive phase by phase).  NULL after a message on failure.
+ */
+struct arc_archive *
+arc_archive_create(const char *path, int carry)
+{
+	struct arc_archive *ar;
+
+	ar = arc_ecalloc(1, sizeof(*ar));
+	ar->path = arc_estrdup(path);
+	if ((ar->fd = arc_open_tmp(path, &ar->tmp)) == -1) {
+		warn("cannot create archive '%s'", path);
+		free(ar->path);
+		free(ar);
+		return NULL;
+	}
+	if ((ar->a = archive_write_new()) == NULL)
+		err(arc_errstatus, "archive_write_new");
+	if (archive_write_add_filter_gzip(ar->a) != ARCHIVE_OK ||
+	    archive_write_set_format_pax_restricted(ar->a) != ARCHIVE_OK ||
+	    archive_write_open_fd(ar->a, ar->fd) != ARCHIVE_OK) {
+		aerr(ar, ar->a, "archive_write_open");
+		arc_archive_abort(ar);
+		return NULL;
+	}
+	if (carry && access(path, F_OK) == 0 &&
+	    arc_archive_each(path, carry_member, ar) == -1) {
+		arc_archive_abort(ar);
+		return NULL;
+	}
+	return ar;
+}
+
+int
+arc_archive_add_mem(struct arc_archive *ar, const char *name, const void *p,
+    size_t n)
+{
+	if (header(ar, name, (int64_t)n, arc_time_now()) == -1)
+		return -1;
+	return write_data(ar, p, n);
+}
+
+/* Add the content of fd (read from its start) as member name. */
+int
+arc_archive_add_fd(struct arc_archive *ar, const char *name, int fd,
+    int64_t mtime)
+{
+	struct stat sb;
+	char buf[65536];
+	ssize_t n;
+	int64_t left;
+
+	if (fstat(fd, &sb) == -1 || lseek(fd, 0, SEEK_SET) == -1) {
+		warn("'%s': cannot read member '%s'", ar->path, name);
+		return -1;
+	}
+	if (header(ar, name, (int64_t)sb.st_size, mtime) == -1)
+		return -1;
+	for (left = sb.st_size; left > 0; left -= n) {
+		n = read(fd, buf, left < (int64_t)sizeof(buf) ? (size_t)left :
+		    sizeof(buf));
+		if (n <= 0) {
+			warnx("'%s': member '%s' changed while archived",
+			    ar->path, name);
+			return -1;
+		}
+		if (write_data(ar, buf, (size_t)n) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Finish, fsync and rename into place; 0 when the archive is durable. */
+int
+arc_archive_commit(struct arc_archive *ar)
+{
+	int r = 0;
+
+	if (archive_write_close(ar->a) != ARCHIVE_OK)
+		r = aerr(ar, ar->a, "archive_write_close");
+	archive_write_free(ar->a);
+	ar->a = NULL;
+	if (r == 0 && fsync(ar->fd) == -1) {
+		warn("'%s': fsync", ar->path);
+		r = -1;
+	}
+	if (close(ar->fd) == -1 && r == 0) {
+		warn("'%s': close", ar->path);
+		r = -1;
+	}
+	ar->fd = -1;
+	if (r == 0 && rename(ar->tmp, ar->path) == -1) {
+		warn("cannot rename '%s' to '%s'", ar->tmp, ar->path);
+		r = -1;
+	}
+	if (r == 0 && arc_fsync_dir(ar->path) == -1) {
+		warn("'%s': fsync of its directory", ar->path);
+		r = -1;
+	}
+	if (r == -1)
+		unlink(ar->tmp);
+	free(ar->tmp);
+	free(ar->path);
+	free(ar);
+	return r;
+}
+
+void
+arc_archive_abort(struct arc_archive *ar)
+{
+	if (ar->a != NULL)
+		archive_write_free(ar->a);
+	if (ar->fd != -1)
+		close(ar->fd);
+	unlink(ar->tmp);
+	free(ar->tmp);
+	free(ar->path);
+	free(ar);
+}
+
+/* Call fn for every member of the archive at path, in archive order. */
+int
+arc_archive_each(const char *path, arc_member_fn fn, void *arg)
+{
+	struct archive *a;
+	struct archive_entry *e;
+	int r, ret = 0;
+
+	if ((a = archive_read_new()) == NULL)
+		err(arc_errstatus, "archive_read_new");
+	archive_read_support_filter_all(a);
+	archive_read_support_format_all(a);
+	if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
+		warnx("'%s': archive_read_open_filename: %s", path,
+		    archive_error_string(a));
+		archive_read_free(a);
+		return -1;
+	}
+	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+		if (archive_entry_filetype(e) != AE_IFREG)
+			continue;
+		if (fn(arg, archive_entry_pathname(e), archive_entry_size(e),
+		    (int64_t)archive_entry_mtime(e), a) == -1) {
+			ret = -1;
+			break;
+		}
+	}
+	if (ret == 0 && r != ARCHIVE_EOF) {
+		warnx("'%s': archive_read_next_header: %s", path,
+		    archive_error_string(a));
+		ret = -1;
+	}
+	archive_read_free(a);
+	return ret;
+}

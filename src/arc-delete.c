@@ -1,0 +1,874 @@
+/*
+ * arc-delete - repair confirmed drift, within caps, archive first.
+ *
+ * Reads confirmed candidate records (arc(7)) on standard input and writes
+ * one line per processed candidate, "result TAB kind TAB path", to
+ * standard output.  Orphan-manifest candidates are handled first (their
+ * manifest entries removed), then orphan-storage candidates (their files
+ * removed), each kind in path order and in batches.  Nothing changes
+ * without --act.  Before the first change the -A archive is written and
+ * made durable: every input record, the run's options and counts, the
+ * full manifest entries about to be removed and, with --archive-files,
+ * the content of every file about to be removed.  -a appends audit
+ * events, made durable batch by batch.
+ *
+ * All input is read before anything is done: the cap, the archive and the
+ * manifest-first order need the whole plan.  Records go to temporary
+ * files; only the planned candidates (at most the cap) are held in memory.
+ */
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <json-c/json.h>
+
+#include "arc.h"
+
+#define EXIT_MANIFEST_FAILED	4
+
+enum plan { P_PLANNED, P_REFUSED };
+
+struct cand {
+	char		*line;		/* the candidate record */
+	char		*qpath;		/* points into line */
+	size_t		 qpathlen;
+	char		*path;		/* decoded */
+	size_t		 pathlen;
+	char		*rev;		/* manifest rev field, quoted */
+	size_t		 revlen;
+	int64_t		 time, size;
+	int		 plan;
+	const char	*why;		/* reason refused */
+	char		*json;		/* full manifest entry, for the archive */
+};
+
+struct list {
+	struct cand	*v;
+	size_t		 n, cap;
+};
+
+static struct {
+	int		 act;
+	int		 archive_files;
+	int		 pre_manifest;
+	int		 if_unchanged;
+	const char	*archive;
+	const char	*audit;
+	const char	*prefix;
+	const char	*stats;
+	const char	*run_id;
+	long long	 max, batch, sample;
+	char		**includes;
+	size_t		 nincludes;
+} opt = { .max = 10000, .batch = 1000, .sample = 10, .prefix = "" };
+
+static struct {
+	uintmax_t	 input, manifest_in, storage_in;
+	uintmax_t	 deleted[3], would[3], gone[3], refused[3], failed[3];
+	uintmax_t	 changed[3], leftover;
+	uintmax_t	 bytes_freed;
+	int		 cap_hit;
+} count;
+
+static volatile sig_atomic_t stopping;
+static struct arc_audit *audit;
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: arc-delete [--act] [--archive-files] "
+	    "[--delete-pre-manifest-orphans]\n"
+	    "                  [--if-unchanged] [-A archive] [-a audit] "
+	    "[-b batch] [-I name=file]\n"
+	    "                  [-n max] [-P prefix] [-r run-id] [-S file] "
+	    "[-s sample] store manifest\n"
+	    "       arc-delete --restore archive store manifest\n");
+	exit(ARC_EXIT_ERROR);
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static FILE *
+tmpstream(void)
+{
+	FILE *fp;
+
+	if ((fp = tmpfile()) == NULL)
+		err(ARC_EXIT_ERROR, "cannot create a temporary file");
+	return fp;
+}
+
+static void
+result(const char *what, int kind, const struct cand *c)
+{
+	printf("%s\t%s\t%.*s\n", what, ARC_KIND_NAME(kind), (int)c->qpathlen,
+	    c->qpath);
+}
+
+/*
+ * Plan one kind: read its records back from fp, refuse the unsafe ones,
+ * plan the rest in order until the cap, count what is left over.
+ */
+static void
+plan_kind(FILE *fp, int kind, struct list *l, long long *room)
+{
+	struct arc_reader rd;
+	struct arc_record rec;
+	struct arc_buf path = { 0 };
+	struct cand *c;
+	const char *why, *msg;
+	int r;
+
+	rewind(fp);
+	arc_reader_init(&rd, fp, "-", ARC_REC_CANDIDATE, 0);
+	while ((r = arc_reader_next(&rd, &rec)) == 1) {
+		path.len = 0;
+		if (arc_unquote(&path, rec.qpath, rec.qpathlen, &msg) == -1)
+			errx(ARC_EXIT_ERROR, "corrupt temporary file");
+		why = arc_path_unsafe(path.s, path.len);
+		if (why == NULL && kind == ARC_KIND_STORAGE &&
+		    !opt.pre_manifest && !arc_path_is_managed(path.s, path.len))
+			why = "not a managed path (fewer than 7 segments)";
+		/* at the cap: the rest is left untouched and unreported */
+		if (count.cap_hit || (why == NULL && *room == 0)) {
+			if (why == NULL)
+				count.leftover++;
+			count.cap_hit = 1;
+			continue;
+		}
+		if (l->n == l->cap) {
+			l->cap = l->cap ? l->cap * 2 : 256;
+			l->v = arc_ereallocarray(l->v, l->cap, sizeof(*l->v));
+		}
+		c = &l->v[l->n++];
+		memset(c, 0, sizeof(*c));
+		c->line = arc_estrndup(rec.line, rec.linelen);
+		c->qpath = c->line + (rec.qpath - rec.line);
+		c->qpathlen = rec.qpathlen;
+		c->path = arc_estrndup(path.s, path.len);
+		c->pathlen = path.len;
+		if (rec.rev != NULL) {
+			c->rev = c->line + (rec.rev - rec.line);
+			c->revlen = rec.revlen;
+		}
+		c->time = rec.time;
+		c->size = rec.size;
+		c->plan = why ? P_REFUSED : P_PLANNED;
+		c->why = why;
+		if (!why)
+			(*room)--;
+	}
+	if (r == -1)
+		errx(ARC_EXIT_ERROR, "corrupt temporary file");
+	arc_reader_free(&rd);
+	arc_buf_free(&path);
+}
+
+static void
+run_json(struct arc_buf *b, const struct list *m, const struct list *s)
+{
+	struct json_object *o, *op, *c;
+	char host[256], tbuf[ARC_TIME_BUFSZ];
+	size_t i, pm = 0, ps = 0;
+
+	for (i = 0; i < m->n; i++)
+		pm += m->v[i].plan == P_PLANNED;
+	for (i = 0; i < s->n; i++)
+		ps += s->v[i].plan == P_PLANNED;
+	if (gethostname(host, sizeof(host)) == -1)
+		strcpy(host, "-");
+	host[sizeof(host) - 1] = '\0';
+	o = json_object_new_object();
+	json_object_object_add(o, "run_id", json_object_new_string(opt.run_id));
+	json_object_object_add(o, "time", json_object_new_string(
+	    arc_time_format(arc_time_now(), tbuf)));
+	json_object_object_add(o, "host", json_object_new_string(host));
+	json_object_object_add(o, "dry_run", json_object_new_boolean(!opt.act));
+	op = json_object_new_object();
+	json_object_object_add(op, "max_deletes", json_object_new_int64(opt.max));
+	json_object_object_add(op, "batch_size", json_object_new_int64(opt.batch));
+	json_object_object_add(op, "archive_files",
+	    json_object_new_boolean(opt.archive_files));
+	json_object_object_add(op, "delete_pre_manifest_orphans",
+	    json_object_new_boolean(opt.pre_manifest));
+	json_object_object_add(op, "if_unchanged",
+	    json_object_new_boolean(opt.if_unchanged));
+	json_object_object_add(o, "options", op);
+	c = json_object_new_object();
+	json_object_object_add(c, "input", json_object_new_int64(
+	    (int64_t)count.input));
+	json_object_object_add(c, "orphan_manifest", json_object_new_int64(
+	    (int64_t)count.manifest_in));
+	json_object_object_add(c, "orphan_storage", json_object_new_int64(
+	    (int64_t)count.storage_in));
+	json_object_object_add(c, "planned_manifest",
+	    json_object_new_int64((int64_t)pm));
+	json_object_object_add(c, "planned_storage",
+	    json_object_new_int64((int64_t)ps));
+	json_object_object_add(c, "refused", json_object_new_int64(
+	    (int64_t)(m->n - pm + s->n - ps)));
+	json_object_object_add(c, "left_over_by_cap",
+	    json_object_new_int64((int64_t)count.leftover));
+	json_object_object_add(o, "counts", c);
+	arc_buf_adds(b, json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	arc_buf_addc(b, '\n');
+	json_object_put(o);
+}
+
+static char *
+member(const char *name)
+{
+	struct arc_buf b = { 0 };
+
+	arc_buf_adds(&b, opt.prefix);
+	arc_buf_adds(&b, name);
+	return b.s;
+}
+
+/*
+ * Write the archive and make it durable; every failure here means that
+ * nothing is deleted.
+ */
+static int
+write_archive(struct arc_store *st, FILE *all, const struct list *m,
+    const struct list *s)
+{
+	struct arc_archive *ar;
+	struct arc_buf b = { 0 }, eb = { 0 }, name = { 0 };
+	struct arc_stat sb;
+	char *mname, *eq;
+	size_t i;
+	int fd, r;
+	FILE *tmp;
+
+	if ((ar = arc_archive_create(opt.archive, 1)) == NULL)
+		return -1;
+	mname = member("candidates.tsv");
+	r = arc_archive_add_fd(ar, mname, fileno(all), arc_time_now());
+	free(mname);
+	if (r == -1)
+		goto fail;
+	run_json(&b, m, s);
+	mname = member("run.json");
+	r = arc_archive_add_mem(ar, mname, b.s, b.len);
+	free(mname);
+	if (r == -1)
+		goto fail;
+	b.len = 0;
+	for (i = 0; i < m->n; i++)
+		if (m->v[i].json != NULL) {
+			arc_buf_adds(&b, m->v[i].json);
+			arc_buf_addc(&b, '\n');
+		}
+	if (b.len > 0) {
+		mname = member("manifest-entries.ndjson");
+		r = arc_archive_add_mem(ar, mname, b.s, b.len);
+		free(mname);
+		if (r == -1)
+			goto fail;
+	}
+	for (i = 0; i < opt.nincludes; i++) {
+		eq = strchr(opt.includes[i], '=');
+		name.len = 0;
+		arc_buf_add(&name, opt.includes[i],
+		    (size_t)(eq - opt.includes[i]));
+		if ((fd = open(eq + 1, O_RDONLY | O_CLOEXEC)) == -1) {
+			warn("cannot open '%s'", eq + 1);
+			goto fail;
+		}
+		r = arc_archive_add_fd(ar, arc_buf_str(&name), fd,
+		    arc_time_now());
+		close(fd);
+		if (r == -1)
+			goto fail;
+	}
+	for (i = 0; opt.archive_files && i < s->n; i++) {
+		const struct cand *c = &s->v[i];
+
+		if (c->plan != P_PLANNED)
+			continue;
+		tmp = tmpstream();
+		r = arc_store_get(st, c->path, c->pathlen, fileno(tmp), &sb, &eb);
+		if (r == ARC_ABSENT) {
+			fclose(tmp);
+			continue;	/* already gone: nothing to keep */
+		}
+		if (r != ARC_PRESENT) {
+			warnx("'%s': cannot archive: %s", c->path,
+			    arc_buf_str(&eb));
+			fclose(tmp);
+			goto fail;
+		}
+		name.len = 0;
+		arc_buf_adds(&name, opt.prefix);
+		arc_buf_adds(&name, "quarantine/");
+		arc_buf_add(&name, c->path, c->pathlen);
+		r = arc_archive_add_fd(ar, arc_buf_str(&name), fileno(tmp),
+		    sb.mtime);
+		fclose(tmp);
+		if (r == -1)
+			goto fail;
+	}
+	arc_buf_free(&b);
+	arc_buf_free(&eb);
+	arc_buf_free(&name);
+	return arc_archive_commit(ar);
+fail:
+	arc_archive_abort(ar);
+	arc_buf_free(&b);
+	arc_buf_free(&eb);
+	arc_buf_free(&name);
+	return -1;
+}
+
+static void
+sample(struct arc_buf *b, struct cand **v, size_t n)
+{
+	size_t i;
+
+	b->len = 0;
+	arc_buf_grow(b, 0);
+	b->s[0] = '\0';
+	for (i = 0; i < n && (long long)i < opt.sample; i++) {
+		if (i)
+			arc_buf_addc(b, '\n');
+		arc_buf_add(b, v[i]->path, v[i]->pathlen);
+	}
+}
+
+static void
+batch_event(const char *event, struct cand **v, size_t n, uintmax_t done)
+{
+	struct arc_buf smp = { 0 };
+	char num[32];
+
+	sample(&smp, v, n);
+	snprintf(num, sizeof(num), "%ju", done);
+	if (opt.act)
+		arc_audit_event(audit, event, opt.run_id, "count", num,
+		    "sample", smp.s, (char *)NULL);
+	else
+		arc_audit_event(audit, event, opt.run_id, "count", num,
+		    "sample", smp.s, "mode", "dry_run", (char *)NULL);
+	arc_buf_free(&smp);
+}
+
+static uintmax_t
+deletes_so_far(void)
+{
+	return opt.act ? count.deleted[1] + count.deleted[2] :
+	    count.would[1] + count.would[2];
+}
+
+static void
+sync_audit(void)
+{
+	if (arc_audit_sync(audit) == -1)
+		exit(ARC_EXIT_ERROR);
+}
+
+/* The manifest half: 0, or -1 when a batch failed (exit 4). */
+static int
+manifest_phase(struct arc_manifest *man, struct list *l)
+{
+	struct cand **bv;
+	struct arc_mitem *mi;
+	struct arc_buf eb = { 0 };
+	size_t i, j, n, done;
+
+	bv = arc_ereallocarray(NULL, (size_t)opt.batch, sizeof(*bv));
+	mi = arc_ecalloc((size_t)opt.batch, sizeof(*mi));
+	for (i = 0; i < l->n; ) {
+		if (stopping)
+			break;
+		/* a batch: up to -b planned candidates, refusals in order */
+		for (n = 0; i < l->n && n < (size_t)opt.batch; i++) {
+			struct cand *c = &l->v[i];
+
+			if (c->plan == P_REFUSED) {
+				warnx("'%s': refused: %s", c->path, c->why);
+				result("refused", ARC_KIND_MANIFEST, c);
+				count.refused[ARC_KIND_MANIFEST]++;
+				continue;
+			}
+			bv[n++] = c;
+		}
+		if (n == 0)
+			continue;
+		if (!opt.act) {
+			for (j = 0; j < n; j++)
+				result("would-delete", ARC_KIND_MANIFEST, bv[j]);
+			count.would[ARC_KIND_MANIFEST] += n;
+			batch_event("reconcile.manifest_batch_deleted", bv, n, n);
+			sync_audit();
+			continue;
+		}
+		for (j = 0; j < n; j++) {
+			mi[j].path = bv[j]->path;
+			mi[j].pathlen = bv[j]->pathlen;
+			mi[j].rev = bv[j]->rev;
+			mi[j].revlen = bv[j]->revlen;
+		}
+		if (arc_manifest_remove(man, mi, n, &eb) == -1) {
+			for (j = 0; j < n; j++)
+				result("failed", ARC_KIND_MANIFEST, bv[j]);
+			count.failed[ARC_KIND_MANIFEST] += n;
+			warnx("manifest batch of %zu failed: %s; nothing further "
+			    "is deleted", n, arc_buf_str(&eb));
+			free(bv);
+			free(mi);
+			arc_buf_free(&eb);
+			return -1;
+		}
+		done = 0;
+		for (j = 0; j < n; j++) {
+			switch (mi[j].result) {
+			case ARC_M_DELETED:
+				result("deleted", ARC_KIND_MANIFEST, bv[j]);
+				bv[done++] = bv[j];
+				break;
+			case ARC_M_GONE:
+				result("gone", ARC_KIND_MANIFEST, bv[j]);
+				count.gone[ARC_KIND_MANIFEST]++;
+				break;
+			default:
+				result("changed", ARC_KIND_MANIFEST, bv[j]);
+				count.changed[ARC_KIND_MANIFEST]++;
+				break;
+			}
+		}
+		count.deleted[ARC_KIND_MANIFEST] += done;
+		if (done > 0)
+			batch_event("reconcile.manifest_batch_deleted", bv, done,
+			    done);
+		sync_audit();
+	}
+	free(bv);
+	free(mi);
+	arc_buf_free(&eb);
+	return 0;
+}
+
+static void
+storage_phase(struct arc_store *st, struct arc_manifest *man, struct list *l)
+{
+	struct cand **bv;
+	struct arc_mitem *mi;
+	struct arc_buf eb = { 0 };
+	struct arc_stat sb;
+	size_t i, j, n, k, applied;
+
+	bv = arc_ereallocarray(NULL, (size_t)opt.batch, sizeof(*bv));
+	mi = arc_ecalloc((size_t)opt.batch, sizeof(*mi));
+	for (i = 0; i < l->n; ) {
+		if (stopping)
+			break;
+		for (n = 0; i < l->n && n < (size_t)opt.batch; i++) {
+			struct cand *c = &l->v[i];
+
+			if (c->plan == P_REFUSED) {
+				warnx("'%s': refused: %s", c->path, c->why);
+				result("refused", ARC_KIND_STORAGE, c);
+				count.refused[ARC_KIND_STORAGE]++;
+				continue;
+			}
+			bv[n++] = c;
+		}
+		if (n == 0)
+			continue;
+		/*
+		 * The last word before a delete: a path registered since the
+		 * re-check is refused, never deleted.
+		 */
+		for (j = 0; j < n; j++) {
+			mi[j].path = bv[j]->path;
+			mi[j].pathlen = bv[j]->pathlen;
+		}
+		if (arc_manifest_lookup(man, mi, n) == -1)
+			warnx("cannot re-read the manifest; this batch is "
+			    "refused");
+		for (j = k = 0; j < n; j++) {
+			if (mi[j].result != ARC_ABSENT) {
+				warnx("'%s': refused: %s", bv[j]->path,
+				    mi[j].result == ARC_PRESENT ?
+				    "now in the manifest" :
+				    "manifest lookup failed");
+				result("refused", ARC_KIND_STORAGE, bv[j]);
+				count.refused[ARC_KIND_STORAGE]++;
+				continue;
+			}
+			if (opt.if_unchanged) {
+				int p = arc_store_stat(st, bv[j]->path,
+				    bv[j]->pathlen, &sb, &eb);
+
+				if (p == ARC_ABSENT) {
+					result("gone", ARC_KIND_STORAGE, bv[j]);
+					count.gone[ARC_KIND_STORAGE]++;
+					continue;
+				}
+				if (p != ARC_PRESENT || !sb.regular ||
+				    (bv[j]->time != ARC_TIME_UNKNOWN &&
+				    sb.mtime != bv[j]->time) ||
+				    (bv[j]->size >= 0 && sb.size != bv[j]->size)) {
+					result("changed", ARC_KIND_STORAGE,
+					    bv[j]);
+					count.changed[ARC_KIND_STORAGE]++;
+					continue;
+				}
+			}
+			bv[k++] = bv[j];
+		}
+		n = k;
+		if (n == 0) {
+			sync_audit();
+			continue;
+		}
+		if (!opt.act) {
+			for (j = 0; j < n; j++)
+				result("would-delete", ARC_KIND_STORAGE, bv[j]);
+			count.would[ARC_KIND_STORAGE] += n;
+			batch_event("reconcile.storage_batch_deleted", bv, n, n);
+			sync_audit();
+			continue;
+		}
+		applied = 0;
+		for (j = 0; j < n; j++) {
+			switch (arc_store_remove(st, bv[j]->path,
+			    bv[j]->pathlen, &eb)) {
+			case ARC_REMOVED:
+				result("deleted", ARC_KIND_STORAGE, bv[j]);
+				count.deleted[ARC_KIND_STORAGE]++;
+				if (bv[j]->size > 0)
+					count.bytes_freed += (uintmax_t)bv[j]->size;
+				applied++;
+				break;
+			case ARC_GONE:
+				result("gone", ARC_KIND_STORAGE, bv[j]);
+				count.gone[ARC_KIND_STORAGE]++;
+				applied++;
+				break;
+			default:
+				warnx("'%s': cannot delete: %s", bv[j]->path,
+				    arc_buf_str(&eb));
+				result("failed", ARC_KIND_STORAGE, bv[j]);
+				count.failed[ARC_KIND_STORAGE]++;
+				break;
+			}
+		}
+		/* Arc's sample is of the attempted paths */
+		batch_event("reconcile.storage_batch_deleted", bv, n, applied);
+		sync_audit();
+	}
+	free(bv);
+	free(mi);
+	arc_buf_free(&eb);
+}
+
+static void
+write_stats(void)
+{
+	FILE *fp;
+
+	if (opt.stats == NULL)
+		return;
+	if ((fp = fopen(opt.stats, "w")) == NULL)
+		err(ARC_EXIT_ERROR, "cannot create '%s'", opt.stats);
+	fprintf(fp, "{\"input\":%ju,\"manifest_deletes\":%ju,"
+	    "\"storage_deletes\":%ju,\"would_delete_manifest\":%ju,"
+	    "\"would_delete_storage\":%ju,\"gone\":%ju,\"refused\":%ju,"
+	    "\"failed\":%ju,\"changed\":%ju,\"left_over_by_cap\":%ju,"
+	    "\"cap_hit\":%s,\"bytes_freed\":%ju,\"interrupted\":%s}\n",
+	    count.input, count.deleted[1], count.deleted[2], count.would[1],
+	    count.would[2], count.gone[1] + count.gone[2],
+	    count.refused[1] + count.refused[2],
+	    count.failed[1] + count.failed[2],
+	    count.changed[1] + count.changed[2], count.leftover,
+	    count.cap_hit ? "true" : "false", count.bytes_freed,
+	    stopping ? "true" : "false");
+	if (arc_fshut(fp, opt.stats))
+		exit(ARC_EXIT_ERROR);
+}
+
+/* --restore: put quarantined files and archived manifest entries back. */
+struct restore {
+	struct arc_store	*st;
+	struct arc_manifest	*man;
+	int			 ret;
+};
+
+static int
+restore_member(void *arg, const char *name, int64_t size, int64_t mtime,
+    struct archive *a)
+{
+	struct restore *rs = arg;
+	struct arc_buf eb = { 0 }, q = { 0 };
+	const char *p, *base;
+	char buf[65536];
+	la_ssize_t n;
+	FILE *tmp;
+	int r;
+
+	(void)size;
+	base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+	p = strstr(name, "quarantine/");
+	if (p != NULL && (p == name || p[-1] == '/'))
+		p += strlen("quarantine/");
+	else if (strcmp(base, "manifest-entries.ndjson") == 0)
+		p = NULL;
+	else
+		return 0;
+	tmp = tmpstream();
+	while ((n = archive_read_data(a, buf, sizeof(buf))) > 0)
+		fwrite(buf, 1, (size_t)n, tmp);
+	if (n < 0 || fflush(tmp) == EOF) {
+		warnx("'%s': cannot read member '%s'", opt.archive, name);
+		fclose(tmp);
+		return -1;
+	}
+	rewind(tmp);
+	if (p == NULL) {
+		r = arc_manifest_restore(rs->man, tmp, &eb);
+		if (r == -1) {
+			warnx("cannot restore manifest entries: %s",
+			    arc_buf_str(&eb));
+			rs->ret = ARC_EXIT_ERROR;
+		} else
+			fprintf(stderr, "arc-delete: %d manifest entries "
+			    "restored\n", r);
+	} else {
+		arc_quote(&q, p, strlen(p));
+		if (arc_store_put(rs->st, p, strlen(p), fileno(tmp), mtime,
+		    &eb) == -1) {
+			warnx("'%s': cannot restore: %s", p, arc_buf_str(&eb));
+			printf("failed\torphan-storage\t%s\n", q.s);
+			rs->ret = ARC_EXIT_SOME;
+		} else
+			printf("restored\torphan-storage\t%s\n", q.s);
+	}
+	fclose(tmp);
+	arc_buf_free(&eb);
+	arc_buf_free(&q);
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "act", no_argument, NULL, 'X' },
+		{ "archive-files", no_argument, NULL, 'F' },
+		{ "delete-pre-manifest-orphans", no_argument, NULL, 'D' },
+		{ "if-unchanged", no_argument, NULL, 'U' },
+		{ "restore", required_argument, NULL, 'T' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct arc_store *st;
+	struct arc_manifest *man;
+	struct arc_reader rd;
+	struct arc_record rec;
+	struct list ml = { 0 }, sl = { 0 };
+	struct arc_mitem *mi;
+	struct sigaction sa;
+	const char *restore = NULL;
+	long long room;
+	FILE *all, *mf, *sf;
+	size_t i, np;
+	int ch, r, ret;
+
+	while ((ch = getopt_long(argc, argv, "A:a:b:I:n:P:r:S:s:", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'X': opt.act = 1; break;
+		case 'F': opt.archive_files = 1; break;
+		case 'D': opt.pre_manifest = 1; break;
+		case 'U': opt.if_unchanged = 1; break;
+		case 'T': restore = optarg; break;
+		case 'A': opt.archive = optarg; break;
+		case 'a': opt.audit = optarg; break;
+		case 'b':
+			if (arc_parse_count(optarg, 1, 1000000, &opt.batch))
+				errx(ARC_EXIT_ERROR, "'%s': invalid batch size",
+				    optarg);
+			break;
+		case 'I':
+			if (strchr(optarg, '=') == NULL ||
+			    optarg[0] == '=')
+				errx(ARC_EXIT_ERROR, "'%s': not name=file",
+				    optarg);
+			opt.includes = arc_ereallocarray(opt.includes,
+			    opt.nincludes + 1, sizeof(*opt.includes));
+			opt.includes[opt.nincludes++] = optarg;
+			break;
+		case 'n':
+			if (arc_parse_count(optarg, 0, INT64_MAX, &opt.max))
+				errx(ARC_EXIT_ERROR, "'%s': invalid maximum",
+				    optarg);
+			break;
+		case 'P': opt.prefix = optarg; break;
+		case 'r': opt.run_id = optarg; break;
+		case 'S': opt.stats = optarg; break;
+		case 's':
+			if (arc_parse_count(optarg, 0, 1000000, &opt.sample))
+				errx(ARC_EXIT_ERROR, "'%s': invalid sample size",
+				    optarg);
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 2)
+		usage();
+	if (strcmp(argv[1], "-") == 0)
+		errx(ARC_EXIT_ERROR, "the manifest cannot be '-'");
+	if ((st = arc_store_open(argv[0])) == NULL ||
+	    (man = arc_manifest_open(argv[1])) == NULL)
+		return ARC_EXIT_ERROR;
+
+	if (restore != NULL) {
+		struct restore rs = { st, man, ARC_EXIT_OK };
+
+		opt.archive = restore;
+		if (arc_archive_each(restore, restore_member, &rs) == -1)
+			rs.ret = ARC_EXIT_ERROR;
+		arc_store_close(st);
+		arc_manifest_close(man);
+		if (arc_fshut(stdout, "stdout"))
+			return ARC_EXIT_ERROR;
+		return rs.ret;
+	}
+	if (opt.act && opt.archive == NULL)
+		errx(ARC_EXIT_ERROR, "--act needs an archive (-A): nothing is "
+		    "deleted without one");
+	if (opt.run_id == NULL)
+		opt.run_id = arc_run_id();
+	if (opt.audit != NULL && (audit = arc_audit_open(opt.audit)) == NULL)
+		return ARC_EXIT_ERROR;
+
+	/* SIGTERM, SIGINT: finish the current batch, start no other. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+
+	/* Read everything, verbatim into one file and by kind into two. */
+	all = tmpstream();
+	mf = tmpstream();
+	sf = tmpstream();
+	arc_reader_init(&rd, stdin, "-", ARC_REC_CANDIDATE, 1);
+	while ((r = arc_reader_next(&rd, &rec)) == 1) {
+		count.input++;
+		fwrite(rec.line, 1, rec.linelen, all);
+		putc('\n', all);
+		if (rec.kind == ARC_KIND_MANIFEST) {
+			count.manifest_in++;
+			fwrite(rec.line, 1, rec.linelen, mf);
+			putc('\n', mf);
+		} else {
+			count.storage_in++;
+			fwrite(rec.line, 1, rec.linelen, sf);
+			putc('\n', sf);
+		}
+	}
+	if (r == -1)
+		return ARC_EXIT_ERROR;	/* nothing has been done */
+	arc_reader_free(&rd);
+	if (fflush(all) == EOF || fflush(mf) == EOF || fflush(sf) == EOF)
+		err(ARC_EXIT_ERROR, "write error on a temporary file");
+
+	room = opt.max;
+	plan_kind(mf, ARC_KIND_MANIFEST, &ml, &room);
+	plan_kind(sf, ARC_KIND_STORAGE, &sl, &room);
+	fclose(mf);
+	fclose(sf);
+
+	/* The full entries about to be removed, for the archive. */
+	if (opt.archive != NULL && ml.n > 0) {
+		mi = arc_ecalloc(ml.n, sizeof(*mi));
+		for (i = np = 0; i < ml.n; i++)
+			if (ml.v[i].plan == P_PLANNED) {
+				mi[np].path = ml.v[i].path;
+				mi[np++].pathlen = ml.v[i].pathlen;
+			}
+		if (np > 0 && arc_manifest_fetch(man, mi, np) == -1)
+			errx(ARC_EXIT_ERROR, "cannot read the manifest entries "
+			    "to archive; nothing deleted");
+		for (i = np = 0; i < ml.n; i++)
+			if (ml.v[i].plan == P_PLANNED)
+				ml.v[i].json = mi[np++].json;
+		free(mi);
+	}
+	if (opt.archive != NULL && write_archive(st, all, &ml, &sl) == -1)
+		errx(ARC_EXIT_ERROR, "archive '%s' not written; nothing deleted",
+		    opt.archive);
+	fclose(all);
+
+	ret = ARC_EXIT_OK;
+	if (manifest_phase(man, &ml) == -1) {
+		ret = EXIT_MANIFEST_FAILED;
+	} else {
+		if (count.cap_hit && sl.n == 0 && !stopping) {
+			char num[32];
+
+			snprintf(num, sizeof(num), "%ju", deletes_so_far());
+			arc_audit_event(audit, "reconcile.cap_hit", opt.run_id,
+			    "deletes_so_far", num, (char *)NULL);
+		}
+		storage_phase(st, man, &sl);
+		if (count.cap_hit && sl.n > 0 && !stopping) {
+			char num[32];
+
+			snprintf(num, sizeof(num), "%ju", deletes_so_far());
+			arc_audit_event(audit, "reconcile.cap_hit", opt.run_id,
+			    "deletes_so_far", num, (char *)NULL);
+		}
+	}
+	if (audit != NULL && arc_audit_sync(audit) == -1)
+		ret = ARC_EXIT_ERROR;
+	arc_audit_close(audit);
+	if (ret == ARC_EXIT_OK && (count.cap_hit ||
+	    count.refused[1] + count.refused[2] +
+	    count.failed[1] + count.failed[2] +
+	    count.changed[1] + count.changed[2] > 0))
+		ret = ARC_EXIT_SOME;
+	if (stopping) {
+		warnx("interrupted: the run stopped between batches");
+		if (ret != EXIT_MANIFEST_FAILED)
+			ret = ARC_EXIT_ERROR;
+	}
+	write_stats();
+	for (i = 0; i < ml.n; i++) {
+		free(ml.v[i].line);
+		free(ml.v[i].path);
+		free(ml.v[i].json);
+	}
+	for (i = 0; i < sl.n; i++) {
+		free(sl.v[i].line);
+		free(sl.v[i].path);
+	}
+	free(ml.v);
+	free(sl.v);
+	free(opt.includes);
+	arc_store_close(st);
+	arc_manifest_close(man);
+	if (arc_fshut(stdout, "stdout"))
+		return ARC_EXIT_ERROR;
+	return ret;
+}

@@ -1,0 +1,297 @@
+/*
+ * arc-recheck - re-check candidates against live state.
+ *
+ * Reads candidate records (arc(7)) on standard input and writes the ones
+ * that survive a live re-check to standard output, in input order, a
+ * window at a time: a window ends at 1000 records or as soon as no more
+ * input is waiting, so records are written while the input still flows.
+ * Rejected candidates go to the -R file as "reason TAB candidate".
+ *
+ * orphan-manifest: the file must be definitely absent from STORE now;
+ * only "not found" confirms absence, any other error rejects ("error").
+ * orphan-storage: the file must still be a regular file whose mtime is
+ * outside the grace window now, and its path absent from the live
+ * MANIFEST.
+ */
+#include <err.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arc.h"
+
+#define WINDOW_MAX	1000
+
+enum reason {
+	R_CONFIRMED,
+	R_PRESENT,
+	R_IN_MANIFEST,
+	R_YOUNG,
+	R_GONE,
+	R_ERROR,
+	R_NREASONS
+};
+static const char *reason_names[] = {
+	"confirmed", "present", "in-manifest", "young", "gone", "error"
+};
+
+struct item {
+	char		*line;
+	size_t		 linelen;
+	int		 kind;
+	struct arc_buf	 path;		/* decoded */
+	int		 presence;	/* of the file in the store */
+	struct arc_stat	 st;
+	struct arc_buf	 err;
+	int		 reason;
+};
+
+struct pool {
+	struct arc_store *store;
+	struct item	*items;
+	size_t		 n;
+	size_t		 next;		/* atomic */
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: arc-recheck [-g grace] [-j jobs] [-k skew] "
+	    "[-R file] [-S file] [-t time]\n"
+	    "                   store manifest\n");
+	exit(ARC_EXIT_ERROR);
+}
+
+static void *
+worker(void *arg)
+{
+	struct pool *p = arg;
+	struct item *it;
+	size_t i;
+
+	while ((i = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED)) < p->n) {
+		it = &p->items[i];
+		it->presence = arc_store_stat(p->store, it->path.s,
+		    it->path.len, &it->st, &it->err);
+	}
+	return NULL;
+}
+
+/* Stat every item of the window, jobs at a time. */
+static void
+stat_window(struct arc_store *st, struct item *items, size_t n, int jobs)
+{
+	pthread_t tid[64];
+	struct pool p = { st, items, n, 0 };
+	int i, e, started = 0;
+
+	if (jobs > (int)n)
+		jobs = (int)n;
+	for (i = 1; i < jobs; i++) {
+		if ((e = pthread_create(&tid[i], NULL, worker, &p)) != 0)
+			break;	/* fewer threads is only slower */
+		started++;
+	}
+	worker(&p);
+	for (i = 1; i <= started; i++)
+		pthread_join(tid[i], NULL);
+}
+
+static int
+input_waiting(void)
+{
+	struct pollfd pfd = { 0, POLLIN, 0 };
+
+	return poll(&pfd, 1, 0) != 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct arc_reader rd;
+	struct arc_record rec;
+	struct arc_store *store;
+	struct arc_manifest *man;
+	struct item items[WINDOW_MAX];
+	struct arc_mitem mi[WINDOW_MAX];
+	size_t midx[WINDOW_MAX];
+	uintmax_t counts[R_NREASONS] = { 0 };
+	const char *rejfile = NULL, *statsfile = NULL, *msg;
+	FILE *rej = NULL, *fp;
+	int64_t grace = 24 * 3600LL * 1000000000, skew = 5 * 60LL * 1000000000;
+	int64_t now = ARC_TIME_UNKNOWN, wnow;
+	long long v;
+	size_t n, i, nm;
+	int ch, jobs = 8, r = 1, ret = ARC_EXIT_OK;
+
+	while ((ch = getopt(argc, argv, "g:j:k:R:S:t:")) != -1) {
+		switch (ch) {
+		case 'g':
+			if (arc_duration_parse(optarg, &grace) == -1)
+				errx(ARC_EXIT_ERROR, "'%s': invalid duration",
+				    optarg);
+			break;
+		case 'j':
+			if (arc_parse_count(optarg, 1, 64, &v) == -1)
+				errx(ARC_EXIT_ERROR, "'%s': jobs must be 1 to 64",
+				    optarg);
+			jobs = (int)v;
+			break;
+		case 'k':
+			if (arc_duration_parse(optarg, &skew) == -1)
+				errx(ARC_EXIT_ERROR, "'%s': invalid duration",
+				    optarg);
+			break;
+		case 'R':
+			rejfile = optarg;
+			break;
+		case 'S':
+			statsfile = optarg;
+			break;
+		case 't':
+			if (arc_time_parse(optarg, strlen(optarg),
+			    ARC_TIME_LENIENT, &now) == -1)
+				errx(ARC_EXIT_ERROR, "'%s': invalid time",
+				    optarg);
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 2)
+		usage();
+	if (strcmp(argv[1], "-") == 0)
+		errx(ARC_EXIT_ERROR, "the manifest must be re-read: it cannot "
+		    "be '-'");
+	if (grace > INT64_MAX - skew)
+		errx(ARC_EXIT_ERROR, "grace plus skew is too large");
+	if ((store = arc_store_open(argv[0])) == NULL ||
+	    (man = arc_manifest_open(argv[1])) == NULL)
+		return ARC_EXIT_ERROR;
+	if (rejfile != NULL && (rej = fopen(rejfile, "w")) == NULL)
+		err(ARC_EXIT_ERROR, "cannot create '%s'", rejfile);
+
+	memset(items, 0, sizeof(items));
+	arc_reader_init(&rd, stdin, "-", ARC_REC_CANDIDATE, 1);
+	while (r == 1) {
+		/* Fill a window: up to WINDOW_MAX, or until input pauses. */
+		for (n = 0; n < WINDOW_MAX; ) {
+			if ((r = arc_reader_next(&rd, &rec)) != 1)
+				break;
+			items[n].line = arc_erealloc(items[n].line,
+			    rec.linelen + 1);
+			memcpy(items[n].line, rec.line, rec.linelen);
+			items[n].linelen = rec.linelen;
+			items[n].kind = rec.kind;
+			items[n].path.len = 0;
+			items[n].err.len = 0;
+			items[n].reason = R_CONFIRMED;
+			if (arc_unquote(&items[n].path, rec.qpath,
+			    rec.qpathlen, &msg) == -1) {
+				r = -1;
+				break;
+			}
+			items[n].st.mtime = ARC_TIME_UNKNOWN;
+			n++;
+			if (!input_waiting())
+				break;
+		}
+		if (r == -1) {
+			ret = ARC_EXIT_ERROR;
+			break;
+		}
+		if (n == 0)
+			continue;
+
+		stat_window(store, items, n, jobs);
+		wnow = now != ARC_TIME_UNKNOWN ? now : arc_time_now();
+		nm = 0;
+		for (i = 0; i < n; i++) {
+			struct item *it = &items[i];
+
+			if (it->presence == ARC_UNKNOWN)
+				it->reason = R_ERROR;
+			else if (it->kind == ARC_KIND_MANIFEST)
+				it->reason = it->presence == ARC_ABSENT ?
+				    R_CONFIRMED : R_PRESENT;
+			else if (it->presence == ARC_ABSENT)
+				it->reason = R_GONE;
+			else if (!it->st.regular) {
+				it->reason = R_ERROR;
+				it->err.len = 0;
+				arc_buf_adds(&it->err, "not a regular file");
+			} else if (arc_is_young(wnow, it->st.mtime, grace + skew))
+				it->reason = R_YOUNG;
+			else {
+				/* still a candidate: ask the live manifest */
+				mi[nm].path = it->path.s;
+				mi[nm].pathlen = it->path.len;
+				midx[nm++] = i;
+			}
+			if (it->reason == R_ERROR)
+				warnx("'%s': cannot check: %s", it->path.s,
+				    arc_buf_str(&it->err));
+		}
+		if (nm > 0) {
+			if (arc_manifest_lookup(man, mi, nm) == -1)
+				warnx("'%s': cannot re-read the manifest",
+				    argv[1]);
+			for (i = 0; i < nm; i++) {
+				if (mi[i].result == ARC_PRESENT)
+					items[midx[i]].reason = R_IN_MANIFEST;
+				else if (mi[i].result != ARC_ABSENT)
+					items[midx[i]].reason = R_ERROR;
+			}
+		}
+		for (i = 0; i < n; i++) {
+			struct item *it = &items[i];
+
+			counts[it->reason]++;
+			if (it->reason == R_CONFIRMED) {
+				fwrite(it->line, 1, it->linelen, stdout);
+				putchar('\n');
+			} else {
+				if (ret == ARC_EXIT_OK)
+					ret = ARC_EXIT_SOME;
+				if (rej != NULL)
+					fprintf(rej, "%s\t%.*s\n",
+					    reason_names[it->reason],
+					    (int)it->linelen, it->line);
+			}
+		}
+		if (fflush(stdout) == EOF)
+			break;
+		if (rej != NULL)
+			fflush(rej);
+	}
+	arc_reader_free(&rd);
+	for (i = 0; i < WINDOW_MAX; i++) {
+		free(items[i].line);
+		arc_buf_free(&items[i].path);
+		arc_buf_free(&items[i].err);
+	}
+	arc_store_close(store);
+	arc_manifest_close(man);
+	if (arc_fshut(stdout, "stdout"))
+		ret = ARC_EXIT_ERROR;
+	if (rej != NULL && arc_fshut(rej, rejfile))
+		ret = ARC_EXIT_ERROR;
+	if (statsfile != NULL) {
+		if ((fp = fopen(statsfile, "w")) == NULL)
+			err(ARC_EXIT_ERROR, "cannot create '%s'", statsfile);
+		fprintf(fp, "{\"checked\":%ju,\"confirmed\":%ju,\"present\":%ju,"
+		    "\"in_manifest\":%ju,\"young\":%ju,\"gone\":%ju,"
+		    "\"error\":%ju}\n", counts[0] + counts[1] + counts[2] +
+		    counts[3] + counts[4] + counts[5], counts[R_CONFIRMED],
+		    counts[R_PRESENT], counts[R_IN_MANIFEST], counts[R_YOUNG],
+		    counts[R_GONE], counts[R_ERROR]);
+		if (arc_fshut(fp, statsfile))
+			ret = ARC_EXIT_ERROR;
+	}
+	return ret;
+}
