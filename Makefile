@@ -20,7 +20,8 @@ LIBOBJ = lib/archive.o lib/audit.o lib/buf.o lib/entry.o lib/jsonstream.o lib/lo
 	lib/mfile.o lib/path.o lib/quote.o lib/record.o lib/sortpipe.o \
 	lib/store.o lib/time.o lib/util.o
 MAN1 = share/man/man1/arc-list.1 share/man/man1/arc-manifest-dump.1 \
-	share/man/man1/arc-diff.1
+	share/man/man1/arc-diff.1 share/man/man1/arc-recheck.1 \
+	share/man/man1/arc-delete.1 share/man/man1/arc-reconcile.1
 MAN7 = share/man/man7/arc.7
 UNIT = tests/unit/test_quote.c tests/unit/test_time.c \
 	tests/unit/test_path.c tests/unit/test_record.c tests/unit/test_json.c
@@ -37,17 +38,14 @@ lib/libarc.a: $(LIBOBJ)
 	rm -f $@
 	ar rcs $@ $(LIBOBJ)
 
-bin/arc-list: src/arc-list.c lib/libarc.a lib/arc.h
-	$(CC) $(CPPFLAGS) $(DEP_CFLAGS) $(CFLAGS) -Ilib -o $@ src/arc-list.c lib/libarc.a $(LDFLAGS) $(LDLIBS)
-bin/arc-manifest-dump: src/arc-manifest-dump.c lib/libarc.a lib/arc.h
-	$(CC) $(CPPFLAGS) $(DEP_CFLAGS) $(CFLAGS) -Ilib -o $@ src/arc-manifest-dump.c lib/libarc.a $(LDFLAGS) $(LDLIBS)
-bin/arc-diff: src/arc-diff.c lib/libarc.a lib/arc.h
-	$(CC) $(CPPFLAGS) $(DEP_CFLAGS) $(CFLAGS) -Ilib -o $@ src/arc-diff.c lib/libarc.a $(LDFLAGS) $(LDLIBS)
-
-bin/arc-recheck: src/arc-recheck.c lib/libarc.a lib/arc.h
-	$(CC) $(CPPFLAGS) $(DEP_CFLAGS) $(CFLAGS) -Ilib -o $@ src/arc-recheck.c lib/libarc.a $(LDFLAGS) $(LDLIBS)
-bin/arc-delete: src/arc-delete.c lib/libarc.a lib/arc.h
-	$(CC) $(CPPFLAGS) $(DEP_CFLAGS) $(CFLAGS) -Ilib -o $@ src/arc-delete.c lib/libarc.a $(LDFLAGS) $(LDLIBS)
+# Each tool is one source file linked with the library.
+$(TOOLS): lib/libarc.a lib/arc.h
+	$(CC) $(CPPFLAGS) $(DEP_CFLAGS) $(CFLAGS) -Ilib -o $@ src/$(@F).c lib/libarc.a $(LDFLAGS) $(LDLIBS)
+bin/arc-list: src/arc-list.c
+bin/arc-manifest-dump: src/arc-manifest-dump.c
+bin/arc-diff: src/arc-diff.c
+bin/arc-recheck: src/arc-recheck.c
+bin/arc-delete: src/arc-delete.c
 
 # The library's unit tests, built with AddressSanitizer and UBSan.
 tests/unit/run: $(UNIT) tests/unit/unit.h lib/arc.h $(LIBOBJ:.o=.c)
@@ -68,7 +66,7 @@ demo:
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
-	cp $(TOOLS) $(DESTDIR)$(BINDIR)/
+	cp $(TOOLS) bin/arc-reconcile $(DESTDIR)$(BINDIR)/
 	cp $(MAN1) $(DESTDIR)$(MANDIR)/man1/
 	cp $(MAN7) $(DESTDIR)$(MANDIR)/man7/
 
