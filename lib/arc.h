@@ -148,6 +148,44 @@ FILE	*arc_sort_input(struct arc_sort *);
 FILE	*arc_sort_output(struct arc_sort *);
 int	 arc_sort_close(struct arc_sort *);
 
+/* http.c: the one HTTP layer and the one retry policy (libcurl) */
+struct curl_slist;
+struct arc_http;
+struct arc_http_req {
+	const char	*method;	/* GET HEAD PUT POST DELETE */
+	char		*url;		/* owned */
+	struct curl_slist *headers;	/* owned */
+	const char	*sigv4;		/* CURLOPT_AWS_SIGV4, or NULL */
+	const char	*userpwd;	/* credentials: never printed */
+	const char	*cainfo;	/* CA bundle, or NULL */
+	const char	*body;		/* request body in memory */
+	size_t		 bodylen;
+	int		 infd;		/* or from this file (-1: none) */
+	int64_t		 inlen;
+	int		 outfd;		/* response body to this file */
+	long		 status;	/* 0: no HTTP answer */
+	struct arc_buf	 resp;		/* response body (outfd == -1) */
+	struct arc_buf	 rhdr;		/* response headers */
+	char		 err[256];	/* why there was no answer */
+	int		 attempts;
+	int		 cc;		/* CURLcode of the last attempt */
+	void		*arg;		/* the caller's */
+	int64_t		 next_ms;	/* private to http.c */
+	int		 slot;
+};
+struct arc_http *arc_http_new(void);
+void	 arc_http_free(struct arc_http *);
+void	 arc_http_req_init(struct arc_http_req *, const char *, char *);
+void	 arc_http_req_free(struct arc_http_req *);
+void	 arc_http_add_header(struct arc_http_req *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+int	 arc_http_header(const struct arc_http_req *, const char *,
+	    struct arc_buf *);
+int	 arc_http_perform(struct arc_http *, struct arc_http_req *);
+void	 arc_http_perform_many(struct arc_http *, struct arc_http_req **,
+	    size_t, int);
+void	 arc_http_describe(const struct arc_http_req *, struct arc_buf *);
+
 /* store.c: storage backends behind one interface (local.c, ...) */
 #define ARC_LIST_ALL	0x1	/* every regular file, not only candidates */
 enum arc_presence {
@@ -166,6 +204,18 @@ enum arc_removal {
 	ARC_REMOVE_FAILED	/* not deleted; reason in the error buffer */
 };
 typedef int (*arc_list_fn)(void *, const char *, size_t, int64_t, int64_t);
+/* One object of a batch: stat_many fills presence, st and etag;
+ * remove_many fills removal (enum arc_removal), sending if_match when set. */
+struct arc_sitem {
+	const char	*path;
+	size_t		 pathlen;
+	int		 presence;
+	struct arc_stat	 st;
+	struct arc_buf	 etag;
+	const char	*if_match;
+	int		 removal;
+	struct arc_buf	 err;
+};
 struct arc_store;
 struct arc_store_ops {
 	const char *scheme;
@@ -176,6 +226,10 @@ struct arc_store_ops {
 		    struct arc_stat *, struct arc_buf *);
 	int	(*remove)(struct arc_store *, const char *, size_t,
 		    struct arc_buf *);
+	void	(*stat_many)(struct arc_store *, struct arc_sitem *, size_t,
+		    int);
+	void	(*remove_many)(struct arc_store *, struct arc_sitem *, size_t,
+		    int);
 	int	(*get)(struct arc_store *, const char *, size_t, int,
 		    struct arc_stat *, struct arc_buf *);
 	int	(*put)(struct arc_store *, const char *, size_t, int,
@@ -184,6 +238,7 @@ struct arc_store_ops {
 };
 struct arc_store {
 	const struct arc_store_ops *ops;
+	int	 unordered;	/* list output needs sorting (object stores) */
 	char	*url;		/* as given, for messages */
 	void	*priv;
 };
@@ -194,6 +249,10 @@ int	 arc_store_stat(struct arc_store *, const char *, size_t,
 	    struct arc_stat *, struct arc_buf *);
 int	 arc_store_remove(struct arc_store *, const char *, size_t,
 	    struct arc_buf *);
+void	 arc_store_stat_many(struct arc_store *, struct arc_sitem *, size_t,
+	    int);
+void	 arc_store_remove_many(struct arc_store *, struct arc_sitem *, size_t,
+	    int);
 int	 arc_store_get(struct arc_store *, const char *, size_t, int,
 	    struct arc_stat *, struct arc_buf *);
 int	 arc_store_put(struct arc_store *, const char *, size_t, int, int64_t,

@@ -4,6 +4,7 @@
  * and later object stores) providing struct arc_store_ops.
  */
 #include <err.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +66,79 @@ arc_store_remove(struct arc_store *st, const char *path, size_t n,
     struct arc_buf *eb)
 {
 	return st->ops->remove(st, path, n, eb);
+}
+
+struct pool {
+	struct arc_store *st;
+	struct arc_sitem *items;
+	size_t		 n;
+	size_t		 next;		/* atomic */
+	int		 remove;
+};
+
+static void *
+worker(void *arg)
+{
+	struct pool *p = arg;
+	struct arc_sitem *it;
+	size_t i;
+
+	while ((i = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED)) < p->n) {
+		it = &p->items[i];
+		it->err.len = 0;
+		if (p->remove)
+			it->removal = p->st->ops->remove(p->st, it->path,
+			    it->pathlen, &it->err);
+		else
+			it->presence = p->st->ops->stat(p->st, it->path,
+			    it->pathlen, &it->st, &it->err);
+	}
+	return NULL;
+}
+
+/* The default concurrency for backends with synchronous calls: threads. */
+static void
+run_pool(struct arc_store *st, struct arc_sitem *items, size_t n, int jobs,
+    int remove)
+{
+	pthread_t tid[64];
+	struct pool p = { st, items, n, 0, remove };
+	int i, started = 0;
+
+	if (jobs > 64)
+		jobs = 64;
+	if ((size_t)jobs > n)
+		jobs = (int)n;
+	for (i = 1; i < jobs; i++) {
+		if (pthread_create(&tid[i], NULL, worker, &p) != 0)
+			break;	/* fewer threads is only slower */
+		started++;
+	}
+	worker(&p);
+	for (i = 1; i <= started; i++)
+		pthread_join(tid[i], NULL);
+}
+
+/* Stat n objects, up to jobs at once; each item gets its presence. */
+void
+arc_store_stat_many(struct arc_store *st, struct arc_sitem *items, size_t n,
+    int jobs)
+{
+	if (st->ops->stat_many != NULL)
+		st->ops->stat_many(st, items, n, jobs);
+	else
+		run_pool(st, items, n, jobs, 0);
+}
+
+/* Remove n objects (a batch); each item gets its removal result. */
+void
+arc_store_remove_many(struct arc_store *st, struct arc_sitem *items,
+    size_t n, int jobs)
+{
+	if (st->ops->remove_many != NULL)
+		st->ops->remove_many(st, items, n, jobs);
+	else
+		run_pool(st, items, n, jobs, 1);
 }
 
 /* Copy the object at path to fd; ARC_PRESENT/ARC_ABSENT/ARC_UNKNOWN. */

@@ -34,6 +34,7 @@
 #include "arc.h"
 
 #define EXIT_MANIFEST_FAILED	4
+#define DELETE_JOBS		8	/* storage calls in flight */
 
 enum plan { P_PLANNED, P_REFUSED };
 
@@ -49,6 +50,7 @@ struct cand {
 	int		 plan;
 	const char	*why;		/* reason refused */
 	char		*json;		/* full manifest entry, for the archive */
+	char		*etag;		/* seen by --if-unchanged */
 };
 
 struct list {
@@ -470,12 +472,12 @@ storage_phase(struct arc_store *st, struct arc_manifest *man, struct list *l)
 {
 	struct cand **bv;
 	struct arc_mitem *mi;
-	struct arc_buf eb = { 0 };
-	struct arc_stat sb;
+	struct arc_sitem *si;
 	size_t i, j, n, k, applied;
 
 	bv = arc_ereallocarray(NULL, (size_t)opt.batch, sizeof(*bv));
 	mi = arc_ecalloc((size_t)opt.batch, sizeof(*mi));
+	si = arc_ecalloc((size_t)opt.batch, sizeof(*si));
 	for (i = 0; i < l->n; ) {
 		if (stopping)
 			break;
@@ -513,28 +515,44 @@ storage_phase(struct arc_store *st, struct arc_manifest *man, struct list *l)
 				count.refused[ARC_KIND_STORAGE]++;
 				continue;
 			}
-			if (opt.if_unchanged) {
-				int p = arc_store_stat(st, bv[j]->path,
-				    bv[j]->pathlen, &sb, &eb);
-
-				if (p == ARC_ABSENT) {
+			bv[k++] = bv[j];
+		}
+		n = k;
+		if (opt.if_unchanged && n > 0) {
+			/*
+			 * Delete only the object that was listed: same size
+			 * and mtime now, and (where the store has ETags) the
+			 * delete is conditional on the ETag seen now.
+			 */
+			for (j = 0; j < n; j++) {
+				si[j].path = bv[j]->path;
+				si[j].pathlen = bv[j]->pathlen;
+			}
+			arc_store_stat_many(st, si, n, DELETE_JOBS);
+			for (j = k = 0; j < n; j++) {
+				if (si[j].presence == ARC_ABSENT) {
 					result("gone", ARC_KIND_STORAGE, bv[j]);
 					count.gone[ARC_KIND_STORAGE]++;
 					continue;
 				}
-				if (p != ARC_PRESENT || !sb.regular ||
+				if (si[j].presence != ARC_PRESENT ||
+				    !si[j].st.regular ||
 				    (bv[j]->time != ARC_TIME_UNKNOWN &&
-				    sb.mtime != bv[j]->time) ||
-				    (bv[j]->size >= 0 && sb.size != bv[j]->size)) {
+				    si[j].st.mtime != bv[j]->time) ||
+				    (bv[j]->size >= 0 &&
+				    si[j].st.size != bv[j]->size)) {
 					result("changed", ARC_KIND_STORAGE,
 					    bv[j]);
 					count.changed[ARC_KIND_STORAGE]++;
 					continue;
 				}
+				free(bv[j]->etag);
+				bv[j]->etag = si[j].etag.len ?
+				    arc_estrdup(si[j].etag.s) : NULL;
+				bv[k++] = bv[j];
 			}
-			bv[k++] = bv[j];
+			n = k;
 		}
-		n = k;
 		if (n == 0) {
 			sync_audit();
 			continue;
@@ -547,10 +565,15 @@ storage_phase(struct arc_store *st, struct arc_manifest *man, struct list *l)
 			sync_audit();
 			continue;
 		}
+		for (j = 0; j < n; j++) {
+			si[j].path = bv[j]->path;
+			si[j].pathlen = bv[j]->pathlen;
+			si[j].if_match = bv[j]->etag;
+		}
+		arc_store_remove_many(st, si, n, DELETE_JOBS);
 		applied = 0;
 		for (j = 0; j < n; j++) {
-			switch (arc_store_remove(st, bv[j]->path,
-			    bv[j]->pathlen, &eb)) {
+			switch (si[j].removal) {
 			case ARC_REMOVED:
 				result("deleted", ARC_KIND_STORAGE, bv[j]);
 				count.deleted[ARC_KIND_STORAGE]++;
@@ -565,7 +588,7 @@ storage_phase(struct arc_store *st, struct arc_manifest *man, struct list *l)
 				break;
 			default:
 				warnx("'%s': cannot delete: %s", bv[j]->path,
-				    arc_buf_str(&eb));
+				    arc_buf_str(&si[j].err));
 				result("failed", ARC_KIND_STORAGE, bv[j]);
 				count.failed[ARC_KIND_STORAGE]++;
 				break;
@@ -575,9 +598,13 @@ storage_phase(struct arc_store *st, struct arc_manifest *man, struct list *l)
 		batch_event("reconcile.storage_batch_deleted", bv, n, applied);
 		sync_audit();
 	}
+	for (j = 0; j < (size_t)opt.batch; j++) {
+		arc_buf_free(&si[j].etag);
+		arc_buf_free(&si[j].err);
+	}
+	free(si);
 	free(bv);
 	free(mi);
-	arc_buf_free(&eb);
 }
 
 static void
@@ -862,6 +889,7 @@ main(int argc, char *argv[])
 	for (i = 0; i < sl.n; i++) {
 		free(sl.v[i].line);
 		free(sl.v[i].path);
+		free(sl.v[i].etag);
 	}
 	free(ml.v);
 	free(sl.v);

@@ -15,7 +15,6 @@
  */
 #include <err.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,17 +42,7 @@ struct item {
 	size_t		 linelen;
 	int		 kind;
 	struct arc_buf	 path;		/* decoded */
-	int		 presence;	/* of the file in the store */
-	struct arc_stat	 st;
-	struct arc_buf	 err;
 	int		 reason;
-};
-
-struct pool {
-	struct arc_store *store;
-	struct item	*items;
-	size_t		 n;
-	size_t		 next;		/* atomic */
 };
 
 static void
@@ -63,41 +52,6 @@ usage(void)
 	    "[-R file] [-S file] [-t time]\n"
 	    "                   store manifest\n");
 	exit(ARC_EXIT_ERROR);
-}
-
-static void *
-worker(void *arg)
-{
-	struct pool *p = arg;
-	struct item *it;
-	size_t i;
-
-	while ((i = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED)) < p->n) {
-		it = &p->items[i];
-		it->presence = arc_store_stat(p->store, it->path.s,
-		    it->path.len, &it->st, &it->err);
-	}
-	return NULL;
-}
-
-/* Stat every item of the window, jobs at a time. */
-static void
-stat_window(struct arc_store *st, struct item *items, size_t n, int jobs)
-{
-	pthread_t tid[64];
-	struct pool p = { st, items, n, 0 };
-	int i, e, started = 0;
-
-	if (jobs > (int)n)
-		jobs = (int)n;
-	for (i = 1; i < jobs; i++) {
-		if ((e = pthread_create(&tid[i], NULL, worker, &p)) != 0)
-			break;	/* fewer threads is only slower */
-		started++;
-	}
-	worker(&p);
-	for (i = 1; i <= started; i++)
-		pthread_join(tid[i], NULL);
 }
 
 static int
@@ -116,6 +70,7 @@ main(int argc, char *argv[])
 	struct arc_store *store;
 	struct arc_manifest *man;
 	struct item items[WINDOW_MAX];
+	struct arc_sitem si[WINDOW_MAX];
 	struct arc_mitem mi[WINDOW_MAX];
 	size_t midx[WINDOW_MAX];
 	uintmax_t counts[R_NREASONS] = { 0 };
@@ -177,6 +132,7 @@ main(int argc, char *argv[])
 		err(ARC_EXIT_ERROR, "cannot create '%s'", rejfile);
 
 	memset(items, 0, sizeof(items));
+	memset(si, 0, sizeof(si));
 	arc_reader_init(&rd, stdin, "-", ARC_REC_CANDIDATE, 1);
 	while (r == 1) {
 		/* Fill a window: up to WINDOW_MAX, or until input pauses. */
@@ -189,14 +145,12 @@ main(int argc, char *argv[])
 			items[n].linelen = rec.linelen;
 			items[n].kind = rec.kind;
 			items[n].path.len = 0;
-			items[n].err.len = 0;
 			items[n].reason = R_CONFIRMED;
 			if (arc_unquote(&items[n].path, rec.qpath,
 			    rec.qpathlen, &msg) == -1) {
 				r = -1;
 				break;
 			}
-			items[n].st.mtime = ARC_TIME_UNKNOWN;
 			n++;
 			if (!input_waiting())
 				break;
@@ -208,24 +162,30 @@ main(int argc, char *argv[])
 		if (n == 0)
 			continue;
 
-		stat_window(store, items, n, jobs);
+		for (i = 0; i < n; i++) {
+			si[i].path = items[i].path.s;
+			si[i].pathlen = items[i].path.len;
+			si[i].err.len = 0;
+		}
+		arc_store_stat_many(store, si, n, jobs);
 		wnow = now != ARC_TIME_UNKNOWN ? now : arc_time_now();
 		nm = 0;
 		for (i = 0; i < n; i++) {
 			struct item *it = &items[i];
+			struct arc_sitem *s = &si[i];
 
-			if (it->presence == ARC_UNKNOWN)
+			if (s->presence == ARC_UNKNOWN)
 				it->reason = R_ERROR;
 			else if (it->kind == ARC_KIND_MANIFEST)
-				it->reason = it->presence == ARC_ABSENT ?
+				it->reason = s->presence == ARC_ABSENT ?
 				    R_CONFIRMED : R_PRESENT;
-			else if (it->presence == ARC_ABSENT)
+			else if (s->presence == ARC_ABSENT)
 				it->reason = R_GONE;
-			else if (!it->st.regular) {
+			else if (!s->st.regular) {
 				it->reason = R_ERROR;
-				it->err.len = 0;
-				arc_buf_adds(&it->err, "not a regular file");
-			} else if (arc_is_young(wnow, it->st.mtime, grace + skew))
+				s->err.len = 0;
+				arc_buf_adds(&s->err, "not a regular file");
+			} else if (arc_is_young(wnow, s->st.mtime, grace + skew))
 				it->reason = R_YOUNG;
 			else {
 				/* still a candidate: ask the live manifest */
@@ -235,7 +195,7 @@ main(int argc, char *argv[])
 			}
 			if (it->reason == R_ERROR)
 				warnx("'%s': cannot check: %s", it->path.s,
-				    arc_buf_str(&it->err));
+				    arc_buf_str(&s->err));
 		}
 		if (nm > 0) {
 			if (arc_manifest_lookup(man, mi, nm) == -1)
@@ -273,7 +233,8 @@ main(int argc, char *argv[])
 	for (i = 0; i < WINDOW_MAX; i++) {
 		free(items[i].line);
 		arc_buf_free(&items[i].path);
-		arc_buf_free(&items[i].err);
+		arc_buf_free(&si[i].err);
+		arc_buf_free(&si[i].etag);
 	}
 	arc_store_close(store);
 	arc_manifest_close(man);
