@@ -185,6 +185,12 @@ int	 arc_http_perform(struct arc_http *, struct arc_http_req *);
 void	 arc_http_perform_many(struct arc_http *, struct arc_http_req **,
 	    size_t, int);
 void	 arc_http_describe(const struct arc_http_req *, struct arc_buf *);
+void	 arc_http_escape(struct arc_buf *, const char *, size_t, int);
+
+/* xml.c: XML answers through expat */
+typedef int (*arc_xml_fn)(void *, const char *, const char *, size_t);
+int	 arc_xml_parse(const char *, size_t, const char *const *, arc_xml_fn,
+	    void *, struct arc_buf *);
 
 /* store.c: storage backends behind one interface (local.c, ...) */
 #define ARC_LIST_ALL	0x1	/* every regular file, not only candidates */
@@ -239,6 +245,9 @@ struct arc_store_ops {
 struct arc_store {
 	const struct arc_store_ops *ops;
 	int	 unordered;	/* list output needs sorting (object stores) */
+	int	 jobs;		/* listings in flight (arc-list -j) */
+	char	**hints;	/* prefixes to list apart (arc-list -M) */
+	size_t	 nhints;
 	char	*url;		/* as given, for messages */
 	void	*priv;
 };
@@ -259,6 +268,7 @@ int	 arc_store_put(struct arc_store *, const char *, size_t, int, int64_t,
 	    struct arc_buf *);
 void	 arc_store_close(struct arc_store *);
 extern const struct arc_store_ops arc_store_local;
+extern const struct arc_store_ops arc_store_s3;
 
 /* manifest.c: manifest sources behind one interface (mfile.c, ...) */
 /*

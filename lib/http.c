@@ -443,3 +443,30 @@ arc_http_describe(const struct arc_http_req *r, struct arc_buf *out)
 	else
 		arc_buf_printf(out, "HTTP %ld", r->status);
 }
+
+/*
+ * Append s percent-encoded per RFC 3986 (everything but A-Z a-z 0-9
+ * - . _ ~), keeping '/' when keep_slash: the canonical form SigV4 signs
+ * verbatim and that every object store accepts.
+ */
+void
+arc_http_escape(struct arc_buf *b, const char *s, size_t n, int keep_slash)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char c;
+	size_t i;
+
+	arc_buf_grow(b, n * 3);
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+		    c == '~' || (keep_slash && c == '/'))
+			arc_buf_addc(b, c);
+		else {
+			arc_buf_addc(b, '%');
+			arc_buf_addc(b, hex[c >> 4]);
+			arc_buf_addc(b, hex[c & 15]);
+		}
+	}
+}

@@ -19,7 +19,7 @@
 
 #include "arc.h"
 
-#define LINE_MAX_BYTES	(64 * 1024)
+#define LINE_MAX_BYTES	(256 * 1024)	/* far above any real path */
 
 void
 arc_reader_init(struct arc_reader *r, FILE *fp, const char *name, int type,
@@ -227,7 +227,7 @@ arc_reader_next(struct arc_reader *r, struct arc_record *rec)
 	if (len > 0 && r->line[len - 1] == '\n')
 		len--;
 	if (len > LINE_MAX_BYTES)
-		return bad(r, "line longer than 65536 bytes");
+		return bad(r, "line longer than 262144 bytes");
 	memset(rec, 0, sizeof(*rec));
 	rec->line = r->line;
 	rec->linelen = (size_t)len;

@@ -3,12 +3,17 @@
  *
  * Reads the store named by the STORE operand and writes one storage
  * record (path TAB mtime TAB size, arc(7)) per candidate file to standard
- * output, sorted by path, as the walk goes: the tree is never collected
- * in memory.
+ * output, sorted by path.  A local tree is walked in order, so records go
+ * out as the walk goes and the tree is never collected in memory.  Object
+ * stores list several prefixes at once and do not promise our byte
+ * order, so their records go through sort(1) (bounded memory) and are
+ * made unique.
  */
 #include <err.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "arc.h"
@@ -16,30 +21,109 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: arc-list [-a] [-p prefix] store\n");
+	fprintf(stderr, "usage: arc-list [-a] [-j jobs] [-M manifest-records] "
+	    "[-p prefix] store\n");
 	exit(ARC_EXIT_ERROR);
 }
 
 static int
 emit(void *arg, const char *path, size_t n, int64_t mtime, int64_t size)
 {
-	(void)arg;
-	arc_write_storage(stdout, path, n, mtime, size);
+	arc_write_storage(arg, path, n, mtime, size);
 	return 0;
+}
+
+/*
+ * The database/measurement/ prefixes of the paths in a manifest record
+ * file, Arc's split points: sorted input puts each prefix's paths
+ * together, so comparing with the last one is enough.
+ */
+static char **
+manifest_prefixes(const char *file, size_t *np)
+{
+	struct arc_reader rd;
+	struct arc_record rec;
+	struct arc_buf path = { 0 };
+	char **v = NULL, *second;
+	size_t n = 0, plen;
+	FILE *fp;
+	int r;
+
+	if ((fp = fopen(file, "r")) == NULL)
+		err(ARC_EXIT_ERROR, "cannot open '%s'", file);
+	arc_reader_init(&rd, fp, file, ARC_REC_MANIFEST, 1);
+	while ((r = arc_reader_next(&rd, &rec)) == 1) {
+		path.len = 0;
+		if (arc_record_path(&rec, &path) == -1)
+			exit(ARC_EXIT_ERROR);
+		if ((second = memchr(path.s, '/', path.len)) == NULL ||
+		    (second = memchr(second + 1, '/', path.len -
+		    (size_t)(second + 1 - path.s))) == NULL)
+			continue;
+		plen = (size_t)(second - path.s) + 1;
+		if (n > 0 && strlen(v[n - 1]) == plen &&
+		    memcmp(v[n - 1], path.s, plen) == 0)
+			continue;
+		v = arc_ereallocarray(v, n + 1, sizeof(*v));
+		v[n++] = arc_estrndup(path.s, plen);
+	}
+	if (r == -1)
+		exit(ARC_EXIT_ERROR);
+	arc_reader_free(&rd);
+	arc_buf_free(&path);
+	fclose(fp);
+	*np = n;
+	return v;
+}
+
+/* Copy sorted records to stdout, each path once. */
+static void
+unique(FILE *in)
+{
+	char *line = NULL, *prev = NULL;
+	size_t cap = 0, prevlen = 0, plen, prevcap = 0;
+	ssize_t len;
+
+	while ((len = getdelim(&line, &cap, '\n', in)) > 0) {
+		plen = strcspn(line, "\t");
+		if (prev != NULL && plen == prevlen &&
+		    memcmp(prev, line, plen) == 0)
+			continue;
+		fwrite(line, 1, (size_t)len, stdout);
+		if (prevcap < plen + 1) {
+			prevcap = plen + 1;
+			prev = arc_erealloc(prev, prevcap);
+		}
+		memcpy(prev, line, plen);
+		prevlen = plen;
+	}
+	free(line);
+	free(prev);
 }
 
 int
 main(int argc, char *argv[])
 {
 	struct arc_store *st;
-	char **prefixes = NULL;
-	size_t np = 0;
+	struct arc_sort *so = NULL;
+	char **prefixes = NULL, **hints = NULL;
+	const char *mfile = NULL;
+	size_t np = 0, nh = 0, i;
+	long long jobs = 8;
 	int ch, flags = 0, ret;
 
-	while ((ch = getopt(argc, argv, "ap:")) != -1) {
+	while ((ch = getopt(argc, argv, "aj:M:p:")) != -1) {
 		switch (ch) {
 		case 'a':
 			flags |= ARC_LIST_ALL;
+			break;
+		case 'j':
+			if (arc_parse_count(optarg, 1, 64, &jobs) == -1)
+				errx(ARC_EXIT_ERROR, "'%s': jobs must be 1 to 64",
+				    optarg);
+			break;
+		case 'M':
+			mfile = optarg;
 			break;
 		case 'p':
 			prefixes = arc_ereallocarray(prefixes, np + 1,
@@ -55,9 +139,28 @@ main(int argc, char *argv[])
 	if (argc != 1)
 		usage();
 
+	if (mfile != NULL)
+		hints = manifest_prefixes(mfile, &nh);
 	if ((st = arc_store_open(argv[0])) == NULL)
 		return ARC_EXIT_ERROR;
-	ret = arc_store_list(st, prefixes, np, flags, emit, NULL);
+	st->jobs = (int)jobs;
+	st->hints = hints;
+	st->nhints = nh;
+	if (st->unordered) {
+		signal(SIGPIPE, SIG_IGN);
+		so = arc_sort_open("128M");
+		ret = arc_store_list(st, prefixes, np, flags, emit,
+		    arc_sort_input(so));
+		if (ret != ARC_EXIT_ERROR)	/* an error lists nothing */
+			unique(arc_sort_output(so));
+		if (arc_sort_close(so) == -1)
+			ret = ARC_EXIT_ERROR;
+	} else
+		ret = arc_store_list(st, prefixes, np, flags, emit, stdout);
+	for (i = 0; i < st->nhints; i++)
+		free(st->hints[i]);
+	free(st->hints);
+	st->hints = NULL;
 	arc_store_close(st);
 	free(prefixes);
 	if (arc_fshut(stdout, "stdout"))

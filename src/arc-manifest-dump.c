@@ -13,6 +13,7 @@
  */
 #include <err.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +132,8 @@ main(int argc, char *argv[])
 	if (argc != 1)
 		usage();
 
+	/* a sort(1) that dies must be an error message, not a SIGPIPE */
+	signal(SIGPIPE, SIG_IGN);
 	if ((m = arc_manifest_open(argv[0])) == NULL)
 		return ARC_EXIT_ERROR;
 	so = arc_sort_open(bufsize);

@@ -1,0 +1,1029 @@
+/*
+ * s3.c - the S3-compatible store: s3://BUCKET[/PREFIX].
+ *
+ * Configured as the AWS tools are: AWS_ACCESS_KEY_ID,
+ * AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION or
+ * AWS_DEFAULT_REGION (us-east-1), AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL
+ * (which imply path-style addressing), AWS_S3_ADDRESSING_STYLE and
+ * AWS_CA_BUNDLE.  Requests are signed by libcurl (CURLOPT_AWS_SIGV4);
+ * since it signs the query string and path verbatim, both are built here
+ * already canonical (parameters sorted, values RFC 3986 encoded).
+ * Answers are read with expat.  Credentials go to libcurl only: never to
+ * a message, a log or a child's argv.
+ *
+ * PREFIX is a folder: s3://b/x and s3://b/x/ both mean the keys under
+ * "x/", and paths are the keys with "x/" removed, byte for byte.
+ */
+#include <err.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+
+#include "arc.h"
+
+#define S3NS		"http://s3.amazonaws.com/doc/2006-03-01/"
+/* S3's namespace, and the one s3rver (a common test double) writes. */
+static const char *const s3ns[] = {
+	S3NS, "http://doc.s3.amazonaws.com/2006-03-01/", NULL
+};
+#define PAGE_KEYS	1000
+#define DISCOVER_MAX	4000	/* top-level names used as split points */
+/* Sorts after every key that starts with a given prefix (U+10FFFF). */
+#define AFTER_ALL	"\xf4\x8f\xbf\xbf"
+
+struct s3 {
+	char		*base;		/* bucket URL, no trailing '/' */
+	char		*prefix;	/* key prefix, "" or ending in '/' */
+	size_t		 prefixlen;
+	char		*sigv4;
+	char		*userpwd;
+	char		*token;
+	char		*cainfo;
+	int		 virtual;	/* bucket in the host name */
+	struct arc_http	*http;
+};
+
+static const char *
+env(const char *a, const char *b)
+{
+	const char *v;
+
+	if ((v = getenv(a)) != NULL && *v != '\0')
+		return v;
+	if (b != NULL && (v = getenv(b)) != NULL && *v != '\0')
+		return v;
+	return NULL;
+}
+
+static int
+s3_open(struct arc_store *st, const char *rest)
+{
+	struct s3 *s;
+	struct arc_buf b = { 0 };
+	const char *slash, *region, *endpoint, *style, *id, *secret;
+	size_t blen;
+	int path_style;
+
+	slash = strchr(rest, '/');
+	blen = slash ? (size_t)(slash - rest) : strlen(rest);
+	if (blen < 3 || blen > 63 || strspn(rest,
+	    "abcdefghijklmnopqrstuvwxyz0123456789.-") < blen) {
+		warnx("'%s': invalid bucket name", st->url);
+		return -1;
+	}
+	s = arc_ecalloc(1, sizeof(*s));
+	/* the prefix is a folder: "x" and "x/" both mean "x/" */
+	if (slash != NULL) {
+		arc_buf_adds(&b, slash + 1);
+		while (b.len > 0 && b.s[b.len - 1] == '/')
+			b.s[--b.len] = '\0';
+		if (b.len > 0) {
+			if (arc_path_unsafe(b.s, b.len) != NULL) {
+				warnx("'%s': invalid prefix", st->url);
+				arc_buf_free(&b);
+				free(s);
+				return -1;
+			}
+			arc_buf_addc(&b, '/');
+		}
+	}
+	s->prefix = arc_estrdup(b.len ? b.s : "");
+	s->prefixlen = strlen(s->prefix);
+	b.len = 0;
+
+	region = env("AWS_REGION", "AWS_DEFAULT_REGION");
+	if (region == NULL)
+		region = "us-east-1";
+	endpoint = env("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL");
+	style = env("AWS_S3_ADDRESSING_STYLE", NULL);
+	path_style = endpoint != NULL;
+	if (style != NULL && strcmp(style, "path") == 0)
+		path_style = 1;
+	else if (style != NULL && strcmp(style, "virtual") == 0)
+		path_style = 0;
+	else if (style != NULL && strcmp(style, "auto") != 0) {
+		warnx("'%s': AWS_S3_ADDRESSING_STYLE must be path or virtual",
+		    style);
+		free(s->prefix);
+		free(s);
+		return -1;
+	}
+	if (endpoint != NULL) {
+		const char *scheme_end = strstr(endpoint, "://");
+		size_t elen = strlen(endpoint);
+
+		if (scheme_end == NULL) {
+			warnx("'%s': the endpoint URL needs http:// or https://",
+			    endpoint);
+			free(s->prefix);
+			free(s);
+			return -1;
+		}
+		while (elen > 0 && endpoint[elen - 1] == '/')
+			elen--;
+		if (path_style)
+			arc_buf_printf(&b, "%.*s/%.*s", (int)elen, endpoint,
+			    (int)blen, rest);
+		else
+			arc_buf_printf(&b, "%.*s%.*s.%.*s",
+			    (int)(scheme_end + 3 - endpoint), endpoint,
+			    (int)blen, rest,
+			    (int)(elen - (size_t)(scheme_end + 3 - endpoint)),
+			    scheme_end + 3);
+	} else if (path_style)
+		arc_buf_printf(&b, "https://s3.%s.amazonaws.com/%.*s", region,
+		    (int)blen, rest);
+	else
+		arc_buf_printf(&b, "https://%.*s.s3.%s.amazonaws.com",
+		    (int)blen, rest, region);
+	s->base = arc_estrdup(b.s);
+	s->virtual = !path_style;
+	arc_buf_free(&b);
+
+	id = env("AWS_ACCESS_KEY_ID", NULL);
+	secret = env("AWS_SECRET_ACCESS_KEY", NULL);
+	if ((id == NULL) != (secret == NULL)) {
+		warnx("set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
+		    "neither");
+		free(s->prefix);
+		free(s->base);
+		free(s);
+		return -1;
+	}
+	if (id != NULL) {
+		if (asprintf(&s->sigv4, "aws:amz:%s:s3", region) == -1 ||
+		    asprintf(&s->userpwd, "%s:%s", id, secret) == -1)
+			err(arc_errstatus, "asprintf");
+	}
+	if ((id = env("AWS_SESSION_TOKEN", NULL)) != NULL)
+		s->token = arc_estrdup(id);
+	if ((id = env("AWS_CA_BUNDLE", NULL)) != NULL)
+		s->cainfo = arc_estrdup(id);
+	s->http = arc_http_new();
+	st->priv = s;
+	st->unordered = 1;
+	return 0;
+}
+
+static void
+s3_close(struct arc_store *st)
+{
+	struct s3 *s = st->priv;
+
+	arc_http_free(s->http);
+	free(s->base);
+	free(s->prefix);
+	free(s->sigv4);
+	if (s->userpwd != NULL) {
+		explicit_bzero(s->userpwd, strlen(s->userpwd));
+		free(s->userpwd);
+	}
+	free(s->token);
+	free(s->cainfo);
+	free(s);
+}
+
+/* A request on the bucket (key NULL) or on one object (path relative). */
+static void
+request(struct s3 *s, struct arc_http_req *r, const char *method,
+    const char *path, size_t n, const char *query, const char *payload_hash)
+{
+	struct arc_buf u = { 0 };
+
+	arc_buf_adds(&u, s->base);
+	if (path != NULL) {
+		arc_buf_addc(&u, '/');
+		arc_http_escape(&u, s->prefix, s->prefixlen, 1);
+		arc_http_escape(&u, path, n, 1);
+	} else if (s->virtual)
+		arc_buf_addc(&u, '/');	/* the bucket is the host: its root */
+	if (query != NULL) {
+		arc_buf_addc(&u, '?');
+		arc_buf_adds(&u, query);
+	}
+	arc_http_req_init(r, method, arc_estrdup(arc_buf_str(&u)));
+	arc_buf_free(&u);
+	r->sigv4 = s->sigv4;
+	r->userpwd = s->userpwd;
+	r->cainfo = s->cainfo;
+	/* libcurl does not add it; S3 wants it on every signed request */
+	arc_http_add_header(r, "x-amz-content-sha256: %s",
+	    payload_hash ? payload_hash : "UNSIGNED-PAYLOAD");
+	if (s->token != NULL)
+		arc_http_add_header(r, "x-amz-security-token: %s", s->token);
+}
+
+struct s3err {
+	struct arc_buf	code, message;
+};
+
+static int
+error_field(void *arg, const char *path, const char *text, size_t n)
+{
+	struct s3err *e = arg;
+
+	if (strcmp(path, "Error/Code") == 0)
+		arc_buf_add(&e->code, text, n);
+	else if (strcmp(path, "Error/Message") == 0)
+		arc_buf_add(&e->message, text, n);
+	return 0;
+}
+
+/* "S3 error CODE: MESSAGE (HTTP n)", or the transport error. */
+static void
+describe(const struct arc_http_req *r, const char *op, const char *what,
+    struct arc_buf *out)
+{
+	struct s3err e = { { 0 }, { 0 } };
+	struct arc_buf xe = { 0 };
+
+	out->len = 0;
+	arc_buf_printf(out, "%s '%s': ", op, what);
+	if (r->status == 0) {
+		arc_buf_printf(out, "%s (after %d attempts)", r->err,
+		    r->attempts);
+		return;
+	}
+	if (r->resp.len > 0)
+		arc_xml_parse(r->resp.s, r->resp.len, NULL, error_field, &e,
+		    &xe);
+	if (e.code.len > 0)
+		arc_buf_printf(out, "S3 error %s: %s (HTTP %ld)",
+		    arc_buf_str(&e.code), arc_buf_str(&e.message), r->status);
+	else
+		arc_buf_printf(out, "HTTP %ld", r->status);
+	if (r->attempts > 1)
+		arc_buf_printf(out, " after %d attempts", r->attempts);
+	arc_buf_free(&e.code);
+	arc_buf_free(&e.message);
+	arc_buf_free(&xe);
+}
+
+/* S3 times carry milliseconds: round up, never make a file look older. */
+static int64_t
+parse_s3_time(const char *s, size_t n)
+{
+	const char *dot;
+	int64_t t;
+	size_t i;
+
+	if (arc_time_parse(s, n, ARC_TIME_LENIENT, &t) == -1)
+		return ARC_TIME_UNKNOWN;
+	if ((dot = memchr(s, '.', n)) != NULL)
+		for (i = (size_t)(dot - s) + 1; i < n && s[i] >= '0' &&
+		    s[i] <= '9'; i++)
+			if (s[i] != '0')
+				return t + 1;
+	return t;
+}
+
+static int64_t
+parse_size(const char *s, size_t n)
+{
+	int64_t v = 0;
+	size_t i;
+
+	if (n == 0 || n > 18)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/* ---- listing ---------------------------------------------------------- */
+
+struct lister {
+	struct arc_buf	 prefix;	/* full key prefix to list */
+	struct arc_buf	 token;		/* continuation token */
+	struct arc_buf	 after;		/* start-after (the rest lister) */
+	int		 rest;		/* lists around the split points */
+	int		 done;
+	int		 pages;
+	struct arc_http_req req;
+};
+
+struct page {
+	struct arc_buf	 key, mtime, size, token, prefix;
+	int		 truncated;
+	int		 bad;
+	/* collected objects: key \0 mtime \0 size \0 ... */
+	struct arc_buf	 objs;
+	size_t		 nobjs;
+	/* CommonPrefixes, for discovery */
+	struct arc_buf	 dirs;
+	size_t		 ndirs;
+};
+
+static int
+page_field(void *arg, const char *path, const char *text, size_t n)
+{
+	struct page *p = arg;
+
+	if (strncmp(path, "ListBucketResult", 16) != 0) {
+		p->bad = 1;
+		return -1;
+	}
+	path += 16;
+	if (strcmp(path, "/Contents/Key") == 0) {
+		p->key.len = 0;
+		arc_buf_add(&p->key, text, n);
+	} else if (strcmp(path, "/Contents/LastModified") == 0) {
+		p->mtime.len = 0;
+		arc_buf_add(&p->mtime, text, n);
+	} else if (strcmp(path, "/Contents/Size") == 0) {
+		p->size.len = 0;
+		arc_buf_add(&p->size, text, n);
+	} else if (strcmp(path, "/Contents") == 0) {
+		arc_buf_add(&p->objs, p->key.s ? p->key.s : "", p->key.len);
+		arc_buf_addc(&p->objs, '\0');
+		arc_buf_add(&p->objs, p->mtime.s ? p->mtime.s : "",
+		    p->mtime.len);
+		arc_buf_addc(&p->objs, '\0');
+		arc_buf_add(&p->objs, p->size.s ? p->size.s : "", p->size.len);
+		arc_buf_addc(&p->objs, '\0');
+		p->nobjs++;
+		if (p->key.len == 0)
+			p->bad = 1;
+		p->key.len = p->mtime.len = p->size.len = 0;
+	} else if (strcmp(path, "/IsTruncated") == 0)
+		p->truncated = n == 4 && memcmp(text, "true", 4) == 0;
+	else if (strcmp(path, "/NextContinuationToken") == 0) {
+		p->token.len = 0;
+		arc_buf_add(&p->token, text, n);
+	} else if (strcmp(path, "/CommonPrefixes/Prefix") == 0) {
+		arc_buf_add(&p->dirs, text, n);
+		arc_buf_addc(&p->dirs, '\0');
+		p->ndirs++;
+	}
+	return 0;
+}
+
+static void
+page_free(struct page *p)
+{
+	arc_buf_free(&p->key);
+	arc_buf_free(&p->mtime);
+	arc_buf_free(&p->size);
+	arc_buf_free(&p->token);
+	arc_buf_free(&p->prefix);
+	arc_buf_free(&p->objs);
+	arc_buf_free(&p->dirs);
+}
+
+/* The query of a ListObjectsV2 page, parameters in canonical order. */
+static void
+list_query(struct arc_buf *q, const char *prefix, size_t plen,
+    const char *token, size_t tlen, const char *after, size_t alen,
+    int delimiter)
+{
+	q->len = 0;
+	if (tlen > 0) {
+		arc_buf_adds(q, "continuation-token=");
+		arc_http_escape(q, token, tlen, 0);
+		arc_buf_addc(q, '&');
+	}
+	if (delimiter)
+		arc_buf_adds(q, "delimiter=%2F&");
+	arc_buf_printf(q, "list-type=2&max-keys=%d&prefix=", PAGE_KEYS);
+	arc_http_escape(q, prefix, plen, 0);
+	if (alen > 0 && tlen == 0) {
+		arc_buf_adds(q, "&start-after=");
+		arc_http_escape(q, after, alen, 0);
+	}
+	arc_buf_str(q);
+}
+
+static const char *
+hint_covering(struct arc_store *st, const char *rel, size_t n)
+{
+	size_t lo = 0, hi = st->nhints, mid, hl;
+
+	/* the greatest split point <= rel, if rel starts with it */
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		hl = strlen(st->hints[mid]);
+		if (arc_pathcmp(st->hints[mid], hl, rel, n) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return NULL;
+	hl = strlen(st->hints[lo - 1]);
+	if (hl <= n && memcmp(st->hints[lo - 1], rel, hl) == 0)
+		return st->hints[lo - 1];
+	return NULL;
+}
+
+static int
+cmpstr(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+
+	return arc_pathcmp(x, strlen(x), y, strlen(y));
+}
+
+/*
+ * Discover top-level names (Arc's root walk) to list apart.  Only an
+ * optimisation: the rest lister covers whatever it does not find.
+ */
+static void
+discover(struct arc_store *st, struct s3 *s)
+{
+	struct arc_http_req r;
+	struct page p;
+	struct arc_buf q = { 0 }, eb = { 0 }, tok = { 0 };
+	const char *d;
+	size_t i;
+
+	do {
+		memset(&p, 0, sizeof(p));
+		list_query(&q, s->prefix, s->prefixlen, tok.s, tok.len, NULL, 0,
+		    1);
+		request(s, &r, "GET", NULL, 0, q.s, NULL);
+		if (arc_http_perform(s->http, &r) == -1 || r.status != 200 ||
+		    arc_xml_parse(r.resp.s, r.resp.len, s3ns, page_field, &p,
+		    &eb) == -1 || p.bad) {
+			arc_http_req_free(&r);
+			page_free(&p);
+			break;
+		}
+		arc_http_req_free(&r);
+		for (d = p.dirs.s, i = 0; i < p.ndirs; i++, d += strlen(d) + 1) {
+			if (strncmp(d, s->prefix, s->prefixlen) != 0 ||
+			    st->nhints >= DISCOVER_MAX)
+				continue;
+			st->hints = arc_ereallocarray(st->hints, st->nhints + 1,
+			    sizeof(*st->hints));
+			st->hints[st->nhints++] = arc_estrdup(d + s->prefixlen);
+		}
+		tok.len = 0;
+		if (p.truncated)
+			arc_buf_add(&tok, p.token.s, p.token.len);
+		page_free(&p);
+	} while (tok.len > 0 && st->nhints < DISCOVER_MAX);
+	arc_buf_free(&q);
+	arc_buf_free(&eb);
+	arc_buf_free(&tok);
+}
+
+static int
+s3_list(struct arc_store *st, char **prefixes, size_t np, int flags,
+    arc_list_fn fn, void *arg)
+{
+	struct s3 *s = st->priv;
+	struct lister *ls;
+	struct arc_http_req **reqs;
+	struct arc_buf q = { 0 }, eb = { 0 }, msg = { 0 };
+	size_t nl, i, k, nreq;
+	int jobs = st->jobs > 0 ? st->jobs : 8, partial = 0, fatal = 0;
+	const char *o, *rel, *covered;
+	size_t rlen;
+
+	/* listers: one per -p prefix, else one per split point + the rest */
+	if (np == 0 && st->nhints == 0 && !(flags & ARC_LIST_ALL))
+		discover(st, s);
+	if (st->nhints > 0)
+		qsort(st->hints, st->nhints, sizeof(*st->hints), cmpstr);
+	nl = np > 0 ? np : st->nhints + 1;
+	ls = arc_ecalloc(nl, sizeof(*ls));
+	for (i = 0; i < nl; i++) {
+		const char *p = np > 0 ? prefixes[i] :
+		    i < st->nhints ? st->hints[i] : "";
+		size_t n = strlen(p);
+
+		arc_buf_add(&ls[i].prefix, s->prefix, s->prefixlen);
+		if (np > 0) {
+			while (n > 0 && p[n - 1] == '/')
+				n--;
+			if (arc_path_unsafe(p, n) != NULL) {
+				warnx("'%s': invalid prefix", p);
+				return ARC_EXIT_ERROR;
+			}
+			arc_buf_add(&ls[i].prefix, p, n);
+			arc_buf_addc(&ls[i].prefix, '/');
+		} else if (i < st->nhints)
+			arc_buf_add(&ls[i].prefix, p, n);
+		else
+			ls[i].rest = 1;
+		arc_buf_str(&ls[i].prefix);
+	}
+	reqs = arc_ecalloc(nl, sizeof(*reqs));
+	while (!fatal) {
+		/* one page for each of up to jobs unfinished listers */
+		nreq = 0;
+		for (i = 0; i < nl && nreq < (size_t)jobs; i++) {
+			if (ls[i].done)
+				continue;
+			list_query(&q, ls[i].prefix.s, ls[i].prefix.len,
+			    ls[i].token.s, ls[i].token.len, ls[i].after.s,
+			    ls[i].after.len, 0);
+			request(s, &ls[i].req, "GET", NULL, 0, q.s, NULL);
+			ls[i].req.arg = &ls[i];
+			reqs[nreq++] = &ls[i].req;
+		}
+		if (nreq == 0)
+			break;
+		arc_http_perform_many(s->http, reqs, nreq, jobs);
+		for (k = 0; k < nreq; k++) {
+			struct lister *l = reqs[k]->arg;
+			struct page p;
+			int r;
+
+			memset(&p, 0, sizeof(p));
+			r = 0;
+			if (reqs[k]->status != 200)
+				r = -1;
+			else if (arc_xml_parse(reqs[k]->resp.s, reqs[k]->resp.len,
+			    s3ns, page_field, &p, &eb) == -1 || p.bad) {
+				r = -1;
+				msg.len = 0;
+				arc_buf_printf(&msg, "list '%s': %s", l->prefix.s,
+				    p.bad ? "not a ListObjectsV2 answer" :
+				    arc_buf_str(&eb));
+			} else if (p.truncated && p.token.len == 0) {
+				r = -1;
+				msg.len = 0;
+				arc_buf_printf(&msg, "list '%s': truncated page "
+				    "without a continuation token", l->prefix.s);
+			} else if (p.truncated && l->token.len == p.token.len &&
+			    memcmp(l->token.s, p.token.s, p.token.len) == 0) {
+				r = -1;
+				msg.len = 0;
+				arc_buf_printf(&msg, "list '%s': the continuation "
+				    "token repeats", l->prefix.s);
+			}
+			if (r == -1) {
+				if (reqs[k]->status != 200)
+					describe(reqs[k], "list", l->prefix.s, &msg);
+				warnx("%s", arc_buf_str(&msg));
+				/*
+				 * A refusal (wrong credentials, no such bucket)
+				 * is an error; a server that kept failing makes
+				 * the listing partial.
+				 */
+				if (reqs[k]->status >= 400 &&
+				    reqs[k]->status < 500 &&
+				    reqs[k]->status != 429)
+					fatal = 1;
+				partial = 1;
+				l->done = 1;
+				page_free(&p);
+				arc_http_req_free(reqs[k]);
+				continue;
+			}
+			l->pages++;
+			covered = NULL;
+			for (o = p.objs.s, i = 0; i < p.nobjs; i++) {
+				const char *key = o, *mt, *sz;
+
+				mt = key + strlen(key) + 1;
+				sz = mt + strlen(mt) + 1;
+				o = sz + strlen(sz) + 1;
+				if (strncmp(key, s->prefix, s->prefixlen) != 0)
+					continue;
+				rel = key + s->prefixlen;
+				rlen = strlen(rel);
+				if (l->rest && st->nhints > 0 &&
+				    (covered = hint_covering(st, rel, rlen)) !=
+				    NULL)
+					break;	/* another lister has these */
+				if (rlen == 0 || rel[rlen - 1] == '/')
+					continue;	/* folder markers */
+				if (!(flags & ARC_LIST_ALL) &&
+				    !arc_path_is_candidate(rel, rlen))
+					continue;
+				fn(arg, rel, rlen, parse_s3_time(mt, strlen(mt)),
+				    parse_size(sz, strlen(sz)));
+			}
+			l->token.len = 0;
+			if (covered != NULL) {
+				/* skip past the split point's keys */
+				l->after.len = 0;
+				arc_buf_add(&l->after, s->prefix, s->prefixlen);
+				arc_buf_adds(&l->after, covered);
+				arc_buf_adds(&l->after, AFTER_ALL);
+			} else if (p.truncated)
+				arc_buf_add(&l->token, p.token.s, p.token.len);
+			else
+				l->done = 1;
+			page_free(&p);
+			arc_http_req_free(reqs[k]);
+		}
+	}
+	for (i = 0; i < nl; i++) {
+		arc_buf_free(&ls[i].prefix);
+		arc_buf_free(&ls[i].token);
+		arc_buf_free(&ls[i].after);
+		if (ls[i].req.url != NULL)
+			arc_http_req_free(&ls[i].req);
+	}
+	free(ls);
+	free(reqs);
+	arc_buf_free(&q);
+	arc_buf_free(&eb);
+	arc_buf_free(&msg);
+	if (fatal)
+		return ARC_EXIT_ERROR;
+	return partial ? ARC_EXIT_SOME : ARC_EXIT_OK;
+}
+
+/* ---- objects ---------------------------------------------------------- */
+
+static void
+fill_stat(const struct arc_http_req *r, struct arc_stat *st,
+    struct arc_buf *etag)
+{
+	struct arc_buf v = { 0 };
+	time_t t;
+
+	st->mtime = ARC_TIME_UNKNOWN;
+	st->size = -1;
+	st->regular = 1;
+	if (arc_http_header(r, "last-modified", &v) == 0 &&
+	    (t = curl_getdate(v.s, NULL)) != -1)
+		st->mtime = (int64_t)t;
+	if (arc_http_header(r, "content-length", &v) == 0)
+		st->size = parse_size(v.s, v.len);
+	if (etag != NULL) {
+		etag->len = 0;
+		if (arc_http_header(r, "etag", &v) == 0)
+			arc_buf_add(etag, v.s, v.len);
+		arc_buf_str(etag);
+	}
+	arc_buf_free(&v);
+}
+
+static void
+s3_stat_many(struct arc_store *st, struct arc_sitem *items, size_t n,
+    int jobs)
+{
+	struct s3 *s = st->priv;
+	struct arc_http_req *rv, **rp;
+	size_t i;
+
+	rv = arc_ecalloc(n, sizeof(*rv));
+	rp = arc_ecalloc(n, sizeof(*rp));
+	for (i = 0; i < n; i++) {
+		request(s, &rv[i], "HEAD", items[i].path, items[i].pathlen,
+		    NULL, NULL);
+		rp[i] = &rv[i];
+	}
+	arc_http_perform_many(s->http, rp, n, jobs);
+	for (i = 0; i < n; i++) {
+		/* Only 404 means absent: 403, 5xx, timeouts are unknown. */
+		if (rv[i].status == 200) {
+			items[i].presence = ARC_PRESENT;
+			fill_stat(&rv[i], &items[i].st, &items[i].etag);
+		} else if (rv[i].status == 404)
+			items[i].presence = ARC_ABSENT;
+		else {
+			items[i].presence = ARC_UNKNOWN;
+			describe(&rv[i], "HEAD", items[i].path, &items[i].err);
+		}
+		arc_http_req_free(&rv[i]);
+	}
+	free(rv);
+	free(rp);
+}
+
+static int
+s3_stat(struct arc_store *st, const char *p, size_t n, struct arc_stat *out,
+    struct arc_buf *eb)
+{
+	struct arc_sitem it;
+
+	memset(&it, 0, sizeof(it));
+	it.path = p;
+	it.pathlen = n;
+	s3_stat_many(st, &it, 1, 1);
+	*out = it.st;
+	eb->len = 0;
+	if (it.err.len)
+		arc_buf_add(eb, it.err.s, it.err.len);
+	arc_buf_free(&it.err);
+	arc_buf_free(&it.etag);
+	return it.presence;
+}
+
+/* Per-key DELETE for the items that are not yet settled (removal < 0). */
+static void
+delete_each(struct s3 *s, struct arc_sitem *items, size_t n, int jobs)
+{
+	struct arc_http_req *rv, **rp;
+	size_t i, k = 0;
+
+	rv = arc_ecalloc(n, sizeof(*rv));
+	rp = arc_ecalloc(n, sizeof(*rp));
+	for (i = 0; i < n; i++) {
+		if (items[i].removal >= 0)
+			continue;
+		request(s, &rv[i], "DELETE", items[i].path, items[i].pathlen,
+		    NULL, NULL);
+		if (items[i].if_match != NULL)
+			arc_http_add_header(&rv[i], "If-Match: %s",
+			    items[i].if_match);
+		rv[i].arg = &items[i];
+		rp[k++] = &rv[i];
+	}
+	arc_http_perform_many(s->http, rp, k, jobs);
+	for (i = 0; i < k; i++) {
+		struct arc_sitem *it = rp[i]->arg;
+
+		if (rp[i]->status == 204 || rp[i]->status == 200)
+			it->removal = ARC_REMOVED;
+		else if (rp[i]->status == 404)
+			it->removal = ARC_GONE;
+		else {
+			it->removal = ARC_REMOVE_FAILED;
+			describe(rp[i], "DELETE", it->path, &it->err);
+			if (rp[i]->status == 412) {
+				it->err.len = 0;
+				arc_buf_printf(&it->err, "the object changed "
+				    "since it was checked (HTTP 412)");
+			}
+		}
+		arc_http_req_free(rp[i]);
+	}
+	free(rv);
+	free(rp);
+}
+
+static int
+xml_safe(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20)
+			return 0;	/* not representable in XML 1.0 */
+	return 1;
+}
+
+static void
+xml_escape(struct arc_buf *b, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		switch (s[i]) {
+		case '&': arc_buf_adds(b, "&amp;"); break;
+		case '<': arc_buf_adds(b, "&lt;"); break;
+		case '>': arc_buf_adds(b, "&gt;"); break;
+		case '"': arc_buf_adds(b, "&quot;"); break;
+		case '\'': arc_buf_adds(b, "&apos;"); break;
+		default: arc_buf_addc(b, s[i]); break;
+		}
+}
+
+struct delres {
+	struct s3	*s;
+	struct arc_sitem *items;
+	size_t		 n;
+	struct arc_buf	 key, code, message;
+	int		 bad;
+};
+
+static struct arc_sitem *
+find_item(struct delres *d, const char *key, size_t n)
+{
+	size_t i;
+
+	if (n < d->s->prefixlen || memcmp(key, d->s->prefix, d->s->prefixlen))
+		return NULL;
+	key += d->s->prefixlen;
+	n -= d->s->prefixlen;
+	for (i = 0; i < d->n; i++)
+		if (d->items[i].pathlen == n &&
+		    memcmp(d->items[i].path, key, n) == 0)
+			return &d->items[i];
+	return NULL;
+}
+
+static int
+delete_field(void *arg, const char *path, const char *text, size_t n)
+{
+	struct delres *d = arg;
+	struct arc_sitem *it;
+
+	if (strncmp(path, "DeleteResult", 12) != 0) {
+		d->bad = 1;
+		return -1;
+	}
+	path += 12;
+	if (strcmp(path, "/Deleted/Key") == 0 ||
+	    strcmp(path, "/Error/Key") == 0) {
+		d->key.len = 0;
+		arc_buf_add(&d->key, text, n);
+	} else if (strcmp(path, "/Error/Code") == 0) {
+		d->code.len = 0;
+		arc_buf_add(&d->code, text, n);
+	} else if (strcmp(path, "/Error/Message") == 0) {
+		d->message.len = 0;
+		arc_buf_add(&d->message, text, n);
+	} else if (strcmp(path, "/Deleted") == 0) {
+		if ((it = find_item(d, d->key.s ? d->key.s : "", d->key.len)))
+			it->removal = ARC_REMOVED;
+		d->key.len = 0;
+	} else if (strcmp(path, "/Error") == 0) {
+		if ((it = find_item(d, d->key.s ? d->key.s : "", d->key.len))) {
+			if (d->code.len == 9 &&
+			    memcmp(d->code.s, "NoSuchKey", 9) == 0)
+				it->removal = ARC_GONE;
+			else {
+				it->removal = ARC_REMOVE_FAILED;
+				it->err.len = 0;
+				arc_buf_printf(&it->err, "S3 error %s: %s",
+				    arc_buf_str(&d->code),
+				    arc_buf_str(&d->message));
+			}
+		}
+		d->key.len = d->code.len = d->message.len = 0;
+	}
+	return 0;
+}
+
+/*
+ * DeleteObjects in groups of up to 1000 keys, Content-MD5 always sent,
+ * each key's <Deleted> or <Error> read; a group that fails as a whole,
+ * keys XML cannot carry, and conditional deletes go key by key.
+ */
+static void
+s3_remove_many(struct arc_store *st, struct arc_sitem *items, size_t n,
+    int jobs)
+{
+	struct s3 *s = st->priv;
+	struct arc_http_req r;
+	struct arc_buf body = { 0 }, eb = { 0 }, hex = { 0 };
+	unsigned char md[EVP_MAX_MD_SIZE], b64[64];
+	unsigned int mdlen, i2;
+	size_t i, start, cnt;
+	struct delres d;
+
+	for (i = 0; i < n; i++)
+		items[i].removal = -1;
+	for (start = 0; start < n; start += cnt) {
+		size_t nkeys = 0;
+
+		cnt = n - start < 1000 ? n - start : 1000;
+		body.len = 0;
+		arc_buf_adds(&body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+		    "<Delete xmlns=\"" S3NS "\"><Quiet>false</Quiet>");
+		for (i = start; i < start + cnt; i++) {
+			if (items[i].if_match != NULL ||
+			    !xml_safe(items[i].path, items[i].pathlen))
+				continue;
+			nkeys++;
+			arc_buf_adds(&body, "<Object><Key>");
+			xml_escape(&body, s->prefix, s->prefixlen);
+			xml_escape(&body, items[i].path, items[i].pathlen);
+			arc_buf_adds(&body, "</Key></Object>");
+		}
+		arc_buf_adds(&body, "</Delete>");
+		if (nkeys == 0)
+			continue;
+		EVP_Digest(body.s, body.len, md, &mdlen, EVP_sha256(), NULL);
+		hex.len = 0;
+		for (i2 = 0; i2 < mdlen; i2++)
+			arc_buf_printf(&hex, "%02x", md[i2]);
+		request(s, &r, "POST", NULL, 0, "delete=", hex.s);
+		EVP_Digest(body.s, body.len, md, &mdlen, EVP_md5(), NULL);
+		EVP_EncodeBlock(b64, md, (int)mdlen);
+		arc_http_add_header(&r, "Content-MD5: %s", b64);
+		arc_http_add_header(&r, "Content-Type: application/xml");
+		r.body = body.s;
+		r.bodylen = body.len;
+		memset(&d, 0, sizeof(d));
+		d.s = s;
+		d.items = items + start;
+		d.n = cnt;
+		if (arc_http_perform(s->http, &r) == 0 && r.status == 200 &&
+		    arc_xml_parse(r.resp.s, r.resp.len, s3ns, delete_field, &d,
+		    &eb) == 0 && !d.bad) {
+			/* a key the answer did not mention is not deleted */
+			for (i = start; i < start + cnt; i++)
+				if (items[i].removal == -1 &&
+				    items[i].if_match == NULL &&
+				    xml_safe(items[i].path, items[i].pathlen)) {
+					items[i].removal = ARC_REMOVE_FAILED;
+					items[i].err.len = 0;
+					arc_buf_adds(&items[i].err, "DeleteObjects "
+					    "did not report this key");
+				}
+		} else	/* the group failed as a whole: key by key */
+			for (i = start; i < start + cnt; i++) {
+				items[i].removal = -1;
+				items[i].err.len = 0;
+			}
+		arc_http_req_free(&r);
+		arc_buf_free(&d.key);
+		arc_buf_free(&d.code);
+		arc_buf_free(&d.message);
+	}
+	delete_each(s, items, n, jobs);
+	arc_buf_free(&body);
+	arc_buf_free(&eb);
+	arc_buf_free(&hex);
+}
+
+static int
+s3_remove(struct arc_store *st, const char *p, size_t n, struct arc_buf *eb)
+{
+	struct arc_sitem it;
+
+	memset(&it, 0, sizeof(it));
+	it.path = p;
+	it.pathlen = n;
+	it.removal = -1;
+	delete_each(st->priv, &it, 1, 1);
+	eb->len = 0;
+	if (it.err.len)
+		arc_buf_add(eb, it.err.s, it.err.len);
+	arc_buf_free(&it.err);
+	return it.removal;
+}
+
+static int
+s3_get(struct arc_store *st, const char *p, size_t n, int fd,
+    struct arc_stat *out, struct arc_buf *eb)
+{
+	struct s3 *s = st->priv;
+	struct arc_http_req r;
+	int ret;
+
+	request(s, &r, "GET", p, n, NULL, NULL);
+	r.outfd = fd;
+	arc_http_perform(s->http, &r);
+	if (r.status == 200) {
+		fill_stat(&r, out, NULL);
+		ret = ARC_PRESENT;
+	} else if (r.status == 404)
+		ret = ARC_ABSENT;
+	else {
+		describe(&r, "GET", p, eb);
+		ret = ARC_UNKNOWN;
+	}
+	arc_http_req_free(&r);
+	return ret;
+}
+
+/* PUT, never over an existing object (HEAD first, If-None-Match too). */
+static int
+s3_put(struct arc_store *st, const char *p, size_t n, int fd, int64_t mtime,
+    struct arc_buf *eb)
+{
+	struct s3 *s = st->priv;
+	struct arc_http_req r;
+	struct arc_stat sb;
+	off_t len;
+	int ret = -1;
+
+	(void)mtime;	/* S3 sets LastModified itself */
+	switch (s3_stat(st, p, n, &sb, eb)) {
+	case ARC_ABSENT:
+		break;
+	case ARC_PRESENT:
+		eb->len = 0;
+		arc_buf_adds(eb, "an object exists there");
+		return -1;
+	default:
+		return -1;
+	}
+	if ((len = lseek(fd, 0, SEEK_END)) == -1) {
+		eb->len = 0;
+		arc_buf_adds(eb, "cannot read the archived content");
+		return -1;
+	}
+	request(s, &r, "PUT", p, n, NULL, NULL);
+	arc_http_add_header(&r, "If-None-Match: *");
+	arc_http_add_header(&r, "Content-Type: application/octet-stream");
+	r.infd = fd;
+	r.inlen = len;
+	arc_http_perform(s->http, &r);
+	if (r.status == 200)
+		ret = 0;
+	else
+		describe(&r, "PUT", p, eb);
+	arc_http_req_free(&r);
+	return ret;
+}
+
+const struct arc_store_ops arc_store_s3 = {
+	.scheme = "s3",
+	.open = s3_open,
+	.list = s3_list,
+	.stat = s3_stat,
+	.remove = s3_remove,
+	.stat_many = s3_stat_many,
+	.remove_many = s3_remove_many,
+	.get = s3_get,
+	.put = s3_put,
+	.close = s3_close,
+};
