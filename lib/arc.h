@@ -187,6 +187,36 @@ void	 arc_http_perform_many(struct arc_http *, struct arc_http_req **,
 void	 arc_http_describe(const struct arc_http_req *, struct arc_buf *);
 void	 arc_http_escape(struct arc_buf *, const char *, size_t, int);
 
+/* pager.c: paged object-store listings, many at once */
+typedef int (*arc_list_fn)(void *, const char *, size_t, int64_t, int64_t);
+struct arc_plister {
+	struct arc_buf	 prefix;	/* the key prefix it lists */
+	struct arc_buf	 token;		/* continuation, "" at the start */
+	struct arc_buf	 after;		/* where to resume (start-after) */
+	int		 delimiter;	/* list one level, split by prefix */
+	int		 rest;		/* lists around other listers */
+	int		 done;
+	int		 pages;
+	struct arc_http_req req;
+};
+struct arc_pager {
+	struct arc_plister **v;
+	size_t		 n, cap;
+	int		 flags;		/* ARC_LIST_ALL */
+	arc_list_fn	 fn;
+	void		*arg;
+};
+struct arc_pager_ops {
+	void	(*request)(void *, struct arc_plister *, struct arc_http_req *);
+	int	(*page)(void *, struct arc_pager *, struct arc_plister *,
+		    struct arc_http_req *);
+};
+struct arc_plister *arc_pager_add(struct arc_pager *, const char *, size_t);
+void	 arc_pager_emit(struct arc_pager *, const char *, size_t, int64_t,
+	    int64_t);
+int	 arc_pager_run(struct arc_pager *, struct arc_http *,
+	    const struct arc_pager_ops *, void *, int);
+
 /* xml.c: XML answers through expat */
 typedef int (*arc_xml_fn)(void *, const char *, const char *, size_t);
 int	 arc_xml_parse(const char *, size_t, const char *const *, arc_xml_fn,
@@ -209,7 +239,6 @@ enum arc_removal {
 	ARC_GONE,		/* already absent: counts as success */
 	ARC_REMOVE_FAILED	/* not deleted; reason in the error buffer */
 };
-typedef int (*arc_list_fn)(void *, const char *, size_t, int64_t, int64_t);
 /* One object of a batch: stat_many fills presence, st and etag;
  * remove_many fills removal (enum arc_removal), sending if_match when set. */
 struct arc_sitem {

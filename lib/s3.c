@@ -45,6 +45,9 @@ struct s3 {
 	char		*cainfo;
 	int		 virtual;	/* bucket in the host name */
 	struct arc_http	*http;
+	char		*name;		/* s3://bucket/, for messages */
+	char		**hints;	/* split points of the listing */
+	size_t		 nhints;
 };
 
 static const char *
@@ -142,6 +145,8 @@ s3_open(struct arc_store *st, const char *rest)
 		    (int)blen, rest, region);
 	s->base = arc_estrdup(b.s);
 	s->virtual = !path_style;
+	if (asprintf(&s->name, "s3://%.*s/", (int)blen, rest) == -1)
+		err(arc_errstatus, "asprintf");
 	arc_buf_free(&b);
 
 	id = env("AWS_ACCESS_KEY_ID", NULL);
@@ -176,6 +181,7 @@ s3_close(struct arc_store *st)
 
 	arc_http_free(s->http);
 	free(s->base);
+	free(s->name);
 	free(s->prefix);
 	free(s->sigv4);
 	if (s->userpwd != NULL) {
@@ -299,18 +305,8 @@ parse_size(const char *s, size_t n)
 
 /* ---- listing ---------------------------------------------------------- */
 
-struct lister {
-	struct arc_buf	 prefix;	/* full key prefix to list */
-	struct arc_buf	 token;		/* continuation token */
-	struct arc_buf	 after;		/* start-after (the rest lister) */
-	int		 rest;		/* lists around the split points */
-	int		 done;
-	int		 pages;
-	struct arc_http_req req;
-};
-
 struct page {
-	struct arc_buf	 key, mtime, size, token, prefix;
+	struct arc_buf	 key, mtime, size, token;
 	int		 truncated;
 	int		 bad;
 	/* collected objects: key \0 mtime \0 size \0 ... */
@@ -341,6 +337,8 @@ page_field(void *arg, const char *path, const char *text, size_t n)
 		p->size.len = 0;
 		arc_buf_add(&p->size, text, n);
 	} else if (strcmp(path, "/Contents") == 0) {
+		if (p->key.len == 0)
+			p->bad = 1;
 		arc_buf_add(&p->objs, p->key.s ? p->key.s : "", p->key.len);
 		arc_buf_addc(&p->objs, '\0');
 		arc_buf_add(&p->objs, p->mtime.s ? p->mtime.s : "",
@@ -349,8 +347,6 @@ page_field(void *arg, const char *path, const char *text, size_t n)
 		arc_buf_add(&p->objs, p->size.s ? p->size.s : "", p->size.len);
 		arc_buf_addc(&p->objs, '\0');
 		p->nobjs++;
-		if (p->key.len == 0)
-			p->bad = 1;
 		p->key.len = p->mtime.len = p->size.len = 0;
 	} else if (strcmp(path, "/IsTruncated") == 0)
 		p->truncated = n == 4 && memcmp(text, "true", 4) == 0;
@@ -372,55 +368,170 @@ page_free(struct page *p)
 	arc_buf_free(&p->mtime);
 	arc_buf_free(&p->size);
 	arc_buf_free(&p->token);
-	arc_buf_free(&p->prefix);
 	arc_buf_free(&p->objs);
 	arc_buf_free(&p->dirs);
 }
 
-/* The query of a ListObjectsV2 page, parameters in canonical order. */
+/* A ListObjectsV2 page request, parameters in canonical order. */
 static void
-list_query(struct arc_buf *q, const char *prefix, size_t plen,
-    const char *token, size_t tlen, const char *after, size_t alen,
-    int delimiter)
+list_request(void *be, struct arc_plister *l, struct arc_http_req *r)
 {
-	q->len = 0;
-	if (tlen > 0) {
-		arc_buf_adds(q, "continuation-token=");
-		arc_http_escape(q, token, tlen, 0);
-		arc_buf_addc(q, '&');
+	struct s3 *s = be;
+	struct arc_buf q = { 0 };
+
+	if (l->token.len > 0) {
+		arc_buf_adds(&q, "continuation-token=");
+		arc_http_escape(&q, l->token.s, l->token.len, 0);
+		arc_buf_addc(&q, '&');
 	}
-	if (delimiter)
-		arc_buf_adds(q, "delimiter=%2F&");
-	arc_buf_printf(q, "list-type=2&max-keys=%d&prefix=", PAGE_KEYS);
-	arc_http_escape(q, prefix, plen, 0);
-	if (alen > 0 && tlen == 0) {
-		arc_buf_adds(q, "&start-after=");
-		arc_http_escape(q, after, alen, 0);
+	if (l->delimiter)
+		arc_buf_adds(&q, "delimiter=%2F&");
+	arc_buf_printf(&q, "list-type=2&max-keys=%d&prefix=", PAGE_KEYS);
+	arc_http_escape(&q, l->prefix.s, l->prefix.len, 0);
+	if (l->after.len > 0 && l->token.len == 0) {
+		arc_buf_adds(&q, "&start-after=");
+		arc_http_escape(&q, l->after.s, l->after.len, 0);
 	}
-	arc_buf_str(q);
+	request(s, r, "GET", NULL, 0, arc_buf_str(&q), NULL);
+	arc_buf_free(&q);
 }
 
+/* The split point a key falls under, if another lister lists it. */
 static const char *
-hint_covering(struct arc_store *st, const char *rel, size_t n)
+hint_covering(struct s3 *s, const char *rel, size_t n)
 {
-	size_t lo = 0, hi = st->nhints, mid, hl;
+	size_t lo = 0, hi = s->nhints, mid, hl;
 
 	/* the greatest split point <= rel, if rel starts with it */
 	while (lo < hi) {
 		mid = (lo + hi) / 2;
-		hl = strlen(st->hints[mid]);
-		if (arc_pathcmp(st->hints[mid], hl, rel, n) <= 0)
+		hl = strlen(s->hints[mid]);
+		if (arc_pathcmp(s->hints[mid], hl, rel, n) <= 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	if (lo == 0)
 		return NULL;
-	hl = strlen(st->hints[lo - 1]);
-	if (hl <= n && memcmp(st->hints[lo - 1], rel, hl) == 0)
-		return st->hints[lo - 1];
+	hl = strlen(s->hints[lo - 1]);
+	if (hl <= n && memcmp(s->hints[lo - 1], rel, hl) == 0)
+		return s->hints[lo - 1];
 	return NULL;
 }
+
+static int
+list_page(void *be, struct arc_pager *pg, struct arc_plister *l,
+    struct arc_http_req *r)
+{
+	struct s3 *s = be;
+	struct page p;
+	struct arc_buf msg = { 0 }, eb = { 0 }, what = { 0 };
+	const char *o, *key, *mt, *sz, *rel, *covered = NULL;
+	size_t i, rlen;
+	int ret = 0;
+
+	memset(&p, 0, sizeof(p));
+	arc_buf_printf(&what, "%s%s", s->name, l->prefix.s);
+	if (r->status != 200) {
+		describe(r, "list", what.s, &msg);
+		/*
+		 * A refusal (wrong credentials, no such bucket) is an error;
+		 * a server that kept failing makes the listing partial.
+		 */
+		ret = r->status >= 400 && r->status < 500 && r->status != 429 ?
+		    -2 : -1;
+	} else if (arc_xml_parse(r->resp.s, r->resp.len, s3ns, page_field, &p,
+	    &eb) == -1 || p.bad) {
+		arc_buf_printf(&msg, "list '%s': %s", what.s, p.bad ?
+		    "not a ListObjectsV2 answer" : arc_buf_str(&eb));
+		ret = -1;
+	} else if (p.truncated && p.token.len == 0) {
+		arc_buf_printf(&msg, "list '%s': truncated page without a "
+		    "continuation token", what.s);
+		ret = -1;
+	} else if (p.truncated && l->token.len == p.token.len &&
+	    memcmp(l->token.s, p.token.s, p.token.len) == 0) {
+		arc_buf_printf(&msg, "list '%s': the continuation token "
+		    "repeats", what.s);
+		ret = -1;
+	}
+	if (ret != 0) {
+		warnx("%s", arc_buf_str(&msg));
+		goto out;
+	}
+	for (o = p.objs.s, i = 0; i < p.nobjs; i++) {
+		key = o;
+		mt = key + strlen(key) + 1;
+		sz = mt + strlen(mt) + 1;
+		o = sz + strlen(sz) + 1;
+		if (strncmp(key, s->prefix, s->prefixlen) != 0)
+			continue;
+		rel = key + s->prefixlen;
+		rlen = strlen(rel);
+		if (l->rest && (covered = hint_covering(s, rel, rlen)) != NULL)
+			break;	/* another lister has these */
+		arc_pager_emit(pg, rel, rlen, parse_s3_time(mt, strlen(mt)),
+		    parse_size(sz, strlen(sz)));
+	}
+	l->token.len = 0;
+	if (covered != NULL) {
+		/* resume past every key under that split point */
+		l->after.len = 0;
+		arc_buf_add(&l->after, s->prefix, s->prefixlen);
+		arc_buf_adds(&l->after, covered);
+		arc_buf_adds(&l->after, AFTER_ALL);
+	} else if (p.truncated)
+		arc_buf_add(&l->token, p.token.s, p.token.len);
+	else
+		l->done = 1;
+out:
+	page_free(&p);
+	arc_buf_free(&msg);
+	arc_buf_free(&eb);
+	arc_buf_free(&what);
+	return ret;
+}
+
+static const struct arc_pager_ops list_ops = { list_request, list_page };
+
+static int
+discover_page(void *be, struct arc_pager *pg, struct arc_plister *l,
+    struct arc_http_req *r)
+{
+	struct s3 *s = be;
+	struct page p;
+	struct arc_buf eb = { 0 };
+	const char *d;
+	size_t i;
+
+	(void)pg;
+	memset(&p, 0, sizeof(p));
+	if (r->status != 200 || arc_xml_parse(r->resp.s, r->resp.len, s3ns,
+	    page_field, &p, &eb) == -1 || p.bad) {
+		page_free(&p);
+		arc_buf_free(&eb);
+		return -1;
+	}
+	for (d = p.dirs.s, i = 0; i < p.ndirs; i++, d += strlen(d) + 1) {
+		if (strncmp(d, s->prefix, s->prefixlen) != 0 ||
+		    s->nhints >= DISCOVER_MAX)
+			continue;
+		s->hints = arc_ereallocarray(s->hints, s->nhints + 1,
+		    sizeof(*s->hints));
+		s->hints[s->nhints++] = arc_estrdup(d + s->prefixlen);
+	}
+	l->token.len = 0;
+	if (p.truncated && p.token.len > 0 && s->nhints < DISCOVER_MAX)
+		arc_buf_add(&l->token, p.token.s, p.token.len);
+	else
+		l->done = 1;
+	page_free(&p);
+	arc_buf_free(&eb);
+	return 0;
+}
+
+static const struct arc_pager_ops discover_ops = { list_request,
+    discover_page };
 
 static int
 cmpstr(const void *a, const void *b)
@@ -431,208 +542,68 @@ cmpstr(const void *a, const void *b)
 }
 
 /*
- * Discover top-level names (Arc's root walk) to list apart.  Only an
- * optimisation: the rest lister covers whatever it does not find.
+ * List the store.  With -p prefixes, one lister each.  Otherwise one per
+ * split point (manifest prefixes from -M, or top-level names found with
+ * a delimiter listing, Arc's root walk) plus one lister for the rest,
+ * which skips past every split point with start-after.  The split points
+ * are only an optimisation: whatever they miss, the rest lister lists, so
+ * a server whose delimiter listing is wrong still gets a whole listing.
  */
-static void
-discover(struct arc_store *st, struct s3 *s)
-{
-	struct arc_http_req r;
-	struct page p;
-	struct arc_buf q = { 0 }, eb = { 0 }, tok = { 0 };
-	const char *d;
-	size_t i;
-
-	do {
-		memset(&p, 0, sizeof(p));
-		list_query(&q, s->prefix, s->prefixlen, tok.s, tok.len, NULL, 0,
-		    1);
-		request(s, &r, "GET", NULL, 0, q.s, NULL);
-		if (arc_http_perform(s->http, &r) == -1 || r.status != 200 ||
-		    arc_xml_parse(r.resp.s, r.resp.len, s3ns, page_field, &p,
-		    &eb) == -1 || p.bad) {
-			arc_http_req_free(&r);
-			page_free(&p);
-			break;
-		}
-		arc_http_req_free(&r);
-		for (d = p.dirs.s, i = 0; i < p.ndirs; i++, d += strlen(d) + 1) {
-			if (strncmp(d, s->prefix, s->prefixlen) != 0 ||
-			    st->nhints >= DISCOVER_MAX)
-				continue;
-			st->hints = arc_ereallocarray(st->hints, st->nhints + 1,
-			    sizeof(*st->hints));
-			st->hints[st->nhints++] = arc_estrdup(d + s->prefixlen);
-		}
-		tok.len = 0;
-		if (p.truncated)
-			arc_buf_add(&tok, p.token.s, p.token.len);
-		page_free(&p);
-	} while (tok.len > 0 && st->nhints < DISCOVER_MAX);
-	arc_buf_free(&q);
-	arc_buf_free(&eb);
-	arc_buf_free(&tok);
-}
-
 static int
 s3_list(struct arc_store *st, char **prefixes, size_t np, int flags,
     arc_list_fn fn, void *arg)
 {
 	struct s3 *s = st->priv;
-	struct lister *ls;
-	struct arc_http_req **reqs;
-	struct arc_buf q = { 0 }, eb = { 0 }, msg = { 0 };
-	size_t nl, i, k, nreq;
-	int jobs = st->jobs > 0 ? st->jobs : 8, partial = 0, fatal = 0;
-	const char *o, *rel, *covered;
-	size_t rlen;
+	struct arc_pager pg;
+	struct arc_plister *l;
+	size_t i, n;
+	int jobs = st->jobs > 0 ? st->jobs : 8;
 
-	/* listers: one per -p prefix, else one per split point + the rest */
-	if (np == 0 && st->nhints == 0 && !(flags & ARC_LIST_ALL))
-		discover(st, s);
-	if (st->nhints > 0)
-		qsort(st->hints, st->nhints, sizeof(*st->hints), cmpstr);
-	nl = np > 0 ? np : st->nhints + 1;
-	ls = arc_ecalloc(nl, sizeof(*ls));
-	for (i = 0; i < nl; i++) {
-		const char *p = np > 0 ? prefixes[i] :
-		    i < st->nhints ? st->hints[i] : "";
-		size_t n = strlen(p);
-
-		arc_buf_add(&ls[i].prefix, s->prefix, s->prefixlen);
-		if (np > 0) {
-			while (n > 0 && p[n - 1] == '/')
+	memset(&pg, 0, sizeof(pg));
+	pg.flags = flags;
+	pg.fn = fn;
+	pg.arg = arg;
+	if (np > 0) {
+		for (i = 0; i < np; i++) {
+			n = strlen(prefixes[i]);
+			while (n > 0 && prefixes[i][n - 1] == '/')
 				n--;
-			if (arc_path_unsafe(p, n) != NULL) {
-				warnx("'%s': invalid prefix", p);
+			if (arc_path_unsafe(prefixes[i], n) != NULL) {
+				warnx("'%s': invalid prefix", prefixes[i]);
 				return ARC_EXIT_ERROR;
 			}
-			arc_buf_add(&ls[i].prefix, p, n);
-			arc_buf_addc(&ls[i].prefix, '/');
-		} else if (i < st->nhints)
-			arc_buf_add(&ls[i].prefix, p, n);
-		else
-			ls[i].rest = 1;
-		arc_buf_str(&ls[i].prefix);
-	}
-	reqs = arc_ecalloc(nl, sizeof(*reqs));
-	while (!fatal) {
-		/* one page for each of up to jobs unfinished listers */
-		nreq = 0;
-		for (i = 0; i < nl && nreq < (size_t)jobs; i++) {
-			if (ls[i].done)
-				continue;
-			list_query(&q, ls[i].prefix.s, ls[i].prefix.len,
-			    ls[i].token.s, ls[i].token.len, ls[i].after.s,
-			    ls[i].after.len, 0);
-			request(s, &ls[i].req, "GET", NULL, 0, q.s, NULL);
-			ls[i].req.arg = &ls[i];
-			reqs[nreq++] = &ls[i].req;
+			l = arc_pager_add(&pg, s->prefix, s->prefixlen);
+			arc_buf_add(&l->prefix, prefixes[i], n);
+			arc_buf_addc(&l->prefix, '/');
 		}
-		if (nreq == 0)
-			break;
-		arc_http_perform_many(s->http, reqs, nreq, jobs);
-		for (k = 0; k < nreq; k++) {
-			struct lister *l = reqs[k]->arg;
-			struct page p;
-			int r;
-
-			memset(&p, 0, sizeof(p));
-			r = 0;
-			if (reqs[k]->status != 200)
-				r = -1;
-			else if (arc_xml_parse(reqs[k]->resp.s, reqs[k]->resp.len,
-			    s3ns, page_field, &p, &eb) == -1 || p.bad) {
-				r = -1;
-				msg.len = 0;
-				arc_buf_printf(&msg, "list '%s': %s", l->prefix.s,
-				    p.bad ? "not a ListObjectsV2 answer" :
-				    arc_buf_str(&eb));
-			} else if (p.truncated && p.token.len == 0) {
-				r = -1;
-				msg.len = 0;
-				arc_buf_printf(&msg, "list '%s': truncated page "
-				    "without a continuation token", l->prefix.s);
-			} else if (p.truncated && l->token.len == p.token.len &&
-			    memcmp(l->token.s, p.token.s, p.token.len) == 0) {
-				r = -1;
-				msg.len = 0;
-				arc_buf_printf(&msg, "list '%s': the continuation "
-				    "token repeats", l->prefix.s);
-			}
-			if (r == -1) {
-				if (reqs[k]->status != 200)
-					describe(reqs[k], "list", l->prefix.s, &msg);
-				warnx("%s", arc_buf_str(&msg));
-				/*
-				 * A refusal (wrong credentials, no such bucket)
-				 * is an error; a server that kept failing makes
-				 * the listing partial.
-				 */
-				if (reqs[k]->status >= 400 &&
-				    reqs[k]->status < 500 &&
-				    reqs[k]->status != 429)
-					fatal = 1;
-				partial = 1;
-				l->done = 1;
-				page_free(&p);
-				arc_http_req_free(reqs[k]);
-				continue;
-			}
-			l->pages++;
-			covered = NULL;
-			for (o = p.objs.s, i = 0; i < p.nobjs; i++) {
-				const char *key = o, *mt, *sz;
-
-				mt = key + strlen(key) + 1;
-				sz = mt + strlen(mt) + 1;
-				o = sz + strlen(sz) + 1;
-				if (strncmp(key, s->prefix, s->prefixlen) != 0)
-					continue;
-				rel = key + s->prefixlen;
-				rlen = strlen(rel);
-				if (l->rest && st->nhints > 0 &&
-				    (covered = hint_covering(st, rel, rlen)) !=
-				    NULL)
-					break;	/* another lister has these */
-				if (rlen == 0 || rel[rlen - 1] == '/')
-					continue;	/* folder markers */
-				if (!(flags & ARC_LIST_ALL) &&
-				    !arc_path_is_candidate(rel, rlen))
-					continue;
-				fn(arg, rel, rlen, parse_s3_time(mt, strlen(mt)),
-				    parse_size(sz, strlen(sz)));
-			}
-			l->token.len = 0;
-			if (covered != NULL) {
-				/* skip past the split point's keys */
-				l->after.len = 0;
-				arc_buf_add(&l->after, s->prefix, s->prefixlen);
-				arc_buf_adds(&l->after, covered);
-				arc_buf_adds(&l->after, AFTER_ALL);
-			} else if (p.truncated)
-				arc_buf_add(&l->token, p.token.s, p.token.len);
-			else
-				l->done = 1;
-			page_free(&p);
-			arc_http_req_free(reqs[k]);
-		}
+		return arc_pager_run(&pg, s->http, &list_ops, s, jobs);
 	}
-	for (i = 0; i < nl; i++) {
-		arc_buf_free(&ls[i].prefix);
-		arc_buf_free(&ls[i].token);
-		arc_buf_free(&ls[i].after);
-		if (ls[i].req.url != NULL)
-			arc_http_req_free(&ls[i].req);
+	s->hints = NULL;
+	s->nhints = 0;
+	for (i = 0; i < st->nhints; i++) {
+		s->hints = arc_ereallocarray(s->hints, s->nhints + 1,
+		    sizeof(*s->hints));
+		s->hints[s->nhints++] = arc_estrdup(st->hints[i]);
 	}
-	free(ls);
-	free(reqs);
-	arc_buf_free(&q);
-	arc_buf_free(&eb);
-	arc_buf_free(&msg);
-	if (fatal)
-		return ARC_EXIT_ERROR;
-	return partial ? ARC_EXIT_SOME : ARC_EXIT_OK;
+	if (s->nhints == 0 && jobs > 1) {
+		l = arc_pager_add(&pg, s->prefix, s->prefixlen);
+		l->delimiter = 1;
+		arc_pager_run(&pg, s->http, &discover_ops, s, 1);
+	}
+	qsort(s->hints, s->nhints, sizeof(*s->hints), cmpstr);
+	for (i = 0; i < s->nhints; i++) {
+		l = arc_pager_add(&pg, s->prefix, s->prefixlen);
+		arc_buf_adds(&l->prefix, s->hints[i]);
+	}
+	l = arc_pager_add(&pg, s->prefix, s->prefixlen);
+	l->rest = 1;
+	n = (size_t)arc_pager_run(&pg, s->http, &list_ops, s, jobs);
+	for (i = 0; i < s->nhints; i++)
+		free(s->hints[i]);
+	free(s->hints);
+	s->hints = NULL;
+	s->nhints = 0;
+	return (int)n;
 }
 
 /* ---- objects ---------------------------------------------------------- */
