@@ -237,7 +237,8 @@ struct arc_stat {
 enum arc_removal {
 	ARC_REMOVED,		/* deleted now */
 	ARC_GONE,		/* already absent: counts as success */
-	ARC_REMOVE_FAILED	/* not deleted; reason in the error buffer */
+	ARC_REMOVE_FAILED,	/* not deleted; reason in the error buffer */
+	ARC_REMOVE_CHANGED	/* not deleted: not the object checked (412) */
 };
 /* One object of a batch: stat_many fills presence, st and etag;
  * remove_many fills removal (enum arc_removal), sending if_match when set. */
@@ -298,6 +299,7 @@ int	 arc_store_put(struct arc_store *, const char *, size_t, int, int64_t,
 void	 arc_store_close(struct arc_store *);
 extern const struct arc_store_ops arc_store_local;
 extern const struct arc_store_ops arc_store_s3;
+extern const struct arc_store_ops arc_store_azure;
 
 /* manifest.c: manifest sources behind one interface (mfile.c, ...) */
 /*

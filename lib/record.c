@@ -344,7 +344,7 @@ arc_write_storage(FILE *fp, const char *path, size_t n, int64_t mtime,
     int64_t size)
 {
 	static struct arc_buf b;
-	char tbuf[ARC_TIME_BUFSZ];
+	char tbuf[ARC_TIME_BUFSZ], num[32], *p;
 
 	b.len = 0;
 	arc_quote(&b, path, n);
@@ -352,7 +352,16 @@ arc_write_storage(FILE *fp, const char *path, size_t n, int64_t mtime,
 	arc_buf_adds(&b, arc_time_format(mtime, tbuf));
 	if (size < 0)
 		arc_buf_adds(&b, "\t-\n");
-	else
-		arc_buf_printf(&b, "\t%lld\n", (long long)size);
+	else {
+		/* "\t%lld\n" by hand: printf shows in a listing's profile */
+		p = num + sizeof(num);
+		*--p = '\n';
+		do {
+			*--p = (char)('0' + size % 10);
+			size /= 10;
+		} while (size > 0);
+		*--p = '\t';
+		arc_buf_add(&b, p, (size_t)(num + sizeof(num) - p));
+	}
 	fwrite(b.s, 1, b.len, fp);
 }

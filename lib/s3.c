@@ -712,14 +712,11 @@ delete_each(struct s3 *s, struct arc_sitem *items, size_t n, int jobs)
 			it->removal = ARC_REMOVED;
 		else if (rp[i]->status == 404)
 			it->removal = ARC_GONE;
+		else if (rp[i]->status == 412)
+			it->removal = ARC_REMOVE_CHANGED;
 		else {
 			it->removal = ARC_REMOVE_FAILED;
 			describe(rp[i], "DELETE", it->path, &it->err);
-			if (rp[i]->status == 412) {
-				it->err.len = 0;
-				arc_buf_printf(&it->err, "the object changed "
-				    "since it was checked (HTTP 412)");
-			}
 		}
 		arc_http_req_free(rp[i]);
 	}

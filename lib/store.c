@@ -13,6 +13,7 @@
 static const struct arc_store_ops *backends[] = {
 	&arc_store_local,
 	&arc_store_s3,
+	&arc_store_azure,
 };
 
 /* Open STORE; NULL after a message when it cannot be used. */

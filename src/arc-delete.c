@@ -146,10 +146,12 @@ plan_kind(FILE *fp, int kind, struct list *l, long long *room)
 		if (why == NULL && kind == ARC_KIND_STORAGE &&
 		    !opt.pre_manifest && !arc_path_is_managed(path.s, path.len))
 			why = "not a managed path (fewer than 7 segments)";
-		/* at the cap: the rest is left untouched and unreported */
-		if (count.cap_hit || (why == NULL && *room == 0)) {
-			if (why == NULL)
-				count.leftover++;
+		/*
+		 * At the cap the rest is left untouched; refusals use no room
+		 * and are still reported, never silently dropped.
+		 */
+		if (why == NULL && *room == 0) {
+			count.leftover++;
 			count.cap_hit = 1;
 			continue;
 		}
@@ -535,8 +537,15 @@ storage_phase(struct arc_store *st, struct arc_manifest *man, struct list *l)
 					count.gone[ARC_KIND_STORAGE]++;
 					continue;
 				}
-				if (si[j].presence != ARC_PRESENT ||
-				    !si[j].st.regular ||
+				if (si[j].presence != ARC_PRESENT) {
+					warnx("'%s': cannot check: %s",
+					    bv[j]->path, arc_buf_str(&si[j].err));
+					result("failed", ARC_KIND_STORAGE,
+					    bv[j]);
+					count.failed[ARC_KIND_STORAGE]++;
+					continue;
+				}
+				if (!si[j].st.regular ||
 				    (bv[j]->time != ARC_TIME_UNKNOWN &&
 				    si[j].st.mtime != bv[j]->time) ||
 				    (bv[j]->size >= 0 &&
@@ -585,6 +594,10 @@ storage_phase(struct arc_store *st, struct arc_manifest *man, struct list *l)
 				result("gone", ARC_KIND_STORAGE, bv[j]);
 				count.gone[ARC_KIND_STORAGE]++;
 				applied++;
+				break;
+			case ARC_REMOVE_CHANGED:
+				result("changed", ARC_KIND_STORAGE, bv[j]);
+				count.changed[ARC_KIND_STORAGE]++;
 				break;
 			default:
 				warnx("'%s': cannot delete: %s", bv[j]->path,
@@ -684,7 +697,8 @@ restore_member(void *arg, const char *name, int64_t size, int64_t mtime,
 		    &eb) == -1) {
 			warnx("'%s': cannot restore: %s", p, arc_buf_str(&eb));
 			printf("failed\torphan-storage\t%s\n", q.s);
-			rs->ret = ARC_EXIT_SOME;
+			if (rs->ret == ARC_EXIT_OK)
+				rs->ret = ARC_EXIT_SOME;
 		} else
 			printf("restored\torphan-storage\t%s\n", q.s);
 	}

@@ -1,0 +1,1008 @@
+/*
+ * azure.c - the Azure Blob store: az://CONTAINER[/PREFIX].
+ *
+ * Configured as the Azure tools are: AZURE_STORAGE_CONNECTION_STRING
+ * (AccountName, AccountKey, BlobEndpoint, DefaultEndpointsProtocol,
+ * EndpointSuffix, SharedAccessSignature, UseDevelopmentStorage), or
+ * AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN;
+ * AZURE_STORAGE_BLOB_ENDPOINT overrides the endpoint (emulators).  Shared
+ * Key signatures are HMAC-SHA256 (libcrypto) over the canonical string;
+ * a SAS token is appended to each URL instead.  Requests go through the
+ * same HTTP layer, retry policy and listing engine as S3.  Secrets are
+ * never printed.
+ *
+ * PREFIX is a folder, as for S3: az://c/x and az://c/x/ both mean the
+ * blobs under "x/", and paths are blob names with "x/" removed.
+ */
+#include <err.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "arc.h"
+
+#define XMS_VERSION	"2021-12-02"
+#define PAGE_BLOBS	5000
+#define BATCH_MAX	256
+#define DEV_ACCOUNT	"devstoreaccount1"
+#define DEV_KEY		"Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErC" \
+			"z4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+static const char *const azns[] = { NULL };	/* answers carry none */
+
+struct az {
+	char		*account;
+	unsigned char	 key[128];	/* decoded account key */
+	int		 keylen;	/* 0: use the SAS token */
+	char		*sas;		/* without a leading '?' */
+	char		*endpoint;	/* https://acct.blob.core.windows.net */
+	char		*container;
+	char		*prefix;	/* "" or ending in '/' */
+	size_t		 prefixlen;
+	char		*name;		/* az://container/, for messages */
+	struct arc_http	*http;
+};
+
+struct param {
+	const char	*name;	/* lowercase */
+	const char	*value;	/* decoded */
+};
+
+static char *
+conn_field(const char *cs, const char *key)
+{
+	const char *p = cs, *end, *eq;
+	size_t klen = strlen(key);
+
+	while (*p) {
+		end = strchr(p, ';');
+		if (end == NULL)
+			end = p + strlen(p);
+		eq = memchr(p, '=', (size_t)(end - p));
+		if (eq != NULL && (size_t)(eq - p) == klen &&
+		    strncasecmp(p, key, klen) == 0)
+			return arc_estrndup(eq + 1, (size_t)(end - eq - 1));
+		p = *end ? end + 1 : end;
+	}
+	return NULL;
+}
+
+static const char *
+env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+static int
+decode_key(struct az *a, const char *b64)
+{
+	size_t n = strlen(b64);
+	int len, pad = 0;
+
+	if (n == 0 || n % 4 != 0 || n / 4 * 3 > sizeof(a->key))
+		return -1;
+	if ((len = EVP_DecodeBlock(a->key, (const unsigned char *)b64,
+	    (int)n)) < 0)
+		return -1;
+	if (b64[n - 1] == '=')
+		pad++;
+	if (b64[n - 2] == '=')
+		pad++;
+	a->keylen = len - pad;
+	return 0;
+}
+
+static void
+az_free(struct az *a)
+{
+	explicit_bzero(a->key, sizeof(a->key));
+	if (a->sas != NULL) {
+		explicit_bzero(a->sas, strlen(a->sas));
+		free(a->sas);
+	}
+	free(a->account);
+	free(a->endpoint);
+	free(a->container);
+	free(a->prefix);
+	free(a->name);
+	arc_http_free(a->http);
+	free(a);
+}
+
+static int
+az_open(struct arc_store *st, const char *rest)
+{
+	struct az *a;
+	struct arc_buf b = { 0 };
+	const char *slash, *cs, *v;
+	char *key = NULL, *proto = NULL, *suffix = NULL, *ep = NULL, *dev;
+	size_t clen;
+
+	slash = strchr(rest, '/');
+	clen = slash ? (size_t)(slash - rest) : strlen(rest);
+	if (clen < 3 || clen > 63 || strspn(rest,
+	    "abcdefghijklmnopqrstuvwxyz0123456789-") < clen) {
+		warnx("'%s': invalid container name", st->url);
+		return -1;
+	}
+	a = arc_ecalloc(1, sizeof(*a));
+	a->container = arc_estrndup(rest, clen);
+	if (slash != NULL) {
+		arc_buf_adds(&b, slash + 1);
+		while (b.len > 0 && b.s[b.len - 1] == '/')
+			b.s[--b.len] = '\0';
+		if (b.len > 0) {
+			if (arc_path_unsafe(b.s, b.len) != NULL) {
+				warnx("'%s': invalid prefix", st->url);
+				goto fail;
+			}
+			arc_buf_addc(&b, '/');
+		}
+	}
+	a->prefix = arc_estrdup(b.len ? b.s : "");
+	a->prefixlen = strlen(a->prefix);
+	if (asprintf(&a->name, "az://%s/", a->container) == -1)
+		err(arc_errstatus, "asprintf");
+
+	if ((cs = env("AZURE_STORAGE_CONNECTION_STRING")) != NULL) {
+		dev = conn_field(cs, "UseDevelopmentStorage");
+		if (dev != NULL && strcasecmp(dev, "true") == 0) {
+			a->account = arc_estrdup(DEV_ACCOUNT);
+			key = arc_estrdup(DEV_KEY);
+			ep = arc_estrdup("http://127.0.0.1:10000/" DEV_ACCOUNT);
+		}
+		free(dev);
+		if ((v = conn_field(cs, "AccountName")) != NULL) {
+			free(a->account);
+			a->account = (char *)v;
+		}
+		if ((v = conn_field(cs, "AccountKey")) != NULL) {
+			free(key);
+			key = (char *)v;
+		}
+		if ((v = conn_field(cs, "SharedAccessSignature")) != NULL)
+			a->sas = (char *)v;
+		if ((v = conn_field(cs, "BlobEndpoint")) != NULL) {
+			free(ep);
+			ep = (char *)v;
+		}
+		proto = conn_field(cs, "DefaultEndpointsProtocol");
+		suffix = conn_field(cs, "EndpointSuffix");
+	} else {
+		if ((v = env("AZURE_STORAGE_ACCOUNT")) != NULL)
+			a->account = arc_estrdup(v);
+		if ((v = env("AZURE_STORAGE_KEY")) != NULL)
+			key = arc_estrdup(v);
+		if ((v = env("AZURE_STORAGE_SAS_TOKEN")) != NULL)
+			a->sas = arc_estrdup(v);
+	}
+	if ((v = env("AZURE_STORAGE_BLOB_ENDPOINT")) != NULL) {
+		free(ep);
+		ep = arc_estrdup(v);
+	}
+	if (a->account == NULL) {
+		warnx("no Azure storage account: set "
+		    "AZURE_STORAGE_CONNECTION_STRING or AZURE_STORAGE_ACCOUNT");
+		goto fail;
+	}
+	if (key == NULL && a->sas == NULL) {
+		warnx("no Azure credentials: an account key or a SAS token is "
+		    "needed");
+		goto fail;
+	}
+	if (a->sas != NULL && a->sas[0] == '?')
+		memmove(a->sas, a->sas + 1, strlen(a->sas));
+	if (key != NULL && decode_key(a, key) == -1) {
+		warnx("the Azure account key is not valid base64");
+		goto fail;
+	}
+	b.len = 0;
+	if (ep != NULL)
+		arc_buf_adds(&b, ep);
+	else
+		arc_buf_printf(&b, "%s://%s.blob.%s", proto ? proto : "https",
+		    a->account, suffix ? suffix : "core.windows.net");
+	while (b.len > 0 && b.s[b.len - 1] == '/')
+		b.s[--b.len] = '\0';
+	if (strncmp(b.s, "http://", 7) != 0 && strncmp(b.s, "https://", 8)) {
+		warnx("'%s': the blob endpoint needs http:// or https://", b.s);
+		goto fail;
+	}
+	a->endpoint = arc_estrdup(b.s);
+	if (key != NULL) {
+		explicit_bzero(key, strlen(key));
+		free(key);
+	}
+	free(proto);
+	free(suffix);
+	free(ep);
+	arc_buf_free(&b);
+	a->http = arc_http_new();
+	st->priv = a;
+	st->unordered = 1;
+	return 0;
+fail:
+	if (key != NULL) {
+		explicit_bzero(key, strlen(key));
+		free(key);
+	}
+	free(proto);
+	free(suffix);
+	free(ep);
+	arc_buf_free(&b);
+	az_free(a);
+	return -1;
+}
+
+static void
+az_close(struct arc_store *st)
+{
+	az_free(st->priv);
+}
+
+static int
+paramcmp(const void *x, const void *y)
+{
+	return strcmp(((const struct param *)x)->name,
+	    ((const struct param *)y)->name);
+}
+
+static void
+rfc1123(char *buf, size_t n)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, n, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+/* The URL path of a blob (path != NULL) or of the container. */
+static void
+url_path(struct az *a, struct arc_buf *b, const char *path, size_t n)
+{
+	const char *p = strstr(a->endpoint, "://") + 3;
+
+	p = strchr(p, '/');
+	if (p != NULL)
+		arc_buf_adds(b, p);	/* path-style: /account */
+	arc_buf_addc(b, '/');
+	arc_buf_adds(b, a->container);
+	if (path != NULL) {
+		arc_buf_addc(b, '/');
+		arc_http_escape(b, a->prefix, a->prefixlen, 1);
+		arc_http_escape(b, path, n, 1);
+	}
+}
+
+/*
+ * The Shared Key signature of a request: verb, the standard headers in
+ * their fixed order (Content-Length empty when 0), the x-ms- headers
+ * sorted, then /account/path and the query parameters sorted.
+ */
+static void
+sign(struct az *a, struct arc_buf *out, const char *method,
+    const char *upath, struct param *pv, size_t np, const char *date,
+    long long clen, const char *ctype, const char *md5, const char *ifmatch,
+    int blockblob, int version)
+{
+	struct arc_buf s = { 0 };
+	unsigned char mac[EVP_MAX_MD_SIZE], b64[EVP_MAX_MD_SIZE * 2];
+	unsigned int maclen;
+	size_t i;
+
+	arc_buf_printf(&s, "%s\n\n\n", method);
+	if (clen > 0)
+		arc_buf_printf(&s, "%lld", clen);
+	arc_buf_printf(&s, "\n%s\n%s\n\n\n%s\n\n\n\n", md5 ? md5 : "",
+	    ctype ? ctype : "", ifmatch ? ifmatch : "");
+	/* the x-ms- headers we send, sorted by name */
+	if (blockblob)
+		arc_buf_adds(&s, "x-ms-blob-type:BlockBlob\n");
+	arc_buf_printf(&s, "x-ms-date:%s\n", date);
+	if (version)
+		arc_buf_adds(&s, "x-ms-version:" XMS_VERSION "\n");
+	arc_buf_printf(&s, "/%s%s", a->account, upath);
+	for (i = 0; i < np; i++)
+		arc_buf_printf(&s, "\n%s:%s", pv[i].name, pv[i].value);
+	HMAC(EVP_sha256(), a->key, a->keylen, (unsigned char *)s.s, s.len,
+	    mac, &maclen);
+	EVP_EncodeBlock(b64, mac, (int)maclen);
+	out->len = 0;
+	arc_buf_printf(out, "SharedKey %s:%s", a->account, b64);
+	explicit_bzero(s.s, s.len);
+	arc_buf_free(&s);
+}
+
+/*
+ * Build a request on the container (path NULL) or a blob, with query
+ * parameters pv (decoded values), signed with the key or carrying the
+ * SAS token.
+ */
+static void
+request(struct az *a, struct arc_http_req *r, const char *method,
+    const char *path, size_t n, struct param *pv, size_t np, long long clen,
+    const char *ctype, const char *md5, const char *ifmatch, int blockblob)
+{
+	struct arc_buf u = { 0 }, up = { 0 }, auth = { 0 };
+	char date[64];
+	size_t i;
+
+	qsort(pv, np, sizeof(*pv), paramcmp);
+	url_path(a, &up, path, n);
+	arc_buf_add(&u, a->endpoint, strcspn(a->endpoint + 8, "/") + 8);
+	arc_buf_adds(&u, up.s);
+	for (i = 0; i < np; i++) {
+		arc_buf_addc(&u, i ? '&' : '?');
+		arc_buf_adds(&u, pv[i].name);
+		arc_buf_addc(&u, '=');
+		arc_http_escape(&u, pv[i].value, strlen(pv[i].value), 0);
+	}
+	if (a->keylen == 0 && a->sas != NULL) {
+		arc_buf_addc(&u, np ? '&' : '?');
+		arc_buf_adds(&u, a->sas);
+	}
+	arc_http_req_init(r, method, arc_estrdup(arc_buf_str(&u)));
+	rfc1123(date, sizeof(date));
+	arc_http_add_header(r, "x-ms-date: %s", date);
+	arc_http_add_header(r, "x-ms-version: %s", XMS_VERSION);
+	if (ctype != NULL)
+		arc_http_add_header(r, "Content-Type: %s", ctype);
+	if (md5 != NULL)
+		arc_http_add_header(r, "Content-MD5: %s", md5);
+	if (ifmatch != NULL)
+		arc_http_add_header(r, "If-Match: %s", ifmatch);
+	if (blockblob)
+		arc_http_add_header(r, "x-ms-blob-type: BlockBlob");
+	if (a->keylen > 0) {
+		sign(a, &auth, method, up.s, pv, np, date, clen, ctype, md5,
+		    ifmatch, blockblob, 1);
+		arc_http_add_header(r, "Authorization: %s", auth.s);
+		explicit_bzero(auth.s, auth.len);
+	}
+	arc_buf_free(&u);
+	arc_buf_free(&up);
+	arc_buf_free(&auth);
+}
+
+struct azerr {
+	struct arc_buf	code, message;
+};
+
+static int
+error_field(void *arg, const char *path, const char *text, size_t n)
+{
+	struct azerr *e = arg;
+
+	if (strcmp(path, "Error/Code") == 0)
+		arc_buf_add(&e->code, text, n);
+	else if (strcmp(path, "Error/Message") == 0)
+		arc_buf_add(&e->message, text, strcspn(text, "\r\n") < n ?
+		    strcspn(text, "\r\n") : n);
+	return 0;
+}
+
+static void
+describe(const struct arc_http_req *r, const char *op, const char *what,
+    struct arc_buf *out)
+{
+	struct azerr e = { { 0 }, { 0 } };
+	struct arc_buf xe = { 0 }, code = { 0 };
+
+	out->len = 0;
+	arc_buf_printf(out, "%s '%s': ", op, what);
+	if (r->status == 0) {
+		arc_buf_printf(out, "%s (after %d attempts)", r->err,
+		    r->attempts);
+		return;
+	}
+	if (r->resp.len > 0)
+		arc_xml_parse(r->resp.s, r->resp.len, NULL, error_field, &e,
+		    &xe);
+	if (e.code.len > 0)
+		arc_buf_printf(out, "Azure error %s: %s (HTTP %ld)",
+		    arc_buf_str(&e.code), arc_buf_str(&e.message), r->status);
+	else if (arc_http_header(r, "x-ms-error-code", &code) == 0)
+		arc_buf_printf(out, "Azure error %s (HTTP %ld)", code.s,
+		    r->status);
+	else
+		arc_buf_printf(out, "HTTP %ld", r->status);
+	if (r->attempts > 1)
+		arc_buf_printf(out, " after %d attempts", r->attempts);
+	arc_buf_free(&e.code);
+	arc_buf_free(&e.message);
+	arc_buf_free(&xe);
+	arc_buf_free(&code);
+}
+
+static int64_t
+http_time(const char *s)
+{
+	time_t t = curl_getdate(s, NULL);
+
+	return t == -1 ? ARC_TIME_UNKNOWN : (int64_t)t;
+}
+
+static int64_t
+parse_size(const char *s, size_t n)
+{
+	int64_t v = 0;
+	size_t i;
+
+	if (n == 0 || n > 18)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/* ---- listing ---------------------------------------------------------- */
+
+struct page {
+	struct arc_buf	 name, mtime, size, marker;
+	struct arc_buf	 objs;		/* name \0 mtime \0 size \0 ... */
+	size_t		 nobjs;
+	struct arc_buf	 dirs;		/* BlobPrefix names \0 ... */
+	size_t		 ndirs;
+	int		 bad;
+};
+
+static int
+page_field(void *arg, const char *path, const char *text, size_t n)
+{
+	struct page *p = arg;
+
+	if (strncmp(path, "EnumerationResults", 18) != 0) {
+		p->bad = 1;
+		return -1;
+	}
+	path += 18;
+	if (strcmp(path, "/Blobs/Blob/Name") == 0) {
+		p->name.len = 0;
+		arc_buf_add(&p->name, text, n);
+	} else if (strcmp(path, "/Blobs/Blob/Properties/Last-Modified") == 0) {
+		p->mtime.len = 0;
+		arc_buf_add(&p->mtime, text, n);
+	} else if (strcmp(path, "/Blobs/Blob/Properties/Content-Length") == 0) {
+		p->size.len = 0;
+		arc_buf_add(&p->size, text, n);
+	} else if (strcmp(path, "/Blobs/Blob") == 0) {
+		if (p->name.len == 0)
+			p->bad = 1;
+		arc_buf_add(&p->objs, p->name.s ? p->name.s : "", p->name.len);
+		arc_buf_addc(&p->objs, '\0');
+		arc_buf_add(&p->objs, p->mtime.s ? p->mtime.s : "",
+		    p->mtime.len);
+		arc_buf_addc(&p->objs, '\0');
+		arc_buf_add(&p->objs, p->size.s ? p->size.s : "", p->size.len);
+		arc_buf_addc(&p->objs, '\0');
+		p->nobjs++;
+		p->name.len = p->mtime.len = p->size.len = 0;
+	} else if (strcmp(path, "/Blobs/BlobPrefix/Name") == 0) {
+		arc_buf_add(&p->dirs, text, n);
+		arc_buf_addc(&p->dirs, '\0');
+		p->ndirs++;
+	} else if (strcmp(path, "/NextMarker") == 0) {
+		p->marker.len = 0;
+		arc_buf_add(&p->marker, text, n);
+	}
+	return 0;
+}
+
+static void
+page_free(struct page *p)
+{
+	arc_buf_free(&p->name);
+	arc_buf_free(&p->mtime);
+	arc_buf_free(&p->size);
+	arc_buf_free(&p->marker);
+	arc_buf_free(&p->objs);
+	arc_buf_free(&p->dirs);
+}
+
+static void
+list_request(void *be, struct arc_plister *l, struct arc_http_req *r)
+{
+	struct az *a = be;
+	struct param pv[6];
+	size_t np = 0;
+	char max[16];
+
+	snprintf(max, sizeof(max), "%d", PAGE_BLOBS);
+	pv[np++] = (struct param){ "restype", "container" };
+	pv[np++] = (struct param){ "comp", "list" };
+	pv[np++] = (struct param){ "prefix", arc_buf_str(&l->prefix) };
+	pv[np++] = (struct param){ "maxresults", max };
+	if (l->token.len > 0)
+		pv[np++] = (struct param){ "marker", arc_buf_str(&l->token) };
+	if (l->delimiter)
+		pv[np++] = (struct param){ "delimiter", "/" };
+	request(a, r, "GET", NULL, 0, pv, np, 0, NULL, NULL, NULL, 0);
+}
+
+static int
+list_page(void *be, struct arc_pager *pg, struct arc_plister *l,
+    struct arc_http_req *r)
+{
+	struct az *a = be;
+	struct page p;
+	struct arc_buf msg = { 0 }, eb = { 0 }, what = { 0 };
+	const char *o, *name, *mt, *sz, *d;
+	size_t i;
+	int ret = 0;
+
+	memset(&p, 0, sizeof(p));
+	arc_buf_printf(&what, "%s%s", a->name, l->prefix.s);
+	if (r->status != 200) {
+		describe(r, "list", what.s, &msg);
+		ret = r->status >= 400 && r->status < 500 && r->status != 429 ?
+		    -2 : -1;
+	} else if (arc_xml_parse(r->resp.s, r->resp.len, azns, page_field, &p,
+	    &eb) == -1 || p.bad) {
+		arc_buf_printf(&msg, "list '%s': %s", what.s, p.bad ?
+		    "not a List Blobs answer" : arc_buf_str(&eb));
+		ret = -1;
+	} else if (p.marker.len > 0 && l->token.len == p.marker.len &&
+	    memcmp(l->token.s, p.marker.s, p.marker.len) == 0) {
+		arc_buf_printf(&msg, "list '%s': the marker repeats", what.s);
+		ret = -1;
+	}
+	if (ret != 0) {
+		warnx("%s", arc_buf_str(&msg));
+		goto out;
+	}
+	for (o = p.objs.s, i = 0; i < p.nobjs; i++) {
+		name = o;
+		mt = name + strlen(name) + 1;
+		sz = mt + strlen(mt) + 1;
+		o = sz + strlen(sz) + 1;
+		if (strncmp(name, a->prefix, a->prefixlen) != 0)
+			continue;
+		arc_pager_emit(pg, name + a->prefixlen,
+		    strlen(name + a->prefixlen), http_time(mt),
+		    parse_size(sz, strlen(sz)));
+	}
+	/* a delimiter listing splits: each prefix gets a lister of its own */
+	for (d = p.dirs.s, i = 0; i < p.ndirs; i++, d += strlen(d) + 1)
+		if (strncmp(d, l->prefix.s, l->prefix.len) == 0 &&
+		    strlen(d) > l->prefix.len)
+			arc_pager_add(pg, d, strlen(d));
+	l->token.len = 0;
+	if (p.marker.len > 0)
+		arc_buf_add(&l->token, p.marker.s, p.marker.len);
+	else
+		l->done = 1;
+out:
+	page_free(&p);
+	arc_buf_free(&msg);
+	arc_buf_free(&eb);
+	arc_buf_free(&what);
+	return ret;
+}
+
+static const struct arc_pager_ops list_ops = { list_request, list_page };
+
+/*
+ * List the container: with -p, one lister per prefix; otherwise a
+ * delimiter listing of the top level, whose blobs are emitted and whose
+ * prefixes are listed in parallel, a partition of the whole.
+ */
+static int
+az_list(struct arc_store *st, char **prefixes, size_t np, int flags,
+    arc_list_fn fn, void *arg)
+{
+	struct az *a = st->priv;
+	struct arc_pager pg;
+	struct arc_plister *l;
+	size_t i, n;
+	int jobs = st->jobs > 0 ? st->jobs : 8;
+
+	memset(&pg, 0, sizeof(pg));
+	pg.flags = flags;
+	pg.fn = fn;
+	pg.arg = arg;
+	for (i = 0; i < np; i++) {
+		n = strlen(prefixes[i]);
+		while (n > 0 && prefixes[i][n - 1] == '/')
+			n--;
+		if (arc_path_unsafe(prefixes[i], n) != NULL) {
+			warnx("'%s': invalid prefix", prefixes[i]);
+			return ARC_EXIT_ERROR;
+		}
+		l = arc_pager_add(&pg, a->prefix, a->prefixlen);
+		arc_buf_add(&l->prefix, prefixes[i], n);
+		arc_buf_addc(&l->prefix, '/');
+	}
+	if (np == 0) {
+		l = arc_pager_add(&pg, a->prefix, a->prefixlen);
+		l->delimiter = jobs > 1;
+	}
+	return arc_pager_run(&pg, a->http, &list_ops, a, jobs);
+}
+
+/* ---- objects ---------------------------------------------------------- */
+
+static void
+fill_stat(const struct arc_http_req *r, struct arc_stat *st,
+    struct arc_buf *etag)
+{
+	struct arc_buf v = { 0 };
+
+	st->mtime = ARC_TIME_UNKNOWN;
+	st->size = -1;
+	st->regular = 1;
+	if (arc_http_header(r, "last-modified", &v) == 0)
+		st->mtime = http_time(v.s);
+	if (arc_http_header(r, "content-length", &v) == 0)
+		st->size = parse_size(v.s, v.len);
+	if (etag != NULL) {
+		etag->len = 0;
+		if (arc_http_header(r, "etag", &v) == 0)
+			arc_buf_add(etag, v.s, v.len);
+		arc_buf_str(etag);
+	}
+	arc_buf_free(&v);
+}
+
+static void
+az_stat_many(struct arc_store *st, struct arc_sitem *items, size_t n,
+    int jobs)
+{
+	struct az *a = st->priv;
+	struct arc_http_req *rv, **rp;
+	size_t i;
+
+	rv = arc_ecalloc(n, sizeof(*rv));
+	rp = arc_ecalloc(n, sizeof(*rp));
+	for (i = 0; i < n; i++) {
+		request(a, &rv[i], "HEAD", items[i].path, items[i].pathlen,
+		    NULL, 0, 0, NULL, NULL, NULL, 0);
+		rp[i] = &rv[i];
+	}
+	arc_http_perform_many(a->http, rp, n, jobs);
+	for (i = 0; i < n; i++) {
+		/* Only 404 means absent. */
+		if (rv[i].status == 200) {
+			items[i].presence = ARC_PRESENT;
+			fill_stat(&rv[i], &items[i].st, &items[i].etag);
+		} else if (rv[i].status == 404)
+			items[i].presence = ARC_ABSENT;
+		else {
+			items[i].presence = ARC_UNKNOWN;
+			describe(&rv[i], "HEAD", items[i].path, &items[i].err);
+		}
+		arc_http_req_free(&rv[i]);
+	}
+	free(rv);
+	free(rp);
+}
+
+static int
+az_stat(struct arc_store *st, const char *p, size_t n, struct arc_stat *out,
+    struct arc_buf *eb)
+{
+	struct arc_sitem it;
+
+	memset(&it, 0, sizeof(it));
+	it.path = p;
+	it.pathlen = n;
+	az_stat_many(st, &it, 1, 1);
+	*out = it.st;
+	eb->len = 0;
+	if (it.err.len)
+		arc_buf_add(eb, it.err.s, it.err.len);
+	arc_buf_free(&it.err);
+	arc_buf_free(&it.etag);
+	return it.presence;
+}
+
+/* Single Delete Blob for the items not settled yet (removal < 0). */
+static void
+delete_each(struct az *a, struct arc_sitem *items, size_t n, int jobs)
+{
+	struct arc_http_req *rv, **rp;
+	size_t i, k = 0;
+
+	rv = arc_ecalloc(n, sizeof(*rv));
+	rp = arc_ecalloc(n, sizeof(*rp));
+	for (i = 0; i < n; i++) {
+		if (items[i].removal >= 0)
+			continue;
+		request(a, &rv[i], "DELETE", items[i].path, items[i].pathlen,
+		    NULL, 0, 0, NULL, NULL, items[i].if_match, 0);
+		rv[i].arg = &items[i];
+		rp[k++] = &rv[i];
+	}
+	arc_http_perform_many(a->http, rp, k, jobs);
+	for (i = 0; i < k; i++) {
+		struct arc_sitem *it = rp[i]->arg;
+
+		if (rp[i]->status == 202 || rp[i]->status == 200)
+			it->removal = ARC_REMOVED;
+		else if (rp[i]->status == 404)
+			it->removal = ARC_GONE;
+		else if (rp[i]->status == 412)
+			it->removal = ARC_REMOVE_CHANGED;
+		else {
+			it->removal = ARC_REMOVE_FAILED;
+			describe(rp[i], "DELETE", it->path, &it->err);
+		}
+		arc_http_req_free(rp[i]);
+	}
+	free(rv);
+	free(rp);
+}
+
+/*
+ * Read a Blob Batch answer strictly: every part must be an application/
+ * http part with a Content-ID naming one of our sub-requests and an HTTP
+ * status line.  0 when the whole answer made sense.
+ */
+static int
+read_batch(const char *body, size_t len, const char *boundary,
+    struct arc_sitem *items, size_t n)
+{
+	struct arc_buf delim = { 0 };
+	const char *p, *end, *next, *hdr_end, *line, *cid, *st;
+	long id, status;
+	char *e;
+	int ret = 0;
+
+	arc_buf_printf(&delim, "--%s", boundary);
+	end = body + len;
+	p = memmem(body, len, delim.s, delim.len);
+	while (p != NULL && ret == 0) {
+		p += delim.len;
+		if (end - p >= 2 && memcmp(p, "--", 2) == 0)
+			break;	/* the closing delimiter */
+		next = memmem(p, (size_t)(end - p), delim.s, delim.len);
+		if (next == NULL) {
+			ret = -1;
+			break;
+		}
+		hdr_end = memmem(p, (size_t)(next - p), "\r\n\r\n", 4);
+		cid = memmem(p, (size_t)(next - p), "Content-ID:", 11);
+		if (hdr_end == NULL || cid == NULL || cid > hdr_end) {
+			ret = -1;
+			break;
+		}
+		id = strtol(cid + 11, &e, 10);
+		line = hdr_end + 4;
+		st = memmem(line, (size_t)(next - line), "HTTP/1.1 ", 9);
+		if (id < 0 || (size_t)id >= n || st != line) {
+			ret = -1;
+			break;
+		}
+		status = strtol(st + 9, &e, 10);
+		if (status == 202 || status == 200)
+			items[id].removal = ARC_REMOVED;
+		else if (status == 404)
+			items[id].removal = ARC_GONE;
+		else if (status == 412)
+			items[id].removal = ARC_REMOVE_CHANGED;
+		else {
+			const char *code = memmem(line, (size_t)(next - line),
+			    "x-ms-error-code:", 16);
+
+			items[id].removal = ARC_REMOVE_FAILED;
+			items[id].err.len = 0;
+			arc_buf_printf(&items[id].err, "batch delete: HTTP %ld",
+			    status);
+			if (code != NULL)
+				arc_buf_printf(&items[id].err, " (%.*s)",
+				    (int)strcspn(code + 16, "\r\n"), code + 16);
+		}
+		p = next;
+	}
+	arc_buf_free(&delim);
+	return ret;
+}
+
+/*
+ * Blob Batch deletes in groups of 256 sub-requests, each signed on its
+ * own (or carrying the SAS token, through the account-level batch
+ * endpoint, the one SAS authorizes); each sub-response read.  A group
+ * that fails as a whole goes blob by blob.
+ */
+static void
+az_remove_many(struct arc_store *st, struct arc_sitem *items, size_t n,
+    int jobs)
+{
+	struct az *a = st->priv;
+	struct arc_http_req r;
+	struct arc_buf body = { 0 }, up = { 0 }, auth = { 0 }, ct = { 0 };
+	struct arc_buf rb = { 0 };
+	struct param pv[2];
+	char date[64], *run;
+	const char *b;
+	size_t i, start, cnt, ok;
+
+	for (i = 0; i < n; i++)
+		items[i].removal = -1;
+	run = arc_run_id();
+	for (start = 0; start < n; start += cnt) {
+		cnt = n - start < BATCH_MAX ? n - start : BATCH_MAX;
+		if (cnt < 2)
+			break;	/* a batch of one is a single delete */
+		body.len = 0;
+		rfc1123(date, sizeof(date));
+		for (i = 0; i < cnt; i++) {
+			struct arc_sitem *it = &items[start + i];
+
+			up.len = 0;
+			url_path(a, &up, it->path, it->pathlen);
+			arc_buf_printf(&body, "--batch_%s\r\n"
+			    "Content-Type: application/http\r\n"
+			    "Content-Transfer-Encoding: binary\r\n"
+			    "Content-ID: %zu\r\n\r\n"
+			    "DELETE %s%s%s HTTP/1.1\r\n"
+			    "x-ms-date: %s\r\n", run, i, up.s,
+			    a->keylen ? "" : "?", a->keylen ? "" : a->sas, date);
+			if (it->if_match != NULL)
+				arc_buf_printf(&body, "If-Match: %s\r\n",
+				    it->if_match);
+			if (a->keylen > 0) {
+				sign(a, &auth, "DELETE", up.s, NULL, 0, date, 0,
+				    NULL, NULL, it->if_match, 0, 0);
+				arc_buf_printf(&body, "Authorization: %s\r\n",
+				    auth.s);
+			}
+			arc_buf_adds(&body, "Content-Length: 0\r\n\r\n");
+		}
+		arc_buf_printf(&body, "--batch_%s--\r\n", run);
+		ct.len = 0;
+		arc_buf_printf(&ct, "multipart/mixed; boundary=batch_%s", run);
+		if (a->keylen > 0) {
+			pv[0] = (struct param){ "restype", "container" };
+			pv[1] = (struct param){ "comp", "batch" };
+			request(a, &r, "POST", NULL, 0, pv, 2,
+			    (long long)body.len, ct.s, NULL, NULL, 0);
+		} else {
+			/* SAS: the account-level batch endpoint */
+			struct arc_buf u = { 0 };
+
+			arc_buf_printf(&u, "%s/?comp=batch&%s", a->endpoint,
+			    a->sas);
+			arc_http_req_init(&r, "POST", arc_estrdup(u.s));
+			arc_http_add_header(&r, "x-ms-date: %s", date);
+			arc_http_add_header(&r, "x-ms-version: %s",
+			    XMS_VERSION);
+			arc_http_add_header(&r, "Content-Type: %s", ct.s);
+			arc_buf_free(&u);
+		}
+		r.body = body.s;
+		r.bodylen = body.len;
+		ok = 0;
+		if (arc_http_perform(a->http, &r) == 0 && r.status == 202 &&
+		    arc_http_header(&r, "content-type", &rb) == 0 &&
+		    (b = strstr(rb.s, "boundary=")) != NULL &&
+		    read_batch(r.resp.s, r.resp.len, b + 9, items + start,
+		    cnt) == 0)
+			ok = 1;
+		for (i = start; i < start + cnt; i++) {
+			if (!ok) {	/* the whole group: blob by blob */
+				items[i].removal = -1;
+				items[i].err.len = 0;
+			} else if (items[i].removal == -1) {
+				items[i].removal = ARC_REMOVE_FAILED;
+				arc_buf_adds(&items[i].err, "the batch answer "
+				    "did not report this blob");
+			}
+		}
+		arc_http_req_free(&r);
+	}
+	delete_each(a, items, n, jobs);
+	free(run);
+	arc_buf_free(&body);
+	arc_buf_free(&up);
+	if (auth.s != NULL)
+		explicit_bzero(auth.s, auth.len);
+	arc_buf_free(&auth);
+	arc_buf_free(&ct);
+	arc_buf_free(&rb);
+}
+
+static int
+az_remove(struct arc_store *st, const char *p, size_t n, struct arc_buf *eb)
+{
+	struct arc_sitem it;
+
+	memset(&it, 0, sizeof(it));
+	it.path = p;
+	it.pathlen = n;
+	it.removal = -1;
+	delete_each(st->priv, &it, 1, 1);
+	eb->len = 0;
+	if (it.err.len)
+		arc_buf_add(eb, it.err.s, it.err.len);
+	arc_buf_free(&it.err);
+	return it.removal;
+}
+
+static int
+az_get(struct arc_store *st, const char *p, size_t n, int fd,
+    struct arc_stat *out, struct arc_buf *eb)
+{
+	struct az *a = st->priv;
+	struct arc_http_req r;
+	int ret;
+
+	request(a, &r, "GET", p, n, NULL, 0, 0, NULL, NULL, NULL, 0);
+	r.outfd = fd;
+	arc_http_perform(a->http, &r);
+	if (r.status == 200) {
+		fill_stat(&r, out, NULL);
+		ret = ARC_PRESENT;
+	} else if (r.status == 404)
+		ret = ARC_ABSENT;
+	else {
+		describe(&r, "GET", p, eb);
+		ret = ARC_UNKNOWN;
+	}
+	arc_http_req_free(&r);
+	return ret;
+}
+
+/* Put Blob, never over an existing blob. */
+static int
+az_put(struct arc_store *st, const char *p, size_t n, int fd, int64_t mtime,
+    struct arc_buf *eb)
+{
+	struct az *a = st->priv;
+	struct arc_http_req r;
+	struct arc_stat sb;
+	off_t len;
+	int ret = -1;
+
+	(void)mtime;	/* Azure sets Last-Modified itself */
+	switch (az_stat(st, p, n, &sb, eb)) {
+	case ARC_ABSENT:
+		break;
+	case ARC_PRESENT:
+		eb->len = 0;
+		arc_buf_adds(eb, "a blob exists there");
+		return -1;
+	default:
+		return -1;
+	}
+	if ((len = lseek(fd, 0, SEEK_END)) == -1) {
+		eb->len = 0;
+		arc_buf_adds(eb, "cannot read the archived content");
+		return -1;
+	}
+	request(a, &r, "PUT", p, n, NULL, 0, (long long)len,
+	    "application/octet-stream", NULL, NULL, 1);
+	r.infd = fd;
+	r.inlen = len;
+	arc_http_perform(a->http, &r);
+	if (r.status == 201)
+		ret = 0;
+	else
+		describe(&r, "PUT", p, eb);
+	arc_http_req_free(&r);
+	return ret;
+}
+
+const struct arc_store_ops arc_store_azure = {
+	.scheme = "az",
+	.open = az_open,
+	.list = az_list,
+	.stat = az_stat,
+	.remove = az_remove,
+	.stat_many = az_stat_many,
+	.remove_many = az_remove_many,
+	.get = az_get,
+	.put = az_put,
+	.close = az_close,
+};
