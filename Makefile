@@ -15,8 +15,8 @@ LDLIBS = $(DEP_LIBS) -lpthread
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 TOOLS = bin/arc-list bin/arc-manifest-dump bin/arc-diff bin/arc-recheck \
-	bin/arc-delete
-LIBOBJ = lib/archive.o lib/audit.o lib/azure.o lib/buf.o lib/http.o lib/entry.o lib/jsonstream.o lib/local.o lib/manifest.o \
+	bin/arc-delete bin/arc-manifest-load bin/arc-lock
+LIBOBJ = lib/arcapi.o lib/archive.o lib/audit.o lib/azure.o lib/buf.o lib/etcd.o lib/http.o lib/entry.o lib/jsonstream.o lib/local.o lib/manifest.o \
 	lib/mfile.o lib/pager.o lib/path.o lib/quote.o lib/record.o lib/s3.o lib/sortpipe.o \
 	lib/store.o lib/time.o lib/util.o lib/xml.o
 MAN1 = share/man/man1/arc-list.1 share/man/man1/arc-manifest-dump.1 \
@@ -46,6 +46,8 @@ bin/arc-manifest-dump: src/arc-manifest-dump.c
 bin/arc-diff: src/arc-diff.c
 bin/arc-recheck: src/arc-recheck.c
 bin/arc-delete: src/arc-delete.c
+bin/arc-manifest-load: src/arc-manifest-load.c
+bin/arc-lock: src/arc-lock.c
 
 # The library's unit tests, built with AddressSanitizer and UBSan.
 tests/unit/run: $(UNIT) tests/unit/unit.h lib/arc.h $(LIBOBJ:.o=.c)

@@ -31,6 +31,9 @@ int	 arc_write_full(int, const void *, size_t);
 char	*arc_run_id(void);
 int	 arc_fsync_dir(const char *);
 int	 arc_open_tmp(const char *, char **);
+struct arc_buf;
+void	 arc_base64_encode(struct arc_buf *, const void *, size_t);
+int	 arc_base64_decode(struct arc_buf *, const char *, size_t);
 
 /* buf.c: growable byte buffers */
 struct arc_buf {
@@ -139,7 +142,14 @@ void	 arc_entry_record(struct arc_buf *, const struct arc_entry *);
 /* jsonstream.c: bounded-memory reading of Arc manifest bodies and NDJSON */
 #define ARC_ENTRY_MAX	(1024 * 1024)	/* largest single FileEntry */
 typedef int (*arc_entry_fn)(void *, struct arc_entry *, uintmax_t);
+struct arc_json_meta {
+	int		 bodies;	/* Arc bodies read */
+	int		 have_cursor;	/* the last one had next_cursor */
+	struct arc_buf	 next_cursor;
+};
 int	 arc_json_entries(FILE *, const char *, arc_entry_fn, void *);
+int	 arc_json_entries_meta(FILE *, const char *, arc_entry_fn, void *,
+	    struct arc_json_meta *);
 
 /* sortpipe.c: LC_ALL=C sort(1) as a co-process for bounded-memory sorting */
 struct arc_sort;
@@ -321,7 +331,8 @@ enum arc_mresult {
 	ARC_M_DELETED,		/* removed now */
 	ARC_M_GONE,		/* no entry with that path any more */
 	ARC_M_CHANGED,		/* the entry's rev differs: kept */
-	ARC_M_FAILED		/* not removed */
+	ARC_M_FAILED,		/* not removed */
+	ARC_M_DEFERRED		/* written out for an operator to apply */
 };
 struct arc_manifest;
 struct arc_manifest_ops {
@@ -339,6 +350,8 @@ struct arc_manifest {
 	const struct arc_manifest_ops *ops;
 	char	*spec;
 	void	*priv;
+	const char *database;	/* dump only this database (or NULL) */
+	const char *deferred;	/* where a read-only source writes deletes */
 };
 struct arc_manifest *arc_manifest_open(const char *);
 int	 arc_manifest_dump(struct arc_manifest *, arc_entry_fn, void *);
@@ -349,6 +362,21 @@ int	 arc_manifest_remove(struct arc_manifest *, struct arc_mitem *, size_t,
 int	 arc_manifest_restore(struct arc_manifest *, FILE *, struct arc_buf *);
 void	 arc_manifest_close(struct arc_manifest *);
 extern const struct arc_manifest_ops arc_manifest_file;
+extern const struct arc_manifest_ops arc_manifest_arcapi;
+extern const struct arc_manifest_ops arc_manifest_etcd;
+
+/* etcd.c: etcd's v3 JSON gateway (client and manifest source) */
+struct arc_etcd;
+struct arc_etcd *arc_etcd_open(const char *, struct arc_buf *);
+void	 arc_etcd_close(struct arc_etcd *);
+struct json_object *arc_etcd_call(struct arc_etcd *, const char *,
+	    struct json_object *, long *, struct arc_buf *);
+int	 arc_etcd_bytes(struct json_object *, const char *, struct arc_buf *);
+int64_t	 arc_etcd_int(struct json_object *, const char *);
+void	 arc_etcd_add_bytes(struct json_object *, const char *, const char *,
+	    size_t);
+int	 arc_etcd_put(struct arc_etcd *, const char *, size_t,
+	    struct arc_entry **, size_t, int, struct arc_buf *);
 
 /* archive.c: run archives (.tar.gz through libarchive) */
 struct arc_archive;

@@ -38,7 +38,7 @@ static const char *const azns[] = { NULL };	/* answers carry none */
 
 struct az {
 	char		*account;
-	unsigned char	 key[128];	/* decoded account key */
+	struct arc_buf	 key;		/* decoded account key */
 	int		 keylen;	/* 0: use the SAS token */
 	char		*sas;		/* without a leading '?' */
 	char		*endpoint;	/* https://acct.blob.core.windows.net */
@@ -84,26 +84,19 @@ env(const char *name)
 static int
 decode_key(struct az *a, const char *b64)
 {
-	size_t n = strlen(b64);
-	int len, pad = 0;
-
-	if (n == 0 || n % 4 != 0 || n / 4 * 3 > sizeof(a->key))
+	a->key.len = 0;
+	if (*b64 == '\0' || arc_base64_decode(&a->key, b64, strlen(b64)) == -1)
 		return -1;
-	if ((len = EVP_DecodeBlock(a->key, (const unsigned char *)b64,
-	    (int)n)) < 0)
-		return -1;
-	if (b64[n - 1] == '=')
-		pad++;
-	if (b64[n - 2] == '=')
-		pad++;
-	a->keylen = len - pad;
+	a->keylen = (int)a->key.len;
 	return 0;
 }
 
 static void
 az_free(struct az *a)
 {
-	explicit_bzero(a->key, sizeof(a->key));
+	if (a->key.s != NULL)
+		explicit_bzero(a->key.s, a->key.len);
+	arc_buf_free(&a->key);
 	if (a->sas != NULL) {
 		explicit_bzero(a->sas, strlen(a->sas));
 		free(a->sas);
@@ -313,7 +306,7 @@ sign(struct az *a, struct arc_buf *out, const char *method,
 	arc_buf_printf(&s, "/%s%s", a->account, upath);
 	for (i = 0; i < np; i++)
 		arc_buf_printf(&s, "\n%s:%s", pv[i].name, pv[i].value);
-	HMAC(EVP_sha256(), a->key, a->keylen, (unsigned char *)s.s, s.len,
+	HMAC(EVP_sha256(), a->key.s, a->keylen, (unsigned char *)s.s, s.len,
 	    mac, &maclen);
 	EVP_EncodeBlock(b64, mac, (int)maclen);
 	out->len = 0;

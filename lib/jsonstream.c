@@ -40,6 +40,7 @@ struct js {
 	int		 streamed;	/* "files" was streamed */
 	int		 entkeyexp;	/* same, in the element */
 	size_t		 objkeys, entkeys, nelem;
+	struct arc_json_meta *meta;	/* what the bodies said, or NULL */
 	uintmax_t	 objline, entline;
 	struct arc_buf	 obj, ent, key, err;
 };
@@ -158,6 +159,19 @@ end_obj(struct js *j)
 		goto out;
 	}
 	/* A "files" member: a manifest body. */
+	if (j->meta != NULL) {
+		j->meta->bodies++;
+		j->meta->next_cursor.len = 0;
+		j->meta->have_cursor = 0;
+		if (json_object_object_get_ex(o, "next_cursor", &v) &&
+		    json_object_is_type(v, json_type_string)) {
+			arc_buf_add(&j->meta->next_cursor,
+			    json_object_get_string(v),
+			    (size_t)json_object_get_string_len(v));
+			j->meta->have_cursor = 1;
+		}
+		arc_buf_str(&j->meta->next_cursor);
+	}
 	if (files != NULL && !json_object_is_type(files, json_type_array)) {
 		r = fail(j, j->objline, "'files' is not an array");
 		goto out;
@@ -400,6 +414,14 @@ step(struct js *j, int c)
 int
 arc_json_entries(FILE *fp, const char *name, arc_entry_fn fn, void *arg)
 {
+	return arc_json_entries_meta(fp, name, fn, arg, NULL);
+}
+
+/* As arc_json_entries, also telling what the bodies said (next_cursor). */
+int
+arc_json_entries_meta(FILE *fp, const char *name, arc_entry_fn fn, void *arg,
+    struct arc_json_meta *meta)
+{
 	struct js j;
 	char buf[65536];
 	size_t n, i, k;
@@ -411,6 +433,7 @@ arc_json_entries(FILE *fp, const char *name, arc_entry_fn fn, void *arg)
 	j.arg = arg;
 	j.line = 1;
 	j.mode = M_TOP;
+	j.meta = meta;
 	if ((j.tok = json_tokener_new()) == NULL)
 		err(arc_errstatus, "json_tokener_new");
 	json_tokener_set_flags(j.tok, JSON_TOKENER_STRICT);

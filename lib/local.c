@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -32,6 +33,37 @@ struct dent {
 	size_t	 keylen;
 	char	*name;
 	int	 isdir;
+	int	 want;		/* a file to stat and emit */
+	int	 err;		/* errno of its fstatat, or 0 */
+	int	 regular;
+	int64_t	 mtime;
+	int64_t	 size;
+};
+
+/*
+ * A stat per listed file is most of a listing's cost, and each is a path
+ * lookup in the kernel that does not depend on the others: the files of
+ * each directory are stat'ed by a few threads at once, then emitted in
+ * order by the walking thread as before.  A batch is one directory's
+ * entries; every helper acknowledges every batch, so the walker never
+ * frees a batch a helper could still touch.
+ */
+#define STAT_THREADS_MAX	4	/* walker included */
+#define STAT_BATCH_MIN		16	/* fewer files: not worth a wake-up */
+
+struct statpool {
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 work;		/* a new batch, or quit */
+	pthread_cond_t	 done;		/* pending reached 0 */
+	pthread_t	 tid[STAT_THREADS_MAX];
+	int		 nhelpers;
+	unsigned	 gen;		/* batch number */
+	int		 pending;	/* helpers yet to finish this batch */
+	int		 quit;
+	int		 dfd;		/* the batch: a directory, */
+	struct dent	*v;		/* its entries, */
+	size_t		 n;
+	size_t		 next;		/* and the next one to take (atomic) */
 };
 
 struct walk {
@@ -42,6 +74,7 @@ struct walk {
 	struct arc_buf	 path;	/* relative path being walked */
 	int		 partial;
 	int		 stop;
+	struct statpool	*pool;	/* NULL: stat in the walking thread */
 };
 
 static int
@@ -115,6 +148,135 @@ warn_path(struct walk *w, const char *what, const char *name)
 	arc_buf_free(&q);
 }
 
+static void
+stat_one(int dfd, struct dent *e)
+{
+	struct stat sb;
+
+	if (fstatat(dfd, e->name, &sb, AT_SYMLINK_NOFOLLOW) == -1) {
+		e->err = errno;
+		return;
+	}
+	e->err = 0;
+	e->regular = S_ISREG(sb.st_mode);
+	/* Round up: truncation must never make a file look older. */
+	e->mtime = (int64_t)sb.st_mtim.tv_sec + (sb.st_mtim.tv_nsec > 0);
+	e->size = (int64_t)sb.st_size;
+}
+
+/* Take entries of the pool's batch until none is left. */
+static void
+stat_batch(struct statpool *p, int dfd, struct dent *v, size_t n)
+{
+	size_t i;
+
+	while ((i = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED)) < n)
+		if (v[i].want)
+			stat_one(dfd, &v[i]);
+}
+
+static void *
+stat_helper(void *arg)
+{
+	struct statpool *p = arg;
+	unsigned seen = 0;
+	struct dent *v;
+	size_t n;
+	int dfd;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (!p->quit && p->gen == seen)
+			pthread_cond_wait(&p->work, &p->mu);
+		if (p->quit)
+			break;
+		seen = p->gen;
+		dfd = p->dfd;
+		v = p->v;
+		n = p->n;
+		pthread_mutex_unlock(&p->mu);
+		stat_batch(p, dfd, v, n);
+		pthread_mutex_lock(&p->mu);
+		if (--p->pending == 0)
+			pthread_cond_signal(&p->done);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* Stat the wanted entries of v, with the helpers when there are enough. */
+static void
+stat_dir(struct walk *w, int dfd, struct dent *v, size_t n, size_t nwant)
+{
+	struct statpool *p = w->pool;
+	size_t i;
+
+	if (p == NULL || nwant < STAT_BATCH_MIN) {
+		for (i = 0; i < n; i++)
+			if (v[i].want)
+				stat_one(dfd, &v[i]);
+		return;
+	}
+	pthread_mutex_lock(&p->mu);
+	p->dfd = dfd;
+	p->v = v;
+	p->n = n;
+	p->next = 0;
+	p->pending = p->nhelpers;
+	p->gen++;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->mu);
+	stat_batch(p, dfd, v, n);
+	pthread_mutex_lock(&p->mu);
+	while (p->pending > 0)
+		pthread_cond_wait(&p->done, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Helpers for a listing: one per further CPU, none on one CPU. */
+static struct statpool *
+pool_start(void)
+{
+	struct statpool *p;
+	long ncpu;
+	int i;
+
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (ncpu < 2)
+		return NULL;
+	if (ncpu > STAT_THREADS_MAX)
+		ncpu = STAT_THREADS_MAX;
+	p = arc_ecalloc(1, sizeof(*p));
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->done, NULL);
+	for (i = 0; i < ncpu - 1; i++) {
+		if (pthread_create(&p->tid[i], NULL, stat_helper, p) != 0)
+			break;	/* fewer helpers still work */
+		p->nhelpers++;
+	}
+	return p;
+}
+
+static void
+pool_stop(struct statpool *p)
+{
+	int i;
+
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->quit = 1;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->mu);
+	for (i = 0; i < p->nhelpers; i++)
+		pthread_join(p->tid[i], NULL);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->work);
+	pthread_cond_destroy(&p->done);
+	free(p);
+}
+
 /* Walk the directory open on fd (consumed); w->path ends in '/' or is "". */
 static void
 walkdir(struct walk *w, int fd)
@@ -124,9 +286,8 @@ walkdir(struct walk *w, int fd)
 	struct dent *v = NULL;
 	struct arc_buf q = { 0 };
 	struct stat sb;
-	size_t n = 0, cap = 0, i, plen;
+	size_t n = 0, cap = 0, i, plen, nwant;
 	int isdir, cfd;
-	int64_t mtime;
 
 	if ((d = fdopendir(fd)) == NULL) {
 		warn_path(w, "cannot read directory", NULL);
@@ -183,11 +344,27 @@ walkdir(struct walk *w, int fd)
 		v[n].keylen = q.len;
 		v[n].name = arc_estrdup(de->d_name);
 		v[n].isdir = isdir;
+		v[n].want = 0;
 		n++;
 	}
 	qsort(v, n, sizeof(*v), dentcmp);
 
+	/* the files to emit, stat'ed all at once (see struct statpool) */
 	plen = w->path.len;
+	for (i = nwant = 0; i < n; i++) {
+		if (v[i].isdir)
+			continue;
+		w->path.len = plen;
+		arc_buf_adds(&w->path, v[i].name);
+		if ((w->flags & ARC_LIST_ALL) ||
+		    arc_path_is_candidate(w->path.s, w->path.len)) {
+			v[i].want = 1;
+			nwant++;
+		}
+	}
+	w->path.len = plen;
+	stat_dir(w, dirfd(d), v, n, nwant);
+
 	for (i = 0; i < n && !w->stop; i++) {
 		w->path.len = plen;
 		arc_buf_adds(&w->path, v[i].name);
@@ -207,23 +384,21 @@ walkdir(struct walk *w, int fd)
 			walkdir(w, cfd);
 			continue;
 		}
-		if (!(w->flags & ARC_LIST_ALL) &&
-		    !arc_path_is_candidate(w->path.s, w->path.len))
+		if (!v[i].want)
 			continue;
-		if (fstatat(dirfd(d), v[i].name, &sb, AT_SYMLINK_NOFOLLOW) == -1) {
-			if (errno != ENOENT) {
+		if (v[i].err != 0) {
+			if (v[i].err != ENOENT) {
 				w->path.len = plen;
+				errno = v[i].err;
 				warn_path(w, "cannot stat", v[i].name);
 				w->partial = 1;
 			}
 			continue;
 		}
-		if (!S_ISREG(sb.st_mode))
+		if (!v[i].regular)
 			continue;
-		/* Round up: truncation must never make a file look older. */
-		mtime = (int64_t)sb.st_mtim.tv_sec + (sb.st_mtim.tv_nsec > 0);
-		if (w->fn(w->arg, w->path.s, w->path.len, mtime,
-		    (int64_t)sb.st_size) != 0)
+		if (w->fn(w->arg, w->path.s, w->path.len, v[i].mtime,
+		    v[i].size) != 0)
 			w->stop = 1;
 	}
 	w->path.len = plen;
@@ -313,7 +488,9 @@ local_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 			return ARC_EXIT_ERROR;
 		}
 		arc_buf_adds(&w.path, "");
+		w.pool = pool_start();
 		walkdir(&w, fd);
+		pool_stop(w.pool);
 		arc_buf_free(&w.path);
 		return w.partial ? ARC_EXIT_SOME : ARC_EXIT_OK;
 	}
@@ -337,6 +514,7 @@ local_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 		pv[i].keylen = q.len;
 	}
 	qsort(pv, np, sizeof(*pv), pfxcmp);
+	w.pool = pool_start();
 	for (i = 0, last = np; i < np && !w.stop; i++) {
 		/* inside the previous prefix (or equal to it): already walked */
 		if (last != np && pv[i].keylen >= pv[last].keylen &&
@@ -355,6 +533,7 @@ local_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 		arc_buf_addc(&w.path, '/');
 		walkdir(&w, fd);
 	}
+	pool_stop(w.pool);
 	for (i = 0; i < np; i++)
 		free(pv[i].key);
 	free(pv);

@@ -11,7 +11,25 @@
 
 static const struct arc_manifest_ops *sources[] = {
 	&arc_manifest_file,
+	&arc_manifest_arcapi,
+	&arc_manifest_etcd,
 };
+
+/* Whether the space-separated scheme list names the n-byte scheme s. */
+static int
+has_scheme(const char *list, const char *s, size_t n)
+{
+	const char *p = list, *end;
+
+	for (; *p; p = *end ? end + 1 : end) {
+		end = strchr(p, ' ');
+		if (end == NULL)
+			end = p + strlen(p);
+		if ((size_t)(end - p) == n && memcmp(p, s, n) == 0)
+			return 1;
+	}
+	return 0;
+}
 
 struct arc_manifest *
 arc_manifest_open(const char *spec)
@@ -25,8 +43,7 @@ arc_manifest_open(const char *spec)
 		n = (size_t)(sep - spec);
 		ops = NULL;
 		for (i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
-			if (strlen(sources[i]->scheme) == n &&
-			    memcmp(sources[i]->scheme, spec, n) == 0)
+			if (has_scheme(sources[i]->scheme, spec, n))
 				ops = sources[i];
 		if (ops == NULL) {
 			warnx("'%s': unsupported manifest scheme", spec);

@@ -68,6 +68,7 @@ static struct {
 	const char	*prefix;
 	const char	*stats;
 	const char	*run_id;
+	const char	*deferred;
 	long long	 max, batch, sample;
 	char		**includes;
 	size_t		 nincludes;
@@ -76,7 +77,7 @@ static struct {
 static struct {
 	uintmax_t	 input, manifest_in, storage_in;
 	uintmax_t	 deleted[3], would[3], gone[3], refused[3], failed[3];
-	uintmax_t	 changed[3], leftover;
+	uintmax_t	 changed[3], deferred, leftover;
 	uintmax_t	 bytes_freed;
 	int		 cap_hit;
 } count;
@@ -90,10 +91,11 @@ usage(void)
 	fprintf(stderr,
 	    "usage: arc-delete [--act] [--archive-files] "
 	    "[--delete-pre-manifest-orphans]\n"
-	    "                  [--if-unchanged] [-A archive] [-a audit] "
-	    "[-b batch] [-I name=file]\n"
-	    "                  [-n max] [-P prefix] [-r run-id] [-S file] "
-	    "[-s sample] store manifest\n"
+	    "                  [--deferred file] [--if-unchanged] [-A archive] "
+	    "[-a audit]\n"
+	    "                  [-b batch] [-I name=file] [-n max] [-P prefix] "
+	    "[-r run-id] [-S file]\n"
+	    "                  [-s sample] store manifest\n"
 	    "       arc-delete --restore archive store manifest\n");
 	exit(ARC_EXIT_ERROR);
 }
@@ -451,6 +453,11 @@ manifest_phase(struct arc_manifest *man, struct list *l)
 				result("gone", ARC_KIND_MANIFEST, bv[j]);
 				count.gone[ARC_KIND_MANIFEST]++;
 				break;
+			case ARC_M_DEFERRED:
+				/* a read-only source: written out, not deleted */
+				result("deferred", ARC_KIND_MANIFEST, bv[j]);
+				count.deferred++;
+				break;
 			default:
 				result("changed", ARC_KIND_MANIFEST, bv[j]);
 				count.changed[ARC_KIND_MANIFEST]++;
@@ -632,13 +639,14 @@ write_stats(void)
 	fprintf(fp, "{\"input\":%ju,\"manifest_deletes\":%ju,"
 	    "\"storage_deletes\":%ju,\"would_delete_manifest\":%ju,"
 	    "\"would_delete_storage\":%ju,\"gone\":%ju,\"refused\":%ju,"
-	    "\"failed\":%ju,\"changed\":%ju,\"left_over_by_cap\":%ju,"
+	    "\"failed\":%ju,\"changed\":%ju,\"deferred\":%ju,"
+	    "\"left_over_by_cap\":%ju,"
 	    "\"cap_hit\":%s,\"bytes_freed\":%ju,\"interrupted\":%s}\n",
 	    count.input, count.deleted[1], count.deleted[2], count.would[1],
 	    count.would[2], count.gone[1] + count.gone[2],
 	    count.refused[1] + count.refused[2],
 	    count.failed[1] + count.failed[2],
-	    count.changed[1] + count.changed[2], count.leftover,
+	    count.changed[1] + count.changed[2], count.deferred, count.leftover,
 	    count.cap_hit ? "true" : "false", count.bytes_freed,
 	    stopping ? "true" : "false");
 	if (arc_fshut(fp, opt.stats))
@@ -717,6 +725,7 @@ main(int argc, char *argv[])
 		{ "delete-pre-manifest-orphans", no_argument, NULL, 'D' },
 		{ "if-unchanged", no_argument, NULL, 'U' },
 		{ "restore", required_argument, NULL, 'T' },
+		{ "deferred", required_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct arc_store *st;
@@ -740,6 +749,7 @@ main(int argc, char *argv[])
 		case 'D': opt.pre_manifest = 1; break;
 		case 'U': opt.if_unchanged = 1; break;
 		case 'T': restore = optarg; break;
+		case 'E': opt.deferred = optarg; break;
 		case 'A': opt.archive = optarg; break;
 		case 'a': opt.audit = optarg; break;
 		case 'b':
@@ -782,6 +792,7 @@ main(int argc, char *argv[])
 	if ((st = arc_store_open(argv[0])) == NULL ||
 	    (man = arc_manifest_open(argv[1])) == NULL)
 		return ARC_EXIT_ERROR;
+	man->deferred = opt.deferred;
 
 	if (restore != NULL) {
 		struct restore rs = { st, man, ARC_EXIT_OK };
@@ -887,7 +898,7 @@ main(int argc, char *argv[])
 	if (ret == ARC_EXIT_OK && (count.cap_hit ||
 	    count.refused[1] + count.refused[2] +
 	    count.failed[1] + count.failed[2] +
-	    count.changed[1] + count.changed[2] > 0))
+	    count.changed[1] + count.changed[2] + count.deferred > 0))
 		ret = ARC_EXIT_SOME;
 	if (stopping) {
 		warnx("interrupted: the run stopped between batches");

@@ -28,6 +28,7 @@
 
 struct dump {
 	FILE		*sortin;
+	const char	*database;	/* -d */
 	uintmax_t	 count;
 	long long	 max;		/* -1: no limit */
 	struct arc_buf	 line;
@@ -36,8 +37,8 @@ struct dump {
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: arc-manifest-dump [-n max] [-S size] "
-	    "manifest\n");
+	fprintf(stderr, "usage: arc-manifest-dump [-d database] [-n max] "
+	    "[-S size] manifest\n");
 	exit(ARC_EXIT_ERROR);
 }
 
@@ -140,8 +141,11 @@ main(int argc, char *argv[])
 
 	memset(&d, 0, sizeof(d));
 	d.max = -1;
-	while ((ch = getopt(argc, argv, "n:S:")) != -1) {
+	while ((ch = getopt(argc, argv, "d:n:S:")) != -1) {
 		switch (ch) {
+		case 'd':
+			d.database = optarg;
+			break;
 		case 'n':
 			if (arc_parse_count(optarg, 0, INT64_MAX, &v) == -1)
 				errx(ARC_EXIT_ERROR, "'%s': invalid maximum",
@@ -164,6 +168,7 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	if ((m = arc_manifest_open(argv[0])) == NULL)
 		return ARC_EXIT_ERROR;
+	m->database = d.database;	/* a source that can filter, does */
 	so = arc_sort_open(bufsize);
 	d.sortin = arc_sort_input(so);
 	bulk(d.sortin);

@@ -1,0 +1,415 @@
+/*
+ * arcapi.c - Arc's cluster manifest API as a manifest source:
+ * arc+http://HOST:PORT and arc+https://HOST:PORT.
+ *
+ * The dump pages through GET /api/v1/cluster/files?limit=10000&cursor=
+ * until next_cursor is empty; the token comes from ARC_API_TOKEN and is
+ * sent as "Authorization: Bearer", never printed.  Pages are not a
+ * snapshot: an entry registered meanwhile below the cursor is missed,
+ * which is why every orphan-storage candidate is looked up again, live,
+ * one path at a time (cursor just below the path, limit=1).
+ *
+ * Arc has no endpoint for manifest deletes.  Deletes are therefore
+ * deferred: each batch is appended to the file named by the caller as
+ * one line of Arc's own BatchFileOpsPayload JSON (delete ops, type 8,
+ * reason reconcile-orphan-manifest) for an operator to apply.
+ */
+#include <err.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "arc.h"
+
+#define PAGE_LIMIT	10000
+#define LOOKUP_JOBS	16
+#define LOOKUP_ROUNDS	32
+#define OP_DELETE_FILE	8	/* Arc's CommandDeleteFile */
+
+struct arcapi {
+	char		*base;		/* http(s)://host:port */
+	char		*token;
+	struct arc_http	*http;
+};
+
+static int
+api_open(struct arc_manifest *m, const char *rest)
+{
+	struct arcapi *a;
+	struct arc_buf b = { 0 };
+	const char *scheme, *t;
+	size_t n = strlen(rest);
+
+	scheme = strncmp(m->spec, "arc+https://", 12) == 0 ? "https" : "http";
+	while (n > 0 && rest[n - 1] == '/')
+		n--;
+	if (n == 0) {
+		warnx("'%s': no host", m->spec);
+		return -1;
+	}
+	a = arc_ecalloc(1, sizeof(*a));
+	arc_buf_printf(&b, "%s://%.*s", scheme, (int)n, rest);
+	a->base = b.s;
+	if ((t = getenv("ARC_API_TOKEN")) != NULL && *t != '\0')
+		a->token = arc_estrdup(t);
+	a->http = arc_http_new();
+	m->priv = a;
+	return 0;
+}
+
+static void
+api_close(struct arc_manifest *m)
+{
+	struct arcapi *a = m->priv;
+
+	if (a->token != NULL) {
+		explicit_bzero(a->token, strlen(a->token));
+		free(a->token);
+	}
+	free(a->base);
+	arc_http_free(a->http);
+	free(a);
+}
+
+/* GET the files endpoint with cursor, database (optional) and limit. */
+static void
+files_request(struct arcapi *a, struct arc_http_req *r, const char *cursor,
+    size_t clen, const char *db, int limit)
+{
+	struct arc_buf u = { 0 };
+
+	arc_buf_printf(&u, "%s/api/v1/cluster/files?", a->base);
+	if (clen > 0) {
+		arc_buf_adds(&u, "cursor=");
+		arc_http_escape(&u, cursor, clen, 0);
+		arc_buf_addc(&u, '&');
+	}
+	if (db != NULL) {
+		arc_buf_adds(&u, "database=");
+		arc_http_escape(&u, db, strlen(db), 0);
+		arc_buf_addc(&u, '&');
+	}
+	arc_buf_printf(&u, "limit=%d", limit);
+	arc_http_req_init(r, "GET", u.s);
+	arc_http_add_header(r, "Accept: application/json");
+	if (a->token != NULL)
+		arc_http_add_header(r, "Authorization: Bearer %s", a->token);
+}
+
+/* Why an answer is not a page, for a message. */
+static void
+describe(struct arc_manifest *m, const struct arc_http_req *r,
+    struct arc_buf *out)
+{
+	struct json_object *o, *v;
+
+	out->len = 0;
+	arc_buf_printf(out, "'%s': ", m->spec);
+	if (r->status == 0) {
+		arc_buf_printf(out, "%s (after %d attempts)", r->err,
+		    r->attempts);
+		return;
+	}
+	if (r->status == 401)
+		arc_buf_adds(out, "authentication required (set ARC_API_TOKEN)");
+	else if (r->status == 403)
+		arc_buf_adds(out, "permission denied (the token needs admin)");
+	else
+		arc_buf_printf(out, "HTTP %ld", r->status);
+	if ((o = json_tokener_parse(arc_buf_str((struct arc_buf *)&r->resp)))
+	    != NULL) {
+		if (json_object_object_get_ex(o, "error", &v) &&
+		    json_object_is_type(v, json_type_string))
+			arc_buf_printf(out, ": %s", json_object_get_string(v));
+		json_object_put(o);
+	}
+}
+
+struct dumpctx {
+	struct arc_manifest *m;
+	arc_entry_fn	 fn;
+	void		*arg;
+	uintmax_t	 base;	/* entries on earlier pages */
+	uintmax_t	 n;
+};
+
+static int
+dump_entry(void *arg, struct arc_entry *e, uintmax_t line)
+{
+	struct dumpctx *d = arg;
+
+	(void)line;
+	d->n++;
+	/* a line number means nothing here: number the entries instead */
+	return d->fn(d->arg, e, d->base + d->n);
+}
+
+static int
+api_dump(struct arc_manifest *m, arc_entry_fn fn, void *arg)
+{
+	struct arcapi *a = m->priv;
+	struct arc_http_req r;
+	struct arc_json_meta meta;
+	struct arc_buf cursor = { 0 }, msg = { 0 }, name = { 0 };
+	struct dumpctx d = { m, fn, arg, 0, 0 };
+	FILE *fp;
+	int ret = -1, pages = 0;
+
+	memset(&meta, 0, sizeof(meta));
+	for (;;) {
+		files_request(a, &r, cursor.s, cursor.len, m->database,
+		    PAGE_LIMIT);
+		arc_http_perform(a->http, &r);
+		if (r.status != 200) {
+			describe(m, &r, &msg);
+			warnx("%s", msg.s);
+			break;
+		}
+		name.len = 0;
+		arc_buf_printf(&name, "%s page %d", m->spec, ++pages);
+		if ((fp = fmemopen(r.resp.s, r.resp.len ? r.resp.len : 1,
+		    "r")) == NULL)
+			err(arc_errstatus, "fmemopen");
+		d.base += d.n;
+		d.n = 0;
+		meta.bodies = 0;
+		if (r.resp.len == 0 || arc_json_entries_meta(fp, name.s,
+		    dump_entry, &d, &meta) == -1) {
+			if (r.resp.len == 0)
+				warnx("'%s': empty answer", name.s);
+			fclose(fp);
+			break;
+		}
+		fclose(fp);
+		if (meta.bodies != 1 || !meta.have_cursor) {
+			warnx("'%s': not a paginated cluster files answer",
+			    name.s);
+			break;
+		}
+		if (meta.next_cursor.len == 0) {
+			ret = 0;
+			break;
+		}
+		/* the cursor must move forward, or the loop never ends */
+		if (arc_pathcmp(meta.next_cursor.s, meta.next_cursor.len,
+		    cursor.s ? cursor.s : "", cursor.len) <= 0) {
+			warnx("'%s': next_cursor does not advance", name.s);
+			break;
+		}
+		cursor.len = 0;
+		arc_buf_add(&cursor, meta.next_cursor.s, meta.next_cursor.len);
+		arc_http_req_free(&r);
+	}
+	arc_http_req_free(&r);
+	arc_buf_free(&cursor);
+	arc_buf_free(&msg);
+	arc_buf_free(&name);
+	arc_buf_free(&meta.next_cursor);
+	return ret;
+}
+
+struct first {
+	struct arc_buf	 path;
+	char		*json;
+	int		 seen;
+};
+
+static int
+first_entry(void *arg, struct arc_entry *e, uintmax_t line)
+{
+	struct first *f = arg;
+
+	(void)line;
+	if (f->seen++)
+		return 0;
+	arc_buf_add(&f->path, e->path, e->pathlen);
+	f->json = arc_estrdup(json_object_to_json_string_ext(e->json,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	return 0;
+}
+
+/*
+ * Look each path up live: the first entry after a cursor below the path.
+ * A key between the cursor and the path moves the cursor on, a bounded
+ * number of times.
+ */
+static int
+lookup_or_fetch(struct arc_manifest *m, struct arc_mitem *items, size_t n,
+    int fetch)
+{
+	struct arcapi *a = m->priv;
+	struct arc_http_req *rv, **rp;
+	struct arc_buf *cur, msg = { 0 };
+	size_t i, k, *idx;
+	int round, ret = 0, c;
+
+	rv = arc_ecalloc(n, sizeof(*rv));
+	rp = arc_ecalloc(n, sizeof(*rp));
+	idx = arc_ecalloc(n, sizeof(*idx));
+	cur = arc_ecalloc(n, sizeof(*cur));
+	for (i = 0; i < n; i++) {
+		items[i].result = -1;
+		arc_buf_add(&cur[i], items[i].path, items[i].pathlen - 1);
+	}
+	for (round = 0; round < LOOKUP_ROUNDS; round++) {
+		for (i = k = 0; i < n; i++) {
+			if (items[i].result != -1)
+				continue;
+			files_request(a, &rv[i], cur[i].s ? cur[i].s : "",
+			    cur[i].len, NULL, 1);
+			idx[k] = i;
+			rp[k++] = &rv[i];
+		}
+		if (k == 0)
+			break;
+		arc_http_perform_many(a->http, rp, k, LOOKUP_JOBS);
+		for (i = 0; i < k; i++) {
+			struct arc_mitem *it = &items[idx[i]];
+			struct first f = { { 0 }, NULL, 0 };
+			FILE *fp;
+
+			if (rp[i]->status != 200 || rp[i]->resp.len == 0 ||
+			    (fp = fmemopen(rp[i]->resp.s, rp[i]->resp.len,
+			    "r")) == NULL) {
+				describe(m, rp[i], &msg);
+				warnx("%s", msg.s);
+				it->result = ARC_UNKNOWN;
+				arc_http_req_free(rp[i]);
+				continue;
+			}
+			if (arc_json_entries(fp, m->spec, first_entry, &f) == -1)
+				it->result = ARC_UNKNOWN;
+			else if (!f.seen)
+				it->result = ARC_ABSENT;
+			else if ((c = arc_pathcmp(f.path.s, f.path.len, it->path,
+			    it->pathlen)) == 0) {
+				it->result = ARC_PRESENT;
+				if (fetch) {
+					it->json = f.json;
+					f.json = NULL;
+				}
+			} else if (c > 0)
+				it->result = ARC_ABSENT;
+			else {	/* below the path: move on from there */
+				cur[idx[i]].len = 0;
+				arc_buf_add(&cur[idx[i]], f.path.s, f.path.len);
+			}
+			fclose(fp);
+			arc_buf_free(&f.path);
+			free(f.json);
+			arc_http_req_free(rp[i]);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (items[i].result == -1)
+			items[i].result = ARC_UNKNOWN;
+		if (items[i].result == ARC_UNKNOWN)
+			ret = -1;
+		arc_buf_free(&cur[i]);
+	}
+	free(rv);
+	free(rp);
+	free(idx);
+	free(cur);
+	arc_buf_free(&msg);
+	return ret;
+}
+
+static int
+api_lookup(struct arc_manifest *m, struct arc_mitem *items, size_t n)
+{
+	return lookup_or_fetch(m, items, n, 0);
+}
+
+static int
+api_fetch(struct arc_manifest *m, struct arc_mitem *items, size_t n)
+{
+	return lookup_or_fetch(m, items, n, 1);
+}
+
+/*
+ * Arc's manifest is read-only from outside: append the batch as one
+ * BatchFileOpsPayload line to the deferred file, durably.
+ */
+static int
+api_remove(struct arc_manifest *m, struct arc_mitem *items, size_t n,
+    struct arc_buf *eb)
+{
+	struct json_object *batch, *ops, *op, *pl;
+	struct arc_buf b64 = { 0 };
+	const char *line, *js;
+	size_t i;
+	int fd, r = -1;
+
+	eb->len = 0;
+	for (i = 0; i < n; i++)
+		items[i].result = ARC_M_FAILED;
+	if (m->deferred == NULL) {
+		arc_buf_adds(eb, "Arc's manifest is read-only: name a file for "
+		    "the deferred deletes (--deferred)");
+		return -1;
+	}
+	batch = json_object_new_object();
+	ops = json_object_new_array();
+	for (i = 0; i < n; i++) {
+		pl = json_object_new_object();
+		json_object_object_add(pl, "path", json_object_new_string_len(
+		    items[i].path, (int)items[i].pathlen));
+		json_object_object_add(pl, "reason",
+		    json_object_new_string("reconcile-orphan-manifest"));
+		js = json_object_to_json_string_ext(pl, JSON_C_TO_STRING_PLAIN |
+		    JSON_C_TO_STRING_NOSLASHESCAPE);
+		b64.len = 0;
+		arc_base64_encode(&b64, js, strlen(js));	/* Go's []byte */
+		op = json_object_new_object();
+		json_object_object_add(op, "type",
+		    json_object_new_int(OP_DELETE_FILE));
+		json_object_object_add(op, "payload",
+		    json_object_new_string(b64.s));
+		json_object_array_add(ops, op);
+		json_object_put(pl);
+	}
+	json_object_object_add(batch, "ops", ops);
+	line = json_object_to_json_string_ext(batch, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	if ((fd = open(m->deferred, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0600)) == -1 || arc_write_full(fd, line, strlen(line)) == -1 ||
+	    arc_write_full(fd, "\n", 1) == -1 || fsync(fd) == -1)
+		arc_buf_printf(eb, "cannot write '%s'", m->deferred);
+	else {
+		for (i = 0; i < n; i++)
+			items[i].result = ARC_M_DEFERRED;
+		r = 0;
+	}
+	if (fd != -1)
+		close(fd);
+	json_object_put(batch);
+	arc_buf_free(&b64);
+	return r;
+}
+
+static int
+api_restore(struct arc_manifest *m, FILE *fp, struct arc_buf *eb)
+{
+	(void)m;
+	(void)fp;
+	eb->len = 0;
+	arc_buf_adds(eb, "Arc's manifest is read-only from outside: register "
+	    "the archived entries (manifest-entries.ndjson) through Arc");
+	return -1;
+}
+
+const struct arc_manifest_ops arc_manifest_arcapi = {
+	.scheme = "arc+http arc+https",
+	.open = api_open,
+	.dump = api_dump,
+	.lookup = api_lookup,
+	.fetch = api_fetch,
+	.remove = api_remove,
+	.restore = api_restore,
+	.close = api_close,
+};

@@ -1,0 +1,754 @@
+/*
+ * etcd.c - etcd's v3 JSON gateway, as a client (for the lock and the
+ * loader) and as a manifest source: etcd://HOST:PORT[,HOST:PORT...]/PREFIX.
+ *
+ * The manifest is the keys under PREFIX (the URL's path, leading slash
+ * included): key PREFIX + path, value a FileEntry JSON object.  A dump
+ * reads the whole prefix at one pinned revision, so unlike Arc's pages
+ * it is a consistent snapshot, and puts each key's mod_revision in the
+ * rev field; deletes compare that mod_revision in a transaction, so an
+ * entry changed or registered again since the dump is never deleted.
+ *
+ * The gateway's JSON: keys and values are base64, int64s are strings,
+ * zero and false fields are omitted.  A request that gets no answer from
+ * one endpoint (connection refused, timeout) is tried on the next, so a
+ * dead member or a leader election does not fail a run.
+ */
+#include <err.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "arc.h"
+
+#define PAGE_KEYS	10000
+#define TXN_OPS		128	/* etcd's default --max-txn-ops */
+#define LOOKUP_JOBS	16
+
+struct arc_etcd {
+	char		**eps;		/* http://host:port */
+	size_t		 nep;
+	size_t		 cur;		/* the endpoint that last answered */
+	struct arc_http	*http;
+	char		*spec;
+};
+
+/* Parse etcd://h:p[,h:p...]/prefix; the prefix (key bytes) into *prefix. */
+struct arc_etcd *
+arc_etcd_open(const char *spec, struct arc_buf *prefix)
+{
+	struct arc_etcd *e;
+	const char *rest, *slash, *p, *end;
+
+	if (strncmp(spec, "etcd://", 7) != 0) {
+		warnx("'%s': not an etcd:// URL", spec);
+		return NULL;
+	}
+	rest = spec + 7;
+	if ((slash = strchr(rest, '/')) == NULL || slash == rest ||
+	    slash[1] == '\0') {
+		warnx("'%s': give endpoints and a key prefix, as in "
+		    "etcd://127.0.0.1:2379/arc/files/", spec);
+		return NULL;
+	}
+	e = arc_ecalloc(1, sizeof(*e));
+	for (p = rest; p < slash; p = end + 1) {
+		end = memchr(p, ',', (size_t)(slash - p));
+		if (end == NULL)
+			end = slash;
+		if (end == p) {
+			warnx("'%s': empty endpoint", spec);
+			arc_etcd_close(e);
+			return NULL;
+		}
+		e->eps = arc_ereallocarray(e->eps, e->nep + 1, sizeof(*e->eps));
+		if (asprintf(&e->eps[e->nep++], "http://%.*s", (int)(end - p),
+		    p) == -1)
+			err(arc_errstatus, "asprintf");
+		if (end == slash)
+			break;
+	}
+	prefix->len = 0;
+	arc_buf_adds(prefix, slash);
+	e->http = arc_http_new();
+	e->spec = arc_estrdup(spec);
+	return e;
+}
+
+void
+arc_etcd_close(struct arc_etcd *e)
+{
+	size_t i;
+
+	if (e == NULL)
+		return;
+	for (i = 0; i < e->nep; i++)
+		free(e->eps[i]);
+	free(e->eps);
+	arc_http_free(e->http);
+	free(e->spec);
+	free(e);
+}
+
+static void
+post(struct arc_etcd *e, size_t ep, struct arc_http_req *r, const char *api,
+    const char *body)
+{
+	struct arc_buf u = { 0 };
+
+	arc_buf_printf(&u, "%s%s", e->eps[ep], api);
+	arc_http_req_init(r, "POST", u.s);
+	arc_http_add_header(r, "Content-Type: application/json");
+	r->body = body;
+	r->bodylen = strlen(body);
+}
+
+/* An error answer's message, or the transport error. */
+static void
+describe(const struct arc_http_req *r, const char *api, struct arc_buf *out)
+{
+	struct json_object *o, *v;
+
+	out->len = 0;
+	arc_buf_printf(out, "etcd %s: ", api);
+	if (r->status == 0) {
+		arc_buf_printf(out, "%s", r->err);
+		return;
+	}
+	arc_buf_printf(out, "HTTP %ld", r->status);
+	if ((o = json_tokener_parse(r->resp.s ? r->resp.s : "")) != NULL) {
+		if ((json_object_object_get_ex(o, "message", &v) ||
+		    json_object_object_get_ex(o, "error", &v)) &&
+		    json_object_is_type(v, json_type_string))
+			arc_buf_printf(out, ": %s", json_object_get_string(v));
+		json_object_put(o);
+	}
+}
+
+/*
+ * POST a request, endpoint after endpoint until one answers.  Returns
+ * the parsed answer of an HTTP 200, or NULL with the reason in eb (and
+ * *status the last HTTP status, 0 for none).
+ */
+struct json_object *
+arc_etcd_call(struct arc_etcd *e, const char *api, struct json_object *req,
+    long *status, struct arc_buf *eb)
+{
+	struct arc_http_req r;
+	struct json_object *o = NULL;
+	const char *body;
+	size_t tries;
+
+	body = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	for (tries = 0; tries < e->nep; tries++) {
+		post(e, e->cur, &r, api, body);
+		arc_http_perform(e->http, &r);
+		*status = r.status;
+		if (r.status != 0)
+			break;
+		describe(&r, api, eb);
+		arc_http_req_free(&r);
+		e->cur = (e->cur + 1) % e->nep;	/* no answer: the next one */
+	}
+	if (tries == e->nep)
+		return NULL;
+	if (r.status == 200 && (o = json_tokener_parse(r.resp.s)) == NULL) {
+		eb->len = 0;
+		arc_buf_printf(eb, "etcd %s: an answer that is not JSON", api);
+	} else if (r.status != 200)
+		describe(&r, api, eb);
+	arc_http_req_free(&r);
+	return o;
+}
+
+/* A JSON string member, base64-decoded into b; -1 if absent or invalid. */
+int
+arc_etcd_bytes(struct json_object *o, const char *key, struct arc_buf *b)
+{
+	struct json_object *v;
+
+	b->len = 0;
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return -1;
+	if (arc_base64_decode(b, json_object_get_string(v),
+	    (size_t)json_object_get_string_len(v)) == -1)
+		return -1;
+	arc_buf_str(b);
+	return 0;
+}
+
+/* An int64 member (a string, or omitted when zero). */
+int64_t
+arc_etcd_int(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return 0;
+	return json_object_get_int64(v);
+}
+
+void
+arc_etcd_add_bytes(struct json_object *o, const char *key, const char *p,
+    size_t n)
+{
+	struct arc_buf b = { 0 };
+
+	arc_base64_encode(&b, p, n);
+	json_object_object_add(o, key, json_object_new_string(b.s ? b.s : ""));
+	arc_buf_free(&b);
+}
+
+/* The end of the range of every key that starts with prefix. */
+static void
+prefix_end(const char *p, size_t n, struct arc_buf *out)
+{
+	out->len = 0;
+	while (n > 0 && (unsigned char)p[n - 1] == 0xff)
+		n--;
+	if (n == 0) {
+		arc_buf_addc(out, '\0');	/* "\0": to the end */
+		return;
+	}
+	arc_buf_add(out, p, n);
+	out->s[n - 1] = (char)((unsigned char)out->s[n - 1] + 1);
+}
+
+/* ---- the manifest source -------------------------------------------- */
+
+struct esrc {
+	struct arc_etcd	*e;
+	struct arc_buf	 prefix;
+};
+
+static int
+src_open(struct arc_manifest *m, const char *rest)
+{
+	struct esrc *s;
+
+	(void)rest;
+	s = arc_ecalloc(1, sizeof(*s));
+	if ((s->e = arc_etcd_open(m->spec, &s->prefix)) == NULL) {
+		free(s);
+		return -1;
+	}
+	m->priv = s;
+	return 0;
+}
+
+static void
+src_close(struct arc_manifest *m)
+{
+	struct esrc *s = m->priv;
+
+	arc_etcd_close(s->e);
+	arc_buf_free(&s->prefix);
+	free(s);
+}
+
+/* One kv of a range answer as an entry; -1 after a message. */
+static int
+kv_entry(struct esrc *s, struct json_object *kv, struct arc_entry *e,
+    struct arc_buf *key, struct arc_buf *val, struct arc_buf *eb)
+{
+	struct json_object *o;
+	char num[32];
+	int64_t mod;
+
+	if (arc_etcd_bytes(kv, "key", key) == -1 ||
+	    arc_etcd_bytes(kv, "value", val) == -1 ||
+	    (mod = arc_etcd_int(kv, "mod_revision")) <= 0) {
+		eb->len = 0;
+		arc_buf_adds(eb, "a key without key, value or mod_revision");
+		return -1;
+	}
+	if (key->len < s->prefix.len ||
+	    memcmp(key->s, s->prefix.s, s->prefix.len) != 0) {
+		eb->len = 0;
+		arc_buf_adds(eb, "a key outside the prefix");
+		return -1;
+	}
+	if ((o = json_tokener_parse(val->s)) == NULL) {
+		eb->len = 0;
+		arc_buf_printf(eb, "key '%s': the value is not JSON", key->s);
+		return -1;
+	}
+	if (arc_entry_from_json(o, e, eb) == -1) {
+		json_object_put(o);
+		return -1;
+	}
+	if (e->pathlen != key->len - s->prefix.len ||
+	    memcmp(e->path, key->s + s->prefix.len, e->pathlen) != 0) {
+		eb->len = 0;
+		arc_buf_printf(eb, "key '%s' holds the entry of another path",
+		    key->s);
+		arc_entry_free(e);
+		json_object_put(o);
+		return -1;
+	}
+	snprintf(num, sizeof(num), "%lld", (long long)mod);
+	free(e->rev);
+	e->rev = arc_estrdup(num);
+	e->json = o;
+	return 0;
+}
+
+static int
+src_dump(struct arc_manifest *m, arc_entry_fn fn, void *arg)
+{
+	struct esrc *s = m->priv;
+	struct json_object *req, *res, *hdr, *kvs, *kv;
+	struct arc_buf end = { 0 }, from = { 0 }, key = { 0 }, val = { 0 };
+	struct arc_buf eb = { 0 };
+	struct arc_entry e;
+	int64_t rev = 0;
+	uintmax_t count = 0;
+	long status;
+	size_t i, n;
+	int more, ret = -1, r;
+
+	prefix_end(s->prefix.s, s->prefix.len, &end);
+	arc_buf_add(&from, s->prefix.s, s->prefix.len);
+	do {
+		req = json_object_new_object();
+		arc_etcd_add_bytes(req, "key", from.s, from.len);
+		arc_etcd_add_bytes(req, "range_end", end.s, end.len);
+		json_object_object_add(req, "limit",
+		    json_object_new_int(PAGE_KEYS));
+		if (rev > 0)	/* every page at the first page's revision */
+			json_object_object_add(req, "revision",
+			    json_object_new_int64(rev));
+		res = arc_etcd_call(s->e, "/v3/kv/range", req, &status, &eb);
+		json_object_put(req);
+		if (res == NULL) {
+			warnx("'%s': %s", m->spec, eb.s);
+			goto out;
+		}
+		if (!json_object_object_get_ex(res, "header", &hdr) ||
+		    arc_etcd_int(hdr, "revision") <= 0) {
+			warnx("'%s': a range answer without a revision", m->spec);
+			json_object_put(res);
+			goto out;
+		}
+		if (rev == 0)
+			rev = arc_etcd_int(hdr, "revision");
+		more = json_object_object_get_ex(res, "more", &kv) &&
+		    json_object_get_boolean(kv);
+		n = 0;
+		if (json_object_object_get_ex(res, "kvs", &kvs)) {
+			if (!json_object_is_type(kvs, json_type_array)) {
+				warnx("'%s': 'kvs' is not an array", m->spec);
+				json_object_put(res);
+				goto out;
+			}
+			n = json_object_array_length(kvs);
+		}
+		if (more && n == 0) {
+			warnx("'%s': 'more' without keys", m->spec);
+			json_object_put(res);
+			goto out;
+		}
+		for (i = 0; i < n; i++) {
+			kv = json_object_array_get_idx(kvs, i);
+			if (kv_entry(s, kv, &e, &key, &val, &eb) == -1) {
+				warnx("'%s': %s", m->spec, eb.s);
+				json_object_put(res);
+				goto out;
+			}
+			r = fn(arg, &e, ++count);
+			json_object_put(e.json);
+			arc_entry_free(&e);
+			if (r != 0) {
+				json_object_put(res);
+				goto out;
+			}
+		}
+		/* the next page starts just after the last key */
+		from.len = 0;
+		arc_buf_add(&from, key.s, key.len);
+		arc_buf_addc(&from, '\0');
+		json_object_put(res);
+	} while (more);
+	ret = 0;
+out:
+	arc_buf_free(&end);
+	arc_buf_free(&from);
+	arc_buf_free(&key);
+	arc_buf_free(&val);
+	arc_buf_free(&eb);
+	return ret;
+}
+
+/* Look each key up live, many at once, endpoint after endpoint. */
+static int
+lookup_or_fetch(struct arc_manifest *m, struct arc_mitem *items, size_t n,
+    int fetch)
+{
+	struct esrc *s = m->priv;
+	struct arc_http_req *rv, **rp;
+	struct arc_buf key = { 0 }, val = { 0 }, eb = { 0 };
+	struct json_object *req, *res, *kvs;
+	char **bodies;
+	size_t i, k, tries, ep;
+	int ret = 0;
+
+	rv = arc_ecalloc(n, sizeof(*rv));
+	rp = arc_ecalloc(n, sizeof(*rp));
+	bodies = arc_ecalloc(n, sizeof(*bodies));
+	for (i = 0; i < n; i++) {
+		items[i].result = -1;
+		key.len = 0;
+		arc_buf_add(&key, s->prefix.s, s->prefix.len);
+		arc_buf_add(&key, items[i].path, items[i].pathlen);
+		req = json_object_new_object();
+		arc_etcd_add_bytes(req, "key", key.s, key.len);
+		bodies[i] = arc_estrdup(json_object_to_json_string_ext(req,
+		    JSON_C_TO_STRING_PLAIN));
+		json_object_put(req);
+	}
+	ep = s->e->cur;
+	for (tries = 0; tries < s->e->nep; tries++) {
+		for (i = k = 0; i < n; i++) {
+			if (items[i].result != -1)
+				continue;
+			post(s->e, ep, &rv[i], "/v3/kv/range", bodies[i]);
+			rv[i].arg = &items[i];
+			rp[k++] = &rv[i];
+		}
+		if (k == 0)
+			break;
+		arc_http_perform_many(s->e->http, rp, k, LOOKUP_JOBS);
+		for (i = 0; i < k; i++) {
+			struct arc_mitem *it = rp[i]->arg;
+
+			if (rp[i]->status == 0) {
+				arc_http_req_free(rp[i]);
+				continue;	/* the next endpoint */
+			}
+			res = rp[i]->status == 200 ?
+			    json_tokener_parse(rp[i]->resp.s) : NULL;
+			if (res == NULL) {
+				describe(rp[i], "/v3/kv/range", &eb);
+				warnx("'%s': %s", m->spec, eb.s);
+				it->result = ARC_UNKNOWN;
+			} else if (!json_object_object_get_ex(res, "header",
+			    NULL)) {
+				warnx("'%s': a range answer without a header",
+				    m->spec);
+				it->result = ARC_UNKNOWN;
+			} else if (json_object_object_get_ex(res, "kvs", &kvs) &&
+			    json_object_array_length(kvs) > 0) {
+				it->result = ARC_PRESENT;
+				if (fetch && arc_etcd_bytes(
+				    json_object_array_get_idx(kvs, 0), "value",
+				    &val) == 0)
+					it->json = arc_estrdup(val.s);
+			} else
+				it->result = ARC_ABSENT;
+			json_object_put(res);
+			arc_http_req_free(rp[i]);
+		}
+		ep = (ep + 1) % s->e->nep;
+	}
+	for (i = 0; i < n; i++) {
+		if (items[i].result == -1) {
+			warnx("'%s': no endpoint answered", m->spec);
+			items[i].result = ARC_UNKNOWN;
+		}
+		if (items[i].result == ARC_UNKNOWN)
+			ret = -1;
+		free(bodies[i]);
+	}
+	free(bodies);
+	free(rv);
+	free(rp);
+	arc_buf_free(&key);
+	arc_buf_free(&val);
+	arc_buf_free(&eb);
+	return ret;
+}
+
+static int
+src_lookup(struct arc_manifest *m, struct arc_mitem *items, size_t n)
+{
+	return lookup_or_fetch(m, items, n, 0);
+}
+
+static int
+src_fetch(struct arc_manifest *m, struct arc_mitem *items, size_t n)
+{
+	return lookup_or_fetch(m, items, n, 1);
+}
+
+/*
+ * One transaction: delete the items whose mod_revision still equals the
+ * rev that was read; if any compare fails, read them all instead.
+ * Returns 1 when it deleted, 0 when a compare failed (results set for
+ * the changed and gone ones), -1 on an error that is not a compare.
+ */
+static int
+txn_delete(struct esrc *s, struct arc_mitem **v, size_t n,
+    struct arc_buf *eb)
+{
+	struct json_object *req, *cmp, *succ, *fail, *c, *op, *inner, *res;
+	struct json_object *resps, *rr, *kvs;
+	struct arc_buf key = { 0 }, tmp = { 0 };
+	long status;
+	size_t i;
+	int ret = -1;
+
+	req = json_object_new_object();
+	cmp = json_object_new_array();
+	succ = json_object_new_array();
+	fail = json_object_new_array();
+	for (i = 0; i < n; i++) {
+		key.len = 0;
+		arc_buf_add(&key, s->prefix.s, s->prefix.len);
+		arc_buf_add(&key, v[i]->path, v[i]->pathlen);
+		if (!(v[i]->revlen == 1 && v[i]->rev[0] == '-')) {
+			tmp.len = 0;
+			arc_buf_add(&tmp, v[i]->rev, v[i]->revlen);
+			c = json_object_new_object();
+			arc_etcd_add_bytes(c, "key", key.s, key.len);
+			json_object_object_add(c, "target",
+			    json_object_new_string("MOD"));
+			json_object_object_add(c, "result",
+			    json_object_new_string("EQUAL"));
+			json_object_object_add(c, "mod_revision",
+			    json_object_new_string(arc_buf_str(&tmp)));
+			json_object_array_add(cmp, c);
+		}
+		op = json_object_new_object();
+		inner = json_object_new_object();
+		arc_etcd_add_bytes(inner, "key", key.s, key.len);
+		json_object_object_add(op, "request_delete_range", inner);
+		json_object_array_add(succ, op);
+		op = json_object_new_object();
+		inner = json_object_new_object();
+		arc_etcd_add_bytes(inner, "key", key.s, key.len);
+		json_object_object_add(op, "request_range", inner);
+		json_object_array_add(fail, op);
+	}
+	json_object_object_add(req, "compare", cmp);
+	json_object_object_add(req, "success", succ);
+	json_object_object_add(req, "failure", fail);
+	res = arc_etcd_call(s->e, "/v3/kv/txn", req, &status, eb);
+	json_object_put(req);
+	if (res == NULL)
+		goto out;
+	if (!json_object_object_get_ex(res, "responses", &resps) ||
+	    !json_object_is_type(resps, json_type_array) ||
+	    json_object_array_length(resps) != n) {
+		eb->len = 0;
+		arc_buf_adds(eb, "etcd /v3/kv/txn: an answer without one "
+		    "response per operation");
+		goto out;
+	}
+	if (json_object_object_get_ex(res, "succeeded", &c) &&
+	    json_object_get_boolean(c)) {
+		for (i = 0; i < n; i++) {
+			rr = json_object_array_get_idx(resps, i);
+			if (json_object_object_get_ex(rr,
+			    "response_delete_range", &inner) &&
+			    arc_etcd_int(inner, "deleted") > 0)
+				v[i]->result = ARC_M_DELETED;
+			else
+				v[i]->result = ARC_M_GONE;
+		}
+		ret = 1;
+		goto out;
+	}
+	/* a compare failed: see which entries changed or went */
+	for (i = 0; i < n; i++) {
+		rr = json_object_array_get_idx(resps, i);
+		if (!json_object_object_get_ex(rr, "response_range", &inner))
+			continue;
+		if (!json_object_object_get_ex(inner, "kvs", &kvs) ||
+		    json_object_array_length(kvs) == 0)
+			v[i]->result = ARC_M_GONE;
+		else {
+			tmp.len = 0;
+			arc_buf_printf(&tmp, "%lld", (long long)arc_etcd_int(
+			    json_object_array_get_idx(kvs, 0), "mod_revision"));
+			if (tmp.len != v[i]->revlen ||
+			    memcmp(tmp.s, v[i]->rev, tmp.len) != 0)
+				v[i]->result = ARC_M_CHANGED;
+		}
+	}
+	ret = 0;
+out:
+	json_object_put(res);
+	arc_buf_free(&key);
+	arc_buf_free(&tmp);
+	return ret;
+}
+
+/*
+ * Remove a batch in transactions of at most 128 operations.  A failed
+ * compare drops the changed and gone entries and tries the rest again;
+ * any other error fails the batch (the caller stops the run).
+ */
+static int
+src_remove(struct arc_manifest *m, struct arc_mitem *items, size_t n,
+    struct arc_buf *eb)
+{
+	struct esrc *s = m->priv;
+	struct arc_mitem **v;
+	size_t i, start, cnt, k;
+	int r, tries;
+
+	eb->len = 0;
+	v = arc_ecalloc(TXN_OPS, sizeof(*v));
+	for (i = 0; i < n; i++)
+		items[i].result = -1;
+	for (start = 0; start < n; start += cnt) {
+		cnt = n - start < TXN_OPS ? n - start : TXN_OPS;
+		for (tries = 0; tries < 3; tries++) {
+			for (i = k = 0; i < cnt; i++)
+				if (items[start + i].result == -1)
+					v[k++] = &items[start + i];
+			if (k == 0)
+				break;
+			if ((r = txn_delete(s, v, k, eb)) == -1) {
+				for (i = 0; i < n; i++)
+					if (items[i].result == -1)
+						items[i].result = ARC_M_FAILED;
+				free(v);
+				return -1;
+			}
+			if (r == 1)
+				break;
+		}
+		for (i = 0; i < cnt; i++)
+			if (items[start + i].result == -1)
+				items[start + i].result = ARC_M_CHANGED;
+	}
+	free(v);
+	return 0;
+}
+
+struct restore {
+	struct esrc	*s;
+	int		 count;
+	int		 failed;
+	struct arc_buf	 eb;
+};
+
+static int
+restore_entry(void *arg, struct arc_entry *e, uintmax_t line)
+{
+	struct restore *rs = arg;
+
+	(void)line;
+	switch (arc_etcd_put(rs->s->e, rs->s->prefix.s, rs->s->prefix.len,
+	    &e, 1, 1, &rs->eb)) {
+	case 1:
+		rs->count++;
+		break;
+	case -1:
+		rs->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+src_restore(struct arc_manifest *m, FILE *fp, struct arc_buf *eb)
+{
+	struct restore rs = { m->priv, 0, 0, { 0 } };
+	int r;
+
+	r = arc_json_entries(fp, "manifest-entries.ndjson", restore_entry, &rs);
+	eb->len = 0;
+	if (rs.eb.len)
+		arc_buf_add(eb, rs.eb.s, rs.eb.len);
+	arc_buf_free(&rs.eb);
+	return r == -1 ? -1 : rs.count;
+}
+
+/* One txn: the puts of v (and with if_absent, their one compare). */
+static int
+txn_put(struct arc_etcd *e, const char *prefix, size_t plen,
+    struct arc_entry **v, size_t n, int if_absent, struct arc_buf *eb)
+{
+	struct json_object *req, *c, *arr, *op, *inner, *res, *ok;
+	struct arc_buf key = { 0 };
+	const char *js;
+	long status;
+	size_t i;
+	int r = -1;
+
+	req = json_object_new_object();
+	arr = json_object_new_array();
+	for (i = 0; i < n; i++) {
+		key.len = 0;
+		arc_buf_add(&key, prefix, plen);
+		arc_buf_add(&key, v[i]->path, v[i]->pathlen);
+		js = json_object_to_json_string_ext(v[i]->json,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		op = json_object_new_object();
+		inner = json_object_new_object();
+		arc_etcd_add_bytes(inner, "key", key.s, key.len);
+		arc_etcd_add_bytes(inner, "value", js, strlen(js));
+		json_object_object_add(op, "request_put", inner);
+		json_object_array_add(arr, op);
+	}
+	json_object_object_add(req, "success", arr);
+	if (if_absent) {
+		arr = json_object_new_array();
+		c = json_object_new_object();
+		arc_etcd_add_bytes(c, "key", key.s, key.len);
+		json_object_object_add(c, "target",
+		    json_object_new_string("CREATE"));
+		json_object_object_add(c, "result",
+		    json_object_new_string("EQUAL"));
+		json_object_object_add(c, "create_revision",
+		    json_object_new_string("0"));
+		json_object_array_add(arr, c);
+		json_object_object_add(req, "compare", arr);
+	}
+	if ((res = arc_etcd_call(e, "/v3/kv/txn", req, &status, eb)) != NULL) {
+		r = json_object_object_get_ex(res, "succeeded", &ok) &&
+		    json_object_get_boolean(ok) ? (int)n : 0;
+		json_object_put(res);
+	}
+	json_object_put(req);
+	arc_buf_free(&key);
+	return r;
+}
+
+/*
+ * Put entries at prefix + path, each entry's JSON as the value, in
+ * transactions of up to 128 puts; with if_absent, one at a time and only
+ * where the key does not exist.  Returns how many were put, or -1 on an
+ * error (the reason in eb).
+ */
+int
+arc_etcd_put(struct arc_etcd *e, const char *prefix, size_t plen,
+    struct arc_entry **v, size_t n, int if_absent, struct arc_buf *eb)
+{
+	size_t start, cnt;
+	int r, total = 0;
+
+	for (start = 0; start < n; start += cnt) {
+		cnt = if_absent ? 1 : n - start < TXN_OPS ? n - start : TXN_OPS;
+		if ((r = txn_put(e, prefix, plen, v + start, cnt, if_absent,
+		    eb)) == -1)
+			return -1;
+		total += r;
+	}
+	return total;
+}
+
+const struct arc_manifest_ops arc_manifest_etcd = {
+	.scheme = "etcd",
+	.open = src_open,
+	.dump = src_dump,
+	.lookup = src_lookup,
+	.fetch = src_fetch,
+	.remove = src_remove,
+	.restore = src_restore,
+	.close = src_close,
+};

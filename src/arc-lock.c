@@ -1,0 +1,291 @@
+/*
+ * arc-lock - run a command while holding a lease-backed lock in etcd.
+ *
+ * Grants a lease with a TTL, creates the lock key with that lease only if
+ * no one holds it, runs the command, and keeps the lease alive while the
+ * command runs (flock(1)'s shape, across hosts).  A held lock means exit
+ * 75 and the command never runs.  When the lease cannot be kept alive
+ * (etcd unreachable, the lease expired), the loss is recorded in the -f
+ * file and the command gets SIGTERM, so it stops before its next batch.
+ * At the end the lease is revoked, which deletes the key; a crashed
+ * holder's key goes when its lease expires.  Reads nothing; writes the
+ * -f file and messages on standard error.
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "arc.h"
+
+#define EXIT_HELD	75
+
+static volatile sig_atomic_t forward_sig;
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: arc-lock [-f lost-file] [-t ttl] etcd-url "
+	    "command [arg ...]\n");
+	exit(ARC_EXIT_ERROR);
+}
+
+static void
+on_signal(int sig)
+{
+	forward_sig = sig;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t
+grant(struct arc_etcd *e, long long ttl, struct arc_buf *eb)
+{
+	struct json_object *req, *res;
+	long status;
+	int64_t id = 0;
+
+	req = json_object_new_object();
+	json_object_object_add(req, "TTL", json_object_new_int64(ttl));
+	if ((res = arc_etcd_call(e, "/v3/lease/grant", req, &status, eb))) {
+		id = arc_etcd_int(res, "ID");
+		json_object_put(res);
+	}
+	json_object_put(req);
+	return id;
+}
+
+/* 1: the lease lives on; 0: it has expired; -1: no answer (eb says). */
+static int
+keepalive(struct arc_etcd *e, int64_t id, struct arc_buf *eb)
+{
+	struct json_object *req, *res, *r;
+	long status;
+	int ok = -1;
+
+	req = json_object_new_object();
+	json_object_object_add(req, "ID", json_object_new_int64(id));
+	if ((res = arc_etcd_call(e, "/v3/lease/keepalive", req, &status,
+	    eb))) {
+		/* an expired lease answers with no TTL */
+		ok = json_object_object_get_ex(res, "result", &r) &&
+		    arc_etcd_int(r, "TTL") > 0;
+		if (!ok) {
+			eb->len = 0;
+			arc_buf_adds(eb, "the lease has expired");
+		}
+		json_object_put(res);
+	}
+	json_object_put(req);
+	return ok;
+}
+
+static void
+lease_revoke(struct arc_etcd *e, int64_t id)
+{
+	struct json_object *req, *res;
+	struct arc_buf eb = { 0 };
+	long status;
+
+	req = json_object_new_object();
+	json_object_object_add(req, "ID", json_object_new_int64(id));
+	res = arc_etcd_call(e, "/v3/lease/revoke", req, &status, &eb);
+	json_object_put(res);
+	json_object_put(req);
+	arc_buf_free(&eb);
+}
+
+/* Create key with the lease if nobody has it; 1 taken, 0 held, -1 error. */
+static int
+take(struct arc_etcd *e, struct arc_buf *key, int64_t id, struct arc_buf *holder,
+    struct arc_buf *eb)
+{
+	struct json_object *req, *arr, *c, *op, *inner, *res, *v, *rr, *kvs;
+	char me[300], host[256];
+	long status;
+	int r = -1;
+
+	if (gethostname(host, sizeof(host)) == -1)
+		strcpy(host, "-");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(me, sizeof(me), "%s pid %ld", host, (long)getpid());
+	req = json_object_new_object();
+	arr = json_object_new_array();
+	c = json_object_new_object();
+	arc_etcd_add_bytes(c, "key", key->s, key->len);
+	json_object_object_add(c, "target", json_object_new_string("CREATE"));
+	json_object_object_add(c, "result", json_object_new_string("EQUAL"));
+	json_object_object_add(c, "create_revision", json_object_new_string("0"));
+	json_object_array_add(arr, c);
+	json_object_object_add(req, "compare", arr);
+	arr = json_object_new_array();
+	op = json_object_new_object();
+	inner = json_object_new_object();
+	arc_etcd_add_bytes(inner, "key", key->s, key->len);
+	arc_etcd_add_bytes(inner, "value", me, strlen(me));
+	json_object_object_add(inner, "lease", json_object_new_int64(id));
+	json_object_object_add(op, "request_put", inner);
+	json_object_array_add(arr, op);
+	json_object_object_add(req, "success", arr);
+	arr = json_object_new_array();
+	op = json_object_new_object();
+	inner = json_object_new_object();
+	arc_etcd_add_bytes(inner, "key", key->s, key->len);
+	json_object_object_add(op, "request_range", inner);
+	json_object_array_add(arr, op);
+	json_object_object_add(req, "failure", arr);
+	if ((res = arc_etcd_call(e, "/v3/kv/txn", req, &status, eb))) {
+		if (json_object_object_get_ex(res, "succeeded", &v) &&
+		    json_object_get_boolean(v))
+			r = 1;
+		else {
+			r = 0;
+			if (json_object_object_get_ex(res, "responses", &v) &&
+			    (rr = json_object_array_get_idx(v, 0)) != NULL &&
+			    json_object_object_get_ex(rr, "response_range",
+			    &inner) &&
+			    json_object_object_get_ex(inner, "kvs", &kvs))
+				arc_etcd_bytes(json_object_array_get_idx(kvs, 0),
+				    "value", holder);
+		}
+		json_object_put(res);
+	}
+	json_object_put(req);
+	return r;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct arc_etcd *e;
+	struct arc_buf key = { 0 }, eb = { 0 }, holder = { 0 };
+	struct sigaction sa;
+	const char *lostfile = NULL;
+	long long ttl = 15, v;
+	int64_t id, last_ok, next;
+	pid_t pid;
+	int ch, status, r, lost = 0, fd;
+
+	while ((ch = getopt(argc, argv, "+f:t:")) != -1) {
+		switch (ch) {
+		case 'f':
+			lostfile = optarg;
+			break;
+		case 't':
+			if (arc_parse_count(optarg, 2, 3600, &v) == -1)
+				errx(ARC_EXIT_ERROR, "'%s': ttl must be 2 to 3600 "
+				    "seconds", optarg);
+			ttl = v;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 2)
+		usage();
+
+	/* Short attempts: a keepalive must not outlast the lease. */
+	if (getenv("ARC_HTTP_TIMEOUT") == NULL) {
+		char t[32];
+
+		snprintf(t, sizeof(t), "%lld", ttl / 3 > 1 ? ttl / 3 : 1);
+		setenv("ARC_HTTP_TIMEOUT", t, 1);
+		e = arc_etcd_open(argv[0], &key);
+		unsetenv("ARC_HTTP_TIMEOUT");	/* not the command's */
+	} else
+		e = arc_etcd_open(argv[0], &key);
+	if (e == NULL)
+		return ARC_EXIT_ERROR;
+	if ((id = grant(e, ttl, &eb)) <= 0)
+		errx(ARC_EXIT_ERROR, "cannot grant a lease: %s",
+		    arc_buf_str(&eb));
+	if ((r = take(e, &key, id, &holder, &eb)) != 1) {
+		lease_revoke(e, id);
+		if (r == 0)
+			errx(EXIT_HELD, "already running: '%s' is held by %s",
+			    key.s, holder.len ? holder.s : "another process");
+		errx(ARC_EXIT_ERROR, "cannot take '%s': %s", key.s,
+		    arc_buf_str(&eb));
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	if ((pid = fork()) == -1) {
+		lease_revoke(e, id);
+		err(ARC_EXIT_ERROR, "fork");
+	}
+	if (pid == 0) {
+		execvp(argv[1], argv + 1);
+		warn("cannot run '%s'", argv[1]);
+		_exit(127);
+	}
+
+	last_ok = now_ms();
+	next = last_ok + ttl * 1000 / 3;
+	for (;;) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+		if ((r = waitpid(pid, &status, WNOHANG)) == pid)
+			break;
+		if (r == -1 && errno != EINTR)
+			err(ARC_EXIT_ERROR, "waitpid");
+		if (forward_sig) {
+			kill(pid, forward_sig);
+			forward_sig = 0;
+		}
+		if (!lost && now_ms() >= next) {
+			eb.len = 0;
+			r = keepalive(e, id, &eb);
+			if (r == 1)
+				last_ok = now_ms();
+			/*
+			 * Lost when it expired, or when it went unrenewed so
+			 * long that it may expire before the next try.
+			 */
+			if (r == 0 || (r == -1 &&
+			    now_ms() - last_ok >= ttl * 1000 * 2 / 3)) {
+				lost = 1;
+				warnx("lease on '%s' lost: %s; stopping the run",
+				    key.s, arc_buf_str(&eb));
+				if (lostfile != NULL && (fd = open(lostfile,
+				    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+				    0600)) != -1) {
+					arc_write_full(fd, "lease_lost\n", 11);
+					close(fd);
+				}
+				kill(pid, SIGTERM);
+			}
+			next = now_ms() + ttl * 1000 / 3;
+		}
+		nanosleep(&ts, NULL);
+	}
+	lease_revoke(e, id);
+	arc_etcd_close(e);
+	arc_buf_free(&key);
+	arc_buf_free(&eb);
+	arc_buf_free(&holder);
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + WTERMSIG(status);
+}
