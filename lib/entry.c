@@ -87,7 +87,8 @@ arc_entry_from_json(struct json_object *o, struct arc_entry *e,
 	}
 	if (json_object_object_get_ex(o, "size_bytes", &v) && v != NULL) {
 		if (!json_object_is_type(v, json_type_int) ||
-		    (sz = json_object_get_int64(v)) < 0) {
+		    (sz = json_object_get_int64(v)) < 0 ||
+		    json_object_get_uint64(v) > INT64_MAX) {
 			arc_entry_free(e);
 			return fail(eb, "%s",
 			    "'size_bytes' is not a non-negative integer");

@@ -39,6 +39,10 @@ struct js {
 	int		 filescolon;	/* saw "files": at depth 1 */
 	int		 streamed;	/* "files" was streamed */
 	int		 entkeyexp;	/* same, in the element */
+	int		 prevc;		/* the byte before, outside strings */
+	int		 innum;		/* in a run of digits */
+	int		 numskip;	/* a fraction or exponent: not checked */
+	uint64_t	 num;
 	size_t		 objkeys, entkeys, nelem;
 	struct arc_json_meta *meta;	/* what the bodies said, or NULL */
 	uintmax_t	 objline, entline;
@@ -257,6 +261,37 @@ string_run(struct js *j, const char *s, size_t n)
 	return k;
 }
 
+/*
+ * json-c silently clamps an integer too large for 64 bits; refuse such a
+ * number here, where its digits are still at hand.
+ */
+static int
+number_char(struct js *j, int c, uintmax_t line)
+{
+	unsigned d = (unsigned)(c - '0');
+
+	if (d <= 9) {
+		if (!j->innum) {
+			j->innum = 1;
+			j->num = 0;
+			j->numskip = j->prevc == '.' || j->prevc == 'e' ||
+			    j->prevc == 'E' || j->prevc == '+' ||
+			    (j->prevc == '-' && j->numskip == 2);
+		}
+		if (!j->numskip) {
+			if (j->num > (UINT64_MAX - d) / 10)
+				return fail(j, line, "number too large");
+			j->num = j->num * 10 + d;
+		}
+	} else {
+		j->innum = 0;
+		/* remember an exponent sign, "1e-5" */
+		j->numskip = (c == 'e' || c == 'E') ? 2 : 0;
+	}
+	j->prevc = c;
+	return 0;
+}
+
 static int
 step(struct js *j, int c)
 {
@@ -290,6 +325,8 @@ step(struct js *j, int c)
 			}
 			return 0;
 		}
+		if (number_char(j, c, j->objline) == -1)
+			return -1;
 		if (j->filescolon && !is_ws(c)) {
 			j->filescolon = 0;
 			if (c == '[') {
@@ -366,6 +403,8 @@ step(struct js *j, int c)
 			arc_buf_addc(&j->ent, c);
 			return 0;
 		}
+		if (number_char(j, c, j->entline) == -1)
+			return -1;
 		if (j->edepth == 0 && j->ent.len > 0 &&
 		    (c == ',' || c == ']' || is_ws(c))) {
 			/* the end of a scalar element: re-read c between elements */

@@ -71,8 +71,8 @@ parse_size(const char *s, size_t n, int64_t *out)
 		*out = -1;
 		return 0;
 	}
-	if (n == 0 || n > 19)
-		return -1;
+	if (n == 0 || n > 19 || (n > 1 && s[0] == '0'))
+		return -1;	/* one spelling per number: no leading zeros */
 	for (i = 0; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9')
 			return -1;
@@ -178,8 +178,8 @@ fast_record(const char *line, size_t len, int type, struct arc_record *rec)
 		for (f = p, v = 0; p < end && p - f < 18 &&
 		    (unsigned)(*p - '0') <= 9; p++)
 			v = v * 10 + (*p - '0');
-		if (p == f)
-			return -1;
+		if (p == f || (*f == '0' && p - f > 1))
+			return -1;	/* leading zeros: the careful path */
 		rec->size = v;
 	}
 	if (type == ARC_REC_MANIFEST) {

@@ -206,7 +206,7 @@ arc_duration_parse(const char *s, int64_t *out)
 		{ "ms", 1000000 }, { "s", 1000000000 },
 		{ "m", 60LL * 1000000000 }, { "h", 3600LL * 1000000000 },
 	};
-	int64_t total = 0, whole, frac, scale, unit, v;
+	int64_t total = 0, whole, frac, scale, unit, v, f;
 	size_t i, k, len;
 
 	if (*s == '+')
@@ -222,7 +222,7 @@ arc_duration_parse(const char *s, int64_t *out)
 			return -1;
 		whole = 0;
 		for (i = 0; s[i] >= '0' && s[i] <= '9'; i++) {
-			if (whole > (INT64_MAX - 9) / 10)
+			if (whole > (INT64_MAX - (s[i] - '0')) / 10)
 				return -1;
 			whole = whole * 10 + (s[i] - '0');
 		}
@@ -256,8 +256,12 @@ arc_duration_parse(const char *s, int64_t *out)
 		if (whole > INT64_MAX / unit)
 			return -1;
 		v = whole * unit;
-		v += (int64_t)((double)frac * ((double)unit / (double)scale));
-		if (v < 0 || total > INT64_MAX - v)
+		/* the fraction, in whole nanoseconds (as Go truncates) */
+		f = (int64_t)((long double)frac * unit / scale);
+		if (f > INT64_MAX - v)
+			return -1;
+		v += f;
+		if (total > INT64_MAX - v)
 			return -1;
 		total += v;
 	}
