@@ -52,12 +52,12 @@ on_start(void *arg, const XML_Char *name, const XML_Char **attrs)
 			if ((size_t)(local - name) == strlen(*ns) &&
 			    memcmp(name, *ns, (size_t)(local - name)) == 0)
 				break;
-	}
-	if (x->depth == 0 && local != NULL && x->ns != NULL && *ns == NULL) {
-		arc_buf_add(&q, name, (size_t)(local - name));
-		stop(x, "unexpected XML namespace", arc_buf_str(&q));
-		arc_buf_free(&q);
-		return;
+		if (*ns == NULL) {
+			arc_buf_add(&q, name, (size_t)(local - name));
+			stop(x, "unexpected XML namespace", arc_buf_str(&q));
+			arc_buf_free(&q);
+			return;
+		}
 	}
 	local = local ? local + 1 : name;
 	if (x->depth++ > 0)
