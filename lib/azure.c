@@ -46,6 +46,7 @@ struct az {
 	char		*prefix;	/* "" or ending in '/' */
 	size_t		 prefixlen;
 	char		*name;		/* az://container/, for messages */
+	int		 checked;	/* the container is known to exist */
 	struct arc_http	*http;
 };
 
@@ -181,7 +182,8 @@ az_open(struct arc_store *st, const char *rest)
 		free(ep);
 		ep = arc_estrdup(v);
 	}
-	if (a->account == NULL) {
+	/* Shared Key signs with the account name; a SAS needs none */
+	if (a->account == NULL && (key != NULL || ep == NULL)) {
 		warnx("no Azure storage account: set "
 		    "AZURE_STORAGE_CONNECTION_STRING or AZURE_STORAGE_ACCOUNT");
 		goto fail;
@@ -626,6 +628,42 @@ az_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 
 /* ---- objects ---------------------------------------------------------- */
 
+/* Whether an answer carries the Azure error code (header or body). */
+static int
+is_code(const struct arc_http_req *r, const char *code)
+{
+	struct arc_buf v = { 0 };
+	int yes;
+
+	yes = arc_http_header(r, "x-ms-error-code", &v) == 0 &&
+	    strcmp(v.s, code) == 0;
+	arc_buf_free(&v);
+	return yes;
+}
+
+/*
+ * A 404 means "no such blob" only when Azure says BlobNotFound, and only
+ * in a container that exists: a misspelt container must not make every
+ * blob look gone.  The container is checked once.
+ */
+static int
+container_exists(struct az *a, struct arc_buf *eb)
+{
+	struct arc_http_req r;
+	struct param pv[1] = { { "restype", "container" } };
+
+	if (a->checked)
+		return 0;
+	request(a, &r, "GET", NULL, 0, pv, 1, 0, NULL, NULL, NULL, 0);
+	arc_http_perform(a->http, &r);
+	if (r.status == 200)
+		a->checked = 1;
+	else
+		describe(&r, "get properties of", a->name, eb);
+	arc_http_req_free(&r);
+	return a->checked ? 0 : -1;
+}
+
 static void
 fill_stat(const struct arc_http_req *r, struct arc_stat *st,
     struct arc_buf *etag)
@@ -654,8 +692,18 @@ az_stat_many(struct arc_store *st, struct arc_sitem *items, size_t n,
 {
 	struct az *a = st->priv;
 	struct arc_http_req *rv, **rp;
+	struct arc_buf eb = { 0 };
 	size_t i;
 
+	if (container_exists(a, &eb) == -1) {
+		for (i = 0; i < n; i++) {
+			items[i].presence = ARC_UNKNOWN;
+			items[i].err.len = 0;
+			arc_buf_add(&items[i].err, eb.s, eb.len);
+		}
+		arc_buf_free(&eb);
+		return;
+	}
 	rv = arc_ecalloc(n, sizeof(*rv));
 	rp = arc_ecalloc(n, sizeof(*rp));
 	for (i = 0; i < n; i++) {
@@ -665,11 +713,11 @@ az_stat_many(struct arc_store *st, struct arc_sitem *items, size_t n,
 	}
 	arc_http_perform_many(a->http, rp, n, jobs);
 	for (i = 0; i < n; i++) {
-		/* Only 404 means absent. */
+		/* Only 404 BlobNotFound means absent. */
 		if (rv[i].status == 200) {
 			items[i].presence = ARC_PRESENT;
 			fill_stat(&rv[i], &items[i].st, &items[i].etag);
-		} else if (rv[i].status == 404)
+		} else if (rv[i].status == 404 && is_code(&rv[i], "BlobNotFound"))
 			items[i].presence = ARC_ABSENT;
 		else {
 			items[i].presence = ARC_UNKNOWN;
@@ -723,7 +771,7 @@ delete_each(struct az *a, struct arc_sitem *items, size_t n, int jobs)
 
 		if (rp[i]->status == 202 || rp[i]->status == 200)
 			it->removal = ARC_REMOVED;
-		else if (rp[i]->status == 404)
+		else if (rp[i]->status == 404 && is_code(rp[i], "BlobNotFound"))
 			it->removal = ARC_GONE;
 		else if (rp[i]->status == 412)
 			it->removal = ARC_REMOVE_CHANGED;
@@ -780,7 +828,8 @@ read_batch(const char *body, size_t len, const char *boundary,
 		status = strtol(st + 9, &e, 10);
 		if (status == 202 || status == 200)
 			items[id].removal = ARC_REMOVED;
-		else if (status == 404)
+		else if (status == 404 && memmem(line, (size_t)(next - line),
+		    "x-ms-error-code: BlobNotFound", 29) != NULL)
 			items[id].removal = ARC_GONE;
 		else if (status == 412)
 			items[id].removal = ARC_REMOVE_CHANGED;
@@ -823,6 +872,15 @@ az_remove_many(struct arc_store *st, struct arc_sitem *items, size_t n,
 
 	for (i = 0; i < n; i++)
 		items[i].removal = -1;
+	if (container_exists(a, &rb) == -1) {
+		for (i = 0; i < n; i++) {
+			items[i].removal = ARC_REMOVE_FAILED;
+			items[i].err.len = 0;
+			arc_buf_add(&items[i].err, rb.s, rb.len);
+		}
+		arc_buf_free(&rb);
+		return;
+	}
 	run = arc_run_id();
 	for (start = 0; start < n; start += cnt) {
 		cnt = n - start < BATCH_MAX ? n - start : BATCH_MAX;
@@ -931,13 +989,15 @@ az_get(struct arc_store *st, const char *p, size_t n, int fd,
 	struct arc_http_req r;
 	int ret;
 
+	if (container_exists(a, eb) == -1)
+		return ARC_UNKNOWN;
 	request(a, &r, "GET", p, n, NULL, 0, 0, NULL, NULL, NULL, 0);
 	r.outfd = fd;
 	arc_http_perform(a->http, &r);
 	if (r.status == 200) {
 		fill_stat(&r, out, NULL);
 		ret = ARC_PRESENT;
-	} else if (r.status == 404)
+	} else if (r.status == 404 && is_code(&r, "BlobNotFound"))
 		ret = ARC_ABSENT;
 	else {
 		describe(&r, "GET", p, eb);

@@ -327,25 +327,36 @@ arc_http_perform(struct arc_http *h, struct arc_http_req *r)
 }
 
 /*
- * Perform n requests, at most parallel at once, each retried per the
- * policy, with adaptive concurrency.  Every request ends with r->status
- * set (0: no HTTP answer, r->err says why).
+ * The engine under arc_http_perform_many, for callers whose next
+ * requests depend on earlier answers (a paged listing: the next page of
+ * a prefix needs the token of the last one).  Starts requests taken from
+ * next() while fewer than the limit are in flight; next() returns NULL
+ * when it has nothing to start now.  Each request, once finished (after
+ * its retries), goes to done() (when not NULL), which may give next()
+ * more to return.  Ends when nothing is in flight or waiting for a retry
+ * and next() has nothing.  Every finished request has r->status set (0:
+ * no HTTP answer, r->err says why).  Declared where it is used (pager.c)
+ * until arc.h has it.
  */
+void	arc_http_perform_each(struct arc_http *, int,
+	    struct arc_http_req *(*)(void *),
+	    void (*)(void *, struct arc_http_req *), void *);
+
 void
-arc_http_perform_many(struct arc_http *h, struct arc_http_req **reqs,
-    size_t n, int parallel)
+arc_http_perform_each(struct arc_http *h, int parallel,
+    struct arc_http_req *(*next)(void *),
+    void (*done)(void *, struct arc_http_req *), void *arg)
 {
-	size_t next = 0, done = 0, i, nwait = 0;
-	struct arc_http_req **waiting;
-	int limit = parallel, running = 0, still, msgs, ok_streak = 0, slot;
+	struct arc_http_req **waiting = NULL;
+	size_t i, nwait = 0, capwait = 0;
+	int limit, running = 0, still, msgs, ok_streak = 0, slot, dry = 0;
 	CURL **busy;
 	CURLMsg *m;
 	int64_t t, soonest;
 
-	if (n == 0)
-		return;
 	if (parallel < 1)
-		parallel = limit = 1;
+		parallel = 1;
+	limit = parallel;
 	if (h->npool < (size_t)parallel) {
 		h->pool = arc_ereallocarray(h->pool, (size_t)parallel,
 		    sizeof(*h->pool));
@@ -354,11 +365,8 @@ arc_http_perform_many(struct arc_http *h, struct arc_http_req **reqs,
 				errx(arc_errstatus, "curl_easy_init failed");
 	}
 	busy = arc_ecalloc((size_t)parallel, sizeof(*busy));
-	waiting = arc_ecalloc(n, sizeof(*waiting));
-	for (i = 0; i < n; i++)
-		reqs[i]->attempts = 0;
 
-	while (done < n) {
+	for (;;) {
 		/* start what the limit allows: retries due first, then new */
 		t = now_ms();
 		while (running < limit) {
@@ -370,8 +378,12 @@ arc_http_perform_many(struct arc_http *h, struct arc_http_req **reqs,
 					waiting[i] = waiting[--nwait];
 					break;
 				}
-			if (r == NULL && next < n)
-				r = reqs[next++];
+			if (r == NULL && !dry) {
+				if ((r = next(arg)) == NULL)
+					dry = 1;	/* until a request finishes */
+				else
+					r->attempts = 0;
+			}
 			if (r == NULL)
 				break;
 			for (slot = 0; busy[slot] != NULL; slot++)
@@ -383,6 +395,8 @@ arc_http_perform_many(struct arc_http *h, struct arc_http_req **reqs,
 			curl_multi_add_handle(h->multi, busy[slot]);
 			running++;
 		}
+		if (running == 0 && nwait == 0)
+			break;		/* and next() has nothing */
 		/* wait for activity, or for the next retry to fall due */
 		soonest = 1000;
 		for (i = 0; i < nwait; i++)
@@ -392,8 +406,18 @@ arc_http_perform_many(struct arc_http *h, struct arc_http_req **reqs,
 			soonest = 0;
 		if (running > 0) {
 			curl_multi_perform(h->multi, &still);
-			curl_multi_poll(h->multi, NULL, 0, (int)soonest, NULL);
-			curl_multi_perform(h->multi, &still);
+			/*
+			 * Wait only when nothing finished in that perform: a
+			 * transfer that just completed leaves libcurl no socket
+			 * to wait on, and the poll would sleep its whole timeout
+			 * (up to a second) before the answer is read and its
+			 * slot refilled.
+			 */
+			if (still >= running) {
+				curl_multi_poll(h->multi, NULL, 0, (int)soonest,
+				    NULL);
+				curl_multi_perform(h->multi, &still);
+			}
 		} else if (soonest > 0) {
 			struct timespec ts = { soonest / 1000,
 			    (soonest % 1000) * 1000000 };
@@ -423,13 +447,49 @@ arc_http_perform_many(struct arc_http *h, struct arc_http_req **reqs,
 			if (retryable(r->cc, r->status) &&
 			    r->attempts < h->attempts) {
 				r->next_ms = now_ms() + backoff(h, r->attempts);
+				if (nwait == capwait) {
+					capwait = capwait ? capwait * 2 : 16;
+					waiting = arc_ereallocarray(waiting,
+					    capwait, sizeof(*waiting));
+				}
 				waiting[nwait++] = r;
-			} else
-				done++;
+			} else {
+				if (done != NULL)
+					done(arg, r);
+				dry = 0;	/* next() may have more now */
+			}
 		}
 	}
 	free(busy);
 	free(waiting);
+}
+
+struct many {
+	struct arc_http_req **reqs;
+	size_t		 n, next;
+};
+
+static struct arc_http_req *
+many_next(void *arg)
+{
+	struct many *m = arg;
+
+	return m->next < m->n ? m->reqs[m->next++] : NULL;
+}
+
+/*
+ * Perform n requests, at most parallel at once, each retried per the
+ * policy, with adaptive concurrency.  Every request ends with r->status
+ * set (0: no HTTP answer, r->err says why).
+ */
+void
+arc_http_perform_many(struct arc_http *h, struct arc_http_req **reqs,
+    size_t n, int parallel)
+{
+	struct many m = { reqs, n, 0 };
+
+	if (n > 0)
+		arc_http_perform_each(h, parallel, many_next, NULL, &m);
 }
 
 /* A one-line description of a failed answer, for messages. */

@@ -90,6 +90,11 @@ mfile_open(struct arc_manifest *m, const char *rest)
 		warnx("'%s': file URL must be file:///absolute/path", m->spec);
 		return -1;
 	}
+	/* a manifest that is not there is an operand error, found early */
+	if (strcmp(rest, "-") != 0 && access(rest, R_OK) == -1) {
+		warn("cannot open manifest '%s'", rest);
+		return -1;
+	}
 	f = arc_ecalloc(1, sizeof(*f));
 	if (strcmp(rest, "-") != 0)
 		f->path = arc_estrdup(rest);

@@ -2,10 +2,11 @@
  * pager.c - paged listings of object stores, many at once.
  *
  * A listing is a set of listers, each walking one key prefix page by
- * page.  Every round asks the next page of up to jobs unfinished listers
- * at once through the HTTP layer's multi interface; a backend's page
- * callback reads the answer, emits objects, and may add listers (a
- * delimiter listing splitting into its prefixes).  The backend decides
+ * page.  Up to jobs pages of different listers are in flight at once
+ * through the HTTP layer's multi interface, and each answer is read as
+ * soon as it arrives: a backend's page callback reads it, emits objects,
+ * and may add listers (a delimiter listing splitting into its prefixes),
+ * and that lister's next page is asked at once.  The backend decides
  * what a page means; this file owns the concurrency.
  */
 #include <stdlib.h>
@@ -44,9 +45,73 @@ arc_pager_emit(struct arc_pager *pg, const char *rel, size_t n,
 	pg->fn(pg->arg, rel, n, mtime, size);
 }
 
+/* http.c: the engine under arc_http_perform_many (not in arc.h yet) */
+void	arc_http_perform_each(struct arc_http *, int,
+	    struct arc_http_req *(*)(void *),
+	    void (*)(void *, struct arc_http_req *), void *);
+
+struct run {
+	struct arc_pager		*pg;
+	const struct arc_pager_ops	*ops;
+	void				*be;
+	size_t				 start;	/* round robin */
+	int				 partial, fatal;
+};
+
 /*
- * Run every lister to its end.  Returns ARC_EXIT_OK, ARC_EXIT_SOME when
- * a lister failed (the listing is partial), or ARC_EXIT_ERROR when a
+ * The next page to ask: of an unfinished lister with no page in flight
+ * (a lister's request holds a URL from the time it is built until its
+ * answer is read), taking the listers in turn, so that with more listers
+ * than jobs all of them advance together.
+ */
+static struct arc_http_req *
+next_page(void *arg)
+{
+	struct run *ru = arg;
+	struct arc_pager *pg = ru->pg;
+	struct arc_plister *l;
+	size_t i, seen;
+
+	if (ru->fatal || pg->n == 0)
+		return NULL;
+	if (ru->start >= pg->n)
+		ru->start = 0;
+	for (seen = 0, i = ru->start; seen < pg->n; seen++, i = (i + 1) % pg->n) {
+		l = pg->v[i];
+		if (l->done || l->req.url != NULL)
+			continue;
+		ru->start = i + 1;
+		ru->ops->request(ru->be, l, &l->req);
+		l->req.arg = l;
+		return &l->req;
+	}
+	return NULL;
+}
+
+/* A page arrived: the backend reads it, and may add listers. */
+static void
+page_done(void *arg, struct arc_http_req *r)
+{
+	struct run *ru = arg;
+	struct arc_plister *l = r->arg;
+	int rc;
+
+	l->pages++;
+	rc = ru->ops->page(ru->be, ru->pg, l, r);
+	arc_http_req_free(r);
+	if (rc != 0) {
+		l->done = 1;
+		ru->partial = 1;
+		if (rc == -2)
+			ru->fatal = 1;	/* ask nothing more */
+	}
+}
+
+/*
+ * Run every lister to its end, with up to jobs pages in flight: as soon
+ * as a page is read, the next one of that lister (or of another) is
+ * asked, with no round to wait for.  Returns ARC_EXIT_OK, ARC_EXIT_SOME
+ * when a lister failed (the listing is partial), or ARC_EXIT_ERROR when a
  * page callback said the failure is fatal (wrong credentials, no such
  * container): then the caller must not use what was listed.
  */
@@ -54,41 +119,12 @@ int
 arc_pager_run(struct arc_pager *pg, struct arc_http *h,
     const struct arc_pager_ops *ops, void *be, int jobs)
 {
-	struct arc_http_req **reqs = NULL;
-	size_t i, k, nreq;
-	int r, partial = 0, fatal = 0;
+	struct run ru = { pg, ops, be, 0, 0, 0 };
+	size_t i;
 
 	if (jobs < 1)
 		jobs = 1;
-	while (!fatal) {
-		reqs = arc_ereallocarray(reqs, (size_t)jobs, sizeof(*reqs));
-		for (i = nreq = 0; i < pg->n && nreq < (size_t)jobs; i++) {
-			struct arc_plister *l = pg->v[i];
-
-			if (l->done)
-				continue;
-			ops->request(be, l, &l->req);
-			l->req.arg = l;
-			reqs[nreq++] = &l->req;
-		}
-		if (nreq == 0)
-			break;
-		arc_http_perform_many(h, reqs, nreq, jobs);
-		for (k = 0; k < nreq; k++) {
-			struct arc_plister *l = reqs[k]->arg;
-
-			l->pages++;
-			r = ops->page(be, pg, l, reqs[k]);
-			arc_http_req_free(reqs[k]);
-			if (r != 0) {
-				l->done = 1;
-				partial = 1;
-				if (r == -2)
-					fatal = 1;
-			}
-		}
-	}
-	free(reqs);
+	arc_http_perform_each(h, jobs, next_page, page_done, &ru);
 	for (i = 0; i < pg->n; i++) {
 		arc_buf_free(&pg->v[i]->prefix);
 		arc_buf_free(&pg->v[i]->token);
@@ -100,7 +136,7 @@ arc_pager_run(struct arc_pager *pg, struct arc_http *h,
 	free(pg->v);
 	pg->v = NULL;
 	pg->n = pg->cap = 0;
-	if (fatal)
+	if (ru.fatal)
 		return ARC_EXIT_ERROR;
-	return partial ? ARC_EXIT_SOME : ARC_EXIT_OK;
+	return ru.partial ? ARC_EXIT_SOME : ARC_EXIT_OK;
 }

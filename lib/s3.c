@@ -46,6 +46,7 @@ struct s3 {
 	int		 virtual;	/* bucket in the host name */
 	struct arc_http	*http;
 	char		*name;		/* s3://bucket/, for messages */
+	int		 checked;	/* the bucket is known to exist */
 	char		**hints;	/* split points of the listing */
 	size_t		 nhints;
 };
@@ -378,7 +379,16 @@ list_request(void *be, struct arc_plister *l, struct arc_http_req *r)
 {
 	struct s3 *s = be;
 	struct arc_buf q = { 0 };
+	int max = PAGE_KEYS;
 
+	/*
+	 * The rest lister, not in the middle of a run of its own keys, is
+	 * most likely at a split point another lister lists: a one-key probe
+	 * finds out, instead of a full page the server builds for nothing.
+	 * An uncovered key continues with full pages from its token.
+	 */
+	if (l->rest && l->token.len == 0 && s->nhints > 0)
+		max = 1;
 	if (l->token.len > 0) {
 		arc_buf_adds(&q, "continuation-token=");
 		arc_http_escape(&q, l->token.s, l->token.len, 0);
@@ -386,7 +396,7 @@ list_request(void *be, struct arc_plister *l, struct arc_http_req *r)
 	}
 	if (l->delimiter)
 		arc_buf_adds(&q, "delimiter=%2F&");
-	arc_buf_printf(&q, "list-type=2&max-keys=%d&prefix=", PAGE_KEYS);
+	arc_buf_printf(&q, "list-type=2&max-keys=%d&prefix=", max);
 	arc_http_escape(&q, l->prefix.s, l->prefix.len, 0);
 	if (l->after.len > 0 && l->token.len == 0) {
 		arc_buf_adds(&q, "&start-after=");
@@ -608,6 +618,34 @@ s3_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 
 /* ---- objects ---------------------------------------------------------- */
 
+/*
+ * A 404 means "no such key" only in a bucket that exists: a misspelt
+ * bucket must not make every object look gone.  Checked once (HEAD on
+ * the bucket); -1 with the reason in eb when the bucket is not there.
+ */
+static int
+bucket_exists(struct s3 *s, struct arc_buf *eb)
+{
+	struct arc_http_req r;
+
+	if (s->checked)
+		return 0;
+	request(s, &r, "HEAD", NULL, 0, NULL, NULL);
+	arc_http_perform(s->http, &r);
+	if (r.status == 200)
+		s->checked = 1;
+	else {
+		describe(&r, "HEAD", s->name, eb);
+		if (r.status == 404) {
+			eb->len = 0;
+			arc_buf_printf(eb, "HEAD '%s': no such bucket (HTTP 404)",
+			    s->name);
+		}
+	}
+	arc_http_req_free(&r);
+	return s->checked ? 0 : -1;
+}
+
 static void
 fill_stat(const struct arc_http_req *r, struct arc_stat *st,
     struct arc_buf *etag)
@@ -638,8 +676,18 @@ s3_stat_many(struct arc_store *st, struct arc_sitem *items, size_t n,
 {
 	struct s3 *s = st->priv;
 	struct arc_http_req *rv, **rp;
+	struct arc_buf eb = { 0 };
 	size_t i;
 
+	if (bucket_exists(s, &eb) == -1) {
+		for (i = 0; i < n; i++) {
+			items[i].presence = ARC_UNKNOWN;
+			items[i].err.len = 0;
+			arc_buf_add(&items[i].err, eb.s, eb.len);
+		}
+		arc_buf_free(&eb);
+		return;
+	}
 	rv = arc_ecalloc(n, sizeof(*rv));
 	rp = arc_ecalloc(n, sizeof(*rp));
 	for (i = 0; i < n; i++) {
@@ -684,6 +732,24 @@ s3_stat(struct arc_store *st, const char *p, size_t n, struct arc_stat *out,
 	return it.presence;
 }
 
+/* Whether an error answer carries the S3 error code. */
+static int
+is_code(const struct arc_http_req *r, const char *code)
+{
+	struct s3err e = { { 0 }, { 0 } };
+	struct arc_buf xe = { 0 };
+	int yes;
+
+	if (r->resp.len > 0)
+		arc_xml_parse(r->resp.s, r->resp.len, NULL, error_field, &e,
+		    &xe);
+	yes = e.code.len > 0 && strcmp(e.code.s, code) == 0;
+	arc_buf_free(&e.code);
+	arc_buf_free(&e.message);
+	arc_buf_free(&xe);
+	return yes;
+}
+
 /* Per-key DELETE for the items that are not yet settled (removal < 0). */
 static void
 delete_each(struct s3 *s, struct arc_sitem *items, size_t n, int jobs)
@@ -710,7 +776,7 @@ delete_each(struct s3 *s, struct arc_sitem *items, size_t n, int jobs)
 
 		if (rp[i]->status == 204 || rp[i]->status == 200)
 			it->removal = ARC_REMOVED;
-		else if (rp[i]->status == 404)
+		else if (rp[i]->status == 404 && is_code(rp[i], "NoSuchKey"))
 			it->removal = ARC_GONE;
 		else if (rp[i]->status == 412)
 			it->removal = ARC_REMOVE_CHANGED;
@@ -837,6 +903,15 @@ s3_remove_many(struct arc_store *st, struct arc_sitem *items, size_t n,
 
 	for (i = 0; i < n; i++)
 		items[i].removal = -1;
+	if (bucket_exists(s, &eb) == -1) {
+		for (i = 0; i < n; i++) {
+			items[i].removal = ARC_REMOVE_FAILED;
+			items[i].err.len = 0;
+			arc_buf_add(&items[i].err, eb.s, eb.len);
+		}
+		arc_buf_free(&eb);
+		return;
+	}
 	for (start = 0; start < n; start += cnt) {
 		size_t nkeys = 0;
 
@@ -926,6 +1001,8 @@ s3_get(struct arc_store *st, const char *p, size_t n, int fd,
 	struct arc_http_req r;
 	int ret;
 
+	if (bucket_exists(s, eb) == -1)
+		return ARC_UNKNOWN;
 	request(s, &r, "GET", p, n, NULL, NULL);
 	r.outfd = fd;
 	arc_http_perform(s->http, &r);

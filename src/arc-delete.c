@@ -51,6 +51,7 @@ struct cand {
 	const char	*why;		/* reason refused */
 	char		*json;		/* full manifest entry, for the archive */
 	char		*etag;		/* seen by --if-unchanged */
+	const char	*res;		/* the result word, once known */
 };
 
 struct list {
@@ -117,11 +118,28 @@ tmpstream(void)
 	return fp;
 }
 
+/*
+ * Results are printed a batch at a time, in path order, whatever order
+ * they were decided in (refusals come first, deletes last).
+ */
 static void
-result(const char *what, int kind, const struct cand *c)
+result(const char *what, int kind, struct cand *c)
 {
-	printf("%s\t%s\t%.*s\n", what, ARC_KIND_NAME(kind), (int)c->qpathlen,
-	    c->qpath);
+	(void)kind;
+	c->res = what;
+}
+
+static void
+print_results(struct list *l, size_t from, size_t to, int kind)
+{
+	size_t i;
+
+	for (i = from; i < to; i++)
+		if (l->v[i].res != NULL)
+			printf("%s\t%s\t%.*s\n", l->v[i].res,
+			    ARC_KIND_NAME(kind), (int)l->v[i].qpathlen,
+			    l->v[i].qpath);
+	fflush(stdout);
 }
 
 /*
@@ -396,11 +414,13 @@ manifest_phase(struct arc_manifest *man, struct list *l)
 	struct cand **bv;
 	struct arc_mitem *mi;
 	struct arc_buf eb = { 0 };
-	size_t i, j, n, done;
+	size_t i, j, n, done, start;
 
 	bv = arc_ereallocarray(NULL, (size_t)opt.batch, sizeof(*bv));
 	mi = arc_ecalloc((size_t)opt.batch, sizeof(*mi));
-	for (i = 0; i < l->n; ) {
+	for (i = start = 0; i < l->n; ) {
+		print_results(l, start, i, ARC_KIND_MANIFEST);
+		start = i;
 		if (stopping)
 			break;
 		/* a batch: up to -b planned candidates, refusals in order */
@@ -437,6 +457,7 @@ manifest_phase(struct arc_manifest *man, struct list *l)
 			count.failed[ARC_KIND_MANIFEST] += n;
 			warnx("manifest batch of %zu failed: %s; nothing further "
 			    "is deleted", n, arc_buf_str(&eb));
+			print_results(l, start, i, ARC_KIND_MANIFEST);
 			free(bv);
 			free(mi);
 			arc_buf_free(&eb);
@@ -470,6 +491,7 @@ manifest_phase(struct arc_manifest *man, struct list *l)
 			    done);
 		sync_audit();
 	}
+	print_results(l, start, i, ARC_KIND_MANIFEST);
 	free(bv);
 	free(mi);
 	arc_buf_free(&eb);
@@ -482,12 +504,14 @@ storage_phase(struct arc_store *st, struct arc_manifest *man, struct list *l)
 	struct cand **bv;
 	struct arc_mitem *mi;
 	struct arc_sitem *si;
-	size_t i, j, n, k, applied;
+	size_t i, j, n, k, applied, start;
 
 	bv = arc_ereallocarray(NULL, (size_t)opt.batch, sizeof(*bv));
 	mi = arc_ecalloc((size_t)opt.batch, sizeof(*mi));
 	si = arc_ecalloc((size_t)opt.batch, sizeof(*si));
-	for (i = 0; i < l->n; ) {
+	for (i = start = 0; i < l->n; ) {
+		print_results(l, start, i, ARC_KIND_STORAGE);
+		start = i;
 		if (stopping)
 			break;
 		for (n = 0; i < l->n && n < (size_t)opt.batch; i++) {
@@ -618,6 +642,7 @@ storage_phase(struct arc_store *st, struct arc_manifest *man, struct list *l)
 		batch_event("reconcile.storage_batch_deleted", bv, n, applied);
 		sync_audit();
 	}
+	print_results(l, start, i, ARC_KIND_STORAGE);
 	for (j = 0; j < (size_t)opt.batch; j++) {
 		arc_buf_free(&si[j].etag);
 		arc_buf_free(&si[j].err);

@@ -1,0 +1,108 @@
+# test_helper.bash - loaded by every .bats file: the built tools first on
+# PATH, byte-order collation, UTC, and a fresh directory per test.
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+export LC_ALL=C TZ=UTC
+ARC_ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+export ARC_ROOT
+PATH="$ARC_ROOT/bin:$PATH"
+cd "$BATS_TEST_TMPDIR" || exit 1
+
+# mkfile PATH [DATE]: create PATH (and its parents) with mtime DATE
+# (touch -d syntax; default: two days ago).
+mkfile() {
+	mkdir -p "$(dirname "$1")"
+	printf 'data:%s\n' "$1" >"$1"
+	touch -d "${2:-2 days ago}" "$1"
+}
+
+# entry PATH [ORIGIN] [LSN]: one NDJSON FileEntry line.
+entry() {
+	jq -cn --arg p "$1" --arg o "${2:-node-1}" --argjson l "${3:-1}" \
+	    '{path: $p, created_at: "2026-04-11T14:00:00Z", size_bytes: 10,
+	      database: ($p | split("/")[0]), measurement: ($p | split("/")[1]),
+	      origin_node_id: $o, lsn: $l}'
+}
+
+# mrec PATH [CREATED [SIZE [ORIGIN [REV]]]]: one manifest record line;
+# PATH is written as given (already quoted), missing fields are "-".
+mrec() {
+	printf '%s\t%s\t%s\t%s\t%s\n' "$1" "${2:--}" "${3:--}" "${4:--}" \
+	    "${5:--}"
+}
+
+# srec PATH [MTIME [SIZE]]: one storage record line, like mrec.
+srec() {
+	printf '%s\t%s\t%s\n' "$1" "${2:--}" "${3:--}"
+}
+
+# assert_stderr / refute_stderr: assert_output / refute_output on the
+# $stderr of `run --separate-stderr` (bats-assert 2.1 has no such helper).
+assert_stderr() {
+	local output=$stderr
+	assert_output "$@"
+}
+refute_stderr() {
+	local output=$stderr
+	refute_output "$@"
+}
+
+# unpriv CMD [ARG...]: run CMD as an unprivileged user, so that permission
+# bits stop it even when the tests run as root (root ignores them).
+unpriv() {
+	if [ "$(id -u)" -ne 0 ]; then
+		"$@"
+	else
+		setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"
+	fi
+}
+
+# need_unpriv: skip the test when unpriv cannot drop root here.
+need_unpriv() {
+	[ "$(id -u)" -ne 0 ] && return 0
+	command -v setpriv >/dev/null 2>&1 ||
+	    skip "running as root and setpriv(1) is missing: cannot drop root"
+	id nobody >/dev/null 2>&1 ||
+	    skip "running as root and there is no user 'nobody' to drop to"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups -- true 2>/dev/null ||
+	    skip "running as root and setpriv cannot switch to 'nobody'"
+}
+
+# jentry PATH [LSN [ORIGIN]]: one NDJSON FileEntry line built without jq,
+# so that a PATH holding bytes that are not UTF-8 stays byte for byte
+# (jq replaces them with U+FFFD).  Escapes '\', '"', TAB, LF, CR and
+# \x01 as JSON does.
+jentry() {
+	local s=$1
+	s=${s//\\/\\\\}
+	s=${s//\"/\\\"}
+	s=${s//$'\t'/\\t}
+	s=${s//$'\n'/\\n}
+	s=${s//$'\r'/\\r}
+	s=${s//$'\x01'/\\u0001}
+	printf '{"path":"%s","created_at":"2026-04-11T14:00:00Z","size_bytes":10,"database":"db","measurement":"m","origin_node_id":"%s","lsn":%s}\n' \
+	    "$s" "${3:-node-1}" "${2:-1}"
+}
+
+# assert_usage TOOL: $stderr (of run --separate-stderr) ends with the
+# usage message, and that message is "usage: " followed by the SYNOPSIS
+# of TOOL's man page, rendered with groff or mandoc (whitespace squeezed,
+# since a long synopsis wraps).
+assert_usage() {
+	local man="$ARC_ROOT/share/man/man1/$1.1" render want got
+	if command -v groff >/dev/null 2>&1; then
+		render='groff -mdoc -Tascii -P-cbou'
+	elif command -v mandoc >/dev/null 2>&1; then
+		render='mandoc -Tascii'
+	else
+		skip "neither groff nor mandoc is installed to render $1(1)"
+	fi
+	[ -f "$man" ] || fail "no man page $man to compare the usage line with"
+	want=$($render "$man" 2>/dev/null | sed 's/.\x08//g' |
+	    sed -n '/^SYNOPSIS/,/^[A-Z]/{/^[A-Z]/d;p;}' | tr -s ' \t\n' ' ' |
+	    sed 's/^ //; s/ $//')
+	got=$(printf '%s\n' "$stderr" | sed -n '/^usage: /,$p' |
+	    tr -s ' \t\n' ' ' | sed 's/ $//')
+	assert_equal "$got" "usage: $want"
+}
