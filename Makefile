@@ -54,11 +54,44 @@ tests/unit/run: $(UNIT) tests/unit/unit.h lib/arc.h $(LIBOBJ:.o=.c)
 	$(CC) $(CPPFLAGS) $(DEP_CFLAGS) -O1 -g -Wall -Wextra $(SAN) -Ilib -o $@ \
 	    $(UNIT) tests/unit/main.c $(LIBOBJ:.o=.c) $(LDLIBS)
 
+# Fuzz targets (clang, libFuzzer): `make fuzz` runs each for FUZZ_SECONDS
+# from its committed seed corpus; `make check` replays the corpora.
+FUZZ_SECONDS = 30
+FUZZCC = clang
+FUZZFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ = tests/fuzz/fuzz_record tests/fuzz/fuzz_quote tests/fuzz/fuzz_time \
+	tests/fuzz/fuzz_json tests/fuzz/fuzz_s3xml tests/fuzz/fuzz_azxml \
+	tests/fuzz/fuzz_etcd
+LIBSRC = $(LIBOBJ:.o=.c)
+
+tests/fuzz/fuzz_record tests/fuzz/fuzz_quote tests/fuzz/fuzz_time tests/fuzz/fuzz_json: $(LIBSRC) lib/arc.h
+	$(FUZZCC) $(CPPFLAGS) $(DEP_CFLAGS) $(FUZZFLAGS) -Ilib -o $@ $@.c $(LIBSRC) $(LDLIBS)
+# these compile a backend into the target to reach its static readers
+tests/fuzz/fuzz_s3xml: tests/fuzz/fuzz_s3xml.c $(LIBSRC) lib/arc.h
+	$(FUZZCC) $(CPPFLAGS) $(DEP_CFLAGS) $(FUZZFLAGS) -Ilib -o $@ $@.c `echo $(LIBSRC) | sed 's| lib/s3.c||'` $(LDLIBS)
+tests/fuzz/fuzz_azxml: tests/fuzz/fuzz_azxml.c $(LIBSRC) lib/arc.h
+	$(FUZZCC) $(CPPFLAGS) $(DEP_CFLAGS) $(FUZZFLAGS) -Ilib -o $@ $@.c `echo $(LIBSRC) | sed 's| lib/azure.c||'` $(LDLIBS)
+tests/fuzz/fuzz_etcd: tests/fuzz/fuzz_etcd.c $(LIBSRC) lib/arc.h
+	$(FUZZCC) $(CPPFLAGS) $(DEP_CFLAGS) $(FUZZFLAGS) -Ilib -o $@ $@.c `echo $(LIBSRC) | sed 's| lib/etcd.c||'` $(LDLIBS)
+
+fuzz: $(FUZZ)
+	for f in $(FUZZ); do \
+		n=$${f##*/}; mkdir -p tests/fuzz/out/$$n tests/fuzz/corpus/$$n; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=tests/fuzz/out/$$n- \
+		    tests/fuzz/out/$$n tests/fuzz/corpus/$$n || exit 1; \
+	done
+
+fuzz-replay: $(FUZZ)
+	for f in $(FUZZ); do \
+		n=$${f##*/}; $$f -runs=0 tests/fuzz/corpus/$$n >/dev/null 2>&1 || \
+		    { echo "$$n: a corpus input fails"; exit 1; }; \
+	done
+
 deps:
 	@sh tests/deps.sh build test
 
 check: deps
-	$(MAKE) all tests/unit/run
+	$(MAKE) all tests/unit/run $(FUZZ)
 	sh tests/run
 
 demo:
@@ -76,6 +109,7 @@ lint-man:
 	for f in $(MAN1) $(MAN7); do groff -mdoc -ww -z $$f || exit 1; done
 
 clean:
-	rm -f $(TOOLS) lib/libarc.a $(LIBOBJ) tests/unit/run
+	rm -f $(TOOLS) lib/libarc.a $(LIBOBJ) tests/unit/run $(FUZZ)
+	rm -rf tests/fuzz/out
 
-.PHONY: all deps check demo install lint-man clean
+.PHONY: all deps check demo fuzz fuzz-replay install lint-man clean

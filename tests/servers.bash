@@ -145,3 +145,415 @@ azput() {
 	    -H "Content-Type: application/octet-stream" --data-binary "$content" \
 	    -o /dev/null -w '%{http_code}' | grep -q 201
 }
+
+# wait_http_for SECONDS URL: wait_http with a limit of SECONDS, for a
+# server started on a loaded machine (Azurite, loading hundreds of
+# modules, then needs more than wait_http's 10 s).
+wait_http_for() {
+	local end=$((SECONDS + $1))
+	while [ "$SECONDS" -lt "$end" ]; do
+		curl -s -o /dev/null "$2" && return 0
+		sleep 0.2
+	done
+	echo "server at $2 did not start in $1 s" >&2
+	return 1
+}
+
+# azenc STRING [KEEP]: STRING percent-encoded for a blob URL, '/' kept
+# unless KEEP is empty; in bash, with no process per call, so that
+# seeding stays fast on a loaded machine.
+azenc() {
+	local LC_ALL=C s=$1 keep=${2-/} out= c i
+	for ((i = 0; i < ${#s}; i++)); do
+		c=${s:i:1}
+		case $c in
+		[A-Za-z0-9._~-]) out+=$c ;;
+		/) if [ -n "$keep" ]; then out+=$c; else out+=%2F; fi ;;
+		*) printf -v c '%%%02X' "'$c"; out+=${c: -3} ;;
+		esac
+	done
+	printf '%s' "$out"
+}
+
+# azsas [EXPIRY [PERMISSIONS]]: an account SAS token (no leading '?') for
+# the blob service of $AZ_ACCOUNT, signed with openssl as in
+# test-servers.md §2(b); EXPIRY defaults to 2030-01-01T00:00:00Z,
+# PERMISSIONS to rwdlac.
+azsas() {
+	local se=${1:-2030-01-01T00:00:00Z} sp=${2:-rwdlac} sv=2021-12-02 sig
+	sig=$(printf '%s\n%s\nb\nsco\n\n%s\n\nhttps,http\n%s\n\n' \
+	    "$AZ_ACCOUNT" "$sp" "$se" "$sv" |
+	    openssl dgst -sha256 -mac HMAC -macopt "hexkey:$(printf '%s' "$AZ_KEY" | base64 -d | od -An -tx1 | tr -d ' \n')" -binary |
+	    base64)
+	printf 'sv=%s&ss=b&srt=sco&sp=%s&se=%s&spr=https%%2Chttp&sig=%s\n' \
+	    "$sv" "$sp" "$(azenc "$se" '')" "$(azenc "$sig" '')"
+}
+
+# azseed CONTAINER NAME...: upload block blobs NAME (unencoded), each
+# holding "data:" and its encoded name, with one curl process and an
+# account SAS ($AZ_SAS, made when unset), 8 uploads at once.  Fails
+# unless every upload answered 201.
+azseed() {
+	local c=$1 n enc cfg sas=${AZ_SAS:-} ok sep=
+	shift
+	[ -n "$sas" ] || sas=$(azsas)
+	cfg=$(mktemp "${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}/azseed.XXXXXX")
+	for n in "$@"; do
+		enc=$(azenc "$n")
+		# "next" separates the uploads (one after the last is an error)
+		printf '%s' "$sep"
+		sep=$'next\n'
+		printf 'url = "%s/%s/%s?%s"\nrequest = "PUT"\nheader = "x-ms-blob-type: BlockBlob"\nheader = "Content-Type: application/octet-stream"\ndata-binary = "data:%s"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n' \
+		    "$AZ_ENDPOINT" "$c" "$enc" "$sas" "$enc"
+	done >"$cfg"
+	ok=$(curl -s -Z --parallel-max 8 -K "$cfg" 2>/dev/null | grep -c '^201$')
+	rm -f "$cfg"
+	[ "$ok" -eq $# ] || { echo "azseed: $ok of $# uploads succeeded" >&2; return 1; }
+}
+
+# azget CONTAINER NAME: a blob's content on stdout (account SAS).
+azget() {
+	local sas=${AZ_SAS:-}
+	[ -n "$sas" ] || sas=$(azsas)
+	curl -sf "$AZ_ENDPOINT/$1/$(azenc "$2")?$sas"
+}
+
+# start_azproxy [PAGE]: a pass-through HTTP proxy in front of Azurite, so
+# that a test can count the requests a tool sends (the request lines go
+# to $AZP_LOG, the SAS signature blanked) and, with PAGE, see listings in
+# pages of PAGE blobs: the maxresults of a request carrying no
+# Authorization header (a SAS request, whose signature does not cover
+# maxresults) is rewritten to PAGE.  Exports AZP_PORT, AZP_ENDPOINT and
+# AZP_LOG; needs start_azurite first.
+start_azproxy() {
+	AZP_PORT=$(free_port)
+	AZP_LOG="$BATS_FILE_TMPDIR/azproxy.log"
+	: >"$AZP_LOG"
+	cat >"$BATS_FILE_TMPDIR/azproxy.js" <<'JS'
+const http = require('http'), fs = require('fs');
+const [port, up, log, page] = process.argv.slice(2);
+const agent = new http.Agent({ keepAlive: true });
+http.createServer((req, res) => {
+	let url = req.url;
+	if (page && !req.headers.authorization)
+		url = url.replace(/([?&]maxresults=)[0-9]+/, '$1' + page);
+	fs.appendFileSync(log, req.method + ' ' +
+	    url.replace(/([?&]sig=)[^&]*/, '$1-') + '\n');
+	const p = http.request({ host: '127.0.0.1', port: up, path: url,
+	    method: req.method, headers: req.headers, agent }, r => {
+		res.writeHead(r.statusCode, r.headers);
+		r.pipe(res);
+	});
+	p.on('error', () => { res.writeHead(502); res.end(); });
+	req.pipe(p);
+}).listen(port, '127.0.0.1');
+JS
+	node "$BATS_FILE_TMPDIR/azproxy.js" "$AZP_PORT" "$AZ_PORT" "$AZP_LOG" \
+	    "${1:-}" >"$BATS_FILE_TMPDIR/azproxy.out" 2>&1 3>&- &
+	echo $! >"$BATS_FILE_TMPDIR/azproxy.pid"
+	AZP_ENDPOINT="http://127.0.0.1:$AZP_PORT/$AZ_ACCOUNT"
+	export AZP_PORT AZP_ENDPOINT AZP_LOG
+	wait_http_for 30 "http://127.0.0.1:$AZP_PORT/"
+}
+
+stop_azproxy() {
+	local f="$BATS_FILE_TMPDIR/azproxy.pid"
+	[ -f "$f" ] || return 0
+	kill "$(cat "$f")" 2>/dev/null
+	wait "$(cat "$f")" 2>/dev/null
+	rm -f "$f"
+}
+
+# ---- etcd (Debian etcd-server 3.4) -----------------------------------
+
+# etcd_launch NAME CLIENT PEER CLUSTER [STATE]: an etcd member NAME in
+# $BATS_FILE_TMPDIR/etcd-NAME on 127.0.0.1 (client and peer ports),
+# CLUSTER its --initial-cluster; its PID in etcd-NAME.pid.  A member
+# restarted on its data directory ignores the cluster flags.
+etcd_launch() {
+	local d="$BATS_FILE_TMPDIR/etcd-$1"
+	mkdir -p "$d"
+	# in a subshell that exits at once: the member is nobody's job, so a
+	# test may kill one that setup_file started without a shell's notice
+	(
+		etcd --name "$1" --data-dir "$d/data" --logger zap \
+		    --log-level error \
+		    --listen-client-urls "http://127.0.0.1:$2" \
+		    --advertise-client-urls "http://127.0.0.1:$2" \
+		    --listen-peer-urls "http://127.0.0.1:$3" \
+		    --initial-advertise-peer-urls "http://127.0.0.1:$3" \
+		    --initial-cluster "$4" --initial-cluster-token arc-test \
+		    --initial-cluster-state "${5:-new}" \
+		    >>"$d/log" 2>&1 3>&- &
+		echo $! >"$d/pid"
+	)
+	echo "$2" >"$d/port"
+	echo "$3" >"$d/peer"
+	echo "$4" >"$d/cluster"
+}
+
+# etcd_wait PORT [SECONDS]: until the member on PORT answers /health
+# with "true" (it has a leader), at most SECONDS (default 20).
+etcd_wait() {
+	local end=$((SECONDS + ${2:-20}))
+	while [ "$SECONDS" -lt "$end" ]; do
+		curl -s -m 2 "http://127.0.0.1:$1/health" 2>/dev/null |
+		    grep -q '"health":"true"' && return 0
+		sleep 0.1
+	done
+	echo "etcd on port $1 is not healthy after ${2:-20} s" >&2
+	return 1
+}
+
+# free_ports N: N distinct free ports, one a line.
+free_ports() {
+	local got=" " p
+	while [ "$(wc -w <<<"$got")" -lt "$1" ]; do
+		p=$(free_port) || return 1
+		case $got in *" $p "*) continue ;; esac
+		got="$got$p "
+	done
+	printf '%s\n' $got
+}
+
+# start_etcd [NAME]: a single-member etcd (default name "e1"); exports
+# ETCD_PORT and ETCD (the endpoint 127.0.0.1:PORT).  launch_etcd does the
+# same without waiting for it (etcd_wait "$ETCD_PORT" then), so that a
+# setup_file can start several servers at once.
+launch_etcd() {
+	local name=${1:-e1} ports
+	ports=($(free_ports 2)) || return 1
+	etcd_launch "$name" "${ports[0]}" "${ports[1]}" \
+	    "$name=http://127.0.0.1:${ports[1]}"
+	ETCD_PORT=${ports[0]}
+	ETCD=127.0.0.1:$ETCD_PORT
+	export ETCD_PORT ETCD
+}
+
+start_etcd() {
+	launch_etcd "$@" && etcd_wait "$ETCD_PORT"
+}
+
+# stop_etcd_member NAME [SIGNAL]: stop member NAME by its PID (SIGTERM,
+# or SIGNAL such as KILL) and wait until it is gone (at most 10 s).
+stop_etcd_member() {
+	local f="$BATS_FILE_TMPDIR/etcd-$1/pid" pid i
+	[ -f "$f" ] || return 0
+	pid=$(cat "$f")
+	rm -f "$f"
+	kill -"${2:-TERM}" "$pid" 2>/dev/null || return 0
+	for i in $(seq 1 200); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.05
+	done
+	echo "etcd member $1 (pid $pid) did not stop" >&2
+	return 1
+}
+
+# restart_etcd_member NAME: start a stopped member again on its data
+# directory and ports.
+restart_etcd_member() {
+	local d="$BATS_FILE_TMPDIR/etcd-$1"
+	etcd_launch "$1" "$(cat "$d/port")" "$(cat "$d/peer")" \
+	    "$(cat "$d/cluster")" existing
+}
+
+stop_etcd() {
+	stop_etcd_member "${1:-e1}"
+}
+
+# start_etcd_cluster: three members m1, m2, m3 on loopback; exports
+# ETCD_M1, ETCD_M2, ETCD_M3 (their endpoints) and ETCD_CLUSTER (all
+# three, comma-separated, for an etcd:// URL).  launch_etcd_cluster does
+# the same without waiting (wait_etcd_cluster then).
+launch_etcd_cluster() {
+	local ports cluster i
+	ports=($(free_ports 6)) || return 1
+	cluster="m1=http://127.0.0.1:${ports[3]},m2=http://127.0.0.1:${ports[4]},m3=http://127.0.0.1:${ports[5]}"
+	for i in 1 2 3; do
+		etcd_launch "m$i" "${ports[i - 1]}" "${ports[i + 2]}" "$cluster"
+	done
+	ETCD_M1=127.0.0.1:${ports[0]}
+	ETCD_M2=127.0.0.1:${ports[1]}
+	ETCD_M3=127.0.0.1:${ports[2]}
+	ETCD_CLUSTER=$ETCD_M1,$ETCD_M2,$ETCD_M3
+	export ETCD_M1 ETCD_M2 ETCD_M3 ETCD_CLUSTER
+}
+
+wait_etcd_cluster() {
+	local m
+	for m in m1 m2 m3; do
+		etcd_wait "$(cat "$BATS_FILE_TMPDIR/etcd-$m/port")" || return 1
+	done
+}
+
+start_etcd_cluster() {
+	launch_etcd_cluster && wait_etcd_cluster
+}
+
+stop_etcd_cluster() {
+	local i
+	for i in 1 2 3; do
+		stop_etcd_member "m$i"
+	done
+}
+
+# etcd_leader: the name (m1, m2 or m3) of the cluster's leader.
+etcd_leader() {
+	local i ep st
+	for i in 1 2 3; do
+		[ -f "$BATS_FILE_TMPDIR/etcd-m$i/pid" ] || continue
+		ep=$(cat "$BATS_FILE_TMPDIR/etcd-m$i/port")
+		st=$(curl -s -m 2 -X POST -d '{}' \
+		    "http://127.0.0.1:$ep/v3/maintenance/status") || continue
+		if [ -n "$st" ] && jq -e '.header.member_id == .leader' \
+		    <<<"$st" >/dev/null 2>&1; then
+			echo "m$i"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# start_arcapi: tests/arcapi.py (a stand-in for Arc's cluster files API
+# and a fake or proxied etcd gateway) on a free port, steered by the
+# files in $ARCAPI_DIR (see its header); exports ARCAPI_PORT, ARCAPI_DIR
+# and ARCAPI (http://127.0.0.1:PORT).
+start_arcapi() {
+	ARCAPI_PORT=$(free_port)
+	ARCAPI_DIR="$BATS_FILE_TMPDIR/arcapi"
+	mkdir -p "$ARCAPI_DIR"
+	: >"$ARCAPI_DIR/manifest.ndjson"
+	/usr/bin/python3 "$ARC_ROOT/tests/arcapi.py" "$ARCAPI_PORT" "$ARCAPI_DIR" \
+	    >"$BATS_FILE_TMPDIR/arcapi.log" 2>&1 3>&- &
+	echo $! >"$BATS_FILE_TMPDIR/arcapi.pid"
+	ARCAPI=http://127.0.0.1:$ARCAPI_PORT
+	export ARCAPI_PORT ARCAPI_DIR ARCAPI
+	wait_http "$ARCAPI/"
+}
+
+# reset_arcapi: empty the control directory (a manifest with no entries,
+# no token, no delays, no fakes) and the request log.
+reset_arcapi() {
+	rm -rf "$ARCAPI_DIR"
+	mkdir -p "$ARCAPI_DIR"
+	: >"$ARCAPI_DIR/manifest.ndjson"
+	: >"$ARCAPI_DIR/requests.log"
+}
+
+stop_arcapi() {
+	local f="$BATS_FILE_TMPDIR/arcapi.pid"
+	[ -f "$f" ] || return 0
+	kill "$(cat "$f")" 2>/dev/null
+	wait "$(cat "$f")" 2>/dev/null || true
+	rm -f "$f"
+}
+
+# ---- s3.bats: two s3rvers at once, a fault proxy, fast seeding ---------
+
+# start_s3rver_as NAME [v4]: one more s3rver (3.7.1, or the signature-
+# checking 4.0.4 fork), data in $BATS_FILE_TMPDIR/NAME-data, port in
+# NAME.port, PID in NAME.pid, log in NAME.log; AWS_* are left alone.  It
+# does not wait for the server (start others meanwhile): wait_named does.
+start_s3rver_as() {
+	echo "${2:-}" >"$BATS_FILE_TMPDIR/$1.kind"
+	echo 0 >"$BATS_FILE_TMPDIR/$1.tries"
+	launch_named "$1"
+}
+
+# launch_named NAME: start the s3rver NAME on a port that looks free.
+launch_named() {
+	local js="$ARC_SERVERS/node_modules/s3rver/bin/s3rver.js" port
+	[ "$(cat "$BATS_FILE_TMPDIR/$1.kind")" = v4 ] &&
+	    js="$ARC_SERVERS/s3rver-v4.js"
+	port=$(free_port) || return 1
+	mkdir -p "$BATS_FILE_TMPDIR/$1-data"
+	# s3rver makes continuation tokens with DES: the legacy provider
+	node --openssl-legacy-provider "$js" -d "$BATS_FILE_TMPDIR/$1-data" \
+	    -a 127.0.0.1 -p "$port" --silent \
+	    >"$BATS_FILE_TMPDIR/$1.log" 2>&1 3>&- &
+	echo $! >"$BATS_FILE_TMPDIR/$1.pid"
+	echo "$port" >"$BATS_FILE_TMPDIR/$1.port"
+}
+
+# pid_listens PID PORT: PID itself holds the socket listening on
+# 127.0.0.1:PORT (an answer on the port could come from anyone's server:
+# free_port's choice can be taken before the server binds it).
+pid_listens() {
+	local inode
+	inode=$(awk -v a="$(printf '0100007F:%04X' "$2")" \
+	    '$2 == a && $4 == "0A" { print $10 }' /proc/net/tcp)
+	[ -n "$inode" ] &&
+	    ls -l "/proc/$1/fd" 2>/dev/null | grep -q "socket:\[$inode\]"
+}
+
+# wait_named NAME [SECONDS]: until the s3rver started as NAME listens, at
+# most SECONDS (60: node takes long to start on a loaded machine); when
+# its port was taken meanwhile, start it again on another, up to 3 times.
+wait_named() {
+	local d=$BATS_FILE_TMPDIR end=$((SECONDS + ${2:-60})) pid
+	while [ "$SECONDS" -lt "$end" ]; do
+		pid=$(cat "$d/$1.pid")
+		pid_listens "$pid" "$(cat "$d/$1.port")" && return 0
+		if ! kill -0 "$pid" 2>/dev/null; then
+			wait "$pid" 2>/dev/null
+			grep -q EADDRINUSE "$d/$1.log" &&
+			    [ "$(cat "$d/$1.tries")" -lt 3 ] || break
+			echo $(($(cat "$d/$1.tries") + 1)) >"$d/$1.tries"
+			launch_named "$1"
+		fi
+		sleep 0.2
+	done
+	echo "s3rver $1 did not start; its log:" >&2
+	cat "$d/$1.log" >&2
+	return 1
+}
+
+# start_faultproxy NAME UPSTREAM_PORT: tests/faultproxy.py in front of
+# 127.0.0.1:UPSTREAM_PORT, with its rules in $BATS_FILE_TMPDIR/NAME.rules
+# and its request log in NAME.requests; waits until it listens (on a
+# port it lets the kernel choose) and writes that port to NAME.port, its
+# PID to NAME.pid.
+start_faultproxy() {
+	local d=$BATS_FILE_TMPDIR end=$((SECONDS + 60))
+	: >"$d/$1.rules"
+	: >"$d/$1.requests"
+	rm -f "$d/$1.port"
+	/usr/bin/python3 "$ARC_ROOT/tests/faultproxy.py" "$2" "$d/$1.rules" \
+	    "$d/$1.requests" "$d/$1.port" >"$d/$1.log" 2>&1 3>&- &
+	echo $! >"$d/$1.pid"
+	while [ "$SECONDS" -lt "$end" ]; do
+		[ -s "$d/$1.port" ] && return 0
+		kill -0 "$(cat "$d/$1.pid")" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "fault proxy $1 did not start; its log:" >&2
+	cat "$d/$1.log" >&2
+	return 1
+}
+
+# stop_named NAME: stop what start_s3rver_as or start_faultproxy started
+# as NAME, by its PID.
+stop_named() {
+	local f="$BATS_FILE_TMPDIR/$1.pid"
+	[ -f "$f" ] || return 0
+	kill "$(cat "$f")" 2>/dev/null
+	wait "$(cat "$f")" 2>/dev/null
+	rm -f "$f"
+}
+
+# s3seed_many BUCKET: s3seed every key read from standard input, one a
+# line, and the MD5 files s3rver would otherwise compute on its first
+# listing; a few processes in all, so thousands of keys take a second.
+s3seed_many() {
+	local keys
+	keys=$(cat)
+	printf '%s\n' "$keys" | sed -n 's|/[^/]*$||p' | sort -u |
+	    (cd "$S3_DATA/$1" && xargs -r -d '\n' mkdir -p)
+	printf '%s\n' "$keys" | awk -v d="$S3_DATA/$1/" '
+	    { f = d $0 "._S3rver_object"; printf "data:%s\n", $0 > f; close(f) }'
+	(cd "$S3_DATA/$1" && printf '%s\n' "$keys" |
+	    sed 's/$/._S3rver_object/' | xargs -r -d '\n' md5sum) |
+	    awk -v d="$S3_DATA/$1/" '
+	    { f = d substr($0, 35) ".md5"; printf "%s", $1 > f; close(f) }'
+}

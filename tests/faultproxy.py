@@ -1,0 +1,176 @@
+#!/usr/bin/python3
+"""faultproxy.py - an HTTP proxy for the S3 tests that injects faults.
+
+    faultproxy.py UPSTREAM_PORT RULES LOG PORTFILE
+
+Listens on a free port of 127.0.0.1 (written to PORTFILE once it
+listens) and forwards every request, headers and body verbatim (Host
+included, so SigV4 signatures stay valid), to 127.0.0.1:UPSTREAM_PORT.
+
+RULES is a file of lines "METHOD REGEX ACTION [TIMES]", re-read on every
+request; the rules' counters start over whenever the file changes.  The
+first rule whose METHOD ("*" for any) matches and whose REGEX is found in
+the request target (path and query as sent) and that has TIMES left
+(default: unlimited) is applied:
+
+    NNN         answer HTTP NNN with an S3 error body, no forwarding
+    drop        close the connection without an answer
+    delay:SECS  wait SECS seconds, then forward
+
+LOG gets one line per request: "METHOD TARGET NNN" or "METHOD TARGET
+drop" for an injected fault, "METHOD TARGET RULE pass STATUS" for a
+forwarded request (RULE is "-" or the delay applied).  A forwarded
+request that finds the upstream down is answered 502.
+Standard library only (/usr/bin/python3).
+"""
+import http.client
+import http.server
+import os
+import re
+import socket
+import sys
+import threading
+import time
+
+UPSTREAM = int(sys.argv[1])
+RULES, LOG, PORTFILE = sys.argv[2], sys.argv[3], sys.argv[4]
+
+lock = threading.Lock()
+state = {"text": None, "rules": []}
+
+HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer",
+       "upgrade", "proxy-connection", "content-length"}
+
+
+def load_rules():
+    """The rules, with counters kept while the file is unchanged."""
+    try:
+        with open(RULES) as f:
+            text = f.read()
+    except OSError:
+        text = ""
+    if text != state["text"]:
+        rules = []
+        for line in text.splitlines():
+            f = line.split()
+            if not f or f[0].startswith("#"):
+                continue
+            rules.append({"method": f[0], "re": re.compile(f[1]),
+                          "action": f[2],
+                          "left": int(f[3]) if len(f) > 3 else -1})
+        state["text"], state["rules"] = text, rules
+    return state["rules"]
+
+
+def pick(method, target):
+    with lock:
+        for r in load_rules():
+            if r["method"] not in ("*", method) or not r["re"].search(target):
+                continue
+            if r["left"] == 0:
+                continue
+            if r["left"] > 0:
+                r["left"] -= 1
+            return r["action"]
+    return None
+
+
+def log(line):
+    with lock:
+        with open(LOG, "a") as f:
+            f.write(line + "\n")
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n > 0 else b""
+
+    def handle_one(self):
+        method, target = self.command, self.path
+        data = self.body()
+        action = pick(method, target)
+        if action == "drop":
+            log("%s %s drop" % (method, target))
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        if action is not None and action.startswith("delay:"):
+            time.sleep(float(action[6:]))
+        elif action is not None:
+            log("%s %s %s" % (method, target, action))
+            code = int(action)
+            msg = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error>'
+                   b'<Code>Injected%d</Code><Message>injected by the test '
+                   b'proxy</Message></Error>' % code)
+            self.send_response(code)
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", str(len(msg)))
+            self.end_headers()
+            if method != "HEAD":
+                self.wfile.write(msg)
+            return
+        headers = [(k, v) for k, v in self.headers.items()
+                   if k.lower() not in HOP and k.lower() != "expect"]
+        if data or method in ("PUT", "POST"):
+            headers.append(("Content-Length", str(len(data))))
+        conn = http.client.HTTPConnection("127.0.0.1", UPSTREAM, timeout=60)
+        try:
+            conn.putrequest(method, target, skip_host=True,
+                            skip_accept_encoding=True)
+            for k, v in headers:
+                conn.putheader(k, v)
+            conn.endheaders(data if data else None)
+            resp = conn.getresponse()
+            rdata = resp.read()
+        except OSError as e:
+            # the upstream is down: say so, as a gateway would
+            log("%s %s %s upstream-error %s" % (method, target, action or "-", e))
+            self.send_response(502)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        finally:
+            conn.close()
+        log("%s %s %s pass %d" % (method, target, action or "-", resp.status))
+        self.send_response_only(resp.status, resp.reason)
+        for k, v in resp.getheaders():
+            if k.lower() not in HOP:
+                self.send_header(k, v)
+        if method == "HEAD":
+            cl = resp.getheader("Content-Length")
+            if cl is not None:
+                self.send_header("Content-Length", cl)
+        else:
+            self.send_header("Content-Length", str(len(rdata)))
+        self.end_headers()
+        if method != "HEAD":
+            self.wfile.write(rdata)
+
+    def handle_any(self):
+        try:
+            self.handle_one()
+        except (BrokenPipeError, ConnectionResetError, socket.timeout):
+            self.close_connection = True
+
+    do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = handle_any
+
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+srv = Server(("127.0.0.1", 0), Handler)
+with open(PORTFILE + ".tmp", "w") as f:
+    f.write("%d\n" % srv.server_address[1])
+os.rename(PORTFILE + ".tmp", PORTFILE)
+srv.serve_forever()
