@@ -49,6 +49,17 @@ bin/arc-delete: src/arc-delete.c
 bin/arc-manifest-load: src/arc-manifest-load.c
 bin/arc-lock: src/arc-lock.c
 
+# The tools built with AddressSanitizer and UBSan, for a subset of the
+# bats suites (tests/run), beside the regular ones.
+ASANBIN = build/asan/bin
+asan: $(LIBSRC) lib/arc.h
+	mkdir -p $(ASANBIN)
+	for t in $(TOOLS); do n=$${t##*/}; \
+		$(CC) $(CPPFLAGS) $(DEP_CFLAGS) -O1 -g -Wall -Wextra $(SAN) -Ilib \
+		    -o $(ASANBIN)/$$n src/$$n.c $(LIBSRC) $(LDLIBS) || exit 1; \
+	done
+	cp bin/arc-reconcile $(ASANBIN)/
+
 # The library's unit tests, built with AddressSanitizer and UBSan.
 tests/unit/run: $(UNIT) tests/unit/unit.h lib/arc.h $(LIBOBJ:.o=.c)
 	$(CC) $(CPPFLAGS) $(DEP_CFLAGS) -O1 -g -Wall -Wextra $(SAN) -Ilib -o $@ \
@@ -91,7 +102,7 @@ deps:
 	@sh tests/deps.sh build test
 
 check: deps
-	$(MAKE) all tests/unit/run $(FUZZ)
+	$(MAKE) all tests/unit/run $(FUZZ) asan
 	sh tests/run
 
 demo:
@@ -110,6 +121,6 @@ lint-man:
 
 clean:
 	rm -f $(TOOLS) lib/libarc.a $(LIBOBJ) tests/unit/run $(FUZZ)
-	rm -rf tests/fuzz/out
+	rm -rf tests/fuzz/out build
 
-.PHONY: all deps check demo fuzz fuzz-replay install lint-man clean
+.PHONY: all asan deps check demo fuzz fuzz-replay install lint-man clean

@@ -196,6 +196,7 @@ void	 arc_http_perform_many(struct arc_http *, struct arc_http_req **,
 	    size_t, int);
 void	 arc_http_describe(const struct arc_http_req *, struct arc_buf *);
 void	 arc_http_escape(struct arc_buf *, const char *, size_t, int);
+int	 arc_http_unescape(struct arc_buf *, const char *, size_t, int);
 
 /* pager.c: paged object-store listings, many at once */
 typedef int (*arc_list_fn)(void *, const char *, size_t, int64_t, int64_t);

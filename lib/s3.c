@@ -310,6 +310,7 @@ struct page {
 	struct arc_buf	 key, mtime, size, token;
 	int		 truncated;
 	int		 bad;
+	int		 urlenc;	/* keys come percent-encoded */
 	/* collected objects: key \0 mtime \0 size \0 ... */
 	struct arc_buf	 objs;
 	size_t		 nobjs;
@@ -351,6 +352,8 @@ page_field(void *arg, const char *path, const char *text, size_t n)
 		p->key.len = p->mtime.len = p->size.len = 0;
 	} else if (strcmp(path, "/IsTruncated") == 0)
 		p->truncated = n == 4 && memcmp(text, "true", 4) == 0;
+	else if (strcmp(path, "/EncodingType") == 0)
+		p->urlenc = n == 3 && memcmp(text, "url", 3) == 0;
 	else if (strcmp(path, "/NextContinuationToken") == 0) {
 		p->token.len = 0;
 		arc_buf_add(&p->token, text, n);
@@ -435,7 +438,7 @@ list_page(void *be, struct arc_pager *pg, struct arc_plister *l,
 {
 	struct s3 *s = be;
 	struct page p;
-	struct arc_buf msg = { 0 }, eb = { 0 }, what = { 0 };
+	struct arc_buf msg = { 0 }, eb = { 0 }, what = { 0 }, dec = { 0 };
 	const char *o, *key, *mt, *sz, *rel, *covered = NULL;
 	size_t i, rlen;
 	int ret = 0;
@@ -474,6 +477,17 @@ list_page(void *be, struct arc_pager *pg, struct arc_plister *l,
 		mt = key + strlen(key) + 1;
 		sz = mt + strlen(mt) + 1;
 		o = sz + strlen(sz) + 1;
+		if (p.urlenc) {
+			dec.len = 0;
+			if (arc_http_unescape(&dec, key, strlen(key), 1) == -1 ||
+			    memchr(dec.s, '\0', dec.len) != NULL) {
+				warnx("list '%s': a key that does not decode",
+				    what.s);
+				ret = -1;
+				goto out;
+			}
+			key = dec.s;
+		}
 		if (strncmp(key, s->prefix, s->prefixlen) != 0)
 			continue;
 		rel = key + s->prefixlen;
@@ -499,6 +513,7 @@ out:
 	arc_buf_free(&msg);
 	arc_buf_free(&eb);
 	arc_buf_free(&what);
+	arc_buf_free(&dec);
 	return ret;
 }
 
@@ -523,12 +538,22 @@ discover_page(void *be, struct arc_pager *pg, struct arc_plister *l,
 		return -1;
 	}
 	for (d = p.dirs.s, i = 0; i < p.ndirs; i++, d += strlen(d) + 1) {
-		if (strncmp(d, s->prefix, s->prefixlen) != 0 ||
-		    s->nhints >= DISCOVER_MAX)
-			continue;
-		s->hints = arc_ereallocarray(s->hints, s->nhints + 1,
-		    sizeof(*s->hints));
-		s->hints[s->nhints++] = arc_estrdup(d + s->prefixlen);
+		const char *name = d;
+		struct arc_buf dec = { 0 };
+
+		if (p.urlenc) {
+			if (arc_http_unescape(&dec, d, strlen(d), 1) == -1)
+				continue;	/* a split point is only a hint */
+			name = dec.s;
+		}
+		if (strncmp(name, s->prefix, s->prefixlen) == 0 &&
+		    s->nhints < DISCOVER_MAX &&
+		    strlen(name) == (p.urlenc ? dec.len : strlen(d))) {
+			s->hints = arc_ereallocarray(s->hints, s->nhints + 1,
+			    sizeof(*s->hints));
+			s->hints[s->nhints++] = arc_estrdup(name + s->prefixlen);
+		}
+		arc_buf_free(&dec);
 	}
 	l->token.len = 0;
 	if (p.truncated && p.token.len > 0 && s->nhints < DISCOVER_MAX)

@@ -71,6 +71,7 @@ static struct {
 	const char	*run_id;
 	const char	*deferred;
 	long long	 max, batch, sample;
+	long long	 done_before;	/* -N: deletes earlier in the run */
 	char		**includes;
 	size_t		 nincludes;
 } opt = { .max = 10000, .batch = 1000, .sample = 10, .prefix = "" };
@@ -79,6 +80,8 @@ static struct {
 	uintmax_t	 input, manifest_in, storage_in;
 	uintmax_t	 deleted[3], would[3], gone[3], refused[3], failed[3];
 	uintmax_t	 changed[3], deferred, leftover;
+	int		 cap_kind;	/* the kind the cap stopped */
+	int		 cap_emitted;
 	uintmax_t	 bytes_freed;
 	int		 cap_hit;
 } count;
@@ -94,9 +97,9 @@ usage(void)
 	    "[--delete-pre-manifest-orphans]\n"
 	    "                  [--deferred file] [--if-unchanged] [-A archive] "
 	    "[-a audit]\n"
-	    "                  [-b batch] [-I name=file] [-n max] [-P prefix] "
-	    "[-r run-id] [-S file]\n"
-	    "                  [-s sample] store manifest\n"
+	    "                  [-b batch] [-I name=file] [-N done] [-n max] "
+	    "[-P prefix] [-r run-id]\n"
+	    "                  [-S file] [-s sample] store manifest\n"
 	    "       arc-delete --restore archive store manifest\n");
 	exit(ARC_EXIT_ERROR);
 }
@@ -172,6 +175,8 @@ plan_kind(FILE *fp, int kind, struct list *l, long long *room)
 		 */
 		if (why == NULL && *room == 0) {
 			count.leftover++;
+			if (!count.cap_hit)
+				count.cap_kind = kind;
 			count.cap_hit = 1;
 			continue;
 		}
@@ -396,8 +401,32 @@ batch_event(const char *event, struct cand **v, size_t n, uintmax_t done)
 static uintmax_t
 deletes_so_far(void)
 {
-	return opt.act ? count.deleted[1] + count.deleted[2] :
-	    count.would[1] + count.would[2];
+	return (uintmax_t)opt.done_before + (opt.act ? count.deleted[1] +
+	    count.deleted[2] : count.would[1] + count.would[2]);
+}
+
+/* reconcile.cap_hit, once, where Arc puts it (see the phases). */
+static void
+cap_event(void)
+{
+	char num[32];
+
+	if (count.cap_emitted || !count.cap_hit || stopping)
+		return;
+	count.cap_emitted = 1;
+	snprintf(num, sizeof(num), "%ju", deletes_so_far());
+	arc_audit_event(audit, "reconcile.cap_hit", opt.run_id,
+	    "deletes_so_far", num, (char *)NULL);
+}
+
+/* Whether no planned candidate is left in l from index i on. */
+static int
+last_batch(const struct list *l, size_t i)
+{
+	for (; i < l->n; i++)
+		if (l->v[i].plan == P_PLANNED)
+			return 0;
+	return 1;
 }
 
 static void
@@ -437,6 +466,9 @@ manifest_phase(struct arc_manifest *man, struct list *l)
 		}
 		if (n == 0)
 			continue;
+		/* Arc: a chunk the cap cut short gets cap_hit before its event */
+		if (count.cap_kind == ARC_KIND_MANIFEST && last_batch(l, i))
+			cap_event();
 		if (!opt.act) {
 			for (j = 0; j < n; j++)
 				result("would-delete", ARC_KIND_MANIFEST, bv[j]);
@@ -766,7 +798,7 @@ main(int argc, char *argv[])
 	size_t i, np;
 	int ch, r, ret;
 
-	while ((ch = getopt_long(argc, argv, "A:a:b:I:n:P:r:S:s:", longopts,
+	while ((ch = getopt_long(argc, argv, "A:a:b:I:N:n:P:r:S:s:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'X': opt.act = 1; break;
@@ -790,6 +822,11 @@ main(int argc, char *argv[])
 			opt.includes = arc_ereallocarray(opt.includes,
 			    opt.nincludes + 1, sizeof(*opt.includes));
 			opt.includes[opt.nincludes++] = optarg;
+			break;
+		case 'N':
+			if (arc_parse_count(optarg, 0, INT64_MAX,
+			    &opt.done_before))
+				errx(ARC_EXIT_ERROR, "'%s': invalid count", optarg);
 			break;
 		case 'n':
 			if (arc_parse_count(optarg, 0, INT64_MAX, &opt.max))
@@ -901,21 +938,10 @@ main(int argc, char *argv[])
 	if (manifest_phase(man, &ml) == -1) {
 		ret = EXIT_MANIFEST_FAILED;
 	} else {
-		if (count.cap_hit && sl.n == 0 && !stopping) {
-			char num[32];
-
-			snprintf(num, sizeof(num), "%ju", deletes_so_far());
-			arc_audit_event(audit, "reconcile.cap_hit", opt.run_id,
-			    "deletes_so_far", num, (char *)NULL);
-		}
+		if (count.cap_kind == ARC_KIND_MANIFEST)
+			cap_event();	/* nothing planned to put it before */
 		storage_phase(st, man, &sl);
-		if (count.cap_hit && sl.n > 0 && !stopping) {
-			char num[32];
-
-			snprintf(num, sizeof(num), "%ju", deletes_so_far());
-			arc_audit_event(audit, "reconcile.cap_hit", opt.run_id,
-			    "deletes_so_far", num, (char *)NULL);
-		}
+		cap_event();	/* Arc: after the storage chunk's event */
 	}
 	if (audit != NULL && arc_audit_sync(audit) == -1)
 		ret = ARC_EXIT_ERROR;

@@ -19,31 +19,51 @@ free_port() {
 # wait_http URL: until the server answers, at most 10 s.
 wait_http() {
 	local i
-	for i in $(seq 1 100); do
+	for i in $(seq 1 600); do
 		curl -s -o /dev/null "$1" && return 0
 		sleep 0.1
 	done
-	echo "server at $1 did not start" >&2
+	echo "server at $1 did not answer within 60 s" >&2
 	return 1
 }
 
 # start_s3rver [v4]: s3rver 3.7.1 (or the signature-checking 4.0.4 fork)
 # in $BATS_FILE_TMPDIR; exports AWS_* for it and S3_PORT, S3_DATA.
 start_s3rver() {
-	local js="$ARC_SERVERS/node_modules/s3rver/bin/s3rver.js"
+	local js="$ARC_SERVERS/node_modules/s3rver/bin/s3rver.js" try pid
 	[ "${1:-}" = v4 ] && js="$ARC_SERVERS/s3rver-v4.js"
-	S3_PORT=$(free_port)
 	S3_DATA="$BATS_FILE_TMPDIR/s3data"
 	mkdir -p "$S3_DATA"
-	# s3rver makes continuation tokens with DES: the legacy provider
-	node --openssl-legacy-provider "$js" -d "$S3_DATA" -a 127.0.0.1 \
-	    -p "$S3_PORT" --silent >"$BATS_FILE_TMPDIR/s3rver.log" 2>&1 3>&- &
-	echo $! >"$BATS_FILE_TMPDIR/s3rver.pid"
+	# a free port can be taken before we bind it: check that the server
+	# we started is the one listening, and try another port if not
+	for try in 1 2 3; do
+		S3_PORT=$(free_port)
+		# s3rver makes continuation tokens with DES: the legacy provider
+		node --openssl-legacy-provider "$js" -d "$S3_DATA" -a 127.0.0.1 \
+		    -p "$S3_PORT" --silent >"$BATS_FILE_TMPDIR/s3rver.log" 2>&1 3>&- &
+		pid=$!
+		echo "$pid" >"$BATS_FILE_TMPDIR/s3rver.pid"
+		wait_own "$pid" "$S3_PORT" 60 && break
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
 	export S3_PORT S3_DATA
 	export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
 	export AWS_ENDPOINT_URL="http://127.0.0.1:$S3_PORT"
 	unset AWS_ENDPOINT_URL_S3 AWS_S3_ADDRESSING_STYLE AWS_SESSION_TOKEN
-	wait_http "$AWS_ENDPOINT_URL/"
+	pid_listens "$pid" "$S3_PORT"
+}
+
+# wait_own PID PORT SECONDS: until PID itself listens on PORT; 1 if it
+# died or the time ran out.
+wait_own() {
+	local end=$((SECONDS + $3))
+	while [ "$SECONDS" -lt "$end" ]; do
+		pid_listens "$1" "$2" && return 0
+		kill -0 "$1" 2>/dev/null || return 1
+		sleep 0.2
+	done
+	return 1
 }
 
 stop_s3rver() {
@@ -87,17 +107,38 @@ s3seed() {
 AZ_ACCOUNT=devstoreaccount1
 AZ_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
 start_azurite() {
-	AZ_PORT=$(free_port)
+	local try pid
 	mkdir -p "$BATS_FILE_TMPDIR/azdata"
-	"$ARC_SERVERS/node_modules/.bin/azurite-blob" --blobHost 127.0.0.1 \
-	    --blobPort "$AZ_PORT" --location "$BATS_FILE_TMPDIR/azdata" \
-	    --disableTelemetry --silent >"$BATS_FILE_TMPDIR/azurite.log" 2>&1 3>&- &
-	echo $! >"$BATS_FILE_TMPDIR/azurite.pid"
+	for try in 1 2 3; do
+		AZ_PORT=$(free_port)
+		"$ARC_SERVERS/node_modules/.bin/azurite-blob" --blobHost 127.0.0.1 \
+		    --blobPort "$AZ_PORT" --location "$BATS_FILE_TMPDIR/azdata" \
+		    --disableTelemetry --silent >"$BATS_FILE_TMPDIR/azurite.log" 2>&1 3>&- &
+		pid=$!
+		echo "$pid" >"$BATS_FILE_TMPDIR/azurite.pid"
+		wait_own_any "$pid" "$AZ_PORT" 90 && break
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
 	AZ_ENDPOINT="http://127.0.0.1:$AZ_PORT/$AZ_ACCOUNT"
 	export AZ_PORT AZ_ENDPOINT
 	export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=$AZ_ACCOUNT;AccountKey=$AZ_KEY;BlobEndpoint=$AZ_ENDPOINT;"
 	unset AZURE_STORAGE_ACCOUNT AZURE_STORAGE_KEY AZURE_STORAGE_SAS_TOKEN AZURE_STORAGE_BLOB_ENDPOINT
 	wait_http "http://127.0.0.1:$AZ_PORT/"
+}
+
+# wait_own_any PID PORT SECONDS: as wait_own, for a launcher script whose
+# child (node) is the listener: the port must be held by PID or a child.
+wait_own_any() {
+	local end=$((SECONDS + $3)) c
+	while [ "$SECONDS" -lt "$end" ]; do
+		for c in "$1" $(pgrep -P "$1" 2>/dev/null); do
+			pid_listens "$c" "$2" && return 0
+		done
+		kill -0 "$1" 2>/dev/null || return 1
+		sleep 0.2
+	done
+	return 1
 }
 
 stop_azurite() {

@@ -6,7 +6,8 @@ load '/usr/lib/bats/bats-assert/load'
 export LC_ALL=C TZ=UTC
 ARC_ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 export ARC_ROOT
-PATH="$ARC_ROOT/bin:$PATH"
+# ARC_BIN: another build of the tools (tests/run uses the ASan one)
+PATH="${ARC_BIN:-$ARC_ROOT/bin}:$PATH"
 cd "$BATS_TEST_TMPDIR" || exit 1
 
 # mkfile PATH [DATE]: create PATH (and its parents) with mtime DATE
