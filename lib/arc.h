@@ -26,6 +26,7 @@ void	*arc_ereallocarray(void *, size_t, size_t);
 char	*arc_estrdup(const char *);
 char	*arc_estrndup(const char *, size_t);
 int	 arc_fshut(FILE *, const char *);
+void	 arc_bigbuf(FILE *);
 int	 arc_parse_count(const char *, long long, long long, long long *);
 int	 arc_write_full(int, const void *, size_t);
 char	*arc_run_id(void);

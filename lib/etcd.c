@@ -389,7 +389,7 @@ lookup_or_fetch(struct arc_manifest *m, struct arc_mitem *items, size_t n,
 	struct esrc *s = m->priv;
 	struct arc_http_req *rv, **rp;
 	struct arc_buf key = { 0 }, val = { 0 }, eb = { 0 };
-	struct json_object *req, *res, *kvs;
+	struct json_object *req, *res, *kvs, *hdr;
 	char **bodies;
 	size_t i, k, tries, ep;
 	int ret = 0;
@@ -434,8 +434,9 @@ lookup_or_fetch(struct arc_manifest *m, struct arc_mitem *items, size_t n,
 				warnx("'%s': %s", m->spec, eb.s);
 				it->result = ARC_UNKNOWN;
 			} else if (!json_object_object_get_ex(res, "header",
-			    NULL)) {
-				warnx("'%s': a range answer without a header",
+			    &hdr) || arc_etcd_int(hdr, "revision") <= 0) {
+				/* not an answer from etcd: never "absent" */
+				warnx("'%s': a range answer without a revision",
 				    m->spec);
 				it->result = ARC_UNKNOWN;
 			} else if (json_object_object_get_ex(res, "kvs", &kvs) &&

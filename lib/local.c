@@ -45,8 +45,10 @@ struct dent {
  * lookup in the kernel that does not depend on the others: the files of
  * each directory are stat'ed by a few threads at once, then emitted in
  * order by the walking thread as before.  A batch is one directory's
- * entries; every helper acknowledges every batch, so the walker never
- * frees a batch a helper could still touch.
+ * entries.  The walker takes entries too, and once none is left closes
+ * the batch and waits only for the helpers that joined it: a helper that
+ * was slow to wake (a busy machine) then skips the batch rather than
+ * holding the walker up.
  */
 #define STAT_THREADS_MAX	4	/* walker included */
 #define STAT_BATCH_MIN		16	/* fewer files: not worth a wake-up */
@@ -54,11 +56,12 @@ struct dent {
 struct statpool {
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 work;		/* a new batch, or quit */
-	pthread_cond_t	 done;		/* pending reached 0 */
+	pthread_cond_t	 done;		/* the last helper left a batch */
 	pthread_t	 tid[STAT_THREADS_MAX];
 	int		 nhelpers;
 	unsigned	 gen;		/* batch number */
-	int		 pending;	/* helpers yet to finish this batch */
+	int		 open;		/* helpers may still join the batch */
+	int		 active;	/* helpers working on the batch */
 	int		 quit;
 	int		 dfd;		/* the batch: a directory, */
 	struct dent	*v;		/* its entries, */
@@ -191,13 +194,16 @@ stat_helper(void *arg)
 		if (p->quit)
 			break;
 		seen = p->gen;
+		if (!p->open)
+			continue;	/* woke too late: nothing left */
+		p->active++;
 		dfd = p->dfd;
 		v = p->v;
 		n = p->n;
 		pthread_mutex_unlock(&p->mu);
 		stat_batch(p, dfd, v, n);
 		pthread_mutex_lock(&p->mu);
-		if (--p->pending == 0)
+		if (--p->active == 0 && !p->open)
 			pthread_cond_signal(&p->done);
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -222,13 +228,14 @@ stat_dir(struct walk *w, int dfd, struct dent *v, size_t n, size_t nwant)
 	p->v = v;
 	p->n = n;
 	p->next = 0;
-	p->pending = p->nhelpers;
+	p->open = 1;
 	p->gen++;
 	pthread_cond_broadcast(&p->work);
 	pthread_mutex_unlock(&p->mu);
 	stat_batch(p, dfd, v, n);
 	pthread_mutex_lock(&p->mu);
-	while (p->pending > 0)
+	p->open = 0;
+	while (p->active > 0)
 		pthread_cond_wait(&p->done, &p->mu);
 	pthread_mutex_unlock(&p->mu);
 }

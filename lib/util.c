@@ -8,6 +8,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -223,4 +224,21 @@ arc_base64_decode(struct arc_buf *b, const char *s, size_t n)
 	b->len += (size_t)(len - pad);
 	b->s[b->len] = '\0';
 	return 0;
+}
+
+/*
+ * Give a stream a large buffer, and no stdio locking (the tools are one
+ * thread where they stream records): with millions of lines, fewer and
+ * larger reads and writes.  The buffers are static, so they outlive the
+ * stream wherever it is closed; past four streams, stdio's own is kept.
+ */
+void
+arc_bigbuf(FILE *fp)
+{
+	static char bufs[4][256 * 1024];
+	static int n;
+
+	if (n < 4 && setvbuf(fp, bufs[n], _IOFBF, sizeof(bufs[n])) == 0)
+		n++;
+	__fsetlocking(fp, FSETLOCKING_BYCALLER);
 }

@@ -10,14 +10,12 @@
  */
 #include <err.h>
 #include <stdio.h>
-#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "arc.h"
 
-#define OPERAND_BUFSZ	(256 * 1024)
 
 struct counts {
 	uintmax_t manifest, storage, orphan_manifest, orphan_storage,
@@ -48,11 +46,7 @@ open_operand(const char *name)
 		fp = stdin;
 	else if ((fp = fopen(name, "r")) == NULL)
 		err(ARC_EXIT_ERROR, "cannot open '%s'", name);
-	/* glibc ignores the size unless given the buffer; it lives to exit */
-	if (setvbuf(fp, arc_emalloc(OPERAND_BUFSZ), _IOFBF,
-	    OPERAND_BUFSZ) != 0)
-		err(ARC_EXIT_ERROR, "setvbuf");
-	__fsetlocking(fp, FSETLOCKING_BYCALLER);
+	arc_bigbuf(fp);
 	return fp;
 }
 

@@ -18,7 +18,6 @@
 
 #include "arc.h"
 
-#define OUT_BUFSZ	(256 * 1024)
 
 static void
 usage(void)
@@ -142,8 +141,7 @@ main(int argc, char *argv[])
 		usage();
 
 	/* A listing writes millions of records: fewer, larger writes. */
-	if (setvbuf(stdout, arc_emalloc(OUT_BUFSZ), _IOFBF, OUT_BUFSZ) != 0)
-		err(ARC_EXIT_ERROR, "setvbuf");
+	arc_bigbuf(stdout);
 	if (mfile != NULL)
 		hints = manifest_prefixes(mfile, &nh);
 	if ((st = arc_store_open(argv[0])) == NULL)

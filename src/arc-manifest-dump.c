@@ -16,7 +16,6 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,7 +23,6 @@
 #include "arc.h"
 
 #define EXIT_TOO_LARGE	3
-#define STREAM_BUFSZ	(256 * 1024)
 
 struct dump {
 	FILE		*sortin;
@@ -52,6 +50,9 @@ feed(void *arg, struct arc_entry *e, uintmax_t line)
 	struct dump *d = arg;
 	char num[32], *p;
 
+	/* -d: one database, whether or not the source could filter */
+	if (d->database != NULL && strcmp(e->database, d->database) != 0)
+		return 0;
 	d->count++;
 	if (d->max >= 0 && d->count > (uintmax_t)d->max)
 		return 0;	/* keep counting, stop sorting */
@@ -71,16 +72,14 @@ feed(void *arg, struct arc_entry *e, uintmax_t line)
 }
 
 /*
- * Large buffers on the streams to and from sort(1), and no stdio locking
- * (one thread): with page-sized writes through a 64 KiB pipe, both sides
- * spend more on system calls than on the entries.
+ * Large buffers on the streams to and from sort(1): with page-sized
+ * writes through a 64 KiB pipe, both sides spend more on system calls
+ * than on the entries.
  */
 static void
 bulk(FILE *fp)
 {
-	if (setvbuf(fp, arc_emalloc(STREAM_BUFSZ), _IOFBF, STREAM_BUFSZ) != 0)
-		err(ARC_EXIT_ERROR, "setvbuf");
-	__fsetlocking(fp, FSETLOCKING_BYCALLER);
+	arc_bigbuf(fp);
 #ifdef F_SETPIPE_SZ
 	(void)fcntl(fileno(fp), F_SETPIPE_SZ, 1024 * 1024);	/* may fail */
 #endif
@@ -221,6 +220,7 @@ main(int argc, char *argv[])
 	copy_out(tmp);
 	free(line);
 	free(prev);
+	arc_buf_free(&d.line);
 	if (arc_fshut(stdout, "stdout"))
 		ret = ARC_EXIT_ERROR;
 	return ret;
