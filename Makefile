@@ -21,7 +21,8 @@ LIBOBJ = lib/arcapi.o lib/archive.o lib/audit.o lib/azure.o lib/buf.o lib/etcd.o
 	lib/store.o lib/time.o lib/util.o lib/xml.o
 MAN1 = share/man/man1/arc-list.1 share/man/man1/arc-manifest-dump.1 \
 	share/man/man1/arc-diff.1 share/man/man1/arc-recheck.1 \
-	share/man/man1/arc-delete.1 share/man/man1/arc-reconcile.1
+	share/man/man1/arc-delete.1 share/man/man1/arc-reconcile.1 \
+	share/man/man1/arc-manifest-load.1 share/man/man1/arc-lock.1
 MAN7 = share/man/man7/arc.7
 UNIT = tests/unit/test_quote.c tests/unit/test_time.c \
 	tests/unit/test_path.c tests/unit/test_record.c tests/unit/test_json.c

@@ -287,7 +287,7 @@ static void
 sign(struct az *a, struct arc_buf *out, const char *method,
     const char *upath, struct param *pv, size_t np, const char *date,
     long long clen, const char *ctype, const char *md5, const char *ifmatch,
-    int blockblob, int version)
+    const char *ifnonematch, int blockblob, int version)
 {
 	struct arc_buf s = { 0 };
 	unsigned char mac[EVP_MAX_MD_SIZE], b64[EVP_MAX_MD_SIZE * 2];
@@ -297,8 +297,9 @@ sign(struct az *a, struct arc_buf *out, const char *method,
 	arc_buf_printf(&s, "%s\n\n\n", method);
 	if (clen > 0)
 		arc_buf_printf(&s, "%lld", clen);
-	arc_buf_printf(&s, "\n%s\n%s\n\n\n%s\n\n\n\n", md5 ? md5 : "",
-	    ctype ? ctype : "", ifmatch ? ifmatch : "");
+	arc_buf_printf(&s, "\n%s\n%s\n\n\n%s\n%s\n\n\n", md5 ? md5 : "",
+	    ctype ? ctype : "", ifmatch ? ifmatch : "",
+	    ifnonematch ? ifnonematch : "");
 	/* the x-ms- headers we send, sorted by name */
 	if (blockblob)
 		arc_buf_adds(&s, "x-ms-blob-type:BlockBlob\n");
@@ -355,11 +356,14 @@ request(struct az *a, struct arc_http_req *r, const char *method,
 		arc_http_add_header(r, "Content-MD5: %s", md5);
 	if (ifmatch != NULL)
 		arc_http_add_header(r, "If-Match: %s", ifmatch);
-	if (blockblob)
+	if (blockblob) {
+		/* only ever a restore: never over an existing blob */
 		arc_http_add_header(r, "x-ms-blob-type: BlockBlob");
+		arc_http_add_header(r, "If-None-Match: *");
+	}
 	if (a->keylen > 0) {
 		sign(a, &auth, method, up.s, pv, np, date, clen, ctype, md5,
-		    ifmatch, blockblob, 1);
+		    ifmatch, blockblob ? "*" : NULL, blockblob, 1);
 		arc_http_add_header(r, "Authorization: %s", auth.s);
 		explicit_bzero(auth.s, auth.len);
 	}
@@ -905,7 +909,7 @@ az_remove_many(struct arc_store *st, struct arc_sitem *items, size_t n,
 				    it->if_match);
 			if (a->keylen > 0) {
 				sign(a, &auth, "DELETE", up.s, NULL, 0, date, 0,
-				    NULL, NULL, it->if_match, 0, 0);
+				    NULL, NULL, it->if_match, NULL, 0, 0);
 				arc_buf_printf(&body, "Authorization: %s\r\n",
 				    auth.s);
 			}

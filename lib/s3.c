@@ -399,7 +399,13 @@ list_request(void *be, struct arc_plister *l, struct arc_http_req *r)
 	}
 	if (l->delimiter)
 		arc_buf_adds(&q, "delimiter=%2F&");
-	arc_buf_printf(&q, "list-type=2&max-keys=%d&prefix=", max);
+	/*
+	 * Ask for encoded keys: XML 1.0 cannot carry most control bytes and
+	 * turns CR into LF; a server that ignores this says so by not
+	 * answering EncodingType, and its keys are then read as they are.
+	 */
+	arc_buf_printf(&q, "encoding-type=url&list-type=2&max-keys=%d&prefix=",
+	    max);
 	arc_http_escape(&q, l->prefix.s, l->prefix.len, 0);
 	if (l->after.len > 0 && l->token.len == 0) {
 		arc_buf_adds(&q, "&start-after=");

@@ -568,8 +568,8 @@ storage_phase(struct arc_store *st, struct arc_manifest *man, struct list *l)
 			mi[j].pathlen = bv[j]->pathlen;
 		}
 		if (arc_manifest_lookup(man, mi, n) == -1)
-			warnx("cannot re-read the manifest; this batch is "
-			    "refused");
+			warnx("the manifest did not answer for every path; "
+			    "those paths are refused");
 		for (j = k = 0; j < n; j++) {
 			if (mi[j].result != ARC_ABSENT) {
 				warnx("'%s': refused: %s", bv[j]->path,

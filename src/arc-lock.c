@@ -203,16 +203,32 @@ main(int argc, char *argv[])
 	if (argc < 2)
 		usage();
 
-	/* Short attempts: a keepalive must not outlast the lease. */
-	if (getenv("ARC_HTTP_TIMEOUT") == NULL) {
-		char t[32];
+	/*
+	 * Short single attempts: a keepalive must not outlast the lease (a
+	 * third of the TTL apart, so two may fail before it is too late).
+	 * Set for the client only, not for the command.
+	 */
+	{
+		char t[32], *ot = getenv("ARC_HTTP_TIMEOUT");
+		char *oa = getenv("ARC_HTTP_ATTEMPTS");
 
+		ot = ot ? arc_estrdup(ot) : NULL;
+		oa = oa ? arc_estrdup(oa) : NULL;
 		snprintf(t, sizeof(t), "%lld", ttl / 3 > 1 ? ttl / 3 : 1);
 		setenv("ARC_HTTP_TIMEOUT", t, 1);
+		setenv("ARC_HTTP_ATTEMPTS", "1", 1);
 		e = arc_etcd_open(argv[0], &key);
-		unsetenv("ARC_HTTP_TIMEOUT");	/* not the command's */
-	} else
-		e = arc_etcd_open(argv[0], &key);
+		if (ot)
+			setenv("ARC_HTTP_TIMEOUT", ot, 1);
+		else
+			unsetenv("ARC_HTTP_TIMEOUT");
+		if (oa)
+			setenv("ARC_HTTP_ATTEMPTS", oa, 1);
+		else
+			unsetenv("ARC_HTTP_ATTEMPTS");
+		free(ot);
+		free(oa);
+	}
 	if (e == NULL)
 		return ARC_EXIT_ERROR;
 	if ((id = grant(e, ttl, &eb)) <= 0)
@@ -269,8 +285,8 @@ main(int argc, char *argv[])
 				warnx("lease on '%s' lost: %s; stopping the run",
 				    key.s, arc_buf_str(&eb));
 				if (lostfile != NULL && (fd = open(lostfile,
-				    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-				    0600)) != -1) {
+				    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+				    O_CLOEXEC, 0600)) != -1) {
 					arc_write_full(fd, "lease_lost\n", 11);
 					close(fd);
 				}
