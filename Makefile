@@ -50,41 +50,55 @@ bin/arc-delete: src/arc-delete.c
 bin/arc-manifest-load: src/arc-manifest-load.c
 bin/arc-lock: src/arc-lock.c
 
-# The tools built with AddressSanitizer and UBSan, for a subset of the
-# bats suites (tests/run), beside the regular ones.
+# The library built twice more, once with AddressSanitizer and UBSan (the
+# unit tests, and the tools for a subset of the bats suites) and once for
+# libFuzzer; each flavour's objects are built once and linked many times.
+LIBSRC = $(LIBOBJ:.o=.c)
+ASANOBJ = $(LIBOBJ:lib/%.o=build/asan/%.o)
+FUZZOBJ = $(LIBOBJ:lib/%.o=build/fuzz/%.o)
 ASANBIN = build/asan/bin
-asan: $(LIBSRC) lib/arc.h
+ASANFLAGS = -O1 -g -Wall -Wextra $(SAN)
+FUZZCC = clang
+FUZZFLAGS = -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
+
+build/asan/%.o: lib/%.c lib/arc.h
+	@mkdir -p build/asan
+	$(CC) $(CPPFLAGS) $(DEP_CFLAGS) $(ASANFLAGS) -c -o $@ $<
+build/fuzz/%.o: lib/%.c lib/arc.h
+	@mkdir -p build/fuzz
+	$(FUZZCC) $(CPPFLAGS) $(DEP_CFLAGS) $(FUZZFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+asan: $(ASANOBJ)
 	mkdir -p $(ASANBIN)
 	for t in $(TOOLS); do n=$${t##*/}; \
-		$(CC) $(CPPFLAGS) $(DEP_CFLAGS) -O1 -g -Wall -Wextra $(SAN) -Ilib \
-		    -o $(ASANBIN)/$$n src/$$n.c $(LIBSRC) $(LDLIBS) || exit 1; \
+		$(CC) $(CPPFLAGS) $(DEP_CFLAGS) $(ASANFLAGS) -Ilib -o $(ASANBIN)/$$n \
+		    src/$$n.c $(ASANOBJ) $(LDLIBS) || exit 1; \
 	done
 	cp bin/arc-reconcile $(ASANBIN)/
 
-# The library's unit tests, built with AddressSanitizer and UBSan.
-tests/unit/run: $(UNIT) tests/unit/unit.h lib/arc.h $(LIBOBJ:.o=.c)
-	$(CC) $(CPPFLAGS) $(DEP_CFLAGS) -O1 -g -Wall -Wextra $(SAN) -Ilib -o $@ \
-	    $(UNIT) tests/unit/main.c $(LIBOBJ:.o=.c) $(LDLIBS)
+tests/unit/run: $(UNIT) tests/unit/main.c tests/unit/unit.h $(ASANOBJ)
+	$(CC) $(CPPFLAGS) $(DEP_CFLAGS) $(ASANFLAGS) -Ilib -o $@ \
+	    $(UNIT) tests/unit/main.c $(ASANOBJ) $(LDLIBS)
 
 # Fuzz targets (clang, libFuzzer): `make fuzz` runs each for FUZZ_SECONDS
-# from its committed seed corpus; `make check` replays the corpora.
+# from its committed seed corpus; `make check` replays the corpora.  Three
+# compile a backend into the target to reach its static readers.
 FUZZ_SECONDS = 30
-FUZZCC = clang
-FUZZFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ = tests/fuzz/fuzz_record tests/fuzz/fuzz_quote tests/fuzz/fuzz_time \
 	tests/fuzz/fuzz_json tests/fuzz/fuzz_s3xml tests/fuzz/fuzz_azxml \
 	tests/fuzz/fuzz_etcd
-LIBSRC = $(LIBOBJ:.o=.c)
-
-tests/fuzz/fuzz_record tests/fuzz/fuzz_quote tests/fuzz/fuzz_time tests/fuzz/fuzz_json: $(LIBSRC) lib/arc.h
-	$(FUZZCC) $(CPPFLAGS) $(DEP_CFLAGS) $(FUZZFLAGS) -Ilib -o $@ $@.c $(LIBSRC) $(LDLIBS)
-# these compile a backend into the target to reach its static readers
-tests/fuzz/fuzz_s3xml: tests/fuzz/fuzz_s3xml.c $(LIBSRC) lib/arc.h
-	$(FUZZCC) $(CPPFLAGS) $(DEP_CFLAGS) $(FUZZFLAGS) -Ilib -o $@ $@.c `echo $(LIBSRC) | sed 's| lib/s3.c||'` $(LDLIBS)
-tests/fuzz/fuzz_azxml: tests/fuzz/fuzz_azxml.c $(LIBSRC) lib/arc.h
-	$(FUZZCC) $(CPPFLAGS) $(DEP_CFLAGS) $(FUZZFLAGS) -Ilib -o $@ $@.c `echo $(LIBSRC) | sed 's| lib/azure.c||'` $(LDLIBS)
-tests/fuzz/fuzz_etcd: tests/fuzz/fuzz_etcd.c $(LIBSRC) lib/arc.h
-	$(FUZZCC) $(CPPFLAGS) $(DEP_CFLAGS) $(FUZZFLAGS) -Ilib -o $@ $@.c `echo $(LIBSRC) | sed 's| lib/etcd.c||'` $(LDLIBS)
+$(FUZZ): $(FUZZOBJ)
+	$(FUZZCC) $(CPPFLAGS) $(DEP_CFLAGS) $(FUZZFLAGS) -fsanitize=fuzzer -Ilib \
+	    -o $@ $@.c `for o in $(FUZZOBJ); do case "$@:$$o" in \
+	    *s3xml:*/s3.o|*azxml:*/azure.o|*etcd:*/etcd.o) ;; *) echo $$o ;; esac; \
+	    done` $(LDLIBS)
+tests/fuzz/fuzz_record: tests/fuzz/fuzz_record.c
+tests/fuzz/fuzz_quote: tests/fuzz/fuzz_quote.c
+tests/fuzz/fuzz_time: tests/fuzz/fuzz_time.c
+tests/fuzz/fuzz_json: tests/fuzz/fuzz_json.c
+tests/fuzz/fuzz_s3xml: tests/fuzz/fuzz_s3xml.c lib/s3.c
+tests/fuzz/fuzz_azxml: tests/fuzz/fuzz_azxml.c lib/azure.c
+tests/fuzz/fuzz_etcd: tests/fuzz/fuzz_etcd.c lib/etcd.c
 
 fuzz: $(FUZZ)
 	for f in $(FUZZ); do \
