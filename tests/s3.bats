@@ -629,7 +629,7 @@ assert_manifest_objects_kept() {
 # ---- fault injection through the whole run ---------------------------------
 
 @test "listing pages answered 500/503 or dropped are retried: the listing is complete, exit 0, and says nothing" {
-	faults "GET ^/big\\?list-type=2 503 2" "GET ^/big\\?continuation-token= 500 2" \
+	faults "GET ^/big\\?encoding-type=url&list-type=2 503 2" "GET ^/big\\?continuation-token= 500 2" \
 	    "GET ^/big\\?continuation-token= drop 1"
 	run -0 --separate-stderr proxied arc-list s3://big
 	assert_stderr ''
@@ -692,7 +692,7 @@ assert_manifest_objects_kept() {
 @test "with 503s on listing, 500/403 on some HEADs and a dropped DeleteObjects, an act run deletes only what it confirmed and nothing in the manifest" {
 	plant
 	keys "$B" >"$BATS_TEST_TMPDIR/keys.before"
-	faults "GET ^/$B\\?list-type=2 503 2" \
+	faults "GET ^/$B\\?encoding-type=url&list-type=2 503 2" \
 	    "HEAD /lost_1\\.parquet 500" \
 	    "HEAD /orphan_2\\.parquet 403" \
 	    "POST \\?delete= drop 1"
