@@ -307,7 +307,7 @@ src_dump(struct arc_manifest *m, arc_entry_fn fn, void *arg)
 	uintmax_t count = 0;
 	long status;
 	size_t i, n;
-	int more, ret = -1, r;
+	int more, ret = -1, r, pages = 0;
 
 	prefix_end(s->prefix.s, s->prefix.len, &end);
 	arc_buf_add(&from, s->prefix.s, s->prefix.len);
@@ -365,7 +365,16 @@ src_dump(struct arc_manifest *m, arc_entry_fn fn, void *arg)
 				goto out;
 			}
 		}
-		/* the next page starts just after the last key */
+		/* the next page starts just after the last key, which must
+		 * have moved on: an answer that repeats would page forever */
+		if (more && pages > 0 &&
+		    arc_pathcmp(key.s, key.len, from.s, from.len - 1) <= 0) {
+			warnx("'%s': a range answer that does not advance",
+			    m->spec);
+			json_object_put(res);
+			goto out;
+		}
+		pages++;
 		from.len = 0;
 		arc_buf_add(&from, key.s, key.len);
 		arc_buf_addc(&from, '\0');

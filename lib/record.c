@@ -145,24 +145,25 @@ plain_span(const char *p, const char *end)
  * unquoting, parsed in one pass.  Returns 0 with rec filled exactly as
  * the careful path in arc_reader_next would fill it, or -1 for any
  * other line, valid or not; the careful path then decides, so every
- * message stays the one the contract gives.
+ * message stays the one the contract gives.  line[len] is the newline
+ * or the NUL getdelim(3) ends the buffer with, a byte that stops every
+ * scan below, so they need no bounds check.
  */
 static int
 fast_record(const char *line, size_t len, int type, struct arc_record *rec)
 {
-	const char *p = line, *end = line + len, *f;
-	int64_t v;
+	const char *p, *end = line + len, *f;
+	uint64_t v;
 
 	/* path TAB: non-empty, nothing to unquote */
-	f = p;
-	p = plain_span(p, end);
-	if (p == f || p == end || *p != '\t')
+	p = plain_span(line, end);
+	if (p == line || *p != '\t')
 		return -1;
-	rec->qpath = f;
-	rec->qpathlen = (size_t)(p - f);
+	rec->qpath = line;
+	rec->qpathlen = (size_t)(p - line);
 	p++;
 	/* a time is "-" or exactly 20 bytes, none of them a TAB */
-	if (end - p >= 2 && p[0] == '-' && p[1] == '\t') {
+	if (p[0] == '-' && p[1] == '\t') {
 		rec->time = ARC_TIME_UNKNOWN;
 		p += 2;
 	} else if (end - p >= 21 && p[20] == '\t' &&
@@ -171,29 +172,28 @@ fast_record(const char *line, size_t len, int type, struct arc_record *rec)
 	else
 		return -1;
 	/* a size is "-" or, here, 1 to 18 digits: no overflow to check */
-	if (p < end && *p == '-') {
+	if (*p == '-') {
 		rec->size = -1;
 		p++;
 	} else {
-		for (f = p, v = 0; p < end && p - f < 18 &&
-		    (unsigned)(*p - '0') <= 9; p++)
-			v = v * 10 + (*p - '0');
-		if (p == f || (*f == '0' && p - f > 1))
+		for (f = p, v = 0; (unsigned)(*p - '0') <= 9; p++)
+			v = v * 10 + (unsigned)(*p - '0');
+		if (p == f || p - f > 18 || (*f == '0' && p - f > 1))
 			return -1;	/* leading zeros: the careful path */
-		rec->size = v;
+		rec->size = (int64_t)v;
 	}
 	if (type == ARC_REC_MANIFEST) {
 		/* TAB origin TAB rev: both non-empty, nothing to unquote */
-		if (p == end || *p != '\t')
+		if (*p != '\t')
 			return -1;
-		f = ++p;
-		p = plain_span(p, end);
-		if (p == f || p == end || *p != '\t')
+		for (f = ++p; !needs_quote((unsigned char)*p); p++)
+			;
+		if (p == f || *p != '\t')
 			return -1;
 		rec->origin = f;
 		rec->originlen = (size_t)(p - f);
-		f = ++p;
-		p = plain_span(p, end);
+		for (f = ++p; !needs_quote((unsigned char)*p); p++)
+			;
 		if (p == f)
 			return -1;
 		rec->rev = f;

@@ -561,10 +561,13 @@ discover_page(void *be, struct arc_pager *pg, struct arc_plister *l,
 		}
 		arc_buf_free(&dec);
 	}
-	l->token.len = 0;
-	if (p.truncated && p.token.len > 0 && s->nhints < DISCOVER_MAX)
+	/* a token that repeats would page forever: stop discovering */
+	if (p.truncated && p.token.len > 0 && s->nhints < DISCOVER_MAX &&
+	    !(l->token.len == p.token.len &&
+	    memcmp(l->token.s, p.token.s, p.token.len) == 0)) {
+		l->token.len = 0;
 		arc_buf_add(&l->token, p.token.s, p.token.len);
-	else
+	} else
 		l->done = 1;
 	page_free(&p);
 	arc_buf_free(&eb);

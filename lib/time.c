@@ -28,6 +28,15 @@ digits(const char *s, size_t n, int *out)
 	return 0;
 }
 
+/* Two decimal digits at s, or -1: inline, for the hot path below. */
+static int
+digits2(const char *s)
+{
+	unsigned a = (unsigned char)s[0] - '0', b = (unsigned char)s[1] - '0';
+
+	return a > 9 || b > 9 ? -1 : (int)(a * 10 + b);
+}
+
 static int
 is_leap(int y)
 {
@@ -88,10 +97,10 @@ arc_time_parse(const char *s, size_t n, int mode, int64_t *t)
 	if (n < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
 	    s[13] != ':' || s[16] != ':')
 		return -1;
-	if (digits(s + 11, 2, &h) || digits(s + 14, 2, &m) ||
-	    digits(s + 17, 2, &sec))
-		return -1;
-	if (h > 23 || m > 59 || sec > 59)
+	h = digits2(s + 11);
+	m = digits2(s + 14);
+	sec = digits2(s + 17);
+	if (h < 0 || m < 0 || sec < 0 || h > 23 || m > 59 || sec > 59)
 		return -1;
 	if (memcmp(s, lastdate, sizeof(lastdate)) == 0)
 		days = lastdays;

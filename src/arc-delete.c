@@ -339,7 +339,7 @@ write_archive(struct arc_store *st, FILE *all, const struct list *m,
 			continue;	/* already gone: nothing to keep */
 		}
 		if (r != ARC_PRESENT) {
-			warnx("'%s': cannot archive: %s", c->path,
+			warnx("'%.*s': cannot archive: %s", (int)c->qpathlen, c->qpath,
 			    arc_buf_str(&eb));
 			fclose(tmp);
 			goto fail;
@@ -457,7 +457,8 @@ manifest_phase(struct arc_manifest *man, struct list *l)
 			struct cand *c = &l->v[i];
 
 			if (c->plan == P_REFUSED) {
-				warnx("'%s': refused: %s", c->path, c->why);
+				warnx("'%.*s': refused: %s", (int)c->qpathlen,
+				    c->qpath, c->why);
 				result("refused", ARC_KIND_MANIFEST, c);
 				count.refused[ARC_KIND_MANIFEST]++;
 				continue;
@@ -550,7 +551,8 @@ storage_phase(struct arc_store *st, struct arc_manifest *man, struct list *l)
 			struct cand *c = &l->v[i];
 
 			if (c->plan == P_REFUSED) {
-				warnx("'%s': refused: %s", c->path, c->why);
+				warnx("'%.*s': refused: %s", (int)c->qpathlen,
+				    c->qpath, c->why);
 				result("refused", ARC_KIND_STORAGE, c);
 				count.refused[ARC_KIND_STORAGE]++;
 				continue;
@@ -572,7 +574,8 @@ storage_phase(struct arc_store *st, struct arc_manifest *man, struct list *l)
 			    "those paths are refused");
 		for (j = k = 0; j < n; j++) {
 			if (mi[j].result != ARC_ABSENT) {
-				warnx("'%s': refused: %s", bv[j]->path,
+				warnx("'%.*s': refused: %s",
+				    (int)bv[j]->qpathlen, bv[j]->qpath,
 				    mi[j].result == ARC_PRESENT ?
 				    "now in the manifest" :
 				    "manifest lookup failed");
@@ -601,8 +604,9 @@ storage_phase(struct arc_store *st, struct arc_manifest *man, struct list *l)
 					continue;
 				}
 				if (si[j].presence != ARC_PRESENT) {
-					warnx("'%s': cannot check: %s",
-					    bv[j]->path, arc_buf_str(&si[j].err));
+					warnx("'%.*s': cannot check: %s",
+					    (int)bv[j]->qpathlen, bv[j]->qpath,
+					    arc_buf_str(&si[j].err));
 					result("failed", ARC_KIND_STORAGE,
 					    bv[j]);
 					count.failed[ARC_KIND_STORAGE]++;
@@ -663,7 +667,8 @@ storage_phase(struct arc_store *st, struct arc_manifest *man, struct list *l)
 				count.changed[ARC_KIND_STORAGE]++;
 				break;
 			default:
-				warnx("'%s': cannot delete: %s", bv[j]->path,
+				warnx("'%.*s': cannot delete: %s",
+				    (int)bv[j]->qpathlen, bv[j]->qpath,
 				    arc_buf_str(&si[j].err));
 				result("failed", ARC_KIND_STORAGE, bv[j]);
 				count.failed[ARC_KIND_STORAGE]++;
@@ -760,7 +765,7 @@ restore_member(void *arg, const char *name, int64_t size, int64_t mtime,
 		arc_quote(&q, p, strlen(p));
 		if (arc_store_put(rs->st, p, strlen(p), fileno(tmp), mtime,
 		    &eb) == -1) {
-			warnx("'%s': cannot restore: %s", p, arc_buf_str(&eb));
+			warnx("'%s': cannot restore: %s", q.s, arc_buf_str(&eb));
 			printf("failed\torphan-storage\t%s\n", q.s);
 			if (rs->ret == ARC_EXIT_OK)
 				rs->ret = ARC_EXIT_SOME;

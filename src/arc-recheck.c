@@ -71,6 +71,7 @@ main(int argc, char *argv[])
 	struct arc_manifest *man;
 	struct item items[WINDOW_MAX];
 	struct arc_sitem si[WINDOW_MAX];
+	struct arc_buf q = { 0 };
 	struct arc_mitem mi[WINDOW_MAX];
 	size_t midx[WINDOW_MAX];
 	uintmax_t counts[R_NREASONS] = { 0 };
@@ -193,9 +194,13 @@ main(int argc, char *argv[])
 				mi[nm].pathlen = it->path.len;
 				midx[nm++] = i;
 			}
-			if (it->reason == R_ERROR)
-				warnx("'%s': cannot check: %s", it->path.s,
+			if (it->reason == R_ERROR) {
+				/* the path as records write it: one line */
+				q.len = 0;
+				arc_quote(&q, it->path.s, it->path.len);
+				warnx("'%s': cannot check: %s", arc_buf_str(&q),
 				    arc_buf_str(&s->err));
+			}
 		}
 		if (nm > 0) {
 			if (arc_manifest_lookup(man, mi, nm) == -1)
@@ -230,6 +235,7 @@ main(int argc, char *argv[])
 			fflush(rej);
 	}
 	arc_reader_free(&rd);
+	arc_buf_free(&q);
 	for (i = 0; i < WINDOW_MAX; i++) {
 		free(items[i].line);
 		arc_buf_free(&items[i].path);
