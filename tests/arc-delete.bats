@@ -372,10 +372,12 @@ five() {
 	[ -e s/db/m/2026/04/11/x_daily.parquet ]
 }
 
-@test "a cap hit in the manifest phase is also audited" {
+@test "a cap hit in the manifest phase is audited before that batch, as Arc does (deletes_so_far excludes it)" {
 	plant
 	run -1 arc-delete --act -A a.tgz -a audit -n 1 s m.ndjson <c.rec
-	assert_equal "$(events reconcile.cap_hit | jq -r .detail.deletes_so_far)" 1
+	assert_equal "$(events reconcile.cap_hit | jq -r .detail.deletes_so_far)" 0
+	assert_equal "$(jq -r .event audit | grep -E 'cap_hit|manifest_batch' | tr '\n' ' ')" \
+	    "reconcile.cap_hit reconcile.manifest_batch_deleted "
 	[ -e "s/$D/b.parquet" ]
 }
 
