@@ -526,7 +526,8 @@ s3keys() {
 	    >out 2>err &
 	pid=$!
 	KILL_PIDS=$pid
-	lease=$TMPDIR/arc-lease.$pid
+	# the driver keeps the lost-lease mark in a private directory
+	lease_mark() { ls "${TMPDIR:-/tmp}"/arc-lease.*/lost 2>/dev/null | head -n 1; }
 	# once deleting has begun, etcd goes away
 	for i in $(seq 1 600); do
 		[ "$(find store -name 'o*.parquet' | wc -l)" -lt $n ] && break
@@ -537,7 +538,7 @@ s3keys() {
 	# the loss is noticed within the 15 s TTL
 	at_loss=
 	for i in $(seq 1 500); do
-		if [ -f "$lease" ]; then
+		if [ -n "$(lease_mark)" ]; then
 			at_loss=$(find store -name 'o*.parquet' | wc -l)
 			break
 		fi
