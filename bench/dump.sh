@@ -1,0 +1,56 @@
+#!/bin/sh
+# dump.sh - arc-manifest-dump on a shuffled NDJSON manifest of N entries
+# (default 10,000,000) against jq -c piped into sort(1) on the same file.
+#
+# usage: dump.sh [-r runs] [n]
+#
+# Reports entries per second and peak RSS; memory must stay bounded
+# whatever N is (issue 2).  arc-manifest-dump's figure includes the
+# sort(1) it runs as a co-process; it is the best of RUNS runs, jq's the
+# only one.  Its output must equal the sorted manifest records the
+# generator writes for the same N.
+PROG=dump.sh
+DEFAULT_N=10000000
+. "$(dirname "$0")/common.sh"
+parse_args "$@"
+setup
+
+echo "# generating a shuffled NDJSON manifest of $N entries"
+"$GEN" ndjson "$N" "$OUT/m.ndjson" || die "cannot generate the manifest"
+"$GEN" records "$N" "$OUT/m.want" "$OUT/s" || die "cannot generate records"
+rm -f "$OUT/s"
+ENTRIES=$(wc -l <"$OUT/m.ndjson")
+echo "# $ENTRIES entries, $(($(wc -c <"$OUT/m.ndjson") / 1048576)) MiB"
+
+# Both keep their temporary files in the scratch directory.
+export TMPDIR="$OUT"
+OURS="arc-manifest-dump '$OUT/m.ndjson' >'$OUT/ours'"
+PEER="jq -c '[.path, .created_at, .size_bytes, .origin_node_id, .lsn]' \
+    '$OUT/m.ndjson' | sort >'$OUT/peer'"
+# The peer takes minutes at full size and has no target to meet: it runs
+# once, after ours has warmed the page cache with the same file.
+warm "$OURS"
+i=0
+while [ $i -lt "$RUNS" ]; do
+	measure arc-manifest-dump "$OURS"
+	[ $i -gt 0 ] || measure "jq -c | sort" "$PEER"
+	i=$((i + 1))
+done
+
+cmp -s "$OUT/ours" "$OUT/m.want" ||
+    die "arc-manifest-dump's output differs from the generated records"
+[ "$(wc -l <"$OUT/peer")" -eq "$ENTRIES" ] || die "jq | sort lost entries"
+echo "# arc-manifest-dump's output is the generated manifest, byte for byte"
+
+# rate NAME: entries per second
+rate() {
+	awk "BEGIN { printf \"%.0f\", $ENTRIES / $(seconds "$1") }"
+}
+
+table "$ENTRIES NDJSON entries, shuffled; jq runs once" arc-manifest-dump \
+    "jq -c | sort"
+for t in arc-manifest-dump "jq -c | sort"; do
+	echo "# $t: $(rate "$t") entries/s"
+done
+verdict arc-manifest-dump "jq -c | sort" \
+    "none; $(rate arc-manifest-dump) vs $(rate "jq -c | sort") entries/s" -
