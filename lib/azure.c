@@ -332,7 +332,8 @@ request(struct az *a, struct arc_http_req *r, const char *method,
 	char date[64];
 	size_t i;
 
-	qsort(pv, np, sizeof(*pv), paramcmp);
+	if (np > 1)
+		qsort(pv, np, sizeof(*pv), paramcmp);
 	url_path(a, &up, path, n);
 	arc_buf_add(&u, a->endpoint, strcspn(a->endpoint + 8, "/") + 8);
 	arc_buf_adds(&u, up.s);

@@ -354,7 +354,8 @@ walkdir(struct walk *w, int fd)
 		v[n].want = 0;
 		n++;
 	}
-	qsort(v, n, sizeof(*v), dentcmp);
+	if (n > 1)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(v, n, sizeof(*v), dentcmp);
 
 	/* the files to emit, stat'ed all at once (see struct statpool) */
 	plen = w->path.len;

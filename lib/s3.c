@@ -634,7 +634,8 @@ s3_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 		l->delimiter = 1;
 		arc_pager_run(&pg, s->http, &discover_ops, s, 1);
 	}
-	qsort(s->hints, s->nhints, sizeof(*s->hints), cmpstr);
+	if (s->nhints > 1)
+		qsort(s->hints, s->nhints, sizeof(*s->hints), cmpstr);
 	for (i = 0; i < s->nhints; i++) {
 		l = arc_pager_add(&pg, s->prefix, s->prefixlen);
 		arc_buf_adds(&l->prefix, s->hints[i]);

@@ -770,6 +770,8 @@ race() {
 		sort "$BATS_TEST_TMPDIR/ghosts" >"$BATS_TEST_TMPDIR/ghosts.old"
 		run --separate-stderr reconcile --act --max-orphan-ratio 1 "$@"
 		[ "$status" -le 1 ] || expect 1
+		# a store directory emptied by an earlier run is no partial listing
+		[[ $stderr != *"listing was partial"* ]] || { echo "$stderr"; false; }
 	done
 	n1=$(wc -l <"$BATS_TEST_TMPDIR/written")
 	touch "$BATS_TEST_TMPDIR/stop"
