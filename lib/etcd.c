@@ -22,7 +22,8 @@
 
 #include "arc.h"
 
-#define PAGE_KEYS	10000
+#define PAGE_KEYS	10000	/* default; ARC_ETCD_PAGE_KEYS */
+#define WINDOW_PAGES	8	/* a range of more pages than this is narrowed */
 #define TXN_OPS		128	/* etcd's default --max-txn-ops */
 #define LOOKUP_JOBS	16
 
@@ -295,28 +296,88 @@ kv_entry(struct esrc *s, struct json_object *kv, struct arc_entry *e,
 	return 0;
 }
 
+/* Keys a range page: ARC_ETCD_PAGE_KEYS, else PAGE_KEYS; -1 if invalid. */
+static int64_t
+page_keys(void)
+{
+	const char *v = getenv("ARC_ETCD_PAGE_KEYS");
+	long long n;
+
+	if (v == NULL || *v == '\0')
+		return PAGE_KEYS;
+	if (arc_parse_count(v, 1, 1000000, &n) == -1) {
+		warnx("'%s': invalid ARC_ETCD_PAGE_KEYS (1 to 1000000)", v);
+		return -1;
+	}
+	return n;
+}
+
+/*
+ * The end of the window a page is asked from: the keys from 'from' on
+ * that share its first depth bytes, or the whole rest of the prefix
+ * (end) when depth does not go past the prefix.
+ */
+static void
+window_end(const struct esrc *s, const struct arc_buf *from, size_t depth,
+    const struct arc_buf *end, struct arc_buf *out)
+{
+	if (depth <= s->prefix.len) {
+		out->len = 0;
+		arc_buf_add(out, end->s, end->len);
+		return;
+	}
+	/* from starts with the prefix, so this is never past end */
+	prefix_end(from->s, depth < from->len ? depth : from->len, out);
+}
+
+static size_t
+common_len(const struct arc_buf *a, const struct arc_buf *b)
+{
+	size_t i;
+
+	for (i = 0; i < a->len && i < b->len && a->s[i] == b->s[i]; i++)
+		continue;
+	return i;
+}
+
+/*
+ * Pages of ARC_ETCD_PAGE_KEYS keys, all at the first page's revision.
+ * etcd 3.4 answers a range with a limit by collecting every key from the
+ * page's first to range_end (for "count") before it cuts the page, so
+ * paging a whole prefix of N keys costs it N * N / page / 2 key visits:
+ * at a million keys, most of the dump.  So each page is asked from a
+ * window, [from, window end), that holds a few pages: a window of more
+ * than WINDOW_PAGES pages (the answer's count says) is narrowed to the
+ * depth where the page's first and last keys part, and one used up with
+ * less than a page in it is widened by a byte.  The keys are the same,
+ * in the same order, at the same revision; only the requests change.
+ */
 static int
 src_dump(struct arc_manifest *m, arc_entry_fn fn, void *arg)
 {
 	struct esrc *s = m->priv;
 	struct json_object *req, *res, *hdr, *kvs, *kv;
 	struct arc_buf end = { 0 }, from = { 0 }, key = { 0 }, val = { 0 };
-	struct arc_buf eb = { 0 };
+	struct arc_buf eb = { 0 }, wend = { 0 }, first = { 0 };
 	struct arc_entry e;
-	int64_t rev = 0;
+	int64_t rev = 0, inwin, page;
 	uintmax_t count = 0;
 	long status;
-	size_t i, n;
-	int more, ret = -1, r, pages = 0;
+	size_t i, n, depth, d;
+	int more, ret = -1, r;
 
+	if ((page = page_keys()) == -1)
+		return -1;
 	prefix_end(s->prefix.s, s->prefix.len, &end);
 	arc_buf_add(&from, s->prefix.s, s->prefix.len);
-	do {
+	depth = s->prefix.len;
+	for (;;) {
+		window_end(s, &from, depth, &end, &wend);
 		req = json_object_new_object();
 		arc_etcd_add_bytes(req, "key", from.s, from.len);
-		arc_etcd_add_bytes(req, "range_end", end.s, end.len);
+		arc_etcd_add_bytes(req, "range_end", wend.s, wend.len);
 		json_object_object_add(req, "limit",
-		    json_object_new_int(PAGE_KEYS));
+		    json_object_new_int64(page));
 		if (rev > 0)	/* every page at the first page's revision */
 			json_object_object_add(req, "revision",
 			    json_object_new_int64(rev));
@@ -350,12 +411,18 @@ src_dump(struct arc_manifest *m, arc_entry_fn fn, void *arg)
 			json_object_put(res);
 			goto out;
 		}
+		/* the keys in [from, window end); an older server omits it */
+		inwin = arc_etcd_int(res, "count");
 		for (i = 0; i < n; i++) {
 			kv = json_object_array_get_idx(kvs, i);
 			if (kv_entry(s, kv, &e, &key, &val, &eb) == -1) {
 				warnx("'%s': %s", m->spec, eb.s);
 				json_object_put(res);
 				goto out;
+			}
+			if (i == 0) {
+				first.len = 0;
+				arc_buf_add(&first, key.s, key.len);
 			}
 			r = fn(arg, &e, ++count);
 			json_object_put(e.json);
@@ -367,23 +434,37 @@ src_dump(struct arc_manifest *m, arc_entry_fn fn, void *arg)
 		}
 		/* the next page starts just after the last key, which must
 		 * have moved on: an answer that repeats would page forever */
-		if (more && pages > 0 &&
-		    arc_pathcmp(key.s, key.len, from.s, from.len - 1) <= 0) {
+		if (more && arc_pathcmp(key.s, key.len, from.s, from.len) < 0) {
 			warnx("'%s': a range answer that does not advance",
 			    m->spec);
 			json_object_put(res);
 			goto out;
 		}
-		pages++;
-		from.len = 0;
-		arc_buf_add(&from, key.s, key.len);
-		arc_buf_addc(&from, '\0');
 		json_object_put(res);
-	} while (more);
+		if (inwin > WINDOW_PAGES * page && n > 0) {
+			d = common_len(&first, &key) + 1;
+			depth = d > depth ? d : depth + 1;
+		} else if (!more && inwin < page && depth > s->prefix.len)
+			depth--;
+		if (more) {
+			from.len = 0;
+			arc_buf_add(&from, key.s, key.len);
+			arc_buf_addc(&from, '\0');
+		} else if (wend.len == end.len &&
+		    memcmp(wend.s, end.s, end.len) == 0)
+			break;		/* that window was the rest: all read */
+		else {
+			/* the window is used up: the next one starts at its end */
+			from.len = 0;
+			arc_buf_add(&from, wend.s, wend.len);
+		}
+	}
 	ret = 0;
 out:
 	arc_buf_free(&end);
 	arc_buf_free(&from);
+	arc_buf_free(&wend);
+	arc_buf_free(&first);
 	arc_buf_free(&key);
 	arc_buf_free(&val);
 	arc_buf_free(&eb);

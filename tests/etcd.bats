@@ -201,6 +201,46 @@ field() {
 	[ "$(ekeys "$big" | wc -l)" -eq 10001 ]
 }
 
+@test "arc-manifest-dump with small pages narrows its ranges and still writes every key once, in order, at one revision" {
+	local big=/t$BATS_TEST_NUMBER/w/ n rev0 ranges
+	# 3 databases x 4 measurements x 3 days x 24 hours x 3 files, and
+	# names that are prefixes of one another or sit alone in a directory
+	awk 'BEGIN { for (d = 0; d < 3; d++) for (m = 0; m < 4; m++)
+	    for (y = 10; y < 13; y++) for (h = 0; h < 24; h++) for (f = 0; f < 3; f++)
+	    printf "db%d/m%d/2026/04/%02d/%02d/f%d.parquet\n", d, m, y, h, f }' >paths
+	printf '%s\n' db1/m1/2026/04/10/00/f0.parquet.parquet db1/lone/x.parquet \
+	    db1/m1/2026/04/10/00/f.parquet db9/z.parquet >>paths
+	while read -r p; do fentry "$p"; done <paths >w.ndjson
+	n=$(wc -l <paths)
+	arc-manifest-load w.ndjson "etcd://$ETCD$big" 2>/dev/null
+	rev0=$(ectl get / -w json | jq -r .header.revision)
+	arc-manifest-dump "etcd://$ETCD$big" >whole 2>err || { cat err; false; }
+	[ "$(wc -l <whole)" -eq "$n" ]
+	diff <(cut -f1 whole) <(LC_ALL=C sort paths)
+	echo "$ETCD" >"$ARCAPI_DIR/etcd_upstream"
+	for k in 7 250; do
+		: >"$ARCAPI_DIR/requests.log"
+		ARC_ETCD_PAGE_KEYS=$k arc-manifest-dump \
+		    "etcd://127.0.0.1:$ARCAPI_PORT$big" >paged 2>err || { cat err; false; }
+		diff whole paged
+		grep '"/v3/kv/range"' "$ARCAPI_DIR/requests.log" | jq -r .body >ranges
+		# every page but the first at the first page's revision
+		[ "$(sed 1d ranges | jq -r .revision | sort -u)" = "$rev0" ]
+		# ranges narrower than the prefix were asked for, and not
+		# many more requests than pages
+		[ "$(jq -r .range_end ranges | sort -u | wc -l)" -gt 1 ]
+		[ "$(wc -l <ranges)" -le $((3 * n / k + 60)) ]
+	done
+}
+
+@test "arc-manifest-dump refuses an ARC_ETCD_PAGE_KEYS that is not a count, exit 2" {
+	seed "$M" "$D/a.parquet"
+	ARC_ETCD_PAGE_KEYS=0 run --separate-stderr arc-manifest-dump "$M"
+	assert_equal "$status" 2
+	assert_output ''
+	assert_stderr --partial ARC_ETCD_PAGE_KEYS
+}
+
 @test "arc-manifest-dump -d DATABASE with an etcd manifest never writes another database's entries" {
 	seed "$M" db1/m/2026/04/11/12/a.parquet db2/m/2026/04/11/12/b.parquet
 	run --separate-stderr arc-manifest-dump -d db1 "$M"
