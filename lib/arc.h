@@ -151,6 +151,21 @@ struct arc_json_meta {
 int	 arc_json_entries(FILE *, const char *, arc_entry_fn, void *);
 int	 arc_json_entries_meta(FILE *, const char *, arc_entry_fn, void *,
 	    struct arc_json_meta *);
+/*
+ * A simple entry, offered before it is parsed: its bytes ('{' to '}')
+ * and its path, which is exactly what parsing would decode.
+ */
+struct arc_json_raw {
+	const char	*text;
+	size_t		 len;
+	const char	*path;
+	size_t		 pathlen;
+	int		 oneline;	/* no line break: text is an NDJSON line */
+};
+typedef int (*arc_raw_fn)(void *, const struct arc_json_raw *, uintmax_t);
+int	 arc_json_entries_raw(FILE *, const char *, arc_raw_fn, arc_entry_fn,
+	    void *);
+int	 arc_json_simple(const char *, size_t, struct arc_json_raw *);
 
 /* sortpipe.c: LC_ALL=C sort(1) as a co-process for bounded-memory sorting */
 struct arc_sort;
@@ -205,6 +220,7 @@ struct arc_plister {
 	struct arc_buf	 prefix;	/* the key prefix it lists */
 	struct arc_buf	 token;		/* continuation, "" at the start */
 	struct arc_buf	 after;		/* where to resume (start-after) */
+	struct arc_buf	 until;		/* the last key it lists; "" none */
 	int		 delimiter;	/* list one level, split by prefix */
 	int		 rest;		/* lists around other listers */
 	int		 done;
@@ -290,6 +306,8 @@ struct arc_store {
 	int	 jobs;		/* listings in flight (arc-list -j) */
 	char	**hints;	/* prefixes to list apart (arc-list -M) */
 	size_t	 nhints;
+	char	**bounds;	/* paths that split a prefix's range (-M) */
+	size_t	 nbounds;
 	char	*url;		/* as given, for messages */
 	void	*priv;
 };

@@ -129,6 +129,7 @@ arc_pager_run(struct arc_pager *pg, struct arc_http *h,
 		arc_buf_free(&pg->v[i]->prefix);
 		arc_buf_free(&pg->v[i]->token);
 		arc_buf_free(&pg->v[i]->after);
+		arc_buf_free(&pg->v[i]->until);
 		if (pg->v[i]->req.url != NULL)
 			arc_http_req_free(&pg->v[i]->req);
 		free(pg->v[i]);

@@ -415,6 +415,54 @@ list_request(void *be, struct arc_plister *l, struct arc_http_req *r)
 	arc_buf_free(&q);
 }
 
+/* S3's order: the bytes of the keys (UTF-8 binary order). */
+static int
+bytecmp(const char *a, size_t an, const char *b, size_t bn)
+{
+	int c = memcmp(a, b, an < bn ? an : bn);
+
+	return c != 0 ? c : (an > bn) - (an < bn);
+}
+
+static int
+cmpbytes(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+
+	return bytecmp(x, strlen(x), y, strlen(y));
+}
+
+/*
+ * One lister for each range of the prefix in l between two of the
+ * bounds under it: (start, b1], (b1, b2], ..., (bn, end), so that a
+ * prefix is still listed whole, whatever the bounds.  bv is sorted.
+ */
+static void
+split_prefix(struct s3 *s, struct arc_pager *pg, struct arc_plister *l,
+    char **bv, size_t nb)
+{
+	const char *p = l->prefix.s + s->prefixlen;
+	size_t plen = l->prefix.len - s->prefixlen, lo = 0, hi = nb, mid, bl;
+
+	while (lo < hi) {	/* the first bound >= the prefix */
+		mid = (lo + hi) / 2;
+		if (bytecmp(bv[mid], strlen(bv[mid]), p, plen) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < nb; lo++) {
+		bl = strlen(bv[lo]);
+		if (bl <= plen || memcmp(bv[lo], p, plen) != 0)
+			break;
+		arc_buf_add(&l->until, bv[lo], bl);
+		l = arc_pager_add(pg, s->prefix, s->prefixlen);
+		arc_buf_add(&l->prefix, p, plen);
+		arc_buf_add(&l->after, s->prefix, s->prefixlen);
+		arc_buf_add(&l->after, bv[lo], bl);
+	}
+}
+
 /* The split point a key falls under, if another lister lists it. */
 static const char *
 hint_covering(struct s3 *s, const char *rel, size_t n)
@@ -447,7 +495,7 @@ list_page(void *be, struct arc_pager *pg, struct arc_plister *l,
 	struct arc_buf msg = { 0 }, eb = { 0 }, what = { 0 }, dec = { 0 };
 	const char *o, *key, *mt, *sz, *rel, *covered = NULL;
 	size_t i, rlen;
-	int ret = 0;
+	int ret = 0, past = 0;
 
 	memset(&p, 0, sizeof(p));
 	arc_buf_printf(&what, "%s%s", s->name, l->prefix.s);
@@ -500,6 +548,11 @@ list_page(void *be, struct arc_pager *pg, struct arc_plister *l,
 		rlen = strlen(rel);
 		if (l->rest && (covered = hint_covering(s, rel, rlen)) != NULL)
 			break;	/* another lister has these */
+		if (l->until.len > 0 &&
+		    bytecmp(rel, rlen, l->until.s, l->until.len) > 0) {
+			past = 1;	/* the next range's lister has these */
+			break;
+		}
 		arc_pager_emit(pg, rel, rlen, parse_s3_time(mt, strlen(mt)),
 		    parse_size(sz, strlen(sz)));
 	}
@@ -510,7 +563,7 @@ list_page(void *be, struct arc_pager *pg, struct arc_plister *l,
 		arc_buf_add(&l->after, s->prefix, s->prefixlen);
 		arc_buf_adds(&l->after, covered);
 		arc_buf_adds(&l->after, AFTER_ALL);
-	} else if (p.truncated)
+	} else if (p.truncated && !past)
 		arc_buf_add(&l->token, p.token.s, p.token.len);
 	else
 		l->done = 1;
@@ -636,9 +689,12 @@ s3_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 	}
 	if (s->nhints > 1)
 		qsort(s->hints, s->nhints, sizeof(*s->hints), cmpstr);
+	if (st->nbounds > 1)
+		qsort(st->bounds, st->nbounds, sizeof(*st->bounds), cmpbytes);
 	for (i = 0; i < s->nhints; i++) {
 		l = arc_pager_add(&pg, s->prefix, s->prefixlen);
 		arc_buf_adds(&l->prefix, s->hints[i]);
+		split_prefix(s, &pg, l, st->bounds, st->nbounds);
 	}
 	l = arc_pager_add(&pg, s->prefix, s->prefixlen);
 	l->rest = 1;

@@ -35,18 +35,27 @@ emit(void *arg, const char *path, size_t n, int64_t mtime, int64_t size)
 }
 
 /*
- * The database/measurement/ prefixes of the paths in a manifest record
- * file, Arc's split points: sorted input puts each prefix's paths
- * together, so comparing with the last one is enough.
+ * A bound every SPLIT_EVERY manifest paths of a prefix: an object store
+ * lists the range between two bounds apart from the others, about one
+ * 1000-key page each with room for some drift, so that -j listers keep
+ * busy however few prefixes there are.
  */
-static char **
-manifest_prefixes(const char *file, size_t *np)
+#define SPLIT_EVERY	900
+
+/*
+ * The database/measurement/ prefixes of the paths in a manifest record
+ * file, Arc's split points, and the bounds within each (see SPLIT_EVERY):
+ * sorted input puts each prefix's paths together, so comparing with the
+ * last one is enough.
+ */
+static void
+manifest_splits(const char *file, struct arc_store *st)
 {
 	struct arc_reader rd;
 	struct arc_record rec;
 	struct arc_buf path = { 0 };
-	char **v = NULL, *second;
-	size_t n = 0, plen;
+	char **v = NULL, **b = NULL, *second;
+	size_t n = 0, nb = 0, plen, since = 0;
 	FILE *fp;
 	int r;
 
@@ -63,18 +72,26 @@ manifest_prefixes(const char *file, size_t *np)
 			continue;
 		plen = (size_t)(second - path.s) + 1;
 		if (n > 0 && strlen(v[n - 1]) == plen &&
-		    memcmp(v[n - 1], path.s, plen) == 0)
+		    memcmp(v[n - 1], path.s, plen) == 0) {
+			if (++since % SPLIT_EVERY == 0) {
+				b = arc_ereallocarray(b, nb + 1, sizeof(*b));
+				b[nb++] = arc_estrndup(path.s, path.len);
+			}
 			continue;
+		}
 		v = arc_ereallocarray(v, n + 1, sizeof(*v));
 		v[n++] = arc_estrndup(path.s, plen);
+		since = 0;
 	}
 	if (r == -1)
 		exit(ARC_EXIT_ERROR);
 	arc_reader_free(&rd);
 	arc_buf_free(&path);
 	fclose(fp);
-	*np = n;
-	return v;
+	st->hints = v;
+	st->nhints = n;
+	st->bounds = b;
+	st->nbounds = nb;
 }
 
 /* Copy sorted records to stdout, each path once. */
@@ -107,9 +124,9 @@ main(int argc, char *argv[])
 {
 	struct arc_store *st;
 	struct arc_sort *so = NULL;
-	char **prefixes = NULL, **hints = NULL;
+	char **prefixes = NULL;
 	const char *mfile = NULL;
-	size_t np = 0, nh = 0, i;
+	size_t np = 0, i;
 	long long jobs = 8;
 	int ch, flags = 0, ret;
 
@@ -142,13 +159,11 @@ main(int argc, char *argv[])
 
 	/* A listing writes millions of records: fewer, larger writes. */
 	arc_bigbuf(stdout);
-	if (mfile != NULL)
-		hints = manifest_prefixes(mfile, &nh);
 	if ((st = arc_store_open(argv[0])) == NULL)
 		return ARC_EXIT_ERROR;
 	st->jobs = (int)jobs;
-	st->hints = hints;
-	st->nhints = nh;
+	if (mfile != NULL)
+		manifest_splits(mfile, st);
 	if (st->unordered) {
 		signal(SIGPIPE, SIG_IGN);
 		so = arc_sort_open("128M");
@@ -164,6 +179,10 @@ main(int argc, char *argv[])
 		free(st->hints[i]);
 	free(st->hints);
 	st->hints = NULL;
+	for (i = 0; i < st->nbounds; i++)
+		free(st->bounds[i]);
+	free(st->bounds);
+	st->bounds = NULL;
 	arc_store_close(st);
 	free(prefixes);
 	if (arc_fshut(stdout, "stdout"))

@@ -257,6 +257,24 @@ assert_manifest_objects_kept() {
 	[ "$(count_requests 'prefix=db%2Fmem%2F')" -ge 2 ]
 }
 
+@test "-M with more than 900 entries a prefix splits it into ranges that together list exactly what a plain listing lists" {
+	# every big key but a few (storage-only keys fall inside ranges and on
+	# their edges), plus entries with no object
+	grep '\.parquet$' "$BATS_FILE_TMPDIR/big.keys" | grep -v '^_' |
+	    awk 'NR % 450 != 0' >paths
+	printf 'db/cpu/%s/zz%d.parquet\n' "$H" 1 "$H" 2 >>paths
+	while read -r p; do fentry "$p"; done <paths >"$MANIFEST"
+	arc-manifest-dump "$MANIFEST" >m.rec
+	for j in 8 1; do
+		run -0 --separate-stderr proxied arc-list -M m.rec -j "$j" s3://big
+		assert_stderr ''
+		assert_output "$(expected_big)"
+	done
+	# the ranges were listed on their own: each from a bound on
+	[ "$(count_requests 'prefix=db%2Fcpu%2F&start-after=db%2Fcpu%2F')" -ge 2 ]
+	[ "$(count_requests 'prefix=db%2Fmem%2F&start-after=db%2Fmem%2F')" -ge 2 ]
+}
+
 @test "keys needing percent-encoding (space, '+', '%', unicode, XML specials, backslash, TAB, newline) are listed byte for byte" {
 	run -0 --separate-stderr arc-list s3://funny/db/cpu
 	assert_stderr ''
@@ -666,8 +684,9 @@ assert_manifest_objects_kept() {
 	assert_stderr --regexp "[Tt]imeout|timed out"
 }
 
-@test "a listing that fails after its first page: the act run deletes no manifest entry, reports them, and records walk_partial" {
-	# 1,100 objects in sync: the listing needs 2 pages, the second fails
+@test "a listing that fails after its first range: the act run deletes no manifest entry, reports them, and records walk_partial" {
+	# 1,100 objects in sync: the manifest splits their prefix into two
+	# ranges at its 901st path, and the second range's listing fails
 	seq -w 1 1100 | sed "s|.*|db/cpu/$H/c&.parquet|" >sync.keys
 	s3seed_many "$B" <sync.keys
 	while IFS= read -r k; do fentry "$k"; done <sync.keys >"$MANIFEST"
@@ -676,7 +695,7 @@ assert_manifest_objects_kept() {
 	find "$S3_DATA/$B" -name '*._S3rver_object' -exec touch -d "$OLD" {} +
 	mbefore=$(cat "$MANIFEST")
 	kbefore=$(keys "$B")
-	faults "GET continuation-token= 500"
+	faults "GET prefix=db%2Fcpu%2F&start-after= 500"
 	run -1 --separate-stderr proxied reconcile --act --max-orphan-ratio 1
 	assert_stderr --partial "listing was partial"
 	refute_output --partial "deleted	orphan-manifest"
@@ -685,8 +704,8 @@ assert_manifest_objects_kept() {
 	assert_equal "$(cat "$MANIFEST")" "$mbefore"
 	assert_equal "$(keys "$B")" "$kbefore"
 	assert_equal "$(field '[.walk_partial, .manifest_deletes, .storage_deletes, .aborted]')" '[true,0,0,false]'
-	# the 100 entries past the first page were re-checked and found present
-	assert_equal "$(field '[.orphan_manifest_count, .skipped_recheck]')" '[102,100]'
+	# the 199 entries past the first range were re-checked and found present
+	assert_equal "$(field '[.orphan_manifest_count, .skipped_recheck]')" '[201,199]'
 }
 
 @test "with 503s on listing, 500/403 on some HEADs and a dropped DeleteObjects, an act run deletes only what it confirmed and nothing in the manifest" {
