@@ -62,7 +62,9 @@ struct run {
  * The next page to ask: of an unfinished lister with no page in flight
  * (a lister's request holds a URL from the time it is built until its
  * answer is read), taking the listers in turn, so that with more listers
- * than jobs all of them advance together.
+ * than jobs all of them advance together.  A rest lister goes first: its
+ * pages are a chain of small requests, one at each split point, that
+ * would otherwise be the last thing left.
  */
 static struct arc_http_req *
 next_page(void *arg)
@@ -74,6 +76,14 @@ next_page(void *arg)
 
 	if (ru->fatal || pg->n == 0)
 		return NULL;
+	for (i = 0; i < pg->n; i++) {
+		l = pg->v[i];
+		if (l->rest && !l->done && l->req.url == NULL) {
+			ru->ops->request(ru->be, l, &l->req);
+			l->req.arg = l;
+			return &l->req;
+		}
+	}
 	if (ru->start >= pg->n)
 		ru->start = 0;
 	for (seen = 0, i = ru->start; seen < pg->n; seen++, i = (i + 1) % pg->n) {
