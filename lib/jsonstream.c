@@ -8,6 +8,8 @@
  * of a top-level "files" array begins and ends; json-c parses every piece
  * it finds.  The scanner also counts object keys, so that a duplicate key
  * (which json-c silently collapses) is caught by comparing counts.
+ * Look-ups that only need the entries of a few paths can skip json-c for
+ * the rest (arc_json_entries_raw, the fast path below).
  */
 #include <err.h>
 #include <stdlib.h>
@@ -27,6 +29,8 @@ enum mode {
 struct js {
 	const char	*name;
 	arc_entry_fn	 fn;
+	arc_raw_fn	 rawfn;		/* sees simple entries first, or NULL */
+	int		 offered;	/* the next entry was offered already */
 	void		*arg;
 	json_tokener	*tok;
 	uintmax_t	 line;
@@ -48,6 +52,248 @@ struct js {
 	uintmax_t	 objline, entline;
 	struct arc_buf	 obj, ent, key, err;
 };
+
+/*
+ * The fast path.  Most of a look-up or rewrite pass went to json-c
+ * building a tree for entries whose path is not in the batch; a caller
+ * of arc_json_entries_raw sees each simple entry's bytes and path first
+ * and may skip the parse.
+ *
+ * What a pass validates does not change.  arc_json_simple calls an entry
+ * simple only when it proves, without json-c, that the full pass would
+ * accept it (strict JSON, no duplicate key, no "enabled", no "files",
+ * and every check of arc_entry_from_json: path, created_at, size_bytes,
+ * lsn and the string members) and would decode this very path.  It
+ * proves a plain subset only: no nesting, no \u escape, no escape in a
+ * key, in path or in created_at, integers of at most 18 digits (without
+ * a sign where a count is checked), no raw control byte.  Anything else
+ * is left to the full pass, so a manifest a pass refused is refused
+ * still, at the same line and with the same message, and an entry is
+ * never missed because its path was spelled with an escape.
+ */
+
+#define SIMPLE_KEYS	32	/* more keys than this: not simple */
+
+enum skey {
+	K_OTHER, K_PATH, K_CREATED, K_SIZE, K_LSN, K_STRING, K_REFUSE
+};
+
+static enum skey
+simple_key(const char *k, size_t n)
+{
+#define KEY(s, k)	{ s, sizeof(s) - 1, k }
+	static const struct {
+		const char	*name;
+		size_t		 len;
+		enum skey	 key;
+	} keys[] = {
+		KEY("path", K_PATH),
+		KEY("created_at", K_CREATED),
+		KEY("size_bytes", K_SIZE),
+		KEY("lsn", K_LSN),
+		KEY("origin_node_id", K_STRING),
+		KEY("database", K_STRING),
+		KEY("measurement", K_STRING),
+		/* these change what the object is: an Arc body, an answer */
+		KEY("files", K_REFUSE),
+		KEY("enabled", K_REFUSE),
+	};
+#undef KEY
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (keys[i].len == n && keys[i].name[0] == k[0] &&
+		    memcmp(keys[i].name, k, n) == 0)
+			return keys[i].key;
+	return K_OTHER;
+}
+
+/*
+ * Skip the white space at p; clear *oneline on a line break.  json-c
+ * takes isspace(3), a superset of these four.
+ */
+static const char *
+simple_ws(const char *p, const char *e, int *oneline)
+{
+	for (; p < e; p++) {
+		if (*p == '\n' || *p == '\r')
+			*oneline = 0;
+		else if (*p != ' ' && *p != '\t')
+			break;
+	}
+	return p;
+}
+
+/*
+ * Whether any of the eight bytes in w is a quote, a backslash or below
+ * 0x20 (the bit tricks of "Bit Twiddling Hacks": exact for the whole
+ * word, whatever the byte order).
+ */
+#define ONES		0x0101010101010101ULL
+#define HIGHS		0x8080808080808080ULL
+#define HASZERO(w)	(((w) - ONES) & ~(w) & HIGHS)
+#define HASLESS(w, n)	(((w) - ONES * (n)) & ~(w) & HIGHS)
+
+static int
+special8(const char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return (HASLESS(w, 0x20) | HASZERO(w ^ (ONES * '"')) |
+	    HASZERO(w ^ (ONES * '\\'))) != 0;
+}
+
+/*
+ * A string from the byte after its opening quote: the byte after its
+ * closing quote, or NULL when not simple.  *esc tells whether it holds
+ * an escape (one of json-c's two-byte ones; \u is not simple).  Most of
+ * a pass is spent here: plain bytes are skipped eight at a time.
+ */
+static const char *
+simple_string(const char *p, const char *e, int *esc)
+{
+	*esc = 0;
+	for (;;) {
+		while (e - p >= 8 && !special8(p))
+			p += 8;
+		if (p == e)
+			return NULL;
+		if (*p == '"')
+			return p + 1;
+		/* json-c takes raw control bytes, but a line could break */
+		if ((unsigned char)*p < 0x20)
+			return NULL;
+		if (*p == '\\') {
+			if (++p == e || *p == '\0' ||
+			    strchr("\"\\/bfnrt", *p) == NULL)
+				return NULL;
+			*esc = 1;
+		}
+		p++;
+	}
+}
+
+/*
+ * Whether the object s[0..n) is a simple FileEntry (above); if so, fill
+ * r with its bytes and path.  Never fails: 0 means "parse it".
+ */
+int
+arc_json_simple(const char *s, size_t n, struct arc_json_raw *r)
+{
+	const char *p = s, *e = s + n, *k, *v, *d, *key[SIMPLE_KEYS];
+	const char *path = NULL;
+	size_t klen[SIMPLE_KEYS], nkeys = 0, i, pathlen = 0;
+	enum skey which;
+	int esc, oneline = 1;
+	int64_t t;
+
+	memset(r, 0, sizeof(*r));
+	if (p == e || *p++ != '{')
+		return 0;
+	for (;;) {
+		p = simple_ws(p, e, &oneline);
+		/* a key: '}' here is "{}", or a trailing ',' */
+		if (p == e || *p++ != '"')
+			return 0;
+		k = p;
+		if ((p = simple_string(p, e, &esc)) == NULL || esc)
+			return 0;
+		if (nkeys == SIMPLE_KEYS)
+			return 0;
+		key[nkeys] = k;
+		klen[nkeys] = (size_t)(p - 1 - k);
+		/* the first byte first: most keys differ there */
+		for (i = 0; i < nkeys; i++)
+			if (klen[i] == klen[nkeys] && (klen[i] == 0 ||
+			    (key[i][0] == k[0] &&
+			    memcmp(key[i], k, klen[i]) == 0)))
+				return 0;	/* a duplicate key */
+		which = simple_key(k, klen[nkeys++]);
+		if (which == K_REFUSE)
+			return 0;
+		p = simple_ws(p, e, &oneline);
+		if (p == e || *p++ != ':')
+			return 0;
+		p = simple_ws(p, e, &oneline);
+		if (p == e)
+			return 0;
+
+		/* the value */
+		v = p;
+		if (*p == '"') {
+			if ((p = simple_string(p + 1, e, &esc)) == NULL)
+				return 0;
+			switch (which) {
+			case K_PATH:
+				if (esc)
+					return 0;
+				path = v + 1;
+				pathlen = (size_t)(p - 1 - path);
+				break;
+			case K_CREATED:
+				if (esc || arc_time_parse(v + 1,
+				    (size_t)(p - 2 - v), ARC_TIME_LENIENT,
+				    &t) == -1)
+					return 0;
+				break;
+			case K_SIZE:
+			case K_LSN:
+				return 0;	/* a count as a string */
+			default:
+				break;
+			}
+		} else if ((*p >= '0' && *p <= '9') || *p == '-') {
+			if (*p == '-') {
+				if (which != K_OTHER)
+					return 0;
+				p++;
+			}
+			/*
+			 * 0, or digits without a leading zero, as json-c's
+			 * strict mode has them; 18 fit any int64.  A count
+			 * has no sign, so it is not negative.
+			 */
+			for (d = p; p < e && *p >= '0' && *p <= '9'; p++)
+				;
+			if (p == d || p - d > 18 || (p - d > 1 && *d == '0'))
+				return 0;
+			if (which != K_OTHER && which != K_SIZE &&
+			    which != K_LSN)
+				return 0;
+		} else if (e - p >= 4 && memcmp(p, "null", 4) == 0) {
+			/* null is an absent member, but a path must be there */
+			if (which == K_PATH)
+				return 0;
+			p += 4;
+		} else if (e - p >= 4 && memcmp(p, "true", 4) == 0 &&
+		    which == K_OTHER)
+			p += 4;
+		else if (e - p >= 5 && memcmp(p, "false", 5) == 0 &&
+		    which == K_OTHER)
+			p += 5;
+		else	/* nested, or a type the checks refuse */
+			return 0;
+
+		/* what follows a value; a number or literal must end here */
+		p = simple_ws(p, e, &oneline);
+		if (p == e)
+			return 0;
+		if (*p == '}')
+			break;
+		if (*p++ != ',')
+			return 0;
+	}
+	if (p + 1 != e || path == NULL ||
+	    arc_path_manifest_error(path, pathlen) != NULL)
+		return 0;
+	r->text = s;
+	r->len = n;
+	r->path = path;
+	r->pathlen = pathlen;
+	r->oneline = oneline;
+	return 1;
+}
 
 static int
 fail(struct js *j, uintmax_t line, const char *what)
@@ -104,6 +350,58 @@ entry(struct js *j, struct json_object *o, size_t keys, uintmax_t line)
 	return r;
 }
 
+/*
+ * Offer the entry in b to the raw callback, if any, when it is simple:
+ * 1 when the callback took it, 0 to parse it, -1 to stop.
+ */
+static int
+offer(struct js *j, struct arc_buf *b, uintmax_t line)
+{
+	struct arc_json_raw raw;
+
+	if (j->offered) {
+		j->offered = 0;
+		return 0;
+	}
+	if (j->rawfn == NULL || !arc_json_simple(b->s, b->len, &raw))
+		return 0;
+	return j->rawfn(j->arg, &raw, line);
+}
+
+/*
+ * At the '{' of a top-level object, with a raw callback: when the rest
+ * of the line in the block is one simple entry, offer it there.  The
+ * scanner would find the same span (a simple entry is balanced, and its
+ * numbers and size are far within what it allows), only byte by byte
+ * and copying it.  Sets *used to the bytes taken, through the newline;
+ * 0 leaves them to step(), which does not offer the entry twice.
+ * Returns -1 when the callback stops the pass.
+ */
+static int
+line_entry(struct js *j, const char *s, size_t n, size_t *used)
+{
+	struct arc_json_raw raw;
+	const char *nl;
+	size_t len;
+	int r;
+
+	*used = 0;
+	if ((nl = memchr(s, '\n', n)) == NULL)
+		return 0;	/* the line goes on in the next block */
+	for (len = (size_t)(nl - s); len > 0 && (s[len - 1] == ' ' ||
+	    s[len - 1] == '\t' || s[len - 1] == '\r'); len--)
+		;
+	if (!arc_json_simple(s, len, &raw))
+		return 0;
+	if ((r = j->rawfn(j->arg, &raw, j->line)) == 0)
+		j->offered = 1;
+	else if (r > 0) {
+		*used = (size_t)(nl - s) + 1;
+		j->line++;
+	}
+	return r < 0 ? -1 : 0;
+}
+
 static int
 end_elem(struct js *j)
 {
@@ -111,6 +409,8 @@ end_elem(struct js *j)
 	int isnull, r;
 
 	j->nelem++;
+	if ((r = offer(j, &j->ent, j->entline)) != 0)
+		return r < 0 ? -1 : 0;
 	if ((o = parse(j, &j->ent, j->entline, &isnull)) == NULL)
 		return isnull ? 0 : -1;	/* Arc skips null entries */
 	if (!json_object_is_type(o, json_type_object)) {
@@ -130,6 +430,9 @@ end_obj(struct js *j)
 	int isnull, r = 0;
 	size_t i, n, total;
 
+	/* a simple object is one FileEntry: no body, no "files" */
+	if ((r = offer(j, &j->obj, j->objline)) != 0)
+		return r < 0 ? -1 : 0;
 	if ((o = parse(j, &j->obj, j->objline, &isnull)) == NULL)
 		return -1;
 	if ((size_t)json_object_object_length(o) != j->objkeys) {
@@ -446,20 +749,10 @@ step(struct js *j, int c)
 	return 0;
 }
 
-/*
- * Call fn for every FileEntry in fp, in source order, with the line the
- * entry starts on.  Returns 0, or -1 after a message naming the line.
- */
-int
-arc_json_entries(FILE *fp, const char *name, arc_entry_fn fn, void *arg)
-{
-	return arc_json_entries_meta(fp, name, fn, arg, NULL);
-}
-
-/* As arc_json_entries, also telling what the bodies said (next_cursor). */
-int
-arc_json_entries_meta(FILE *fp, const char *name, arc_entry_fn fn, void *arg,
-    struct arc_json_meta *meta)
+/* The one reader behind the three entry points below. */
+static int
+scan(FILE *fp, const char *name, arc_raw_fn rawfn, arc_entry_fn fn,
+    void *arg, struct arc_json_meta *meta)
 {
 	struct js j;
 	char buf[65536];
@@ -469,6 +762,7 @@ arc_json_entries_meta(FILE *fp, const char *name, arc_entry_fn fn, void *arg,
 	memset(&j, 0, sizeof(j));
 	j.name = name;
 	j.fn = fn;
+	j.rawfn = rawfn;
 	j.arg = arg;
 	j.line = 1;
 	j.mode = M_TOP;
@@ -478,6 +772,16 @@ arc_json_entries_meta(FILE *fp, const char *name, arc_entry_fn fn, void *arg,
 	json_tokener_set_flags(j.tok, JSON_TOKENER_STRICT);
 	while (r == 0 && (n = fread(buf, 1, sizeof(buf), fp)) > 0) {
 		for (i = 0; i < n; ) {
+			if (j.rawfn != NULL && j.mode == M_TOP &&
+			    buf[i] == '{') {
+				r = line_entry(&j, buf + i, n - i, &k);
+				if (r != 0)
+					break;
+				if (k > 0) {
+					i += k;
+					continue;
+				}
+			}
 			if ((k = string_run(&j, buf + i, n - i)) > 0) {
 				i += k;
 				continue;
@@ -501,4 +805,34 @@ arc_json_entries_meta(FILE *fp, const char *name, arc_entry_fn fn, void *arg,
 	arc_buf_free(&j.key);
 	arc_buf_free(&j.err);
 	return r ? -1 : 0;
+}
+
+/*
+ * Call fn for every FileEntry in fp, in source order, with the line the
+ * entry starts on.  Returns 0, or -1 after a message naming the line.
+ */
+int
+arc_json_entries(FILE *fp, const char *name, arc_entry_fn fn, void *arg)
+{
+	return scan(fp, name, NULL, fn, arg, NULL);
+}
+
+/* As arc_json_entries, also telling what the bodies said (next_cursor). */
+int
+arc_json_entries_meta(FILE *fp, const char *name, arc_entry_fn fn, void *arg,
+    struct arc_json_meta *meta)
+{
+	return scan(fp, name, NULL, fn, arg, meta);
+}
+
+/*
+ * As arc_json_entries, but first offer every simple entry (see
+ * arc_json_simple) to rawfn, which returns 1 when it has done with the
+ * entry, 0 to have it parsed and given to fn, -1 to stop.  Both get arg.
+ */
+int
+arc_json_entries_raw(FILE *fp, const char *name, arc_raw_fn rawfn,
+    arc_entry_fn fn, void *arg)
+{
+	return scan(fp, name, rawfn, fn, arg, NULL);
 }

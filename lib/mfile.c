@@ -31,38 +31,54 @@ struct mfile {
 	char	*path;		/* NULL: standard input */
 };
 
-/* Items by path: an open-addressing table of indices. */
+/*
+ * Items by path: an open-addressing table of indices, with each slot's
+ * hash, so that a probe of a full slot rarely compares paths.  A pass
+ * hashes the path of every entry in the manifest, which is why the hash
+ * takes eight bytes at a time.
+ */
 struct pathset {
 	struct arc_mitem *items;
 	size_t		*slot;	/* index + 1; 0 is empty */
+	uint64_t	*hv;	/* the hash of the slot's path */
 	size_t		 mask;
 };
 
 static uint64_t
 hash(const char *p, size_t n)
 {
-	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, w;
 
-	while (n--)
-		h = (h ^ (unsigned char)*p++) * 1099511628211ULL;
-	return h;
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&w, p, sizeof(w));
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+		h ^= h >> 29;
+	}
+	w = 0;
+	memcpy(&w, p, n);
+	h = (h ^ w) * 0x94d049bb133111ebULL;
+	return h ^ (h >> 32);
 }
 
 static void
 pathset_init(struct pathset *ps, struct arc_mitem *items, size_t n)
 {
 	size_t i, cap = 16, h;
+	uint64_t hv;
 
 	while (cap < n * 2)
 		cap *= 2;
 	ps->items = items;
 	ps->mask = cap - 1;
 	ps->slot = arc_ecalloc(cap, sizeof(*ps->slot));
+	ps->hv = arc_ecalloc(cap, sizeof(*ps->hv));
 	for (i = 0; i < n; i++) {
-		h = hash(items[i].path, items[i].pathlen) & ps->mask;
-		while (ps->slot[h] != 0)
-			h = (h + 1) & ps->mask;
+		hv = hash(items[i].path, items[i].pathlen);
+		for (h = hv & ps->mask; ps->slot[h] != 0;
+		    h = (h + 1) & ps->mask)
+			;
 		ps->slot[h] = i + 1;
+		ps->hv[h] = hv;
 	}
 }
 
@@ -70,15 +86,24 @@ static struct arc_mitem *
 pathset_find(struct pathset *ps, const char *p, size_t n)
 {
 	struct arc_mitem *it;
+	uint64_t hv = hash(p, n);
 	size_t h;
 
-	for (h = hash(p, n) & ps->mask; ps->slot[h] != 0;
-	    h = (h + 1) & ps->mask) {
+	for (h = hv & ps->mask; ps->slot[h] != 0; h = (h + 1) & ps->mask) {
+		if (ps->hv[h] != hv)
+			continue;
 		it = &ps->items[ps->slot[h] - 1];
 		if (it->pathlen == n && memcmp(it->path, p, n) == 0)
 			return it;
 	}
 	return NULL;
+}
+
+static void
+pathset_free(struct pathset *ps)
+{
+	free(ps->slot);
+	free(ps->hv);
 }
 
 static int
@@ -148,19 +173,20 @@ need_file(struct mfile *f, const char *what)
 	return 0;
 }
 
+/* One pass over the manifest; rawfn (or NULL) sees simple entries first. */
 static int
-scan(struct mfile *f, arc_entry_fn fn, void *arg)
+scan(struct mfile *f, arc_raw_fn rawfn, arc_entry_fn fn, void *arg)
 {
 	FILE *fp;
 	int r;
 
 	if (f->path == NULL)
-		return arc_json_entries(stdin, "-", fn, arg);
+		return arc_json_entries_raw(stdin, "-", rawfn, fn, arg);
 	if ((fp = fopen(f->path, "r")) == NULL) {
 		warn("cannot open manifest '%s'", f->path);
 		return -1;
 	}
-	r = arc_json_entries(fp, f->path, fn, arg);
+	r = arc_json_entries_raw(fp, f->path, rawfn, fn, arg);
 	fclose(fp);
 	return r;
 }
@@ -173,7 +199,7 @@ mfile_dump(struct arc_manifest *m, arc_entry_fn fn, void *arg)
 
 	if (f->path != NULL && (lfd = lock_manifest(f, LOCK_SH, 1)) == -1)
 		return -1;
-	r = scan(f, fn, arg);
+	r = scan(f, NULL, fn, arg);
 	if (lfd >= 0)
 		close(lfd);
 	return r;
@@ -200,6 +226,21 @@ lookup_entry(void *arg, struct arc_entry *e, uintmax_t line)
 	return 0;
 }
 
+/*
+ * A simple entry (arc_json_simple) is one the full pass would accept,
+ * with this path: when the path is not in the batch, parsing it would
+ * tell nothing, so it is skipped.  Every other entry is parsed as it
+ * always was, so a malformed manifest still fails the look-up.
+ */
+static int
+lookup_raw(void *arg, const struct arc_json_raw *raw, uintmax_t line)
+{
+	struct lookup *lk = arg;
+
+	(void)line;
+	return pathset_find(&lk->ps, raw->path, raw->pathlen) == NULL;
+}
+
 /* One pass over the file for the whole batch; the caller holds a lock. */
 static int
 lookup_locked(struct mfile *f, struct arc_mitem *items, size_t n, int fetch)
@@ -212,8 +253,8 @@ lookup_locked(struct mfile *f, struct arc_mitem *items, size_t n, int fetch)
 		items[i].result = ARC_ABSENT;
 	pathset_init(&lk.ps, items, n);
 	lk.fetch = fetch;
-	r = scan(f, lookup_entry, &lk);
-	free(lk.ps.slot);
+	r = scan(f, lookup_raw, lookup_entry, &lk);
+	pathset_free(&lk.ps);
 	if (r == -1)
 		for (i = 0; i < n; i++)
 			items[i].result = ARC_UNKNOWN;
@@ -285,6 +326,29 @@ rewrite_entry(void *arg, struct arc_entry *e, uintmax_t line)
 }
 
 /*
+ * A simple entry whose path is not in the batch is written out as the
+ * bytes it was read as, on a line of its own: arc_json_simple has proved
+ * that they parse to an entry every reader accepts (the dump too), so
+ * the rewrite writes nothing a later pass would refuse, and
+ * re-serialising would only spend time.  A simple entry spread over
+ * lines (pretty-printed, as bodies often are) is parsed and
+ * re-serialised, as every entry that is not simple is.
+ */
+static int
+rewrite_raw(void *arg, const struct arc_json_raw *raw, uintmax_t line)
+{
+	struct rewrite *rw = arg;
+
+	(void)line;
+	if (!raw->oneline || pathset_find(&rw->ps, raw->path,
+	    raw->pathlen) != NULL)
+		return 0;
+	fwrite(raw->text, 1, raw->len, rw->out);
+	putc('\n', rw->out);
+	return 1;	/* a write error shows in ferror() at the end */
+}
+
+/*
  * Remove the entries of one batch whose path (and rev, unless "-") still
  * match, in one atomic rewrite under the exclusive lock.  The rewritten
  * file is NDJSON.  On failure nothing has changed and every item is
@@ -325,7 +389,7 @@ mfile_remove(struct arc_manifest *m, struct arc_mitem *items, size_t n,
 	for (i = 0; i < n; i++)
 		items[i].result = ARC_M_GONE;
 	pathset_init(&rw.ps, items, n);
-	if (scan(f, rewrite_entry, &rw) == -1) {
+	if (scan(f, rewrite_raw, rewrite_entry, &rw) == -1) {
 		arc_buf_printf(eb, "cannot read '%s'", f->path);
 		fclose(rw.out);
 		goto fail;
@@ -359,7 +423,7 @@ fail:
 		items[i].result = ARC_M_FAILED;
 out:
 	free(tmp);
-	free(rw.ps.slot);
+	pathset_free(&rw.ps);
 	arc_buf_free(&rw.q);
 	close(lfd);
 	return r;

@@ -2,10 +2,16 @@
  * test_json.c - arc_json_entries (jsonstream.c) and, through it,
  * arc_entry_from_json (entry.c): Arc manifest bodies, concatenated pages
  * and NDJSON in; FileEntry fields, or a refusal naming the line, out.
+ * Then the fast path (arc_json_simple, arc_json_entries_raw) and the
+ * file manifest's look-ups and deletes (mfile.c) that take it.
  */
+#include <sys/stat.h>
+
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "arc.h"
 #include "unit.h"
@@ -678,6 +684,719 @@ test_messages(void)
 	got_free(&g);
 }
 
+/*
+ * The fast path (arc_json_simple): an object it calls simple must be one
+ * the full pass accepts, with the same path; everything else is left to
+ * the full pass.
+ */
+static void
+expect_simple(const char *s, size_t n, const char *path, int oneline,
+    const char *what)
+{
+	struct arc_json_raw raw;
+	int r;
+
+	r = arc_json_simple(s, n, &raw);
+	CHECK(r == 1 && raw.pathlen == strlen(path) &&
+	    memcmp(raw.path, path, raw.pathlen) == 0 && raw.text == s &&
+	    raw.len == n && raw.oneline == oneline,
+	    "%s is simple, with path %s", what, ESC(path));
+	if (r == 1 && (raw.pathlen != strlen(path) ||
+	    memcmp(raw.path, path, raw.pathlen) != 0))
+		unit_diag("got path %s", unit_esc(raw.path, raw.pathlen));
+}
+
+static void
+expect_not_simple(const char *s, size_t n, const char *what)
+{
+	struct arc_json_raw raw;
+	int r;
+
+	r = arc_json_simple(s, n, &raw);
+	CHECK(r == 0 && raw.path == NULL, "%s is left to json-c", what);
+}
+
+static void
+test_simple(void)
+{
+	static const struct {
+		const char *s;
+		size_t n;
+		const char *why;
+	} no[] = {
+		/* escapes in the path: json-c decodes them */
+		{ L("{\"path\":\"caf\\u00e9.parquet\"}"), "a \\u escape in the "
+		    "path" },
+		{ L("{\"path\":\"a\\/b.parquet\"}"),
+		    "an escaped / in the path" },
+		{ L("{\"path\":\"\\ud83d\\ude00.parquet\"}"),
+		    "a surrogate pair "
+		    "in the path" },
+		{ L("{\"path\":\"a\\\"b\"}"), "an escaped quote in the path" },
+		{ L("{\"path\":\"a\\\\b\"}"),
+		    "an escaped backslash in the path" },
+		{ L("{\"path\":\"a\\tb\"}"), "an escaped tab in the path" },
+		/* keys */
+		{ L("{\"p\\u0061th\":\"a\"}"), "an escaped path key" },
+		{ L("{\"path\":\"a\",\"p\\u0061th\":\"b\"}"), "a second path "
+		    "key spelled with an escape" },
+		{ L("{\"path\":\"a\",\"path\":\"b\"}"), "a duplicate path" },
+		{ L("{\"path\":\"a\",\"size_bytes\":1,\"path\":\"a\"}"),
+		    "a duplicate path with the same value" },
+		{ L("{\"path\":\"a\",\"x\":1,\"x\":2}"),
+		    "a duplicate other key" },
+		{ L("{\"path\":\"a\",\"\":1,\"\":2}"),
+		    "a duplicate empty key" },
+		{ L("{\"x\":\"path\"}"), "path only as a value" },
+		{ L("{\"x\":{\"path\":\"b\"},\"path\":\"a\"}"),
+		    "a nested object "
+		    "with a path" },
+		{ L("{\"path\":\"a\",\"x\":{\"path\":\"b\"}}"),
+		    "a nested object "
+		    "with a path, last" },
+		{ L("{\"path\":\"a\",\"x\":[\"path\",\"b\"]}"),
+		    "an array value" },
+		{ L("{\"files\":[],\"path\":\"a\"}"), "a files key" },
+		{ L("{\"path\":\"a\",\"enabled\":true}"), "an enabled key" },
+		{ L("{}"), "an empty object" },
+		/* the checks of arc_entry_from_json */
+		{ L("{\"path\":null}"), "a null path" },
+		{ L("{\"path\":5}"), "a number path" },
+		{ L("{\"path\":\"\"}"), "an empty path" },
+		{ L("{\"path\":\"db/../x\"}"), "a '..' path" },
+		{ L("{\"path\":\"/x\"}"), "an absolute path" },
+		{ L("{\"path\":\"a:b\"}"), "a ':' in the path" },
+		{ L("{\"path\":\"a\",\"created_at\":\"yesterday\"}"),
+		    "a bad created_at" },
+		{ L("{\"path\":\"a\",\"created_at\":"
+		    "\"2026-04-11T14:00:00\\u005a\"}"),
+		    "an escape in created_at" },
+		{ L("{\"path\":\"a\",\"created_at\":5}"),
+		    "a number created_at" },
+		{ L("{\"path\":\"a\",\"size_bytes\":\"10\"}"),
+		    "size as a string" },
+		{ L("{\"path\":\"a\",\"size_bytes\":-1}"), "a negative size" },
+		{ L("{\"path\":\"a\",\"size_bytes\":-0}"), "a size of -0" },
+		{ L("{\"path\":\"a\",\"size_bytes\":1.5}"),
+		    "a fractional size" },
+		{ L("{\"path\":\"a\",\"size_bytes\":1e3}"),
+		    "an exponent size" },
+		{ L("{\"path\":\"a\",\"size_bytes\":true}"), "a boolean size" },
+		{ L("{\"path\":\"a\",\"lsn\":007}"),
+		    "an lsn with leading zeros" },
+		{ L("{\"path\":\"a\",\"lsn\":18446744073709551615}"),
+		    "an lsn of 20 digits" },
+		{ L("{\"path\":\"a\",\"lsn\":1234567890123456789}"),
+		    "an lsn of 19 digits" },
+		{ L("{\"path\":\"a\",\"origin_node_id\":5}"),
+		    "a number origin" },
+		{ L("{\"path\":\"a\",\"database\":false}"),
+		    "a boolean database" },
+		{ L("{\"path\":\"a\",\"x\":1.5}"), "a fraction elsewhere" },
+		{ L("{\"path\":\"a\",\"x\":00}"), "00 elsewhere" },
+		{ L("{\"path\":\"a\",\"x\":-}"), "a lone minus" },
+		{ L("{\"path\":\"a\",\"x\":True}"), "True" },
+		{ L("{\"path\":\"a\",\"x\":nul}"), "nul" },
+		{ L("{\"path\":\"a\",\"x\":nullx}"), "nullx" },
+		{ L("{\"path\":\"a\",\"x\":NaN}"), "NaN" },
+		{ L("{\"path\":\"a\",\"x\":\"\\u0041\"}"), "a \\u escape "
+		    "elsewhere" },
+		{ L("{\"path\":\"a\",\"x\":\"\\q\"}"), "an invalid escape" },
+		{ L("{\"path\":\"a\",\"x\":\"a\x01b\"}"),
+		    "a raw control byte" },
+		{ L("{\"path\":\"a\",\"x\":\"a\nb\"}"), "a raw newline in a "
+		    "string" },
+		/* syntax */
+		{ L("{\"path\":\"a\",}"), "a trailing comma" },
+		{ L("{\"path\":\"a\"} "), "a space after the object" },
+		{ L("{\"path\":\"a\"}{\"path\":\"b\"}"), "two objects" },
+		{ L("{\"path\":\"a\""), "no closing brace" },
+		{ L("{\"path\":\"a}"), "an open string" },
+		{ L("{\"path\" \"a\"}"), "no colon" },
+		{ L("{\"path\":\"a\" \"x\":1}"), "no comma" },
+		{ L("{'path':'a'}"), "single quotes" },
+		{ L("{path:\"a\"}"), "an unquoted key" },
+		{ L("{\"path\":\"a\",\"x\":1\f}"), "a form feed" },
+		{ L(" {\"path\":\"a\"}"), "a space before the object" },
+		{ L("null"), "null" },
+		{ L(""), "nothing" },
+	};
+	size_t i;
+
+	expect_simple(L(E("db/m/a.parquet")), "db/m/a.parquet", 1,
+	    "a full FileEntry");
+	expect_simple(L("{\"path\":\"a\"}"), "a", 1, "a path alone");
+	expect_simple(L("{ \"path\" : \"a b\" ,\t\"x\" : 1 }"), "a b", 1,
+	    "white space around everything");
+	expect_simple(L("{\n  \"path\": \"a\",\r\n  \"x\": 1\n}"), "a", 0,
+	    "a pretty-printed entry (not one line)");
+	expect_simple(L("{\"x\":\"path\",\"path\":\"a\"}"), "a", 1,
+	    "path as the value of another key first");
+	expect_simple(L("{\"path\":\"a\",\"x\":\"path\"}"), "a", 1,
+	    "path as the value of another key last");
+	expect_simple(L("{\"x\":\"\\\",\\\"path\\\":\\\"b\",\"path\":\"a\"}"),
+	    "a", 1, "a decoy path inside an escaped string");
+	expect_simple(L("{\"sha256\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\","
+	    "\"path\":\"a\"}"), "a", 1, "every two-byte escape elsewhere");
+	expect_simple(L("{\"path\":\"caf\xc3\xa9 \x7f\xff.parquet\"}"),
+	    "caf\xc3\xa9 \x7f\xff.parquet", 1, "raw UTF-8 and high bytes");
+	expect_simple(L("{\"path\":\"a\",\"created_at\":null,\"size_bytes\":"
+	    "null,\"lsn\":null,\"origin_node_id\":null,\"database\":null,"
+	    "\"measurement\":null}"), "a", 1, "null members");
+	expect_simple(L("{\"path\":\"a\",\"size_bytes\":0,\"lsn\":"
+	    "999999999999999999,\"x\":-3,\"y\":true,\"z\":false,\"\":0}"),
+	    "a", 1, "counts, a signed number, booleans, an empty key");
+	expect_simple(L("{\"path\":\"a\",\"created_at\":"
+	    "\"2026-04-11T16:00:00.123+02:00\"}"), "a", 1,
+	    "created_at with an offset");
+	expect_simple(L("{\"path\":\"a\",\"origin_node_id\":\"n\\\"1\"}"),
+	    "a", 1, "an escape in origin_node_id");
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		expect_not_simple(no[i].s, no[i].n, no[i].why);
+}
+
+/* What arc_json_entries_raw hands to each callback. */
+struct rawgot {
+	struct got	 g;		/* entries parsed */
+	int		 offered;	/* simple entries offered */
+	int		 take;		/* 1: take them; 0: have them parsed */
+	int		 stop;		/* return -1 on offer number stop */
+	int		 notoneline;
+	uintmax_t	 lines[MAXKEEP];
+	char		*paths[MAXKEEP];
+};
+
+static int
+rawtake(void *arg, const struct arc_json_raw *raw, uintmax_t line)
+{
+	struct rawgot *rg = arg;
+
+	if (rg->offered < MAXKEEP) {
+		rg->lines[rg->offered] = line;
+		rg->paths[rg->offered] = xstrndup(raw->path, raw->pathlen);
+	}
+	if (!raw->oneline)
+		rg->notoneline++;
+	rg->offered++;
+	if (rg->stop && rg->offered == rg->stop)
+		return -1;
+	return rg->take;
+}
+
+static int
+rawcollect(void *arg, struct arc_entry *e, uintmax_t line)
+{
+	struct rawgot *rg = arg;
+
+	return collect(&rg->g, e, line);
+}
+
+static void
+rawgot_free(struct rawgot *rg)
+{
+	int i;
+
+	got_free(&rg->g);
+	for (i = 0; i < rg->offered && i < MAXKEEP; i++)
+		free(rg->paths[i]);
+	memset(rg, 0, sizeof(*rg));
+}
+
+static int
+run_raw(const char *s, size_t n, struct rawgot *rg)
+{
+	char *buf;
+	FILE *fp;
+	int r;
+
+	if ((buf = malloc(n ? n : 1)) == NULL)
+		abort();
+	memcpy(buf, s, n);
+	if ((fp = fmemopen(buf, n, "r")) == NULL)
+		abort();
+	unit_capture();
+	r = arc_json_entries_raw(fp, "manifest", rawtake, rawcollect, rg);
+	snprintf(rg->g.msg, sizeof(rg->g.msg), "%s", unit_captured());
+	fclose(fp);
+	free(buf);
+	return r;
+}
+
+/* A deterministic generator for the mutations below (xorshift64). */
+static uint64_t
+rnd(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/*
+ * The property the fast path rests on, over mutated entries: whatever
+ * arc_json_simple calls simple, the full pass reads as one entry with
+ * the same path.  And arc_json_entries_raw changes nothing else: on
+ * every input its callbacks see the entries the full pass sees, and it
+ * fails where the full pass fails, with the same message.
+ */
+static void
+test_simple_mutations(void)
+{
+	static const char *const seeds[] = {
+		E("db/m/a.parquet") "\n",
+		"{\"path\":\"a\",\"x\":\"\\\"path\\\":\\\"b\",\"lsn\":7}\n",
+		"{ \"x\" : [1, {\"path\":\"b\"}] , \"path\" : \"a\" }\n",
+		"{\"path\":\"a\",\"created_at\":null,\"size_bytes\":10,"
+		    "\"y\":true,\"z\":-1}\n{\"path\":\"b\"}\n",
+		"{\"files\":[{\"path\":\"a\",\"lsn\":1},{\"path\":\"b\"}],"
+		    "\"total\":2}\n",
+	};
+#define NSEEDS	(sizeof(seeds) / sizeof(seeds[0]))
+	static const char bytes[] = "\"\\{}[],: 0019-.eEnulltruefalse"
+	    "pathlsn/u\n\t\x01\x80";
+	struct arc_buf b = { 0 };
+	struct arc_json_raw raw;
+	struct got g = { 0 };
+	struct rawgot rg;
+	uint64_t x = 88172645463325252ULL;
+	size_t i, k, pos, nsimple = 0, wrong = 0, differ = 0, tried = 0;
+	int r, r0, r1, m, n, ok;
+
+	memset(&rg, 0, sizeof(rg));
+	for (i = 0; i < 20000; i++) {
+		b.len = 0;
+		arc_buf_adds(&b, seeds[i % NSEEDS]);
+		for (m = 0; m < 1 + (int)(rnd(&x) % 3); m++) {
+			pos = (size_t)(rnd(&x) % (b.len + 1));
+			k = (size_t)(rnd(&x) % (sizeof(bytes) - 1));
+			switch (rnd(&x) % 3) {
+			case 0:	/* replace */
+				if (pos < b.len)
+					b.s[pos] = bytes[k];
+				break;
+			case 1:	/* delete */
+				if (pos < b.len) {
+					memmove(b.s + pos, b.s + pos + 1,
+					    b.len - pos - 1);
+					b.len--;
+				}
+				break;
+			default:	/* insert */
+				arc_buf_addc(&b, 0);
+				memmove(b.s + pos + 1, b.s + pos,
+				    b.len - 1 - pos);
+				b.s[pos] = bytes[k];
+				break;
+			}
+		}
+		tried++;
+		r = run(b.s, b.len, &g);
+		n = g.n;
+
+		/* the first line alone, without its newline */
+		for (k = 0; k < b.len && b.s[k] != '\n'; k++)
+			;
+		if (arc_json_simple(b.s, k, &raw)) {
+			nsimple++;
+			/* what follows may fail the pass, not this one */
+			if (g.n < 1 || g.e[0].line != 1 ||
+			    g.e[0].pathlen != raw.pathlen ||
+			    memcmp(g.e[0].path, raw.path, raw.pathlen) != 0)
+				if (wrong++ < 3)
+					unit_diag("simple but read as rc %d, "
+					    "%d entries: %s", r, g.n,
+					    unit_esc(b.s, b.len));
+		}
+
+		rg.take = 0;
+		r0 = run_raw(b.s, b.len, &rg);
+		ok = r0 == r && rg.g.n == n &&
+		    strcmp(rg.g.msg, g.msg) == 0;
+		rawgot_free(&rg);
+		rg.take = 1;
+		r1 = run_raw(b.s, b.len, &rg);
+		ok = ok && r1 == r && rg.offered + rg.g.n == n &&
+		    strcmp(rg.g.msg, g.msg) == 0;
+		rawgot_free(&rg);
+		if (!ok && differ++ < 3)
+			unit_diag("rc %d/%d/%d for %s", r, r0, r1,
+			    unit_esc(b.s, b.len));
+		got_free(&g);
+	}
+	CHECK(wrong == 0 && nsimple > 100, "of %zu mutated entries, the %zu "
+	    "simple ones are read by json-c with the same path", tried,
+	    nsimple);
+	CHECK_INT(differ, 0, "on %zu mutated inputs, the raw pass and the "
+	    "full pass agree (entries, status, message)", tried);
+	arc_buf_free(&b);
+#undef NSEEDS
+}
+
+static void
+test_raw(void)
+{
+	static const char nd[] = E("db/m/a.parquet") "\n"
+	    "{\"path\":\"caf\\u00e9.parquet\"}\n"
+	    "  {\"path\":\"b\", \"x\":{\"path\":\"c\"}}  \r\n"
+	    "\n"
+	    "{\"path\":\"d\"}\t\r\n"
+	    "{\"path\":\"e\"}{\"path\":\"f\"}\n"
+	    "{\"path\":\"g\"}";
+	static const char body[] = "{\"files\":[" E("h") ","
+	    "{\"path\":\"i\\/j\"},"
+	    "{\"path\":\"k\"}],\"total\":3}\n"
+	    "{\"files\":[\n  {\"path\":\n    \"l\"}\n]}\n";
+	struct rawgot rg;
+	struct arc_buf b = { 0 };
+	size_t pad, wrong;
+	int r;
+
+	memset(&rg, 0, sizeof(rg));
+	rg.take = 1;
+	r = run_raw(nd, sizeof(nd) - 1, &rg);
+	CHECK(r == 0 && rg.offered == 5 && rg.g.n == 2,
+	    "NDJSON: simple entries are offered, the others parsed");
+	if (r == 0 && rg.offered == 5 && rg.g.n == 2) {
+		CHECK(strcmp(rg.paths[0], "db/m/a.parquet") == 0 &&
+		    strcmp(rg.paths[1], "d") == 0 &&
+		    strcmp(rg.paths[2], "e") == 0 &&
+		    strcmp(rg.paths[3], "f") == 0 &&
+		    strcmp(rg.paths[4], "g") == 0,
+		    "the offered paths, in order");
+		CHECK(rg.lines[0] == 1 && rg.lines[1] == 5 &&
+		    rg.lines[2] == 6 && rg.lines[3] == 6 && rg.lines[4] == 7,
+		    "the offered entries carry their line numbers");
+		CHECK(strcmp(rg.g.e[0].path, "caf\xc3\xa9.parquet") == 0 &&
+		    rg.g.e[0].line == 2 && strcmp(rg.g.e[1].path, "b") == 0 &&
+		    rg.g.e[1].line == 3,
+		    "an escaped path and a nested path key are parsed");
+	} else
+		unit_diag("rc %d, %d offered, %d parsed; said %s", r,
+		    rg.offered, rg.g.n, unit_esc(rg.g.msg, strlen(rg.g.msg)));
+	rawgot_free(&rg);
+
+	/* declined: every entry reaches fn exactly once */
+	rg.take = 0;
+	r = run_raw(nd, sizeof(nd) - 1, &rg);
+	CHECK(r == 0 && rg.offered == 5 && rg.g.n == 7,
+	    "declined entries are parsed once each");
+	if (r == 0 && rg.g.n == 7)
+		CHECK(strcmp(rg.g.e[0].path, "db/m/a.parquet") == 0 &&
+		    rg.g.e[0].line == 1 && strcmp(rg.g.e[6].path, "g") == 0 &&
+		    rg.g.e[6].line == 7 && strcmp(rg.g.e[0].rev, "7") == 0,
+		    "declined entries are parsed in order, on their lines");
+	rawgot_free(&rg);
+
+	rg.take = 1;
+	rg.stop = 2;
+	r = run_raw(nd, sizeof(nd) - 1, &rg);
+	CHECK(r == -1 && rg.offered == 2 && rg.g.n == 2,
+	    "a raw callback returning -1 stops the pass");
+	rawgot_free(&rg);
+
+	/* bodies: elements are offered; one spread over lines says so */
+	rg.take = 1;
+	r = run_raw(body, sizeof(body) - 1, &rg);
+	CHECK(r == 0 && rg.offered == 3 && rg.g.n == 1 &&
+	    rg.notoneline == 1, "body elements are offered, and one on "
+	    "several lines is not one line");
+	if (r != 0 || rg.offered != 3 || rg.g.n != 1 || rg.notoneline != 1)
+		unit_diag("rc %d, %d offered (%d not one line), %d parsed; "
+		    "said %s", r, rg.offered, rg.notoneline, rg.g.n,
+		    unit_esc(rg.g.msg, strlen(rg.g.msg)));
+	if (r == 0 && rg.offered == 3 && rg.g.n == 1)
+		CHECK(strcmp(rg.paths[0], "h") == 0 &&
+		    strcmp(rg.paths[1], "k") == 0 &&
+		    strcmp(rg.paths[2], "l") == 0 &&
+		    strcmp(rg.g.e[0].path, "i/j") == 0 && rg.lines[2] == 3,
+		    "the elements' paths and lines");
+	rawgot_free(&rg);
+	rg.take = 1;
+	r = run_raw(L("{\"files\":[" E("h") "],\"total\":2}"), &rg);
+	CHECK(r == -1, "a wrong total is refused with elements offered");
+	rawgot_free(&rg);
+
+	/* a malformed entry after simple ones still fails the pass */
+	rg.take = 1;
+	r = run_raw(L(E("a") "\n" E("b") "\n{\"path\":\"x/../y\"}\n" E("c")),
+	    &rg);
+	CHECK(r == -1 && rg.offered == 2 && strstr(rg.g.msg, "at line 3"),
+	    "a bad path among simple entries fails the pass at its line");
+	rawgot_free(&rg);
+	rg.take = 1;
+	r = run_raw(L(E("a") "\n{\"path\":\"b\",\"created_at\":\"yesterday\"}"
+	    "\n"), &rg);
+	CHECK(r == -1 && strstr(rg.g.msg, "created_at"),
+	    "a bad created_at among simple entries fails the pass");
+	rawgot_free(&rg);
+	rg.take = 1;
+	r = run_raw(L(E("a") "\n{\"path\":\"b\",\"path\":\"c\"}\n"), &rg);
+	CHECK(r == -1 && strstr(rg.g.msg, "duplicate"),
+	    "a duplicate key among simple entries fails the pass");
+	rawgot_free(&rg);
+	rg.take = 1;
+	r = run_raw(L(E("a") "\n{\"path\":\"b\",}\n"), &rg);
+	CHECK(r == -1 && strstr(rg.g.msg, "at line 2"),
+	    "invalid JSON among simple entries fails the pass");
+	rawgot_free(&rg);
+	rg.take = 1;
+	r = run_raw(L(E("a") "\n{\"path\":\"b\""), &rg);
+	CHECK(r == -1 && strstr(rg.g.msg, "truncated"),
+	    "a manifest cut in its last entry fails the pass");
+	rawgot_free(&rg);
+
+	/* an entry across a block boundary, offered whole, line kept */
+	wrong = 0;
+	for (pad = 65536 - 40; pad <= 65536 + 2; pad++) {
+		b.len = 0;
+		while (b.len < pad)
+			arc_buf_addc(&b, '\n');
+		arc_buf_adds(&b, "{\"path\":\"a\\\"b\"}\n{\"path\":"
+		    "\"db/q.parquet\",\"lsn\":5}\n");
+		rg.take = 1;
+		r = run_raw(b.s, b.len, &rg);
+		if (r != 0 || rg.offered != 1 || rg.g.n != 1 ||
+		    strcmp(rg.paths[0], "db/q.parquet") != 0 ||
+		    rg.lines[0] != pad + 2 ||
+		    strcmp(rg.g.e[0].path, "a\"b") != 0 ||
+		    rg.g.e[0].line != pad + 1)
+			if (wrong++ == 0)
+				unit_diag("with %zu newlines first: rc %d",
+				    pad, r);
+		rawgot_free(&rg);
+	}
+	CHECK_INT(wrong, 0, "entries across a block boundary are offered or "
+	    "parsed whole, on their lines");
+	arc_buf_free(&b);
+}
+
+/*
+ * The file manifest (mfile.c) over the fast path: look-ups, a fetch and
+ * the rewrite of a delete, on a manifest that mixes simple entries with
+ * every kind the fast path leaves to json-c; and a malformed manifest,
+ * which must fail them all.
+ */
+struct mf {
+	char	 dir[PATH_MAX - 64];
+	char	 path[PATH_MAX - 32];
+	char	 lock[PATH_MAX];
+};
+
+static int
+mf_init(struct mf *f)
+{
+	const char *tmp;
+
+	if ((tmp = getenv("TMPDIR")) == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	snprintf(f->dir, sizeof(f->dir), "%s/arc-unit.XXXXXX", tmp);
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/m.ndjson", f->dir);
+	snprintf(f->lock, sizeof(f->lock), "%s.lock", f->path);
+	return 0;
+}
+
+static void
+mf_done(struct mf *f)
+{
+	unlink(f->path);
+	unlink(f->lock);
+	rmdir(f->dir);
+}
+
+static void
+mf_write(struct mf *f, const char *s, size_t n)
+{
+	FILE *fp;
+
+	if ((fp = fopen(f->path, "w")) == NULL ||
+	    fwrite(s, 1, n, fp) != n || fclose(fp) == EOF)
+		abort();
+}
+
+static void
+mf_read(struct mf *f, struct arc_buf *b)
+{
+	char buf[4096];
+	FILE *fp;
+	size_t n;
+
+	b->len = 0;
+	if ((fp = fopen(f->path, "r")) == NULL)
+		abort();
+	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
+		arc_buf_add(b, buf, n);
+	fclose(fp);
+	arc_buf_str(b);
+}
+
+static void
+mf_items(struct arc_mitem *mi, const char *const *paths, size_t n)
+{
+	size_t i;
+
+	memset(mi, 0, n * sizeof(*mi));
+	for (i = 0; i < n; i++) {
+		mi[i].path = paths[i];
+		mi[i].pathlen = strlen(paths[i]);
+		mi[i].rev = "-";
+		mi[i].revlen = 1;
+	}
+}
+
+static void
+test_mfile(void)
+{
+	static const char manifest[] =
+	    E("db/m/a.parquet") "\n"
+	    "{\"path\":\"caf\\u00e9.parquet\",\"lsn\":3}\n"
+	    "{\"path\":\"db/m/b.parquet\","
+	    "\"x\":{\"path\":\"db/m/n.parquet\"}}\n"
+	    "{\"x\":\"db/m/v.parquet\",\"path\":\"db/m/c.parquet\",\"lsn\":4}\n"
+	    "{\n  \"path\": \"db/m/d.parquet\",\n  \"lsn\": 9\n}\n"
+	    "{\"files\":[{\"path\":\"db/m/e.parquet\"},"
+	    "{\"path\":\"db/m/f.parquet\",\"lsn\":2}],\"total\":2}\n"
+	    "{\"path\":\"db/m/g.parquet\",  \"sha256\":\"a\\\"b\"}\r\n";
+	static const char *const look[] = {
+		"db/m/a.parquet", "caf\xc3\xa9.parquet", "db/m/n.parquet",
+		"db/m/v.parquet", "db/m/c.parquet", "db/m/d.parquet",
+		"db/m/f.parquet", "db/m/zzz.parquet", "db/m/g.parquet",
+		"caf\\u00e9.parquet",
+	};
+	static const int want[] = {
+		ARC_PRESENT, ARC_PRESENT, ARC_ABSENT, ARC_ABSENT, ARC_PRESENT,
+		ARC_PRESENT, ARC_PRESENT, ARC_ABSENT, ARC_PRESENT, ARC_ABSENT,
+	};
+	static const char *const del[] = {
+		"db/m/c.parquet", "db/m/f.parquet", "db/m/a.parquet",
+		"db/m/zzz.parquet", "db/m/n.parquet", "caf\xc3\xa9.parquet",
+	};
+	static const char *const left[] = {
+		"db/m/a.parquet", "db/m/b.parquet", "db/m/d.parquet",
+		"db/m/e.parquet", "db/m/g.parquet",
+	};
+	static const char bad[] = E("db/m/a.parquet") "\n"
+	    E("db/m/b.parquet") "\n"
+	    "{\"path\":\"db/m/c.parquet\",\"created_at\":\"yesterday\"}\n"
+	    E("db/m/d.parquet") "\n";
+	struct arc_mitem mi[16];
+	struct arc_manifest *m;
+	struct arc_buf b = { 0 }, eb = { 0 };
+	struct got g = { 0 };
+	struct stat sb;
+	size_t i, lines;
+	int r, wrong;
+	struct mf f;
+	FILE *fp;
+
+	if (mf_init(&f) == -1) {
+		CHECK(0, "a temporary directory for the manifest tests");
+		return;
+	}
+	mf_write(&f, manifest, sizeof(manifest) - 1);
+	chmod(f.path, 0640);
+	if ((m = arc_manifest_open(f.path)) == NULL)
+		abort();
+
+	/* look-ups: decoded paths, never a nested key or a value */
+	mf_items(mi, look, 10);
+	r = arc_manifest_lookup(m, mi, 10);
+	for (i = 0, wrong = 0; i < 10; i++)
+		if (mi[i].result != want[i]) {
+			if (wrong++ == 0)
+				unit_diag("%s: got %d, want %d", ESC(look[i]),
+				    mi[i].result, want[i]);
+		}
+	CHECK(r == 0 && wrong == 0, "a look-up finds the entries by their "
+	    "decoded paths, not by nested keys or other values");
+
+	/* a fetch gives json-c's serialisation, as before */
+	mf_items(mi, look, 2);
+	r = arc_manifest_fetch(m, mi, 2);
+	CHECK(r == 0 && mi[0].json != NULL && mi[1].json != NULL &&
+	    strcmp(mi[0].json, E("db/m/a.parquet")) == 0 &&
+	    strcmp(mi[1].json, "{\"path\":\"caf\xc3\xa9.parquet\","
+	    "\"lsn\":3}") == 0, "a fetch gives each entry's JSON");
+	free(mi[0].json);
+	free(mi[1].json);
+
+	/* a delete: rev compared, the rest kept, one entry a line */
+	mf_items(mi, del, 6);
+	mi[2].rev = "8";	/* a.parquet has lsn 7 */
+	mi[2].revlen = 1;
+	mi[1].rev = "2";
+	mi[1].revlen = 1;
+	r = arc_manifest_remove(m, mi, 6, &eb);
+	CHECK(r == 0 && mi[0].result == ARC_M_DELETED &&
+	    mi[1].result == ARC_M_DELETED && mi[2].result == ARC_M_CHANGED &&
+	    mi[3].result == ARC_M_GONE && mi[4].result == ARC_M_GONE &&
+	    mi[5].result == ARC_M_DELETED, "a delete removes the entries "
+	    "whose rev matches, by decoded path");
+	if (r != 0)
+		unit_diag("said %s", ESC(arc_buf_str(&eb)));
+	mf_read(&f, &b);
+	for (i = 0, lines = 0; i < b.len; i++)
+		if (b.s[i] == '\n')
+			lines++;
+	if ((fp = fmemopen(b.s, b.len, "r")) == NULL)
+		abort();
+	r = arc_json_entries(fp, "rewritten", collect, &g);
+	fclose(fp);
+	wrong = r != 0 || g.n != 5 || lines != 5;
+	for (i = 0; !wrong && i < 5; i++)
+		if (strcmp(g.e[i].path, left[i]) != 0 ||
+		    g.e[i].line != i + 1)
+			wrong = 1;
+	CHECK(!wrong, "the rewritten manifest is NDJSON: the 5 entries left, "
+	    "in order, one a line");
+	if (wrong)
+		unit_diag("rc %d, %d entries, %zu lines: %s", r, g.n, lines,
+		    ESC(b.s));
+	got_free(&g);
+	CHECK(b.len > sizeof(E("db/m/a.parquet")) &&
+	    memcmp(b.s, E("db/m/a.parquet") "\n",
+	    sizeof(E("db/m/a.parquet"))) == 0 &&
+	    strstr(b.s, "\n{\"path\":\"db/m/g.parquet\",  \"sha256\":"
+	    "\"a\\\"b\"}\n") != NULL,
+	    "simple entries are kept byte for byte, without the CR");
+	CHECK(strstr(b.s, "\n{\"path\":\"db/m/d.parquet\",\"lsn\":9}\n") !=
+	    NULL, "a pretty-printed entry is written on one line");
+	CHECK(stat(f.path, &sb) == 0 && (sb.st_mode & 07777) == 0640,
+	    "the rewritten manifest keeps its mode");
+
+	/* a malformed entry fails look-ups and deletes, whatever the batch */
+	mf_write(&f, bad, sizeof(bad) - 1);
+	mf_items(mi, look, 2);
+	unit_capture();
+	r = arc_manifest_lookup(m, mi, 2);
+	CHECK(r == -1 && mi[0].result == ARC_UNKNOWN &&
+	    mi[1].result == ARC_UNKNOWN && strstr(unit_captured(),
+	    "at line 3") != NULL, "a look-up in a manifest with a bad "
+	    "entry fails, and nothing is absent");
+	mf_items(mi, del, 1);
+	unit_capture();
+	r = arc_manifest_remove(m, mi, 1, &eb);
+	unit_captured();
+	mf_read(&f, &b);
+	CHECK(r == -1 && mi[0].result == ARC_M_FAILED &&
+	    b.len == sizeof(bad) - 1 && memcmp(b.s, bad, b.len) == 0,
+	    "a delete from a manifest with a bad entry fails and changes "
+	    "nothing");
+	mf_write(&f, bad, 2 * (sizeof(E("db/m/a.parquet")) - 1) + 2 + 20);
+	mf_items(mi, look, 1);
+	unit_capture();
+	r = arc_manifest_lookup(m, mi, 1);
+	CHECK(r == -1 && mi[0].result == ARC_UNKNOWN &&
+	    strstr(unit_captured(), "truncated") != NULL,
+	    "a look-up in a manifest cut short fails");
+
+	arc_manifest_close(m);
+	arc_buf_free(&b);
+	arc_buf_free(&eb);
+	mf_done(&f);
+}
+
 void
 test_json(void)
 {
@@ -689,4 +1408,8 @@ test_json(void)
 	test_boundaries();
 	test_meta();
 	test_messages();
+	test_simple();
+	test_simple_mutations();
+	test_raw();
+	test_mfile();
 }
