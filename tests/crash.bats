@@ -21,8 +21,9 @@ bats_require_minimum_version 1.5.0
 # The local world (see plant_world): 12 orphan-manifest entries and 12
 # orphan-storage files of 1 MiB (so that quarantining them into an archive
 # takes a while), beside 500 files in sync whose padded entries make a
-# 1.7 MB manifest (so that every rewrite takes a while).
-NSYNC=500 NLOST=12 NORPH=12 PAD=3072 ORPHBYTES=1048576
+# 6.3 MB manifest (so that every rewrite takes a while, even though a
+# rewrite copies the entries it keeps as their bytes).
+NSYNC=500 NLOST=12 NORPH=12 PAD=12288 ORPHBYTES=1048576
 # The S3 world: 4 orphan-manifest entries, 20 orphan objects, 100 in sync
 # with padded entries (a 0.6 MB manifest, which arc-delete reads again
 # before every storage batch).
