@@ -58,6 +58,21 @@ struct run {
 	int				 partial, fatal;
 };
 
+/* An unfinished lister with no page in flight. */
+static int
+idle(const struct arc_plister *l)
+{
+	return !l->done && l->req.url == NULL;
+}
+
+static struct arc_http_req *
+ask(struct run *ru, struct arc_plister *l)
+{
+	ru->ops->request(ru->be, l, &l->req);
+	l->req.arg = l;
+	return &l->req;
+}
+
 /*
  * The next page to ask: of an unfinished lister with no page in flight
  * (a lister's request holds a URL from the time it is built until its
@@ -71,30 +86,20 @@ next_page(void *arg)
 {
 	struct run *ru = arg;
 	struct arc_pager *pg = ru->pg;
-	struct arc_plister *l;
 	size_t i, seen;
 
 	if (ru->fatal || pg->n == 0)
 		return NULL;
-	for (i = 0; i < pg->n; i++) {
-		l = pg->v[i];
-		if (l->rest && !l->done && l->req.url == NULL) {
-			ru->ops->request(ru->be, l, &l->req);
-			l->req.arg = l;
-			return &l->req;
-		}
-	}
+	for (i = 0; i < pg->n; i++)
+		if (pg->v[i]->rest && idle(pg->v[i]))
+			return ask(ru, pg->v[i]);
 	if (ru->start >= pg->n)
 		ru->start = 0;
-	for (seen = 0, i = ru->start; seen < pg->n; seen++, i = (i + 1) % pg->n) {
-		l = pg->v[i];
-		if (l->done || l->req.url != NULL)
-			continue;
-		ru->start = i + 1;
-		ru->ops->request(ru->be, l, &l->req);
-		l->req.arg = l;
-		return &l->req;
-	}
+	for (seen = 0, i = ru->start; seen < pg->n; seen++, i = (i + 1) % pg->n)
+		if (idle(pg->v[i])) {
+			ru->start = i + 1;
+			return ask(ru, pg->v[i]);
+		}
 	return NULL;
 }
 

@@ -415,23 +415,6 @@ list_request(void *be, struct arc_plister *l, struct arc_http_req *r)
 	arc_buf_free(&q);
 }
 
-/* S3's order: the bytes of the keys (UTF-8 binary order). */
-static int
-bytecmp(const char *a, size_t an, const char *b, size_t bn)
-{
-	int c = memcmp(a, b, an < bn ? an : bn);
-
-	return c != 0 ? c : (an > bn) - (an < bn);
-}
-
-static int
-cmpbytes(const void *a, const void *b)
-{
-	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
-
-	return bytecmp(x, strlen(x), y, strlen(y));
-}
-
 /*
  * One lister for each range of the prefix in l between two of the
  * bounds under it: (start, b1], (b1, b2], ..., (bn, end), so that a
@@ -446,7 +429,7 @@ split_prefix(struct s3 *s, struct arc_pager *pg, struct arc_plister *l,
 
 	while (lo < hi) {	/* the first bound >= the prefix */
 		mid = (lo + hi) / 2;
-		if (bytecmp(bv[mid], strlen(bv[mid]), p, plen) < 0)
+		if (arc_pathcmp(bv[mid], strlen(bv[mid]), p, plen) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -549,7 +532,7 @@ list_page(void *be, struct arc_pager *pg, struct arc_plister *l,
 		if (l->rest && (covered = hint_covering(s, rel, rlen)) != NULL)
 			break;	/* another lister has these */
 		if (l->until.len > 0 &&
-		    bytecmp(rel, rlen, l->until.s, l->until.len) > 0) {
+		    arc_pathcmp(rel, rlen, l->until.s, l->until.len) > 0) {
 			past = 1;	/* the next range's lister has these */
 			break;
 		}
@@ -690,7 +673,7 @@ s3_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 	if (s->nhints > 1)
 		qsort(s->hints, s->nhints, sizeof(*s->hints), cmpstr);
 	if (st->nbounds > 1)
-		qsort(st->bounds, st->nbounds, sizeof(*st->bounds), cmpbytes);
+		qsort(st->bounds, st->nbounds, sizeof(*st->bounds), cmpstr);
 	for (i = 0; i < s->nhints; i++) {
 		l = arc_pager_add(&pg, s->prefix, s->prefixlen);
 		arc_buf_adds(&l->prefix, s->hints[i]);

@@ -275,6 +275,16 @@ assert_manifest_objects_kept() {
 	[ "$(count_requests 'prefix=db%2Fmem%2F&start-after=db%2Fmem%2F')" -ge 2 ]
 }
 
+@test "with -M and -j 1 the rest listing's one-key probe is asked first, not after every split point's pages" {
+	fentry "db/cpu/$H/a.parquet" >"$MANIFEST"
+	fentry "db/mem/$H/b.parquet" >>"$MANIFEST"
+	arc-manifest-dump "$MANIFEST" >m.rec
+	run -0 --separate-stderr proxied arc-list -M m.rec -j 1 s3://big
+	assert_output "$(expected_big)"
+	run -0 grep -m1 '^GET /big?' "$FP_LOG"
+	assert_output --partial 'max-keys=1&prefix= '
+}
+
 @test "keys needing percent-encoding (space, '+', '%', unicode, XML specials, backslash, TAB, newline) are listed byte for byte" {
 	run -0 --separate-stderr arc-list s3://funny/db/cpu
 	assert_stderr ''
