@@ -36,6 +36,17 @@ struct arc_buf;
 void	 arc_base64_encode(struct arc_buf *, const void *, size_t);
 int	 arc_base64_decode(struct arc_buf *, const char *, size_t);
 
+/* jsonout.c: paths and text as strict JSON; whole-or-nothing saves */
+struct json_object;
+size_t	 arc_utf8_len(const unsigned char *, size_t);
+int	 arc_utf8_valid(const char *, size_t);
+void	 arc_json_path_text(struct arc_buf *, const char *, size_t);
+struct json_object *arc_json_path(const char *, size_t);
+struct json_object *arc_json_text(const char *);
+int	 arc_json_path_decode(struct arc_buf *, const char *, size_t);
+int	 arc_json_save(const char *, struct json_object *, int);
+int	 arc_save_file(const char *, const char *, size_t, int);
+
 /* buf.c: growable byte buffers */
 struct arc_buf {
 	char	*s;

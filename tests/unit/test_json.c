@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "arc.h"
 #include "unit.h"
 
@@ -1397,9 +1399,77 @@ test_mfile(void)
 	mf_done(&f);
 }
 
+/*
+ * Paths as JSON strings: every byte string round-trips through
+ * arc_json_path and arc_json_path_decode, and what json-c writes is
+ * valid UTF-8 whatever the path holds.
+ */
+static void
+test_json_paths(void)
+{
+	static const struct { const char *in; size_t n; const char *want; } c[] = {
+		{ L("db/m/a.parquet"), "db/m/a.parquet" },
+		{ L("db/m/\xc3\xa9t\xc3\xa9.parquet"), "db/m/\xc3\xa9t\xc3\xa9.parquet" },
+		{ L("db/m/\xff.parquet"), "\"db/m/\\377.parquet\"" },
+		{ L("db/m/a\\b\xfe"), "\"db/m/a\\\\b\\376\"" },
+		{ L("\"db/m/x"), "\"\"db/m/x\"" },
+		{ L("db/\xed\xa0\x80/x"), "\"db/\\355\\240\\200/x\"" },
+		{ L("db/\xf4\x8f\xbf\xbf/x"), "db/\xf4\x8f\xbf\xbf/x" },
+		{ L("db/\xf4\x90\x80\x80/x"), "\"db/\\364\\220\\200\\200/x\"" },
+		{ L("db/\xc0\xaf/x"), "\"db/\\300\\257/x\"" },
+		{ L("a\tb\xff\n"), "\"a\\tb\\377\\n\"" },
+	};
+	struct arc_buf b = { 0 }, d = { 0 };
+	struct json_object *o;
+	const char *js;
+	unsigned char raw[24];
+	size_t i, k, n;
+	unsigned seed = 7;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		b.len = 0;
+		arc_json_path_text(&b, c[i].in, c[i].n);
+		CHECK_MEM(b.s, b.len, c[i].want, strlen(c[i].want),
+		    "path %s is spelled as arc(7) says", unit_esc(c[i].in, c[i].n));
+		d.len = 0;
+		CHECK(arc_json_path_decode(&d, b.s, b.len) == 0 &&
+		    d.len == c[i].n && memcmp(d.s, c[i].in, d.len) == 0,
+		    "path %s decodes to its bytes", unit_esc(c[i].in, c[i].n));
+	}
+	for (k = 0; k < 5000; k++) {
+		n = 1 + (seed = seed * 1103515245 + 12345) % sizeof(raw);
+		for (i = 0; i < n; i++)
+			raw[i] = (unsigned char)((seed = seed * 1103515245 +
+			    12345) >> 16);
+		o = arc_json_path((char *)raw, n);
+		js = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+		if (!arc_utf8_valid(js, strlen(js)))
+			break;
+		b.len = d.len = 0;
+		arc_json_path_text(&b, (char *)raw, n);
+		if (arc_json_path_decode(&d, b.s, b.len) != 0 || d.len != n ||
+		    memcmp(d.s, raw, n) != 0)
+			break;
+		json_object_put(o);
+		o = NULL;
+	}
+	CHECK(k == 5000, "5000 random byte paths give valid UTF-8 JSON and "
+	    "decode losslessly (failed at %zu)", k);
+	if (o != NULL)
+		json_object_put(o);
+	o = arc_json_text("bad \xff byte");
+	js = json_object_get_string(o);
+	CHECK(strcmp(js, "bad \\377 byte") == 0, "free text keeps valid "
+	    "UTF-8 and escapes the rest");
+	json_object_put(o);
+	arc_buf_free(&b);
+	arc_buf_free(&d);
+}
+
 void
 test_json(void)
 {
+	test_json_paths();
 	test_body();
 	test_ndjson();
 	test_refusals();

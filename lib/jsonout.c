@@ -1,0 +1,246 @@
+/*
+ * jsonout.c - the one JSON writer of the state the tools leave behind:
+ * paths and free text as strings a strict UTF-8 parser accepts, and
+ * documents saved under their final name only when whole.
+ *
+ * Paths are bytes and need not be UTF-8.  A path that is valid UTF-8 and
+ * does not begin with '"' is written as it is (json-c escapes controls);
+ * any other is written in the quoted form of arc(7) between double
+ * quotes, with every byte that is not part of a valid UTF-8 sequence
+ * also escaped as \ooo.  A reader tells the two apart by the leading
+ * '"', so the encoding is lossless (arc_json_path_decode undoes it).
+ *
+ * arc_json_save writes a temporary file beside the final name, syncs it
+ * and renames it into place, so a full disk or a read-only directory
+ * leaves the old file (or none) and never an empty or partial one.
+ */
+#include <err.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "arc.h"
+
+/*
+ * The length of the valid UTF-8 sequence at p[0..n), or 0 when p[0]
+ * does not start one (overlong forms, surrogates and code points past
+ * U+10FFFF are not valid).
+ */
+size_t
+arc_utf8_len(const unsigned char *p, size_t n)
+{
+	unsigned c = p[0];
+	size_t len, i;
+	uint32_t cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		cp = c & 0x07;
+	} else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+/* Whether s[0..n) is valid UTF-8 without NUL bytes. */
+int
+arc_utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i, l;
+
+	for (i = 0; i < n; i += l)
+		if (p[i] == 0 || (l = arc_utf8_len(p + i, n - i)) == 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * Append s[0..n) to b with what a JSON string cannot hold losslessly
+ * escaped: the escapes of arc(7) (backslash, controls), and every byte
+ * outside a valid UTF-8 sequence as \ooo.
+ */
+static void
+escape_bytes(struct arc_buf *b, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i, l;
+
+	for (i = 0; i < n; i += l) {
+		if (p[i] != 0 && p[i] >= 0x20 && p[i] != 0x7f &&
+		    p[i] != '\\' && (l = arc_utf8_len(p + i, n - i)) > 0) {
+			arc_buf_add(b, p + i, l);
+			continue;
+		}
+		l = 1;
+		switch (p[i]) {
+		case '\\': arc_buf_adds(b, "\\\\"); break;
+		case '\t': arc_buf_adds(b, "\\t"); break;
+		case '\n': arc_buf_adds(b, "\\n"); break;
+		case '\r': arc_buf_adds(b, "\\r"); break;
+		default:
+			arc_buf_printf(b, "\\%03o", p[i]);
+			break;
+		}
+	}
+}
+
+/* The JSON spelling of a path (see the top of this file). */
+void
+arc_json_path_text(struct arc_buf *b, const char *s, size_t n)
+{
+	if (arc_utf8_valid(s, n) && (n == 0 || s[0] != '"')) {
+		arc_buf_add(b, s, n);
+		return;
+	}
+	arc_buf_addc(b, '"');
+	escape_bytes(b, s, n);
+	arc_buf_addc(b, '"');
+}
+
+struct json_object *
+arc_json_path(const char *s, size_t n)
+{
+	struct arc_buf b = { 0 };
+	struct json_object *o;
+
+	arc_json_path_text(&b, s, n);
+	o = json_object_new_string_len(b.s ? b.s : "", (int)b.len);
+	arc_buf_free(&b);
+	return o;
+}
+
+/*
+ * Free text (a message, a knob as given): kept as it is when valid
+ * UTF-8, else with the offending bytes escaped; readable, never invalid.
+ */
+struct json_object *
+arc_json_text(const char *s)
+{
+	struct arc_buf b = { 0 };
+	struct json_object *o;
+	size_t n = strlen(s);
+
+	if (arc_utf8_valid(s, n))
+		return json_object_new_string_len(s, (int)n);
+	escape_bytes(&b, s, n);
+	o = json_object_new_string_len(b.s, (int)b.len);
+	arc_buf_free(&b);
+	return o;
+}
+
+/* Undo arc_json_path_text; -1 when s is not such a spelling. */
+int
+arc_json_path_decode(struct arc_buf *b, const char *s, size_t n)
+{
+	size_t i;
+	unsigned v;
+
+	if (n == 0 || s[0] != '"') {
+		arc_buf_add(b, s, n);
+		return 0;
+	}
+	if (n < 2 || s[n - 1] != '"')
+		return -1;
+	for (i = 1; i < n - 1; i++) {
+		if (s[i] != '\\') {
+			arc_buf_addc(b, s[i]);
+			continue;
+		}
+		if (++i >= n - 1)
+			return -1;
+		switch (s[i]) {
+		case '\\': arc_buf_addc(b, '\\'); break;
+		case 't': arc_buf_addc(b, '\t'); break;
+		case 'n': arc_buf_addc(b, '\n'); break;
+		case 'r': arc_buf_addc(b, '\r'); break;
+		default:
+			if (i + 2 >= n - 1 || s[i] < '0' || s[i] > '3' ||
+			    s[i + 1] < '0' || s[i + 1] > '7' ||
+			    s[i + 2] < '0' || s[i + 2] > '7')
+				return -1;
+			v = (unsigned)(s[i] - '0') << 6 |
+			    (unsigned)(s[i + 1] - '0') << 3 |
+			    (unsigned)(s[i + 2] - '0');
+			arc_buf_addc(b, (int)v);
+			i += 2;
+			break;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Save o as path (mode mode), whole or not at all: a temporary file
+ * beside it, written, synced and renamed over it.  0 on success; on
+ * failure a message naming path, the temporary file removed, -1.
+ */
+int
+arc_json_save(const char *path, struct json_object *o, int mode)
+{
+	const char *text;
+
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+	    JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+	return arc_save_file(path, text, strlen(text), mode);
+}
+
+/*
+ * Write data (n bytes, a newline added when it lacks one) to path
+ * atomically with mode; 0 on success, -1 after a message.
+ */
+int
+arc_save_file(const char *path, const char *data, size_t n, int mode)
+{
+	char *tmp;
+	int fd, e;
+
+	if ((fd = arc_open_tmp(path, &tmp)) == -1) {
+		warn("cannot create a temporary file beside '%s'", path);
+		return -1;
+	}
+	if (fchmod(fd, (mode_t)mode) == -1 ||
+	    arc_write_full(fd, data, n) == -1 ||
+	    ((n == 0 || data[n - 1] != '\n') && arc_write_full(fd, "\n", 1) == -1) ||
+	    fsync(fd) == -1) {
+		e = errno;
+		close(fd);
+		unlink(tmp);
+		free(tmp);
+		errno = e;
+		warn("write error on '%s'", path);
+		return -1;
+	}
+	if (close(fd) == -1 || rename(tmp, path) == -1) {
+		e = errno;
+		unlink(tmp);
+		free(tmp);
+		errno = e;
+		warn("cannot write '%s'", path);
+		return -1;
+	}
+	free(tmp);
+	arc_fsync_dir(path);
+	return 0;
+}
