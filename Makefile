@@ -8,9 +8,9 @@ MANDIR = $(PREFIX)/share/man
 CC = cc
 CFLAGS = -O2 -g -Wall -Wextra
 CPPFLAGS = -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
-PKGS = libcurl libarchive json-c libcrypto expat
+PKGS = libcurl libarchive json-c libssl libcrypto expat
 DEP_CFLAGS != pkg-config --cflags $(PKGS) 2>/dev/null || true
-DEP_LIBS != pkg-config --libs $(PKGS) 2>/dev/null || echo -lcurl -larchive -ljson-c -lcrypto -lexpat
+DEP_LIBS != pkg-config --libs $(PKGS) 2>/dev/null || echo -lcurl -larchive -ljson-c -lssl -lcrypto -lexpat
 LDLIBS = $(DEP_LIBS) -lpthread
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 

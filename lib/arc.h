@@ -195,6 +195,9 @@ struct arc_http_req {
 	const char	*sigv4;		/* CURLOPT_AWS_SIGV4, or NULL */
 	const char	*userpwd;	/* credentials: never printed */
 	const char	*cainfo;	/* CA bundle, or NULL */
+	const char	*cavar;		/* where cainfo came from, for messages */
+	const char	*sslcert;	/* client certificate and key, or NULL */
+	const char	*sslkey;
 	const char	*body;		/* request body in memory */
 	size_t		 bodylen;
 	int		 infd;		/* or from this file (-1: none) */
@@ -203,13 +206,15 @@ struct arc_http_req {
 	long		 status;	/* 0: no HTTP answer */
 	struct arc_buf	 resp;		/* response body (outfd == -1) */
 	struct arc_buf	 rhdr;		/* response headers */
-	char		 err[256];	/* why there was no answer */
+	char		 err[512];	/* why there was no answer */
 	int		 attempts;
 	int		 cc;		/* CURLcode of the last attempt */
+	int		 misconf;	/* it failed on a TLS setting */
 	void		*arg;		/* the caller's */
 	int64_t		 next_ms;	/* private to http.c */
 	int		 slot;
 };
+extern int arc_config_error;	/* TLS or credentials refused: exit 2 */
 struct arc_http *arc_http_new(void);
 void	 arc_http_free(struct arc_http *);
 void	 arc_http_req_init(struct arc_http_req *, const char *, char *);
@@ -222,6 +227,7 @@ int	 arc_http_perform(struct arc_http *, struct arc_http_req *);
 void	 arc_http_perform_many(struct arc_http *, struct arc_http_req **,
 	    size_t, int);
 void	 arc_http_describe(const struct arc_http_req *, struct arc_buf *);
+int	 arc_http_misconfigured(const struct arc_http_req *);
 void	 arc_http_escape(struct arc_buf *, const char *, size_t, int);
 int	 arc_http_unescape(struct arc_buf *, const char *, size_t, int);
 

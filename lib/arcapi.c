@@ -3,8 +3,10 @@
  * arc+http://HOST:PORT and arc+https://HOST:PORT.
  *
  * The dump pages through GET /api/v1/cluster/files?limit=10000&cursor=
- * until next_cursor is empty; the token comes from ARC_API_TOKEN and is
- * sent as "Authorization: Bearer", never printed.  Pages are not a
+ * until next_cursor is empty; the token comes from ARC_API_TOKEN or the
+ * file named by ARC_API_TOKEN_FILE and is sent as "Authorization:
+ * Bearer", never printed.  arc+https:// is verified with the CAs of
+ * SSL_CERT_FILE and SSL_CERT_DIR (http.c), or the system's.  Pages are not a
  * snapshot: an entry registered meanwhile below the cursor is missed,
  * which is why every orphan-storage candidate is looked up again, live,
  * one path at a time (cursor just below the path, limit=1).
@@ -36,12 +38,73 @@ struct arcapi {
 	struct arc_http	*http;
 };
 
+/*
+ * The token: ARC_API_TOKEN, else the content of the file named by
+ * ARC_API_TOKEN_FILE (read on every run, so that a rotated token needs
+ * no restart; surrounding white space dropped), else none.  0, or -1
+ * after a message that never shows the token.
+ */
+static int
+api_token(char **token)
+{
+	struct arc_buf b = { 0 };
+	const char *t, *file, *p;
+	char chunk[4096];
+	size_t n, len;
+	FILE *fp;
+
+	*token = NULL;
+	if ((t = getenv("ARC_API_TOKEN")) != NULL && *t != '\0') {
+		*token = arc_estrdup(t);
+		return 0;
+	}
+	if ((file = getenv("ARC_API_TOKEN_FILE")) == NULL || *file == '\0')
+		return 0;
+	if ((fp = fopen(file, "re")) == NULL) {
+		warn("cannot open ARC_API_TOKEN_FILE '%s'", file);
+		return -1;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0 && b.len < 65536)
+		arc_buf_add(&b, chunk, n);
+	explicit_bzero(chunk, sizeof(chunk));
+	if (ferror(fp) || b.len >= 65536) {
+		if (ferror(fp))
+			warn("cannot read ARC_API_TOKEN_FILE '%s'", file);
+		else
+			warnx("ARC_API_TOKEN_FILE '%s': too large for a token",
+			    file);
+		fclose(fp);
+		if (b.s != NULL)
+			explicit_bzero(b.s, b.len);
+		arc_buf_free(&b);
+		return -1;
+	}
+	fclose(fp);
+	for (p = b.s, len = b.len; len > 0 && strchr(" \t\r\n", *p); p++)
+		len--;
+	while (len > 0 && strchr(" \t\r\n", p[len - 1]))
+		len--;
+	if (len == 0 || memchr(p, '\n', len) != NULL ||
+	    memchr(p, '\r', len) != NULL || memchr(p, '\0', len) != NULL) {
+		warnx("ARC_API_TOKEN_FILE '%s': %s", file, len == 0 ?
+		    "empty" : "not one line");
+		if (b.s != NULL)
+			explicit_bzero(b.s, b.len);
+		arc_buf_free(&b);
+		return -1;
+	}
+	*token = arc_estrndup(p, len);
+	explicit_bzero(b.s, b.len);
+	arc_buf_free(&b);
+	return 0;
+}
+
 static int
 api_open(struct arc_manifest *m, const char *rest)
 {
 	struct arcapi *a;
 	struct arc_buf b = { 0 };
-	const char *scheme, *t;
+	const char *scheme;
 	size_t n = strlen(rest);
 
 	scheme = strncmp(m->spec, "arc+https://", 12) == 0 ? "https" : "http";
@@ -52,10 +115,12 @@ api_open(struct arc_manifest *m, const char *rest)
 		return -1;
 	}
 	a = arc_ecalloc(1, sizeof(*a));
+	if (api_token(&a->token) == -1) {
+		free(a);
+		return -1;
+	}
 	arc_buf_printf(&b, "%s://%.*s", scheme, (int)n, rest);
 	a->base = b.s;
-	if ((t = getenv("ARC_API_TOKEN")) != NULL && *t != '\0')
-		a->token = arc_estrdup(t);
 	a->http = arc_http_new();
 	m->priv = a;
 	return 0;

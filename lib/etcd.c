@@ -1,6 +1,11 @@
 /*
  * etcd.c - etcd's v3 JSON gateway, as a client (for the lock and the
- * loader) and as a manifest source: etcd://HOST:PORT[,HOST:PORT...]/PREFIX.
+ * loader) and as a manifest source: etcd://HOST:PORT[,HOST:PORT...]/PREFIX,
+ * etcds:// for TLS, and etcd:///PREFIX or etcds:///PREFIX with the
+ * endpoints in ETCDCTL_ENDPOINTS.  TLS files and the user come from the
+ * environment as etcdctl takes them (ETCDCTL_CACERT, ETCDCTL_CERT,
+ * ETCDCTL_KEY, ETCDCTL_USER, ETCDCTL_PASSWORD), never from the URL; with
+ * a user, etcd's Authenticate gives a token that every call carries.
  *
  * The manifest is the keys under PREFIX (the URL's path, leading slash
  * included): key PREFIX + path, value a FileEntry JSON object.  A dump
@@ -28,47 +33,176 @@
 #define LOOKUP_JOBS	16
 
 struct arc_etcd {
-	char		**eps;		/* http://host:port */
+	char		**eps;		/* http(s)://host:port */
 	size_t		 nep;
 	size_t		 cur;		/* the endpoint that last answered */
 	struct arc_http	*http;
 	char		*spec;
+	char		*cacert;	/* ETCDCTL_CACERT, CERT, KEY, or NULL */
+	char		*cert;
+	char		*key;
+	char		*user;		/* ETCDCTL_USER's name, or NULL */
+	char		*password;
+	char		*token;		/* from Authenticate, or NULL */
 };
 
-/* Parse etcd://h:p[,h:p...]/prefix; the prefix (key bytes) into *prefix. */
+static void
+wipe(char *s)
+{
+	if (s != NULL) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+/* A copy of environment variable name, or NULL when unset or empty. */
+static char *
+env_copy(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && *v != '\0' ? arc_estrdup(v) : NULL;
+}
+
+/*
+ * Add the endpoints of the n bytes at list (comma-separated), each
+ * host:port or, from ETCDCTL_ENDPOINTS, http:// or https://host:port;
+ * a bare one takes the URL's scheme.  -1 after a message, which never
+ * repeats what could be a credential.
+ */
+static int
+add_endpoints(struct arc_etcd *e, const char *list, size_t n, int tls,
+    const char *from)
+{
+	const char *p, *end, *lim = list + n, *scheme;
+	size_t len;
+
+	for (p = list; p <= lim; p = end + 1) {
+		if ((end = memchr(p, ',', (size_t)(lim - p))) == NULL)
+			end = lim;
+		scheme = tls ? "https://" : "http://";
+		len = (size_t)(end - p);
+		if (len >= 8 && strncasecmp(p, "https://", 8) == 0) {
+			scheme = "https://";
+			p += 8;
+			len -= 8;
+		} else if (len >= 7 && strncasecmp(p, "http://", 7) == 0) {
+			if (tls) {
+				warnx("%s: an http:// endpoint with etcds://: "
+				    "TLS is never dropped", from);
+				return -1;
+			}
+			p += 7;
+			len -= 7;
+		}
+		while (len > 0 && p[len - 1] == '/')
+			len--;
+		if (len == 0) {
+			warnx("%s: empty endpoint", from);
+			return -1;
+		}
+		if (memchr(p, '@', len) != NULL || memchr(p, '/', len) != NULL) {
+			warnx("%s: an endpoint is host:port, with no user, "
+			    "password or path (credentials go in ETCDCTL_USER "
+			    "and ETCDCTL_PASSWORD)", from);
+			return -1;
+		}
+		e->eps = arc_ereallocarray(e->eps, e->nep + 1, sizeof(*e->eps));
+		if (asprintf(&e->eps[e->nep++], "%s%.*s", scheme, (int)len,
+		    p) == -1)
+			err(arc_errstatus, "asprintf");
+	}
+	return 0;
+}
+
+/* TLS files and the user, the etcdctl way; -1 after a message. */
+static int
+credentials(struct arc_etcd *e)
+{
+	char *u, *colon;
+
+	e->cacert = env_copy("ETCDCTL_CACERT");
+	e->cert = env_copy("ETCDCTL_CERT");
+	e->key = env_copy("ETCDCTL_KEY");
+	if ((e->cert == NULL) != (e->key == NULL)) {
+		warnx("a client certificate needs both ETCDCTL_CERT and "
+		    "ETCDCTL_KEY");
+		return -1;
+	}
+	if ((u = env_copy("ETCDCTL_USER")) == NULL)
+		return 0;
+	if ((colon = strchr(u, ':')) != NULL) {
+		*colon = '\0';
+		e->password = arc_estrdup(colon + 1);
+	} else
+		e->password = env_copy("ETCDCTL_PASSWORD");
+	e->user = arc_estrdup(u);
+	wipe(u);
+	if (*e->user == '\0' || e->password == NULL) {
+		warnx("ETCDCTL_USER needs a user name and a password "
+		    "('user:password', or 'user' and ETCDCTL_PASSWORD)");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Parse etcd://h:p[,h:p...]/prefix, etcds:// for TLS, or etcd:///prefix
+ * and etcds:///prefix with the endpoints in ETCDCTL_ENDPOINTS; the
+ * prefix (key bytes) into *prefix.  A user or password in the URL is
+ * refused without repeating it: it would show in ps(1) and in messages.
+ */
 struct arc_etcd *
 arc_etcd_open(const char *spec, struct arc_buf *prefix)
 {
 	struct arc_etcd *e;
-	const char *rest, *slash, *p, *end;
+	const char *rest, *slash, *eps;
+	size_t alen;
+	int tls;
 
-	if (strncmp(spec, "etcd://", 7) != 0) {
-		warnx("'%s': not an etcd:// URL", spec);
+	if (strncmp(spec, "etcd://", 7) == 0) {
+		rest = spec + 7;
+		tls = 0;
+	} else if (strncmp(spec, "etcds://", 8) == 0) {
+		rest = spec + 8;
+		tls = 1;
+	} else {
+		warnx("'%s': not an etcd:// or etcds:// URL", spec);
 		return NULL;
 	}
-	rest = spec + 7;
-	if ((slash = strchr(rest, '/')) == NULL || slash == rest ||
-	    slash[1] == '\0') {
+	alen = strcspn(rest, "/");
+	if (memchr(rest, '@', alen) != NULL) {
+		warnx("%s URL with a user name or password: refused (set "
+		    "ETCDCTL_USER and ETCDCTL_PASSWORD instead)",
+		    tls ? "etcds://" : "etcd://");
+		return NULL;
+	}
+	if ((slash = strchr(rest, '/')) == NULL || slash[1] == '\0') {
 		warnx("'%s': give endpoints and a key prefix, as in "
 		    "etcd://127.0.0.1:2379/arc/files/", spec);
 		return NULL;
 	}
 	e = arc_ecalloc(1, sizeof(*e));
-	for (p = rest; p < slash; p = end + 1) {
-		end = memchr(p, ',', (size_t)(slash - p));
-		if (end == NULL)
-			end = slash;
-		if (end == p) {
-			warnx("'%s': empty endpoint", spec);
+	if (slash == rest) {
+		if ((eps = getenv("ETCDCTL_ENDPOINTS")) == NULL || *eps == '\0') {
+			warnx("'%s': no endpoints in the URL, and "
+			    "ETCDCTL_ENDPOINTS is not set", spec);
 			arc_etcd_close(e);
 			return NULL;
 		}
-		e->eps = arc_ereallocarray(e->eps, e->nep + 1, sizeof(*e->eps));
-		if (asprintf(&e->eps[e->nep++], "http://%.*s", (int)(end - p),
-		    p) == -1)
-			err(arc_errstatus, "asprintf");
-		if (end == slash)
-			break;
+		if (add_endpoints(e, eps, strlen(eps), tls,
+		    "ETCDCTL_ENDPOINTS") == -1) {
+			arc_etcd_close(e);
+			return NULL;
+		}
+	} else if (add_endpoints(e, rest, (size_t)(slash - rest), tls,
+	    spec) == -1 || credentials(e) == -1) {
+		arc_etcd_close(e);
+		return NULL;
+	}
+	if (slash == rest && credentials(e) == -1) {
+		arc_etcd_close(e);
+		return NULL;
 	}
 	prefix->len = 0;
 	arc_buf_adds(prefix, slash);
@@ -89,6 +223,12 @@ arc_etcd_close(struct arc_etcd *e)
 	free(e->eps);
 	arc_http_free(e->http);
 	free(e->spec);
+	free(e->cacert);
+	free(e->cert);
+	free(e->key);
+	free(e->user);
+	wipe(e->password);
+	wipe(e->token);
 	free(e);
 }
 
@@ -101,15 +241,82 @@ post(struct arc_etcd *e, size_t ep, struct arc_http_req *r, const char *api,
 	arc_buf_printf(&u, "%s%s", e->eps[ep], api);
 	arc_http_req_init(r, "POST", u.s);
 	arc_http_add_header(r, "Content-Type: application/json");
+	/* etcd's gateway takes the bare token, not "Bearer TOKEN" */
+	if (e->token != NULL && strcmp(api, "/v3/auth/authenticate") != 0)
+		arc_http_add_header(r, "Authorization: %s", e->token);
+	r->cainfo = e->cacert;
+	r->cavar = "ETCDCTL_CACERT";
+	r->sslcert = e->cert;
+	r->sslkey = e->key;
 	r->body = body;
 	r->bodylen = strlen(body);
 }
 
-/* An error answer's message, or the transport error. */
-static void
-describe(const struct arc_http_req *r, const char *api, struct arc_buf *out)
+/* The gRPC code and message of an error answer (0 and "" if none). */
+static int
+grpc_error(const struct arc_http_req *r, struct arc_buf *msg)
 {
 	struct json_object *o, *v;
+	int code = 0;
+
+	if (msg != NULL)
+		msg->len = 0;
+	if (r->status == 0 || r->status == 200 ||
+	    (o = json_tokener_parse(r->resp.s ? r->resp.s : "")) == NULL)
+		return 0;
+	if (json_object_object_get_ex(o, "code", &v))
+		code = json_object_get_int(v);
+	if (msg != NULL && (json_object_object_get_ex(o, "message", &v) ||
+	    json_object_object_get_ex(o, "error", &v)) &&
+	    json_object_is_type(v, json_type_string))
+		arc_buf_adds(msg, json_object_get_string(v));
+	json_object_put(o);
+	return code;
+}
+
+/* The token is stale: etcd wants a new one (Unauthenticated, 16). */
+static int
+token_rejected(const struct arc_etcd *e, const struct arc_http_req *r)
+{
+	struct arc_buf m = { 0 };
+	int code, bad;
+
+	if (e->user == NULL || r->status == 0 || r->status == 200)
+		return 0;
+	code = grpc_error(r, &m);
+	bad = r->status == 401 || code == 16 ||
+	    (m.s != NULL && strstr(m.s, "invalid auth token") != NULL);
+	arc_buf_free(&m);
+	return bad;
+}
+
+/*
+ * Whether an error answer is a refusal of the credentials (no user,
+ * wrong password, a role without the key): configuration, not luck.
+ */
+static int
+refused(const struct arc_http_req *r)
+{
+	struct arc_buf m = { 0 };
+	int code, no;
+
+	if (r->status == 0)
+		return arc_http_misconfigured(r);
+	code = grpc_error(r, &m);
+	no = r->status == 401 || r->status == 403 || code == 7 ||
+	    code == 16 || (m.s != NULL && (strstr(m.s, "user name is empty") ||
+	    strstr(m.s, "authentication failed") ||
+	    strstr(m.s, "permission denied")));
+	arc_buf_free(&m);
+	return no;
+}
+
+/* An error answer's message, or the transport error. */
+static void
+describe(const struct arc_etcd *e, const struct arc_http_req *r,
+    const char *api, struct arc_buf *out)
+{
+	struct arc_buf m = { 0 };
 
 	out->len = 0;
 	arc_buf_printf(out, "etcd %s: ", api);
@@ -118,19 +325,117 @@ describe(const struct arc_http_req *r, const char *api, struct arc_buf *out)
 		return;
 	}
 	arc_buf_printf(out, "HTTP %ld", r->status);
-	if ((o = json_tokener_parse(r->resp.s ? r->resp.s : "")) != NULL) {
-		if ((json_object_object_get_ex(o, "message", &v) ||
-		    json_object_object_get_ex(o, "error", &v)) &&
-		    json_object_is_type(v, json_type_string))
-			arc_buf_printf(out, ": %s", json_object_get_string(v));
-		json_object_put(o);
+	grpc_error(r, &m);
+	if (m.len > 0)
+		arc_buf_printf(out, ": %s", m.s);
+	arc_buf_free(&m);
+	if (refused(r)) {
+		if (e->user != NULL)
+			arc_buf_printf(out, " (as etcd user '%s')", e->user);
+		else
+			arc_buf_adds(out, " (no etcd user: set ETCDCTL_USER)");
 	}
 }
 
 /*
- * POST a request, endpoint after endpoint until one answers.  Returns
- * the parsed answer of an HTTP 200, or NULL with the reason in eb (and
- * *status the last HTTP status, 0 for none).
+ * POST body to api, endpoint after endpoint until one answers (a TLS
+ * refusal stops it: the others are set up alike).  r is initialised;
+ * the caller frees it.  Returns r->status (0: no endpoint answered).
+ */
+static long
+send_call(struct arc_etcd *e, const char *api, const char *body,
+    struct arc_http_req *r, struct arc_buf *eb)
+{
+	size_t tries;
+
+	for (tries = 0; tries < e->nep; tries++) {
+		if (tries > 0)
+			arc_http_req_free(r);
+		post(e, e->cur, r, api, body);
+		arc_http_perform(e->http, r);
+		if (r->status != 0)
+			break;
+		describe(e, r, api, eb);
+		if (arc_http_misconfigured(r))
+			break;
+		e->cur = (e->cur + 1) % e->nep;	/* no answer: the next one */
+	}
+	return r->status;
+}
+
+/*
+ * etcd's Authenticate: the user's name and password for a token that
+ * every later call carries.  0, or -1 with the reason in eb (a refusal
+ * marks the run misconfigured).
+ */
+static int
+authenticate(struct arc_etcd *e, struct arc_buf *eb)
+{
+	struct json_object *req, *res = NULL, *v;
+	struct arc_http_req r;
+	const char *api = "/v3/auth/authenticate";
+	char *body;
+	int ret = -1;
+
+	wipe(e->token);
+	e->token = NULL;
+	req = json_object_new_object();
+	json_object_object_add(req, "name", json_object_new_string(e->user));
+	json_object_object_add(req, "password",
+	    json_object_new_string(e->password));
+	body = arc_estrdup(json_object_to_json_string_ext(req,
+	    JSON_C_TO_STRING_PLAIN));
+	json_object_put(req);
+	if (send_call(e, api, body, &r, eb) == 200 &&
+	    (res = json_tokener_parse(r.resp.s)) != NULL &&
+	    json_object_object_get_ex(res, "token", &v) &&
+	    json_object_is_type(v, json_type_string) &&
+	    json_object_get_string_len(v) > 0) {
+		e->token = arc_estrdup(json_object_get_string(v));
+		ret = 0;
+	} else if (r.status != 0 && r.status != 200 && r.status < 500) {
+		/* a wrong password, a user that does not exist, no auth */
+		struct arc_buf m = { 0 };
+
+		arc_config_error = 1;
+		grpc_error(&r, &m);
+		eb->len = 0;
+		arc_buf_printf(eb, "etcd authentication as '%s' failed: HTTP "
+		    "%ld%s%s", e->user, r.status, m.len ? ": " : "",
+		    m.len ? m.s : "");
+		arc_buf_free(&m);
+	} else if (r.status != 0) {
+		describe(e, &r, api, eb);
+		if (r.status == 200) {
+			eb->len = 0;
+			arc_buf_printf(eb, "etcd %s: an answer without a token",
+			    api);
+		}
+	}
+	json_object_put(res);
+	explicit_bzero(body, strlen(body));
+	free(body);
+	if (r.url != NULL)
+		arc_http_req_free(&r);
+	return ret;
+}
+
+/* Have a token before the first call, when there is a user. */
+static int
+need_token(struct arc_etcd *e, struct arc_buf *eb)
+{
+	if (e->user == NULL || e->token != NULL)
+		return 0;
+	return authenticate(e, eb);
+}
+
+/*
+ * POST a request, endpoint after endpoint until one answers, with the
+ * user's token, fetched again once when etcd says it is no longer valid
+ * (a restarted member, an expired simple token).  Returns the parsed
+ * answer of an HTTP 200, or NULL with the reason in eb (and *status the
+ * last HTTP status, 0 for none).  A refusal of the TLS settings or the
+ * credentials sets arc_config_error.
  */
 struct json_object *
 arc_etcd_call(struct arc_etcd *e, const char *api, struct json_object *req,
@@ -139,26 +444,31 @@ arc_etcd_call(struct arc_etcd *e, const char *api, struct json_object *req,
 	struct arc_http_req r;
 	struct json_object *o = NULL;
 	const char *body;
-	size_t tries;
 
-	body = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
-	for (tries = 0; tries < e->nep; tries++) {
-		post(e, e->cur, &r, api, body);
-		arc_http_perform(e->http, &r);
-		*status = r.status;
-		if (r.status != 0)
-			break;
-		describe(&r, api, eb);
-		arc_http_req_free(&r);
-		e->cur = (e->cur + 1) % e->nep;	/* no answer: the next one */
-	}
-	if (tries == e->nep)
+	*status = 0;
+	if (need_token(e, eb) == -1)
 		return NULL;
+	body = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	send_call(e, api, body, &r, eb);
+	if (token_rejected(e, &r)) {
+		arc_http_req_free(&r);
+		if (authenticate(e, eb) == -1)
+			return NULL;
+		send_call(e, api, body, &r, eb);
+	}
+	*status = r.status;
+	if (r.status == 0) {
+		arc_http_req_free(&r);
+		return NULL;
+	}
 	if (r.status == 200 && (o = json_tokener_parse(r.resp.s)) == NULL) {
 		eb->len = 0;
 		arc_buf_printf(eb, "etcd %s: an answer that is not JSON", api);
-	} else if (r.status != 200)
-		describe(&r, api, eb);
+	} else if (r.status != 200) {
+		describe(e, &r, api, eb);
+		if (refused(&r))
+			arc_config_error = 1;
+	}
 	arc_http_req_free(&r);
 	return o;
 }
@@ -471,18 +781,33 @@ out:
 	return ret;
 }
 
-/* Look each key up live, many at once, endpoint after endpoint. */
+/* Say msg once, however many items it is about. */
+static void
+say_once(const char *spec, struct arc_buf *said, const struct arc_buf *msg)
+{
+	if (said->len == msg->len && memcmp(said->s, msg->s, msg->len) == 0)
+		return;
+	warnx("'%s': %s", spec, msg->s);
+	said->len = 0;
+	arc_buf_add(said, msg->s, msg->len);
+	arc_buf_str(said);
+}
+
+/*
+ * Look each key up live, many at once, endpoint after endpoint; with a
+ * user, the token is fetched again once when etcd rejects it.
+ */
 static int
 lookup_or_fetch(struct arc_manifest *m, struct arc_mitem *items, size_t n,
     int fetch)
 {
 	struct esrc *s = m->priv;
 	struct arc_http_req *rv, **rp;
-	struct arc_buf key = { 0 }, val = { 0 }, eb = { 0 };
+	struct arc_buf key = { 0 }, val = { 0 }, eb = { 0 }, said = { 0 };
 	struct json_object *req, *res, *kvs, *hdr;
 	char **bodies;
 	size_t i, k, tries, ep;
-	int ret = 0;
+	int ret = 0, stale, reauth = 0;
 
 	rv = arc_ecalloc(n, sizeof(*rv));
 	rp = arc_ecalloc(n, sizeof(*rp));
@@ -498,8 +823,13 @@ lookup_or_fetch(struct arc_manifest *m, struct arc_mitem *items, size_t n,
 		    JSON_C_TO_STRING_PLAIN));
 		json_object_put(req);
 	}
+	if (n > 0 && need_token(s->e, &eb) == -1) {
+		say_once(m->spec, &said, &eb);
+		for (i = 0; i < n; i++)
+			items[i].result = ARC_UNKNOWN;
+	}
 	ep = s->e->cur;
-	for (tries = 0; tries < s->e->nep; tries++) {
+	for (tries = 0; tries < s->e->nep; ) {
 		for (i = k = 0; i < n; i++) {
 			if (items[i].result != -1)
 				continue;
@@ -510,18 +840,26 @@ lookup_or_fetch(struct arc_manifest *m, struct arc_mitem *items, size_t n,
 		if (k == 0)
 			break;
 		arc_http_perform_many(s->e->http, rp, k, LOOKUP_JOBS);
+		stale = 0;
 		for (i = 0; i < k; i++) {
 			struct arc_mitem *it = rp[i]->arg;
 
-			if (rp[i]->status == 0) {
+			if (rp[i]->status == 0 && !arc_http_misconfigured(rp[i])) {
 				arc_http_req_free(rp[i]);
 				continue;	/* the next endpoint */
+			}
+			if (!reauth && token_rejected(s->e, rp[i])) {
+				stale = 1;	/* again with a new token */
+				arc_http_req_free(rp[i]);
+				continue;
 			}
 			res = rp[i]->status == 200 ?
 			    json_tokener_parse(rp[i]->resp.s) : NULL;
 			if (res == NULL) {
-				describe(rp[i], "/v3/kv/range", &eb);
-				warnx("'%s': %s", m->spec, eb.s);
+				describe(s->e, rp[i], "/v3/kv/range", &eb);
+				if (refused(rp[i]))
+					arc_config_error = 1;
+				say_once(m->spec, &said, &eb);
 				it->result = ARC_UNKNOWN;
 			} else if (!json_object_object_get_ex(res, "header",
 			    &hdr) || arc_etcd_int(hdr, "revision") <= 0) {
@@ -541,7 +879,19 @@ lookup_or_fetch(struct arc_manifest *m, struct arc_mitem *items, size_t n,
 			json_object_put(res);
 			arc_http_req_free(rp[i]);
 		}
+		if (stale) {
+			/* the same endpoint, once, with a new token */
+			reauth = 1;
+			if (authenticate(s->e, &eb) == -1) {
+				say_once(m->spec, &said, &eb);
+				for (i = 0; i < n; i++)
+					if (items[i].result == -1)
+						items[i].result = ARC_UNKNOWN;
+			}
+			continue;
+		}
 		ep = (ep + 1) % s->e->nep;
+		tries++;
 	}
 	for (i = 0; i < n; i++) {
 		if (items[i].result == -1) {
@@ -558,6 +908,7 @@ lookup_or_fetch(struct arc_manifest *m, struct arc_mitem *items, size_t n,
 	arc_buf_free(&key);
 	arc_buf_free(&val);
 	arc_buf_free(&eb);
+	arc_buf_free(&said);
 	return ret;
 }
 
@@ -834,7 +1185,7 @@ arc_etcd_put(struct arc_etcd *e, const char *prefix, size_t plen,
 }
 
 const struct arc_manifest_ops arc_manifest_etcd = {
-	.scheme = "etcd",
+	.scheme = "etcd etcds",
 	.open = src_open,
 	.dump = src_dump,
 	.lookup = src_lookup,

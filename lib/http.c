@@ -12,6 +12,15 @@
  * Knobs (environment, for operators and tests): ARC_HTTP_ATTEMPTS
  * (default 5), ARC_HTTP_TIMEOUT (seconds per attempt, default 60),
  * ARC_HTTP_BACKOFF_MS (first backoff ceiling, default 200).
+ *
+ * TLS and proxies, for every backend alike: the CA is the backend's own
+ * (AWS_CA_BUNDLE, ETCDCTL_CACERT) when it names one, else SSL_CERT_FILE
+ * and SSL_CERT_DIR, else libcurl's default; the proxy is https_proxy or
+ * HTTPS_PROXY for https URLs, http_proxy or HTTP_PROXY for http ones
+ * (libcurl alone ignores the upper-case HTTP_PROXY), else all_proxy or
+ * ALL_PROXY, except for the hosts in no_proxy or NO_PROXY.  A TLS
+ * verification failure is a configuration error, never retried: it sets
+ * arc_config_error, which makes every tool exit 2.
  */
 #include <err.h>
 #include <errno.h>
@@ -24,6 +33,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <openssl/ssl.h>
 
 #include "arc.h"
 
@@ -38,7 +48,21 @@ struct arc_http {
 	long	 attempts;
 	long	 timeout_ms;
 	long	 backoff_ms;
+	char	*cafile;	/* SSL_CERT_FILE, or NULL */
+	char	*cadir;		/* SSL_CERT_DIR, or NULL */
+	char	*proxy_http;	/* "" for none: libcurl reads no variable */
+	char	*proxy_https;
+	char	*noproxy;	/* or NULL */
 };
+
+/*
+ * A TLS or credential refusal happened: the run's configuration is
+ * wrong, and each tool exits 2 however the failure reached it.
+ */
+int	arc_config_error;
+
+/* A server asked for a client certificate and none was set. */
+static volatile int cert_asked;
 
 static long
 env_long(const char *name, long def, long min, long max)
@@ -53,6 +77,17 @@ env_long(const char *name, long def, long min, long max)
 		return def;
 	}
 	return (long)v;
+}
+
+/* A copy of the first of two variables that is set and not empty. */
+static char *
+env_dup(const char *name, const char *alt)
+{
+	const char *v = getenv(name);
+
+	if ((v == NULL || *v == '\0') && alt != NULL)
+		v = getenv(alt);
+	return v != NULL && *v != '\0' ? arc_estrdup(v) : NULL;
 }
 
 struct arc_http *
@@ -85,6 +120,19 @@ arc_http_new(void)
 	h->attempts = env_long("ARC_HTTP_ATTEMPTS", 5, 1, 100);
 	h->timeout_ms = env_long("ARC_HTTP_TIMEOUT", 60, 1, 86400) * 1000;
 	h->backoff_ms = env_long("ARC_HTTP_BACKOFF_MS", 200, 0, 600000);
+	h->cafile = env_dup("SSL_CERT_FILE", NULL);
+	h->cadir = env_dup("SSL_CERT_DIR", NULL);
+	h->proxy_http = env_dup("http_proxy", "HTTP_PROXY");
+	h->proxy_https = env_dup("https_proxy", "HTTPS_PROXY");
+	if (h->proxy_http == NULL)
+		h->proxy_http = env_dup("all_proxy", "ALL_PROXY");
+	if (h->proxy_https == NULL)
+		h->proxy_https = env_dup("all_proxy", "ALL_PROXY");
+	if (h->proxy_http == NULL)
+		h->proxy_http = arc_estrdup("");
+	if (h->proxy_https == NULL)
+		h->proxy_https = arc_estrdup("");
+	h->noproxy = env_dup("no_proxy", "NO_PROXY");
 	return h;
 }
 
@@ -100,6 +148,11 @@ arc_http_free(struct arc_http *h)
 	free(h->pool);
 	curl_easy_cleanup(h->easy);
 	curl_multi_cleanup(h->multi);
+	free(h->cafile);
+	free(h->cadir);
+	free(h->proxy_http);
+	free(h->proxy_https);
+	free(h->noproxy);
 	free(h);
 }
 
@@ -210,6 +263,56 @@ on_read(char *p, size_t size, size_t n, void *arg)
 	return k < 0 ? CURL_READFUNC_ABORT : (size_t)k;
 }
 
+/*
+ * OpenSSL asks this when a server wants a client certificate and none is
+ * set.  Under TLS 1.3 the server's refusal then comes after the
+ * handshake, as a reset or a bare alert that looks like a network fault:
+ * remember the question so that the failure is named for what it is.
+ */
+static int
+on_cert_request(SSL *ssl, X509 **x509, EVP_PKEY **pkey)
+{
+	(void)ssl;
+	(void)x509;
+	(void)pkey;
+	cert_asked = 1;
+	return 0;	/* no certificate: let the server decide */
+}
+
+static CURLcode
+on_ssl_ctx(CURL *e, void *ctx, void *arg)
+{
+	(void)e;
+	(void)arg;
+	SSL_CTX_set_client_cert_cb(ctx, on_cert_request);
+	return CURLE_OK;
+}
+
+/* CA, client certificate and proxy: the same for every backend. */
+static void
+setup_tls(struct arc_http *h, CURL *e, struct arc_http_req *r)
+{
+	int https = strncasecmp(r->url, "https:", 6) == 0;
+
+	if (r->cainfo != NULL) {
+		/* the backend's own CA, alone, as its own tools take it */
+		curl_easy_setopt(e, CURLOPT_CAINFO, r->cainfo);
+		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+	} else if (h->cafile != NULL || h->cadir != NULL) {
+		curl_easy_setopt(e, CURLOPT_CAINFO, h->cafile);
+		curl_easy_setopt(e, CURLOPT_CAPATH, h->cadir);
+	}
+	if (r->sslcert != NULL) {
+		curl_easy_setopt(e, CURLOPT_SSLCERT, r->sslcert);
+		curl_easy_setopt(e, CURLOPT_SSLKEY, r->sslkey);
+	} else if (https)
+		curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
+	curl_easy_setopt(e, CURLOPT_PROXY, https ? h->proxy_https :
+	    h->proxy_http);
+	if (h->noproxy != NULL)
+		curl_easy_setopt(e, CURLOPT_NOPROXY, h->noproxy);
+}
+
 static void
 setup(struct arc_http *h, CURL *e, struct arc_http_req *r)
 {
@@ -218,6 +321,7 @@ setup(struct arc_http *h, CURL *e, struct arc_http_req *r)
 	r->rhdr.len = 0;
 	r->err[0] = '\0';
 	r->status = 0;
+	r->misconf = 0;
 	if (r->outfd != -1) {
 		if (ftruncate(r->outfd, 0) == -1 ||
 		    lseek(r->outfd, 0, SEEK_SET) == -1)
@@ -235,8 +339,7 @@ setup(struct arc_http *h, CURL *e, struct arc_http_req *r)
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
-	if (r->cainfo != NULL)
-		curl_easy_setopt(e, CURLOPT_CAINFO, r->cainfo);
+	setup_tls(h, e, r);
 	if (r->sigv4 != NULL) {
 		curl_easy_setopt(e, CURLOPT_AWS_SIGV4, r->sigv4);
 		curl_easy_setopt(e, CURLOPT_USERPWD, r->userpwd);
@@ -265,15 +368,59 @@ setup(struct arc_http *h, CURL *e, struct arc_http_req *r)
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
 }
 
+/*
+ * Whether a failed attempt was refused by TLS: a certificate that does
+ * not verify, a CA or client certificate file that cannot be used, a
+ * server that speaks no TLS or wants a client certificate.  Settings,
+ * not the network: retrying cannot help.
+ */
 static int
-retryable(CURLcode cc, long status)
+tls_refused(const struct arc_http_req *r)
 {
+	switch (r->cc) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_ENGINE_INITFAILED:
+		return 1;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+		/* a TLS alert from the server, or a reset after it asked for
+		 * the client certificate we do not have */
+		return strncasecmp(r->url, "https:", 6) == 0 &&
+		    (strstr(r->err, " alert ") != NULL ||
+		    strstr(r->err, "wrong version number") != NULL ||
+		    cert_asked);
+	default:
+		return 0;
+	}
+}
+
+/* Whether the request failed on a TLS setting (the run exits 2). */
+int
+arc_http_misconfigured(const struct arc_http_req *r)
+{
+	return r->status == 0 && r->misconf;
+}
+
+static int
+retryable(const struct arc_http_req *r)
+{
+	CURLcode cc = r->cc;
+	long status = r->status;
+
 	if (cc != CURLE_OK)
 		return cc != CURLE_WRITE_ERROR && cc != CURLE_READ_ERROR &&
 		    cc != CURLE_ABORTED_BY_CALLBACK && cc != CURLE_URL_MALFORMAT &&
-		    cc != CURLE_UNSUPPORTED_PROTOCOL &&
-		    cc != CURLE_PEER_FAILED_VERIFICATION &&
-		    cc != CURLE_SSL_CACERT_BADFILE;
+		    cc != CURLE_UNSUPPORTED_PROTOCOL && !r->misconf;
 	return status == 429 || status == 500 || status == 502 ||
 	    status == 503 || status == 504;
 }
@@ -301,8 +448,61 @@ backoff(struct arc_http *h, int attempt)
 	return ceil > 0 ? random() % ceil : 0;
 }
 
+/* The host:port of a URL, for messages (no user, path or query). */
 static void
-finish(struct arc_http_req *r, CURL *e, CURLcode cc)
+url_host(const char *url, char *out, size_t size)
+{
+	const char *p, *end, *at;
+
+	p = (p = strstr(url, "://")) != NULL ? p + 3 : url;
+	end = p + strcspn(p, "/?#");
+	if ((at = memchr(p, '@', (size_t)(end - p))) != NULL)
+		p = at + 1;
+	snprintf(out, size, "%.*s", (int)(end - p), p);
+}
+
+/*
+ * A TLS refusal's message: the host, what went wrong, and the CA
+ * settings that were tried, so that the fix is in the message.
+ */
+static void
+tls_message(struct arc_http *h, struct arc_http_req *r)
+{
+	struct arc_buf b = { 0 };
+	char host[128];
+	size_t n;
+
+	url_host(r->url, host, sizeof(host));
+	if (r->cc != CURLE_PEER_FAILED_VERIFICATION &&
+	    r->cc != CURLE_SSL_CACERT_BADFILE && r->sslcert == NULL &&
+	    cert_asked)
+		arc_buf_printf(&b, "TLS with %s refused: the server wants a "
+		    "client certificate and none is set", host);
+	else {
+		arc_buf_printf(&b, "TLS with %s failed (", host);
+		if (r->cainfo != NULL)
+			arc_buf_printf(&b, "CA %s=%s", r->cavar ? r->cavar :
+			    "file", r->cainfo);
+		else if (h->cafile != NULL || h->cadir != NULL)
+			arc_buf_printf(&b, "CA SSL_CERT_FILE=%s SSL_CERT_DIR=%s",
+			    h->cafile ? h->cafile : "(unset)",
+			    h->cadir ? h->cadir : "(unset)");
+		else
+			arc_buf_printf(&b, "the system's CAs: %s%sSSL_CERT_FILE "
+			    "and SSL_CERT_DIR unset", r->cavar ? r->cavar : "",
+			    r->cavar ? ", " : "");
+		arc_buf_adds(&b, ")");
+	}
+	arc_buf_printf(&b, ": %s", r->err[0] ? r->err :
+	    curl_easy_strerror((CURLcode)r->cc));
+	n = b.len < sizeof(r->err) - 1 ? b.len : sizeof(r->err) - 1;
+	memcpy(r->err, b.s, n);
+	r->err[n] = '\0';
+	arc_buf_free(&b);
+}
+
+static void
+finish(struct arc_http *h, struct arc_http_req *r, CURL *e, CURLcode cc)
 {
 	r->cc = cc;
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &r->status);
@@ -311,6 +511,12 @@ finish(struct arc_http_req *r, CURL *e, CURLcode cc)
 		if (r->err[0] == '\0')
 			snprintf(r->err, sizeof(r->err), "%s",
 			    curl_easy_strerror(cc));
+		/* curl's own message may be long; keep it on one line */
+		r->err[strcspn(r->err, "\r\n")] = '\0';
+		if ((r->misconf = tls_refused(r))) {
+			arc_config_error = 1;
+			tls_message(h, r);
+		}
 	}
 	arc_buf_str(&r->resp);
 	arc_buf_str(&r->rhdr);
@@ -328,8 +534,8 @@ arc_http_perform(struct arc_http *h, struct arc_http_req *r)
 
 	for (r->attempts = 1; ; r->attempts++) {
 		setup(h, h->easy, r);
-		finish(r, h->easy, curl_easy_perform(h->easy));
-		if (!retryable(r->cc, r->status) || r->attempts >= h->attempts)
+		finish(h, r, h->easy, curl_easy_perform(h->easy));
+		if (!retryable(r) || r->attempts >= h->attempts)
 			break;
 		w = backoff(h, r->attempts);
 		ts.tv_sec = w / 1000;
@@ -443,7 +649,7 @@ arc_http_perform_each(struct arc_http *h, int parallel,
 				continue;
 			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
 			    (char **)&r);
-			finish(r, m->easy_handle, m->data.result);
+			finish(h, r, m->easy_handle, m->data.result);
 			curl_multi_remove_handle(h->multi, m->easy_handle);
 			busy[r->slot] = NULL;
 			running--;
@@ -457,7 +663,7 @@ arc_http_perform_each(struct arc_http *h, int parallel,
 				limit++;
 				ok_streak = 0;
 			}
-			if (retryable(r->cc, r->status) &&
+			if (retryable(r) &&
 			    r->attempts < h->attempts) {
 				r->next_ms = now_ms() + backoff(h, r->attempts);
 				if (nwait == capwait) {

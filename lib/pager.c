@@ -113,6 +113,9 @@ page_done(void *arg, struct arc_http_req *r)
 
 	l->pages++;
 	rc = ru->ops->page(ru->be, ru->pg, l, r);
+	/* a TLS refusal is the configuration, not one lister's bad luck */
+	if (rc != 0 && arc_http_misconfigured(r))
+		rc = -2;
 	arc_http_req_free(r);
 	if (rc != 0) {
 		l->done = 1;

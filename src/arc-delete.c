@@ -956,6 +956,9 @@ main(int argc, char *argv[])
 	    count.failed[1] + count.failed[2] +
 	    count.changed[1] + count.changed[2] + count.deferred > 0))
 		ret = ARC_EXIT_SOME;
+	/* a TLS or credential refusal is a wrong setting: exit 2 */
+	if (arc_config_error && (ret == ARC_EXIT_OK || ret == ARC_EXIT_SOME))
+		ret = ARC_EXIT_ERROR;
 	if (stopping) {
 		warnx("interrupted: the run stopped between batches");
 		if (ret != EXIT_MANIFEST_FAILED)

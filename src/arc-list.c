@@ -187,5 +187,6 @@ main(int argc, char *argv[])
 	free(prefixes);
 	if (arc_fshut(stdout, "stdout"))
 		return ARC_EXIT_ERROR;
-	return ret;
+	/* a TLS refusal is a wrong setting, never a partial listing */
+	return arc_config_error ? ARC_EXIT_ERROR : ret;
 }

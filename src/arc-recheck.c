@@ -169,6 +169,15 @@ main(int argc, char *argv[])
 			si[i].err.len = 0;
 		}
 		arc_store_stat_many(store, si, n, jobs);
+		if (arc_config_error) {
+			/* TLS refused: the settings are wrong, not the files */
+			for (i = 0; i < n && si[i].presence != ARC_UNKNOWN; i++)
+				continue;
+			if (i < n)
+				warnx("%s", arc_buf_str(&si[i].err));
+			ret = ARC_EXIT_ERROR;
+			break;
+		}
 		wnow = now != ARC_TIME_UNKNOWN ? now : arc_time_now();
 		nm = 0;
 		for (i = 0; i < n; i++) {
@@ -203,9 +212,15 @@ main(int argc, char *argv[])
 			}
 		}
 		if (nm > 0) {
-			if (arc_manifest_lookup(man, mi, nm) == -1)
+			if (arc_manifest_lookup(man, mi, nm) == -1) {
+				if (arc_config_error) {
+					/* said once; no path can be checked */
+					ret = ARC_EXIT_ERROR;
+					break;
+				}
 				warnx("'%s': cannot re-read the manifest",
 				    argv[1]);
+			}
 			for (i = 0; i < nm; i++) {
 				if (mi[i].result == ARC_PRESENT)
 					items[midx[i]].reason = R_IN_MANIFEST;

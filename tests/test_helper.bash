@@ -9,6 +9,12 @@ export ARC_ROOT
 # ARC_BIN: another build of the tools (tests/run uses the ASan one)
 PATH="${ARC_BIN:-$ARC_ROOT/bin}:$PATH"
 cd "$BATS_TEST_TMPDIR" || exit 1
+# no proxy, TLS or etcd setting of the machine's may reach a test: a
+# test that wants one sets it (tests/etcd-tls.bats, tests/arcapi.bats)
+unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY \
+    no_proxy NO_PROXY SSL_CERT_FILE SSL_CERT_DIR ETCDCTL_ENDPOINTS \
+    ETCDCTL_CACERT ETCDCTL_CERT ETCDCTL_KEY ETCDCTL_USER ETCDCTL_PASSWORD \
+    ARC_API_TOKEN_FILE
 
 # mkfile PATH [DATE]: create PATH (and its parents) with mtime DATE
 # (touch -d syntax; default: two days ago).
