@@ -217,6 +217,7 @@ request(struct s3 *s, struct arc_http_req *r, const char *method,
 	r->sigv4 = s->sigv4;
 	r->userpwd = s->userpwd;
 	r->cainfo = s->cainfo;
+	r->cavar = "AWS_CA_BUNDLE";
 	/* libcurl does not add it; S3 wants it on every signed request */
 	arc_http_add_header(r, "x-amz-content-sha256: %s",
 	    payload_hash ? payload_hash : "UNSIGNED-PAYLOAD");

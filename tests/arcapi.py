@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """arcapi.py - a stand-in for Arc's GET /api/v1/cluster/files, for tests.
 
-usage: arcapi.py PORT DIR
+usage: arcapi.py PORT DIR [CERT KEY]
 
-Listens on 127.0.0.1:PORT and serves the manifest the way Arc does
+Listens on 127.0.0.1:PORT (HTTPS with CERT and KEY, PEM files) and serves the manifest the way Arc does
 (reference arc-reconciliation.md section 2), steered by files in DIR
 that are read again on every request, so a test can change them at any
 time (the server keeps no state of its own):
@@ -256,4 +256,10 @@ class Server(http.server.ThreadingHTTPServer):
 
 
 if __name__ == "__main__":
-    Server(("127.0.0.1", PORT), Handler).serve_forever()
+    srv = Server(("127.0.0.1", PORT), Handler)
+    if len(sys.argv) > 4:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(sys.argv[3], sys.argv[4])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    srv.serve_forever()

@@ -191,12 +191,13 @@ azput() {
 # server started on a loaded machine (Azurite, loading hundreds of
 # modules, then needs more than wait_http's 10 s).
 wait_http_for() {
-	local end=$((SECONDS + $1))
+	local secs=$1 end=$((SECONDS + $1)) url=$2
+	shift 2
 	while [ "$SECONDS" -lt "$end" ]; do
-		curl -s -o /dev/null "$2" && return 0
+		curl -s -o /dev/null "$@" "$url" && return 0
 		sleep 0.2
 	done
-	echo "server at $2 did not start in $1 s" >&2
+	echo "server at $url did not start in $secs s" >&2
 	return 1
 }
 
@@ -473,6 +474,18 @@ start_arcapi() {
 	wait_http "$ARCAPI/"
 }
 
+# start_arcapi_tls CERT KEY CA: a second tests/arcapi.py over HTTPS with
+# CERT and KEY, on the same $ARCAPI_DIR (start_arcapi first); exports
+# ARCAPI_TLS_PORT.  Its PID in arcapi-tls.pid (stop_named arcapi-tls).
+start_arcapi_tls() {
+	ARCAPI_TLS_PORT=$(free_port)
+	/usr/bin/python3 "$ARC_ROOT/tests/arcapi.py" "$ARCAPI_TLS_PORT" \
+	    "$ARCAPI_DIR" "$1" "$2" >"$BATS_FILE_TMPDIR/arcapi-tls.log" 2>&1 3>&- &
+	echo $! >"$BATS_FILE_TMPDIR/arcapi-tls.pid"
+	export ARCAPI_TLS_PORT
+	wait_http_for 30 "https://127.0.0.1:$ARCAPI_TLS_PORT/" --cacert "$3"
+}
+
 # reset_arcapi: empty the control directory (a manifest with no entries,
 # no token, no delays, no fakes) and the request log.
 reset_arcapi() {
@@ -597,4 +610,91 @@ s3seed_many() {
 	    sed 's/$/._S3rver_object/' | xargs -r -d '\n' md5sum) |
 	    awk -v d="$S3_DATA/$1/" '
 	    { f = d substr($0, 35) ".md5"; printf "%s", $1 > f; close(f) }'
+}
+
+# ---- TLS, credentials and proxies (etcd-tls.bats, arcapi.bats) --------
+
+# make_tls DIR: with openssl, a CA (ca.crt), a server certificate for
+# 127.0.0.1 signed by it (server.crt, server.key), a client certificate
+# (client.crt, client.key), and another CA that signed neither (wrong.crt).
+make_tls() {
+	local d=$1
+	mkdir -p "$d"
+	(
+		cd "$d" || exit 1
+		openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key \
+		    -out ca.crt -days 2 -subj /CN=arc-test-ca &&
+		openssl req -x509 -newkey rsa:2048 -nodes -keyout wrong.key \
+		    -out wrong.crt -days 2 -subj /CN=arc-test-other-ca &&
+		openssl req -newkey rsa:2048 -nodes -keyout server.key \
+		    -out server.csr -subj /CN=127.0.0.1 &&
+		printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n' >server.ext &&
+		openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key \
+		    -CAcreateserial -out server.crt -days 2 -extfile server.ext &&
+		openssl req -newkey rsa:2048 -nodes -keyout client.key \
+		    -out client.csr -subj /CN=root &&
+		printf 'extendedKeyUsage=clientAuth\n' >client.ext &&
+		openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key \
+		    -CAcreateserial -out client.crt -days 2 -extfile client.ext
+	) >"$d/openssl.log" 2>&1 || { cat "$d/openssl.log" >&2; return 1; }
+}
+
+# etcd_launch_with NAME SCHEME FLAGS...: as launch_etcd, for a member
+# NAME whose client URL is SCHEME (http or https) and with more etcd
+# FLAGS (TLS files, --client-cert-auth, --auth-token-ttl); exports
+# ETCD_<NAME>_PORT.
+etcd_launch_with() {
+	local name=$1 scheme=$2 ports d
+	shift 2
+	ports=($(free_ports 2)) || return 1
+	d="$BATS_FILE_TMPDIR/etcd-$name"
+	mkdir -p "$d"
+	(
+		etcd --name "$name" --data-dir "$d/data" --logger zap \
+		    --log-level error \
+		    --listen-client-urls "$scheme://127.0.0.1:${ports[0]}" \
+		    --advertise-client-urls "$scheme://127.0.0.1:${ports[0]}" \
+		    --listen-peer-urls "http://127.0.0.1:${ports[1]}" \
+		    --initial-advertise-peer-urls "http://127.0.0.1:${ports[1]}" \
+		    --initial-cluster "$name=http://127.0.0.1:${ports[1]}" \
+		    --initial-cluster-token arc-test "$@" \
+		    >>"$d/log" 2>&1 3>&- &
+		echo $! >"$d/pid"
+	)
+	echo "${ports[0]}" >"$d/port"
+	eval "ETCD_${name}_PORT=${ports[0]}; export ETCD_${name}_PORT"
+}
+
+# etcd_wait_url URL [CURL-ARGS...]: until URL/health says "true", at most
+# 20 s.
+etcd_wait_url() {
+	local url=$1 end=$((SECONDS + 20))
+	shift
+	while [ "$SECONDS" -lt "$end" ]; do
+		curl -s -m 2 "$@" "$url/health" 2>/dev/null |
+		    grep -q '"health":"true"' && return 0
+		sleep 0.1
+	done
+	echo "etcd at $url is not healthy after 20 s" >&2
+	return 1
+}
+
+# start_proxy NAME: tests/proxy.py, a forward and CONNECT proxy that logs
+# each request to $BATS_FILE_TMPDIR/NAME.requests; its port in NAME.port,
+# its PID in NAME.pid (stop_named NAME stops it).
+start_proxy() {
+	local d=$BATS_FILE_TMPDIR end=$((SECONDS + 30))
+	: >"$d/$1.requests"
+	rm -f "$d/$1.port"
+	/usr/bin/python3 "$ARC_ROOT/tests/proxy.py" "$d/$1.port" \
+	    "$d/$1.requests" >"$d/$1.log" 2>&1 3>&- &
+	echo $! >"$d/$1.pid"
+	while [ "$SECONDS" -lt "$end" ]; do
+		[ -s "$d/$1.port" ] && return 0
+		kill -0 "$(cat "$d/$1.pid")" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "proxy $1 did not start; its log:" >&2
+	cat "$d/$1.log" >&2
+	return 1
 }
