@@ -18,10 +18,16 @@ D=db/m/2026/04/11/12	# a managed directory: its files have 7 segments
 TOKEN=tok-8f2e61d0c4	# the admin token, when a test turns auth on
 
 setup_file() {
+	TLS=$BATS_FILE_TMPDIR/tls
+	export TLS
+	make_tls "$TLS"
 	start_arcapi
+	# the same stand-in over HTTPS, on the same control directory
+	start_arcapi_tls "$TLS/server.crt" "$TLS/server.key" "$TLS/ca.crt"
 }
 
 teardown_file() {
+	stop_named arcapi-tls
 	stop_arcapi
 }
 
@@ -29,8 +35,9 @@ setup() {
 	export ARC_HTTP_ATTEMPTS=2 ARC_HTTP_TIMEOUT=5 ARC_HTTP_BACKOFF_MS=50
 	export TMPDIR=$BATS_TEST_TMPDIR/tmp
 	mkdir -p "$TMPDIR" store
-	unset ARC_API_TOKEN
+	unset ARC_API_TOKEN ARC_API_TOKEN_FILE
 	A=arc+http://127.0.0.1:$ARCAPI_PORT
+	AS=arc+https://127.0.0.1:$ARCAPI_TLS_PORT
 	STATE=$BATS_TEST_TMPDIR/state
 	reset_arcapi
 	KILL_PIDS=
@@ -258,6 +265,93 @@ field() {
 	assert_stderr --partial "permission denied"
 	assert_stderr --partial "admin"
 	refute_stderr --partial "reader-tok-3"
+}
+
+@test "ARC_API_TOKEN_FILE: the token is read from the file, white space around it dropped, and read again on every run" {
+	echo "$TOKEN" >"$ARCAPI_DIR/token"
+	fentry "$D/a.parquet" >m.ndjson
+	serve m.ndjson
+	printf '  %s \n\n' "$TOKEN" >tokfile
+	chmod 600 tokfile
+	ARC_API_TOKEN_FILE=$PWD/tokfile run --separate-stderr arc-manifest-dump "$A"
+	expect 0
+	assert_output "$(mrecord "$D/a.parquet")"
+	refute_stderr --partial "$TOKEN"
+	[ "$(jq -r .auth "$ARCAPI_DIR/requests.log")" = "Bearer $TOKEN" ]
+	# rotated: the next run sends the new token, and the server now
+	# wants it
+	echo tok-rotated-42 >"$ARCAPI_DIR/token"
+	echo tok-rotated-42 >tokfile
+	ARC_API_TOKEN_FILE=$PWD/tokfile run --separate-stderr arc-manifest-dump "$A"
+	expect 0
+	assert_output "$(mrecord "$D/a.parquet")"
+	# ARC_API_TOKEN, when set, comes first
+	ARC_API_TOKEN=tok-rotated-42 ARC_API_TOKEN_FILE=$PWD/nonexistent \
+	    run --separate-stderr arc-manifest-dump "$A"
+	expect 0
+}
+
+@test "an ARC_API_TOKEN_FILE that cannot be read or is empty is exit 2 before any request, and never shows the token" {
+	echo "$TOKEN" >"$ARCAPI_DIR/token"
+	fentry "$D/a.parquet" >m.ndjson
+	serve m.ndjson
+	ARC_API_TOKEN_FILE=$PWD/nonexistent run --separate-stderr arc-manifest-dump "$A"
+	expect 2
+	assert_output ""
+	assert_stderr --partial "cannot open ARC_API_TOKEN_FILE '$PWD/nonexistent'"
+	printf ' \n' >empty
+	ARC_API_TOKEN_FILE=$PWD/empty run --separate-stderr arc-manifest-dump "$A"
+	expect 2
+	assert_stderr --partial "empty"
+	printf '%s\nsecond-line-tok\n' "$TOKEN" >two
+	ARC_API_TOKEN_FILE=$PWD/two run --separate-stderr arc-manifest-dump "$A"
+	expect 2
+	assert_stderr --partial "not one line"
+	refute_stderr --partial "$TOKEN"
+	refute_stderr --partial second-line-tok
+	[ ! -s "$ARCAPI_DIR/requests.log" ]
+	# the control: the same token in a good file works
+	echo "$TOKEN" >good
+	ARC_API_TOKEN_FILE=$PWD/good run --separate-stderr arc-manifest-dump "$A"
+	expect 0
+}
+
+@test "arc+https:// is verified with SSL_CERT_FILE or SSL_CERT_DIR and dumps as arc+http:// does" {
+	{ fentry "$D/a.parquet"; fentry "$D/b.parquet"; } >m.ndjson
+	serve m.ndjson
+	SSL_CERT_FILE=$TLS/ca.crt run --separate-stderr arc-manifest-dump "$AS"
+	expect 0
+	assert_output "$(mrecord "$D/a.parquet"; mrecord "$D/b.parquet")"
+	# a directory of CAs by hash, as c_rehash makes it
+	mkdir cadir
+	cp "$TLS/ca.crt" "cadir/$(openssl x509 -hash -noout -in "$TLS/ca.crt").0"
+	SSL_CERT_DIR=$PWD/cadir SSL_CERT_FILE=$TLS/wrong.crt \
+	    run --separate-stderr arc-manifest-dump "$AS"
+	expect 0
+	assert_output "$(mrecord "$D/a.parquet"; mrecord "$D/b.parquet")"
+}
+
+@test "arc+https:// with a CA that did not sign the server is exit 2 naming the host and the CA settings, with no records and no retry" {
+	fentry "$D/a.parquet" >m.ndjson
+	serve m.ndjson
+	ARC_HTTP_ATTEMPTS=5 SSL_CERT_FILE=$TLS/wrong.crt \
+	    run --separate-stderr arc-manifest-dump "$AS"
+	expect 2
+	assert_output ""
+	assert_stderr --partial "TLS with 127.0.0.1:$ARCAPI_TLS_PORT failed (CA SSL_CERT_FILE=$TLS/wrong.crt SSL_CERT_DIR=(unset))"
+	assert_stderr --partial "(after 1 attempts)"
+	[ ! -s "$ARCAPI_DIR/requests.log" ]
+	# arc-recheck: exit 2, not 1 with every candidate rejected
+	files store "$D/x.parquet"
+	printf 'orphan-storage\t%s\t2026-04-09T00:00:00Z\t10\n' "$D/x.parquet" >cand
+	SSL_CERT_FILE=$TLS/wrong.crt run --separate-stderr arc-recheck store "$AS" <cand
+	expect 2
+	assert_output ""
+	assert_stderr --partial "TLS with 127.0.0.1:$ARCAPI_TLS_PORT failed"
+	# the control: the right CA
+	SSL_CERT_FILE=$TLS/ca.crt run --separate-stderr arc-recheck store "$AS" <cand
+	expect 0
+	assert_output "$(cat cand)"
 }
 
 @test "a standalone node's answer is an error naming its reason" {
