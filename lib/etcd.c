@@ -807,7 +807,7 @@ lookup_or_fetch(struct arc_manifest *m, struct arc_mitem *items, size_t n,
 	struct json_object *req, *res, *kvs, *hdr;
 	char **bodies;
 	size_t i, k, tries, ep;
-	int ret = 0, stale, reauth = 0;
+	int ret = 0, stale, reauth = 0, saidconf = 0;
 
 	rv = arc_ecalloc(n, sizeof(*rv));
 	rp = arc_ecalloc(n, sizeof(*rp));
@@ -857,9 +857,13 @@ lookup_or_fetch(struct arc_manifest *m, struct arc_mitem *items, size_t n,
 			    json_tokener_parse(rp[i]->resp.s) : NULL;
 			if (res == NULL) {
 				describe(s->e, rp[i], "/v3/kv/range", &eb);
-				if (refused(rp[i]))
+				/* a refusal is one cause, however it shows */
+				if (!refused(rp[i]))
+					say_once(m->spec, &said, &eb);
+				else if (!saidconf++) {
 					arc_config_error = 1;
-				say_once(m->spec, &said, &eb);
+					say_once(m->spec, &said, &eb);
+				}
 				it->result = ARC_UNKNOWN;
 			} else if (!json_object_object_get_ex(res, "header",
 			    &hdr) || arc_etcd_int(hdr, "revision") <= 0) {
