@@ -195,6 +195,7 @@ struct arc_http_req {
 	const char	*sigv4;		/* CURLOPT_AWS_SIGV4, or NULL */
 	const char	*userpwd;	/* credentials: never printed */
 	const char	*cainfo;	/* CA bundle, or NULL */
+	const char	*capath;	/* CA directory (c_rehash), or NULL */
 	const char	*body;		/* request body in memory */
 	size_t		 bodylen;
 	int		 infd;		/* or from this file (-1: none) */
@@ -224,6 +225,15 @@ void	 arc_http_perform_many(struct arc_http *, struct arc_http_req **,
 void	 arc_http_describe(const struct arc_http_req *, struct arc_buf *);
 void	 arc_http_escape(struct arc_buf *, const char *, size_t, int);
 int	 arc_http_unescape(struct arc_buf *, const char *, size_t, int);
+
+/* azcred.c: Microsoft Entra ID tokens and TLS trust for Azure Storage */
+struct arc_azcred;
+struct arc_azcred *arc_azcred_new(struct arc_buf *);
+const char *arc_azcred_token(struct arc_azcred *, struct arc_buf *);
+const char *arc_azcred_kind(const struct arc_azcred *);
+void	 arc_azcred_free(struct arc_azcred *);
+void	 arc_azcred_ca(struct arc_http_req *);
+void	 arc_azcred_redact(struct arc_buf *, const char *);
 
 /* pager.c: paged object-store listings, many at once */
 typedef int (*arc_list_fn)(void *, const char *, size_t, int64_t, int64_t);

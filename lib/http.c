@@ -237,6 +237,8 @@ setup(struct arc_http *h, CURL *e, struct arc_http_req *r)
 	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
 	if (r->cainfo != NULL)
 		curl_easy_setopt(e, CURLOPT_CAINFO, r->cainfo);
+	if (r->capath != NULL)
+		curl_easy_setopt(e, CURLOPT_CAPATH, r->capath);
 	if (r->sigv4 != NULL) {
 		curl_easy_setopt(e, CURLOPT_AWS_SIGV4, r->sigv4);
 		curl_easy_setopt(e, CURLOPT_USERPWD, r->userpwd);
