@@ -42,6 +42,7 @@
 #define RESOURCE	"https://storage.azure.com/"
 #define REFRESH_S	300	/* refresh this long before expiry */
 #define ASSERTION_MAX	(64 * 1024)
+#define JWT_BEARER	"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 enum { SECRET, WORKLOAD, APPSERVICE, IMDSKIND };
 static const char *const kinds[] = {
@@ -337,7 +338,8 @@ fetch(struct arc_azcred *c, struct arc_buf *eb)
 	switch (c->kind) {
 	case SECRET:
 	case WORKLOAD:
-		form(&body, "grant_type", "client_credentials", 18);
+		form(&body, "grant_type", "client_credentials",
+		    strlen("client_credentials"));
 		form(&body, "client_id", c->client, strlen(c->client));
 		form(&body, "scope", SCOPE, strlen(SCOPE));
 		if (c->kind == SECRET)
@@ -346,8 +348,8 @@ fetch(struct arc_azcred *c, struct arc_buf *eb)
 		else {
 			if (read_assertion(c->file, &assertion, eb) == -1)
 				goto out;
-			form(&body, "client_assertion_type", "urn:ietf:params:"
-			    "oauth:client-assertion-type:jwt-bearer", 52);
+			form(&body, "client_assertion_type", JWT_BEARER,
+			    strlen(JWT_BEARER));
 			form(&body, "client_assertion", assertion.s,
 			    assertion.len);
 		}

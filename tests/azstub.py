@@ -27,6 +27,11 @@ Steered by files in DIR, read on every request:
   identity_header  the X-IDENTITY-HEADER value to require (401 else)
   expires_in       token lifetime in seconds (default 3600)
   fail             an HTTP status to answer every token request with
+  fail_after       N: answer 503 to token requests once N requests are
+                   in requests.ndjson
+  rotate           a path: after each token granted for an assertion,
+                   write a new assertion there and require it next (a
+                   kubelet rotating the projected service account token)
 Every request is appended to DIR/requests.ndjson: method, path, query,
 headers and form fields, one JSON object a line.
 """
@@ -43,7 +48,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 DIR = None
 LOCK = threading.Lock()
-COUNT = [0]
+COUNT = [0]	# tokens minted
 
 
 def ctl(name, default=None):
@@ -100,6 +105,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def failing(self):
         st = ctl("fail")
+        after = ctl("fail_after")
+        if after is not None:
+            with LOCK, open(os.path.join(DIR, "requests.ndjson")) as f:
+                if sum(1 for _ in f) > int(after):
+                    st = "503"
         if st:
             self.answer(int(st), {"error": "temporarily_unavailable",
                                   "error_description": "azstub: told to fail"})
@@ -137,6 +147,15 @@ class Handler(BaseHTTPRequestHandler):
                 "error_description": "AADSTS7000215: Invalid client secret "
                 "provided.\r\nTrace ID: 0000\r\nCorrelation ID: 0000"})
         life = int(ctl("expires_in", "3600"))
+        rot = ctl("rotate")
+        if rot and "client_assertion" in form:
+            with LOCK:
+                new = "rotated-%d" % COUNT[0]
+            with open(rot + ".tmp", "w") as f:
+                f.write(new + "\n")
+            os.rename(rot + ".tmp", rot)
+            with open(os.path.join(DIR, "assertion"), "w") as f:
+                f.write(new + "\n")
         self.answer(200, {"token_type": "Bearer", "expires_in": life,
                           "ext_expires_in": life,
                           "access_token": jwt(tenant, life)})
