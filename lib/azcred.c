@@ -41,6 +41,7 @@
 #define SCOPE		"https://storage.azure.com/.default"
 #define RESOURCE	"https://storage.azure.com/"
 #define REFRESH_S	300	/* refresh this long before expiry */
+#define RETRY_S		30	/* after a failed fetch, wait this long */
 #define ASSERTION_MAX	(64 * 1024)
 #define JWT_BEARER	"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
@@ -59,6 +60,8 @@ struct arc_azcred {
 	char		*file;		/* AZURE_FEDERATED_TOKEN_FILE */
 	char		*token;		/* the current access token */
 	int64_t		 expires;	/* its expiry, epoch seconds */
+	int64_t		 retry_at;	/* no fetch before, after a failure */
+	struct arc_buf	 why;		/* why the last fetch failed */
 	struct arc_http	*http;
 };
 
@@ -212,6 +215,7 @@ arc_azcred_free(struct arc_azcred *c)
 	zfree(c->secret);
 	free(c->file);
 	zfree(c->token);
+	arc_buf_free(&c->why);
 	arc_http_free(c->http);
 	free(c);
 }
@@ -409,32 +413,30 @@ out:
 
 /*
  * The access token to send now: the cached one while more than five
- * minutes remain, else a new one.  NULL with a one-line reason in eb
- * when there is no valid token.
+ * minutes remain, else a new one.  A failed fetch is not tried again for
+ * 30 seconds (each try has its retries already): meanwhile the old token
+ * serves while it is valid.  NULL with a one-line reason in eb when there
+ * is no valid token.
  */
 const char *
 arc_azcred_token(struct arc_azcred *c, struct arc_buf *eb)
 {
-	struct arc_buf why = { 0 };
 	int64_t now = arc_time_now();
 
 	eb->len = 0;
 	if (c->token != NULL && now < c->expires - REFRESH_S)
 		return c->token;
-	if (fetch(c, &why) == 0) {
-		arc_buf_free(&why);
-		return c->token;
+	if (now >= c->retry_at) {
+		c->why.len = 0;
+		if (fetch(c, &c->why) == 0)
+			return c->token;
+		c->retry_at = arc_time_now() + RETRY_S;
 	}
-	/* a failed refresh: the old token serves while it is valid */
-	if (c->token != NULL && now < c->expires) {
-		arc_buf_free(&why);
+	if (c->token != NULL && now < c->expires)
 		return c->token;
-	}
-	eb->len = 0;
 	arc_buf_printf(eb, "cannot get an Azure token (%s) from '",
 	    kinds[c->kind]);
 	arc_azcred_redact(eb, c->url);
-	arc_buf_printf(eb, "': %s", arc_buf_str(&why));
-	arc_buf_free(&why);
+	arc_buf_printf(eb, "': %s", arc_buf_str(&c->why));
 	return NULL;
 }
