@@ -352,8 +352,31 @@ sig_of() {
 	    res deleted storage "$D/old1.parquet"; res deleted storage "$D/old2.parquet")"
 	assert_equal "$(azls "$AZT_ENDPOINT" "$C")" "$D/keep.parquet"
 	refute_secrets "$SECRET" "eyJ"
-	run grep -rF -e "$SECRET" -e eyJ a.tgz
+	run bash -c 'tar -xzOf a.tgz | grep -cF -e "$1" -e eyJ' _ "$SECRET"
+	assert_output 0
+}
+
+@test "an act run of arc-reconcile with a client secret repairs the drift and records neither the secret nor a token" {
+	local f
+	seed "$AZT_ENDPOINT" "$C" "$D/keep.parquet" "$D/orphan.parquet"
+	{ entry "$D/keep.parquet"; entry "$D/lost.parquet"; } >m.ndjson
+	echo "$SECRET" >"$STUB/secret"
+	use_secret
+	run --separate-stderr arc-reconcile --act --archive-files --state-dir state \
+	    --grace 1h --skew 0s --now 2030-01-01T00:00:00Z \
+	    --max-orphan-ratio 1 "az://$C" m.ndjson
+	assert_success
+	assert_results "$(res deleted manifest "$D/lost.parquet"
+	    res deleted storage "$D/orphan.parquet")"
+	assert_equal "$(azls "$AZT_ENDPOINT" "$C")" "$D/keep.parquet"
+	refute_secrets "$SECRET" eyJ
+	run grep -rlF -e "$SECRET" -e eyJ state
 	assert_failure 1
+	for f in $(find state -name '*.tar.gz' -o -name '*.tgz'); do
+		run bash -c 'tar -xzOf "$2" | grep -cF -e "$1" -e eyJ' _ "$SECRET" "$f"
+		assert_output 0
+	done
+	[ -n "$(find state -name '*.tar.gz' -o -name '*.tgz')" ]
 }
 
 @test "a wrong client secret makes arc-list exit 2 with one line naming the token endpoint, never the secret" {
