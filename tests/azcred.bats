@@ -6,6 +6,7 @@
 #    container and blob SAS tokens (tests/azsas.py, signed with the
 #    emulator's well-known key) with and without each permission that
 #    list, re-check and delete need;
+#  - tests/fakeserver.py, for 404 answers without Azure's error code;
 #  - HTTPS with "--oauth basic" (a CA and server certificate made here
 #    with openssl), for Microsoft Entra ID bearer tokens from
 #    tests/azstub.py, a loopback stand-in for the token endpoints: a
@@ -98,6 +99,14 @@ setup() {
 	: >"$STUB/requests.ndjson"
 	: >"$AZP_LOG"
 	: >m.ndjson
+}
+
+teardown() {
+	if [ -f "$BATS_TEST_TMPDIR/fake.pid" ]; then
+		kill "$(cat "$BATS_TEST_TMPDIR/fake.pid")" 2>/dev/null
+		wait "$(cat "$BATS_TEST_TMPDIR/fake.pid")" 2>/dev/null
+	fi
+	return 0
 }
 
 # --- helpers -------------------------------------------------------------
@@ -580,4 +589,45 @@ sig_of() {
 	assert_failure 1
 	assert_output ""
 	assert_equal "$(cut -f1 rej)" error
+}
+
+# --- what a 404 means without a container probe ----------------------------
+
+@test "a 404 without the BlobNotFound code (a proxy, a wrong endpoint) is never absent or gone" {
+	local fake=$BATS_TEST_TMPDIR/fake pid i blob
+	mkdir -p "$fake"
+	/usr/bin/python3 "$ARC_ROOT/tests/fakeserver.py" "$fake" fake.port \
+	    >fake.log 2>&1 3>&- &
+	pid=$!
+	echo "$pid" >fake.pid	# teardown stops it if an assertion fails
+	for i in $(seq 1 100); do
+		[ -s fake.port ] && break
+		sleep 0.1
+	done
+	use_sas "$(csas rld)"
+	export AZURE_STORAGE_BLOB_ENDPOINT=http://127.0.0.1:$(cat fake.port)/$AZ_ACCOUNT
+	export ARC_HTTP_ATTEMPTS=1
+	ocand "$D/a.parquet" >om.rec
+	{ scand "$D/a.parquet"; scand "$D/b.parquet"; } >os.rec
+	# every path answers 404 with no error code
+	run --separate-stderr arc-recheck -R rej "az://$C" m.ndjson <om.rec
+	assert_failure 1
+	assert_output ""
+	assert_equal "$(cut -f1 rej)" error
+	run -1 --separate-stderr arc-delete --act -A a.tgz "az://$C" m.ndjson <os.rec
+	assert_equal "$(cut -f1 <<<"$output" | sort -u)" failed
+	# the control: Azure's 404 BlobNotFound is absent and gone
+	for blob in a b; do
+		printf '404\nx-ms-error-code: BlobNotFound\n\n' \
+		    >"$fake/${AZ_ACCOUNT}__${C}__${D//\//__}__$blob.parquet"
+	done
+	run --separate-stderr arc-recheck -R rej "az://$C" m.ndjson <om.rec
+	assert_success
+	assert_output "$(ocand "$D/a.parquet")"
+	run --separate-stderr arc-delete --act -A b.tgz "az://$C" m.ndjson <os.rec
+	assert_success
+	assert_results "$(res gone storage "$D/a.parquet"; res gone storage "$D/b.parquet")"
+	kill "$pid"
+	wait "$pid" 2>/dev/null || true
+	rm -f fake.pid
 }
