@@ -198,6 +198,7 @@ struct arc_http_req {
 	const char	*cavar;		/* where cainfo came from, for messages */
 	const char	*sslcert;	/* client certificate and key, or NULL */
 	const char	*sslkey;
+	const char	*capath;	/* CA directory (c_rehash), or NULL */
 	const char	*body;		/* request body in memory */
 	size_t		 bodylen;
 	int		 infd;		/* or from this file (-1: none) */
@@ -230,6 +231,15 @@ void	 arc_http_describe(const struct arc_http_req *, struct arc_buf *);
 int	 arc_http_misconfigured(const struct arc_http_req *);
 void	 arc_http_escape(struct arc_buf *, const char *, size_t, int);
 int	 arc_http_unescape(struct arc_buf *, const char *, size_t, int);
+
+/* azcred.c: Microsoft Entra ID tokens and TLS trust for Azure Storage */
+struct arc_azcred;
+struct arc_azcred *arc_azcred_new(struct arc_buf *);
+const char *arc_azcred_token(struct arc_azcred *, struct arc_buf *);
+const char *arc_azcred_kind(const struct arc_azcred *);
+void	 arc_azcred_free(struct arc_azcred *);
+void	 arc_azcred_ca(struct arc_http_req *);
+void	 arc_azcred_redact(struct arc_buf *, const char *);
 
 /* pager.c: paged object-store listings, many at once */
 typedef int (*arc_list_fn)(void *, const char *, size_t, int64_t, int64_t);

@@ -7,9 +7,15 @@
  * AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN;
  * AZURE_STORAGE_BLOB_ENDPOINT overrides the endpoint (emulators).  Shared
  * Key signatures are HMAC-SHA256 (libcrypto) over the canonical string;
- * a SAS token is appended to each URL instead.  Requests go through the
- * same HTTP layer, retry policy and listing engine as S3.  Secrets are
- * never printed.
+ * a SAS token is appended to each URL instead.  With neither a key nor a
+ * SAS, a Microsoft Entra ID bearer token (azcred.c) authorizes requests.
+ * Requests go through the same HTTP layer, retry policy and listing
+ * engine as S3.  Secrets are never printed.
+ *
+ * Every request needs only what its operation needs, so that a container
+ * or blob SAS that grants the operation is enough: a 404 means "no such
+ * blob" only when Azure says BlobNotFound (ContainerNotFound, or no code,
+ * is an error), with no container probe, which a service SAS may not do.
  *
  * PREFIX is a folder, as for S3: az://c/x and az://c/x/ both mean the
  * blobs under "x/", and paths are blob names with "x/" removed.
@@ -41,12 +47,14 @@ struct az {
 	struct arc_buf	 key;		/* decoded account key */
 	int		 keylen;	/* 0: use the SAS token */
 	char		*sas;		/* without a leading '?' */
+	int		 sasscope;	/* SAS_ACCOUNT, ... */
+	struct arc_azcred *cred;	/* Entra ID, with neither key nor SAS */
+	int		 tokfailed;	/* said once that no token came */
 	char		*endpoint;	/* https://acct.blob.core.windows.net */
 	char		*container;
 	char		*prefix;	/* "" or ending in '/' */
 	size_t		 prefixlen;
 	char		*name;		/* az://container/, for messages */
-	int		 checked;	/* the container is known to exist */
 	struct arc_http	*http;
 };
 
@@ -54,6 +62,28 @@ struct param {
 	const char	*name;	/* lowercase */
 	const char	*value;	/* decoded */
 };
+
+/* What a SAS token grants access to, by its sr/ss/srt parameters. */
+enum { SAS_OTHER, SAS_ACCOUNT, SAS_CONTAINER };
+
+static int
+sas_scope(const char *sas)
+{
+	const char *p;
+	size_t n;
+	int account = 0;
+
+	for (p = sas; *p; p += n + (p[n] == '&')) {
+		n = strcspn(p, "&");
+		if (n == 4 && strncmp(p, "sr=c", 4) == 0)
+			return SAS_CONTAINER;
+		if (strncmp(p, "sr=", 3) == 0)
+			return SAS_OTHER;	/* a blob, version or directory */
+		if (strncmp(p, "ss=", 3) == 0 || strncmp(p, "srt=", 4) == 0)
+			account = 1;
+	}
+	return account ? SAS_ACCOUNT : SAS_OTHER;
+}
 
 static char *
 conn_field(const char *cs, const char *key)
@@ -107,6 +137,7 @@ az_free(struct az *a)
 	free(a->container);
 	free(a->prefix);
 	free(a->name);
+	arc_azcred_free(a->cred);
 	arc_http_free(a->http);
 	free(a);
 }
@@ -115,7 +146,7 @@ static int
 az_open(struct arc_store *st, const char *rest)
 {
 	struct az *a;
-	struct arc_buf b = { 0 };
+	struct arc_buf b = { 0 }, eb = { 0 };
 	const char *slash, *cs, *v;
 	char *key = NULL, *proto = NULL, *suffix = NULL, *ep = NULL, *dev;
 	size_t clen;
@@ -188,13 +219,16 @@ az_open(struct arc_store *st, const char *rest)
 		    "AZURE_STORAGE_CONNECTION_STRING or AZURE_STORAGE_ACCOUNT");
 		goto fail;
 	}
-	if (key == NULL && a->sas == NULL) {
-		warnx("no Azure credentials: an account key or a SAS token is "
-		    "needed");
+	/* neither a key nor a SAS: Entra ID, as DefaultAzureCredential */
+	if (key == NULL && a->sas == NULL &&
+	    (a->cred = arc_azcred_new(&eb)) == NULL) {
+		warnx("%s", eb.s);
 		goto fail;
 	}
 	if (a->sas != NULL && a->sas[0] == '?')
 		memmove(a->sas, a->sas + 1, strlen(a->sas));
+	if (a->sas != NULL)
+		a->sasscope = sas_scope(a->sas);
 	if (key != NULL && decode_key(a, key) == -1) {
 		warnx("the Azure account key is not valid base64");
 		goto fail;
@@ -208,10 +242,17 @@ az_open(struct arc_store *st, const char *rest)
 	while (b.len > 0 && b.s[b.len - 1] == '/')
 		b.s[--b.len] = '\0';
 	if (strncmp(b.s, "http://", 7) != 0 && strncmp(b.s, "https://", 8)) {
-		warnx("'%s': the blob endpoint needs http:// or https://", b.s);
+		arc_azcred_redact(&eb, b.s);
+		warnx("'%s': the blob endpoint needs http:// or https://",
+		    eb.s);
 		goto fail;
 	}
 	a->endpoint = arc_estrdup(b.s);
+	/* a credential that yields no token is one clear error, up front */
+	if (a->cred != NULL && arc_azcred_token(a->cred, &eb) == NULL) {
+		warnx("%s", eb.s);
+		goto fail;
+	}
 	if (key != NULL) {
 		explicit_bzero(key, strlen(key));
 		free(key);
@@ -220,6 +261,7 @@ az_open(struct arc_store *st, const char *rest)
 	free(suffix);
 	free(ep);
 	arc_buf_free(&b);
+	arc_buf_free(&eb);
 	a->http = arc_http_new();
 	st->priv = a;
 	st->unordered = 1;
@@ -233,6 +275,7 @@ fail:
 	free(suffix);
 	free(ep);
 	arc_buf_free(&b);
+	arc_buf_free(&eb);
 	az_free(a);
 	return -1;
 }
@@ -319,6 +362,27 @@ sign(struct az *a, struct arc_buf *out, const char *method,
 }
 
 /*
+ * The Entra ID token for the next request.  Without one the request goes
+ * out unauthorized and fails as such (never as "absent"); why is said
+ * once, not for each of a batch's requests.
+ */
+static const char *
+token(struct az *a)
+{
+	struct arc_buf eb = { 0 };
+	const char *t;
+
+	if ((t = arc_azcred_token(a->cred, &eb)) != NULL)
+		a->tokfailed = 0;
+	else if (!a->tokfailed) {
+		warnx("%s", eb.s);
+		a->tokfailed = 1;
+	}
+	arc_buf_free(&eb);
+	return t;
+}
+
+/*
  * Build a request on the container (path NULL) or a blob, with query
  * parameters pv (decoded values), signed with the key or carrying the
  * SAS token.
@@ -329,6 +393,7 @@ request(struct az *a, struct arc_http_req *r, const char *method,
     const char *ctype, const char *md5, const char *ifmatch, int blockblob)
 {
 	struct arc_buf u = { 0 }, up = { 0 }, auth = { 0 };
+	const char *tok;
 	char date[64];
 	size_t i;
 
@@ -367,7 +432,9 @@ request(struct az *a, struct arc_http_req *r, const char *method,
 		    ifmatch, blockblob ? "*" : NULL, blockblob, 1);
 		arc_http_add_header(r, "Authorization: %s", auth.s);
 		explicit_bzero(auth.s, auth.len);
-	}
+	} else if (a->cred != NULL && (tok = token(a)) != NULL)
+		arc_http_add_header(r, "Authorization: Bearer %s", tok);
+	arc_azcred_ca(r);
 	arc_buf_free(&u);
 	arc_buf_free(&up);
 	arc_buf_free(&auth);
@@ -400,8 +467,8 @@ describe(const struct arc_http_req *r, const char *op, const char *what,
 	out->len = 0;
 	arc_buf_printf(out, "%s '%s': ", op, what);
 	if (r->status == 0) {
-		arc_buf_printf(out, "%s (after %d attempts)", r->err,
-		    r->attempts);
+		arc_azcred_redact(out, r->err);
+		arc_buf_printf(out, " (after %d attempts)", r->attempts);
 		return;
 	}
 	if (r->resp.len > 0)
@@ -646,29 +713,6 @@ is_code(const struct arc_http_req *r, const char *code)
 	return yes;
 }
 
-/*
- * A 404 means "no such blob" only when Azure says BlobNotFound, and only
- * in a container that exists: a misspelt container must not make every
- * blob look gone.  The container is checked once.
- */
-static int
-container_exists(struct az *a, struct arc_buf *eb)
-{
-	struct arc_http_req r;
-	struct param pv[1] = { { "restype", "container" } };
-
-	if (a->checked)
-		return 0;
-	request(a, &r, "GET", NULL, 0, pv, 1, 0, NULL, NULL, NULL, 0);
-	arc_http_perform(a->http, &r);
-	if (r.status == 200)
-		a->checked = 1;
-	else
-		describe(&r, "get properties of", a->name, eb);
-	arc_http_req_free(&r);
-	return a->checked ? 0 : -1;
-}
-
 static void
 fill_stat(const struct arc_http_req *r, struct arc_stat *st,
     struct arc_buf *etag)
@@ -697,18 +741,8 @@ az_stat_many(struct arc_store *st, struct arc_sitem *items, size_t n,
 {
 	struct az *a = st->priv;
 	struct arc_http_req *rv, **rp;
-	struct arc_buf eb = { 0 };
 	size_t i;
 
-	if (container_exists(a, &eb) == -1) {
-		for (i = 0; i < n; i++) {
-			items[i].presence = ARC_UNKNOWN;
-			items[i].err.len = 0;
-			arc_buf_add(&items[i].err, eb.s, eb.len);
-		}
-		arc_buf_free(&eb);
-		return;
-	}
 	rv = arc_ecalloc(n, sizeof(*rv));
 	rp = arc_ecalloc(n, sizeof(*rp));
 	for (i = 0; i < n; i++) {
@@ -718,7 +752,11 @@ az_stat_many(struct arc_store *st, struct arc_sitem *items, size_t n,
 	}
 	arc_http_perform_many(a->http, rp, n, jobs);
 	for (i = 0; i < n; i++) {
-		/* Only 404 BlobNotFound means absent. */
+		/*
+		 * Only 404 BlobNotFound means absent: ContainerNotFound, a
+		 * 404 without a code (a proxy, a wrong endpoint) or anything
+		 * else is an error.
+		 */
 		if (rv[i].status == 200) {
 			items[i].presence = ARC_PRESENT;
 			fill_stat(&rv[i], &items[i].st, &items[i].etag);
@@ -857,10 +895,12 @@ read_batch(const char *body, size_t len, const char *boundary,
 }
 
 /*
- * Blob Batch deletes in groups of 256 sub-requests, each signed on its
- * own (or carrying the SAS token, through the account-level batch
- * endpoint, the one SAS authorizes); each sub-response read.  A group
- * that fails as a whole goes blob by blob.
+ * Blob Batch deletes in groups of 256 sub-requests, each authorized on
+ * its own (signed, or carrying the bearer token or the SAS token); each
+ * sub-response read.  A group that fails as a whole goes blob by blob.
+ * The batch endpoint is the container's, except for an account SAS
+ * (the account's, as before) and a SAS for less than a container (a
+ * blob), which cannot authorize a batch at all: single deletes then.
  */
 static void
 az_remove_many(struct arc_store *st, struct arc_sitem *items, size_t n,
@@ -872,25 +912,21 @@ az_remove_many(struct arc_store *st, struct arc_sitem *items, size_t n,
 	struct arc_buf rb = { 0 };
 	struct param pv[2];
 	char date[64], *run;
-	const char *b;
+	const char *b, *tok = NULL, *sas;
 	size_t i, start, cnt, ok;
 
 	for (i = 0; i < n; i++)
 		items[i].removal = -1;
-	if (container_exists(a, &rb) == -1) {
-		for (i = 0; i < n; i++) {
-			items[i].removal = ARC_REMOVE_FAILED;
-			items[i].err.len = 0;
-			arc_buf_add(&items[i].err, rb.s, rb.len);
-		}
-		arc_buf_free(&rb);
-		return;
-	}
 	run = arc_run_id();
+	sas = a->keylen == 0 && a->sas != NULL ? a->sas : NULL;
 	for (start = 0; start < n; start += cnt) {
 		cnt = n - start < BATCH_MAX ? n - start : BATCH_MAX;
 		if (cnt < 2)
 			break;	/* a batch of one is a single delete */
+		if (sas != NULL && a->sasscope == SAS_OTHER)
+			break;
+		if (a->cred != NULL && (tok = token(a)) == NULL)
+			break;
 		body.len = 0;
 		rfc1123(date, sizeof(date));
 		for (i = 0; i < cnt; i++) {
@@ -904,7 +940,7 @@ az_remove_many(struct arc_store *st, struct arc_sitem *items, size_t n,
 			    "Content-ID: %zu\r\n\r\n"
 			    "DELETE %s%s%s HTTP/1.1\r\n"
 			    "x-ms-date: %s\r\n", run, i, up.s,
-			    a->keylen ? "" : "?", a->keylen ? "" : a->sas, date);
+			    sas ? "?" : "", sas ? sas : "", date);
 			if (it->if_match != NULL)
 				arc_buf_printf(&body, "If-Match: %s\r\n",
 				    it->if_match);
@@ -913,19 +949,21 @@ az_remove_many(struct arc_store *st, struct arc_sitem *items, size_t n,
 				    NULL, NULL, it->if_match, NULL, 0, 0);
 				arc_buf_printf(&body, "Authorization: %s\r\n",
 				    auth.s);
-			}
+			} else if (tok != NULL)
+				arc_buf_printf(&body, "Authorization: Bearer "
+				    "%s\r\n", tok);
 			arc_buf_adds(&body, "Content-Length: 0\r\n\r\n");
 		}
 		arc_buf_printf(&body, "--batch_%s--\r\n", run);
 		ct.len = 0;
 		arc_buf_printf(&ct, "multipart/mixed; boundary=batch_%s", run);
-		if (a->keylen > 0) {
+		if (sas == NULL || a->sasscope == SAS_CONTAINER) {
 			pv[0] = (struct param){ "restype", "container" };
 			pv[1] = (struct param){ "comp", "batch" };
 			request(a, &r, "POST", NULL, 0, pv, 2,
 			    (long long)body.len, ct.s, NULL, NULL, 0);
 		} else {
-			/* SAS: the account-level batch endpoint */
+			/* an account SAS: the account-level batch endpoint */
 			struct arc_buf u = { 0 };
 
 			arc_buf_printf(&u, "%s/?comp=batch&%s", a->endpoint,
@@ -935,6 +973,7 @@ az_remove_many(struct arc_store *st, struct arc_sitem *items, size_t n,
 			arc_http_add_header(&r, "x-ms-version: %s",
 			    XMS_VERSION);
 			arc_http_add_header(&r, "Content-Type: %s", ct.s);
+			arc_azcred_ca(&r);
 			arc_buf_free(&u);
 		}
 		r.body = body.s;
@@ -960,6 +999,8 @@ az_remove_many(struct arc_store *st, struct arc_sitem *items, size_t n,
 	}
 	delete_each(a, items, n, jobs);
 	free(run);
+	if (body.s != NULL)	/* it held the SAS or tokens */
+		explicit_bzero(body.s, body.len);
 	arc_buf_free(&body);
 	arc_buf_free(&up);
 	if (auth.s != NULL)
@@ -994,8 +1035,6 @@ az_get(struct arc_store *st, const char *p, size_t n, int fd,
 	struct arc_http_req r;
 	int ret;
 
-	if (container_exists(a, eb) == -1)
-		return ARC_UNKNOWN;
 	request(a, &r, "GET", p, n, NULL, 0, 0, NULL, NULL, NULL, 0);
 	r.outfd = fd;
 	arc_http_perform(a->http, &r);

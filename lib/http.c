@@ -294,10 +294,11 @@ setup_tls(struct arc_http *h, CURL *e, struct arc_http_req *r)
 {
 	int https = strncasecmp(r->url, "https:", 6) == 0;
 
-	if (r->cainfo != NULL) {
+	if (r->cainfo != NULL || r->capath != NULL) {
 		/* the backend's own CA, alone, as its own tools take it */
-		curl_easy_setopt(e, CURLOPT_CAINFO, r->cainfo);
-		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+		if (r->cainfo != NULL)
+			curl_easy_setopt(e, CURLOPT_CAINFO, r->cainfo);
+		curl_easy_setopt(e, CURLOPT_CAPATH, r->capath);
 	} else if (h->cafile != NULL || h->cadir != NULL) {
 		curl_easy_setopt(e, CURLOPT_CAINFO, h->cafile);
 		curl_easy_setopt(e, CURLOPT_CAPATH, h->cadir);

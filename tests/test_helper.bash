@@ -4,6 +4,9 @@ load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 
 export LC_ALL=C TZ=UTC
+# the network rule, as in tests/run: no Azure credential lookup may reach
+# the instance metadata address; a test that wants one points it here
+export AZURE_POD_IDENTITY_AUTHORITY_HOST=http://127.0.0.1:9
 ARC_ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 export ARC_ROOT
 # ARC_BIN: another build of the tools (tests/run uses the ASan one)

@@ -19,6 +19,7 @@ static const struct {
 	{ "path", test_path },
 	{ "record", test_record },
 	{ "json", test_json },
+	{ "azcred", test_azcred },
 };
 
 int
