@@ -156,6 +156,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         if action is not None and action.startswith("delay:"):
             time.sleep(float(action[6:]))
+        elif action is not None and not action.isdigit():
+            pass    # strip:NAME, or the first answer of replay: forward
         elif action is not None:
             log("%s %s %s" % (method, target, action))
             code = int(action)
