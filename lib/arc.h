@@ -252,6 +252,12 @@ struct arc_plister {
 	int		 rest;		/* lists around other listers */
 	int		 done;
 	int		 pages;
+	/* progress (pager.c): every key above floor, the page's start */
+	struct arc_buf	 pos;		/* the greatest key returned */
+	struct arc_buf	 floor;		/* the position the page was asked at */
+	struct arc_buf	 asked;		/* the page's token, or its after */
+	int		 fresh;		/* keys this page returned above floor */
+	int		 stall;		/* pages in a row with no new key */
 	struct arc_http_req req;
 };
 struct arc_pager {
@@ -260,6 +266,8 @@ struct arc_pager {
 	int		 flags;		/* ARC_LIST_ALL */
 	arc_list_fn	 fn;
 	void		*arg;
+	const char	*name;		/* the store URL, for messages */
+	int		 quiet;		/* a listing of hints: no warnings */
 };
 struct arc_pager_ops {
 	void	(*request)(void *, struct arc_plister *, struct arc_http_req *);
@@ -269,6 +277,8 @@ struct arc_pager_ops {
 struct arc_plister *arc_pager_add(struct arc_pager *, const char *, size_t);
 void	 arc_pager_emit(struct arc_pager *, const char *, size_t, int64_t,
 	    int64_t);
+int	 arc_pager_key(struct arc_plister *, const char *, size_t);
+long	 arc_list_max_pages(void);
 int	 arc_pager_run(struct arc_pager *, struct arc_http *,
 	    const struct arc_pager_ops *, void *, int);
 

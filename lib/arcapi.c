@@ -200,6 +200,8 @@ struct dumpctx {
 	void		*arg;
 	uintmax_t	 base;	/* entries on earlier pages */
 	uintmax_t	 n;
+	const char	*page;	/* the page's name, for messages */
+	struct arc_buf	 pos;	/* the greatest path so far, or the cursor */
 };
 
 static int
@@ -208,6 +210,20 @@ dump_entry(void *arg, struct arc_entry *e, uintmax_t line)
 	struct dumpctx *d = arg;
 
 	(void)line;
+	/*
+	 * Pages hold paths in order, each page after its cursor: a server
+	 * that ignores the cursor, or gives a page again, is caught at its
+	 * first entry, not after it has paged forever.
+	 */
+	if ((d->base > 0 || d->n > 0 || d->pos.len > 0) &&
+	    arc_pathcmp(e->path, e->pathlen, d->pos.s ? d->pos.s : "",
+	    d->pos.len) <= 0) {
+		warnx("'%s': an entry that does not advance past the cursor "
+		    "or the entry before it", d->page);
+		return -1;
+	}
+	d->pos.len = 0;
+	arc_buf_add(&d->pos, e->path, e->pathlen);
 	d->n++;
 	/* a line number means nothing here: number the entries instead */
 	return d->fn(d->arg, e, d->base + d->n);
@@ -220,12 +236,19 @@ api_dump(struct arc_manifest *m, arc_entry_fn fn, void *arg)
 	struct arc_http_req r;
 	struct arc_json_meta meta;
 	struct arc_buf cursor = { 0 }, msg = { 0 }, name = { 0 };
-	struct dumpctx d = { m, fn, arg, 0, 0 };
+	struct dumpctx d = { m, fn, arg, 0, 0, NULL, { 0 } };
 	FILE *fp;
+	long maxpages = arc_list_max_pages();
 	int ret = -1, pages = 0;
 
 	memset(&meta, 0, sizeof(meta));
 	for (;;) {
+		/* a backstop only: each page must move past the last */
+		if (pages >= maxpages) {
+			warnx("'%s': more than %ld pages (ARC_LIST_MAX_PAGES)",
+			    m->spec, maxpages);
+			break;
+		}
 		files_request(a, &r, cursor.s, cursor.len, m->database,
 		    PAGE_LIMIT);
 		arc_http_perform(a->http, &r);
@@ -241,6 +264,13 @@ api_dump(struct arc_manifest *m, arc_entry_fn fn, void *arg)
 			err(arc_errstatus, "fmemopen");
 		d.base += d.n;
 		d.n = 0;
+		d.page = name.s;
+		/* the entries must sort after the cursor, and the last entry */
+		if (cursor.len > 0 && arc_pathcmp(cursor.s, cursor.len,
+		    d.pos.s ? d.pos.s : "", d.pos.len) > 0) {
+			d.pos.len = 0;
+			arc_buf_add(&d.pos, cursor.s, cursor.len);
+		}
 		meta.bodies = 0;
 		if (r.resp.len == 0 || arc_json_entries_meta(fp, name.s,
 		    dump_entry, &d, &meta) == -1) {
@@ -274,6 +304,7 @@ api_dump(struct arc_manifest *m, arc_entry_fn fn, void *arg)
 	arc_buf_free(&msg);
 	arc_buf_free(&name);
 	arc_buf_free(&meta.next_cursor);
+	arc_buf_free(&d.pos);
 	return ret;
 }
 
@@ -359,7 +390,14 @@ lookup_or_fetch(struct arc_manifest *m, struct arc_mitem *items, size_t n,
 				}
 			} else if (c > 0)
 				it->result = ARC_ABSENT;
-			else {	/* below the path: move on from there */
+			else if (arc_pathcmp(f.path.s, f.path.len,
+			    cur[idx[i]].s ? cur[idx[i]].s : "",
+			    cur[idx[i]].len) <= 0) {
+				/* not after the cursor: it was ignored */
+				warnx("'%s': an entry that does not advance past "
+				    "the cursor", m->spec);
+				it->result = ARC_UNKNOWN;
+			} else {	/* below the path: move on from there */
 				cur[idx[i]].len = 0;
 				arc_buf_add(&cur[idx[i]], f.path.s, f.path.len);
 			}

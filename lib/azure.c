@@ -629,6 +629,21 @@ list_page(void *be, struct arc_pager *pg, struct arc_plister *l,
 		warnx("%s", arc_buf_str(&msg));
 		goto out;
 	}
+	/* every name must move the listing on, blobs and prefixes alike */
+	for (o = p.objs.s, i = 0; i < p.nobjs && ret == 0; i++) {
+		ret = arc_pager_key(l, o, strlen(o));
+		o += strlen(o) + 1;		/* name, mtime, size */
+		o += strlen(o) + 1;
+		o += strlen(o) + 1;
+	}
+	for (d = p.dirs.s, i = 0; i < p.ndirs && ret == 0;
+	    i++, d += strlen(d) + 1)
+		ret = arc_pager_key(l, d, strlen(d));
+	if (ret != 0) {
+		warnx("list '%s': a name that does not advance (the server "
+		    "ignored the marker)", what.s);
+		goto out;
+	}
 	for (o = p.objs.s, i = 0; i < p.nobjs; i++) {
 		name = o;
 		mt = name + strlen(name) + 1;
@@ -679,6 +694,7 @@ az_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 	pg.flags = flags;
 	pg.fn = fn;
 	pg.arg = arg;
+	pg.name = a->name;
 	for (i = 0; i < np; i++) {
 		n = strlen(prefixes[i]);
 		while (n > 0 && prefixes[i][n - 1] == '/')

@@ -640,6 +640,24 @@ window_end(const struct esrc *s, const struct arc_buf *from, size_t depth,
 	prefix_end(from->s, depth < from->len ? depth : from->len, out);
 }
 
+/*
+ * Whether key belongs where the page was asked: in [from, wend) (wend
+ * "\0" is no end) and after every key before it.  A server that ignores
+ * the range, or repeats a page, would otherwise page forever or give an
+ * entry twice.
+ */
+static int
+key_advances(const struct arc_buf *key, const struct arc_buf *from,
+    const struct arc_buf *wend, const struct arc_buf *last, int first)
+{
+	if (arc_pathcmp(key->s, key->len, from->s, from->len) < 0)
+		return 0;
+	if (!(wend->len == 1 && wend->s[0] == '\0') &&
+	    arc_pathcmp(key->s, key->len, wend->s, wend->len) >= 0)
+		return 0;
+	return first || arc_pathcmp(key->s, key->len, last->s, last->len) > 0;
+}
+
 static size_t
 common_len(const struct arc_buf *a, const struct arc_buf *b)
 {
@@ -668,11 +686,11 @@ src_dump(struct arc_manifest *m, arc_entry_fn fn, void *arg)
 	struct esrc *s = m->priv;
 	struct json_object *req, *res, *hdr, *kvs, *kv;
 	struct arc_buf end = { 0 }, from = { 0 }, key = { 0 }, val = { 0 };
-	struct arc_buf eb = { 0 }, wend = { 0 }, first = { 0 };
+	struct arc_buf eb = { 0 }, wend = { 0 }, first = { 0 }, last = { 0 };
 	struct arc_entry e;
 	int64_t rev = 0, inwin, page;
 	uintmax_t count = 0;
-	long status;
+	long status, pages = 0, maxpages = arc_list_max_pages();
 	size_t i, n, depth, d;
 	int more, ret = -1, r;
 
@@ -682,6 +700,12 @@ src_dump(struct arc_manifest *m, arc_entry_fn fn, void *arg)
 	arc_buf_add(&from, s->prefix.s, s->prefix.len);
 	depth = s->prefix.len;
 	for (;;) {
+		/* a backstop only: every page starts past the last */
+		if (++pages > maxpages) {
+			warnx("'%s': more than %ld range pages "
+			    "(ARC_LIST_MAX_PAGES)", m->spec, maxpages);
+			goto out;
+		}
 		window_end(s, &from, depth, &end, &wend);
 		req = json_object_new_object();
 		arc_etcd_add_bytes(req, "key", from.s, from.len);
@@ -730,6 +754,17 @@ src_dump(struct arc_manifest *m, arc_entry_fn fn, void *arg)
 				json_object_put(res);
 				goto out;
 			}
+			if (!key_advances(&key, &from, &wend, &last,
+			    count == 0)) {
+				warnx("'%s': a range answer that does not "
+				    "advance", m->spec);
+				json_object_put(e.json);
+				arc_entry_free(&e);
+				json_object_put(res);
+				goto out;
+			}
+			last.len = 0;
+			arc_buf_add(&last, key.s, key.len);
 			if (i == 0) {
 				first.len = 0;
 				arc_buf_add(&first, key.s, key.len);
@@ -775,6 +810,7 @@ out:
 	arc_buf_free(&from);
 	arc_buf_free(&wend);
 	arc_buf_free(&first);
+	arc_buf_free(&last);
 	arc_buf_free(&key);
 	arc_buf_free(&val);
 	arc_buf_free(&eb);

@@ -7,12 +7,91 @@
  * soon as it arrives: a backend's page callback reads it, emits objects,
  * and may add listers (a delimiter listing splitting into its prefixes),
  * and that lister's next page is asked at once.  The backend decides
- * what a page means; this file owns the concurrency.
+ * what a page means; this file owns the concurrency, and the one rule
+ * that makes every listing end: each page must move its lister forward.
+ *
+ * Progress is a position, the greatest key a lister has been given, and
+ * every key of a page must sort above where the page was asked from (the
+ * last key before it, or the start-after it was asked with): a server
+ * that ignores start-after, continuation token or marker, repeats a page,
+ * or returns keys that go back, stops that lister at its first such page.
+ * A page that asks its successor exactly as it was asked itself (a token
+ * that repeats) stops it too, and so do STALL_PAGES pages in a row with
+ * no key (tokens that cycle).  Nothing here depends on a key that sorts
+ * after all others: there is none.  A cap on the pages of one lister
+ * (ARC_LIST_MAX_PAGES) is only a backstop behind that rule.  A lister
+ * stopped so makes the listing partial, with a warning naming its prefix.
  */
+#include <err.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arc.h"
+
+/*
+ * Pages in a row that may bring no new key: S3 and Azure may answer a
+ * page with no key and a token (delete markers, a marker at a partition
+ * boundary), rarely many in a row; a hostile server cycling tokens is
+ * stopped after these.
+ */
+#define STALL_PAGES	64
+/*
+ * The backstop: ten billion keys at 1000 a page, a hundred times the
+ * largest store arc-reconcile is sized for.
+ */
+#define MAX_PAGES	10000000LL
+
+/* The most pages one lister, or one paged dump, may ask. */
+long
+arc_list_max_pages(void)
+{
+	const char *v = getenv("ARC_LIST_MAX_PAGES");
+	long long n;
+
+	if (v == NULL || *v == '\0')
+		return (long)MAX_PAGES;
+	if (arc_parse_count(v, 1, MAX_PAGES, &n) == -1)
+		errx(arc_errstatus, "'%s': invalid ARC_LIST_MAX_PAGES (1 to "
+		    "%lld)", v, MAX_PAGES);
+	return (long)n;
+}
+
+/*
+ * A key a page of l returned, in the server's byte order: 0 when it sorts
+ * above where the page was asked from, -1 when it does not (the caller
+ * ends the lister with a message).  Every key counts, those the caller
+ * then skips too.
+ */
+int
+arc_pager_key(struct arc_plister *l, const char *key, size_t n)
+{
+	if (arc_pathcmp(key, n, l->floor.s ? l->floor.s : "",
+	    l->floor.len) <= 0)
+		return -1;
+	if (arc_pathcmp(key, n, l->pos.s ? l->pos.s : "", l->pos.len) > 0) {
+		l->pos.len = 0;
+		arc_buf_add(&l->pos, key, n);
+	}
+	l->fresh++;
+	return 0;
+}
+
+/*
+ * What identifies l's next request: its token, or without one the key
+ * it starts after.  Two pages asked alike get the same answer.
+ */
+static void
+next_request(const struct arc_plister *l, struct arc_buf *out)
+{
+	out->len = 0;
+	if (l->token.len > 0) {
+		arc_buf_addc(out, 't');
+		arc_buf_add(out, l->token.s, l->token.len);
+	} else {
+		arc_buf_addc(out, 'a');
+		arc_buf_add(out, l->after.s, l->after.len);
+	}
+}
 
 struct arc_plister *
 arc_pager_add(struct arc_pager *pg, const char *prefix, size_t n)
@@ -56,6 +135,7 @@ struct run {
 	void				*be;
 	size_t				 start;	/* round robin */
 	int				 partial, fatal;
+	long				 maxpages;
 };
 
 /* An unfinished lister with no page in flight. */
@@ -68,6 +148,16 @@ idle(const struct arc_plister *l)
 static struct arc_http_req *
 ask(struct run *ru, struct arc_plister *l)
 {
+	const struct arc_buf *from = &l->pos;
+
+	/* the page's keys must sort above its start-after, or the last key */
+	if (l->token.len == 0 && arc_pathcmp(l->after.s ? l->after.s : "",
+	    l->after.len, l->pos.s ? l->pos.s : "", l->pos.len) > 0)
+		from = &l->after;
+	l->floor.len = 0;
+	arc_buf_add(&l->floor, from->s, from->len);
+	next_request(l, &l->asked);
+	l->fresh = 0;
 	ru->ops->request(ru->be, l, &l->req);
 	l->req.arg = l;
 	return &l->req;
@@ -103,6 +193,40 @@ next_page(void *arg)
 	return NULL;
 }
 
+/*
+ * After a page the backend read without fault and that did not end its
+ * lister: 0 when the lister moved forward enough to ask another, else
+ * -1 after a warning naming its prefix.
+ */
+static int
+progress(struct run *ru, struct arc_plister *l)
+{
+	struct arc_buf next = { 0 }, why = { 0 };
+	int ret = 0;
+
+	next_request(l, &next);
+	l->stall = l->fresh > 0 ? 0 : l->stall + 1;
+	if (next.len == l->asked.len &&
+	    memcmp(next.s, l->asked.s, next.len) == 0)
+		arc_buf_adds(&why, "the next page would be asked as this one "
+		    "was (a token that repeats)");
+	else if (l->stall >= STALL_PAGES)
+		arc_buf_printf(&why, "%d pages in a row without a new key",
+		    l->stall);
+	else if (l->pages >= ru->maxpages)
+		arc_buf_printf(&why, "more than %ld pages (ARC_LIST_MAX_PAGES)",
+		    ru->maxpages);
+	if (why.len > 0) {
+		if (!ru->pg->quiet)
+			warnx("list '%s%s': %s", ru->pg->name ? ru->pg->name :
+			    "", arc_buf_str(&l->prefix), why.s);
+		ret = -1;
+	}
+	arc_buf_free(&next);
+	arc_buf_free(&why);
+	return ret;
+}
+
 /* A page arrived: the backend reads it, and may add listers. */
 static void
 page_done(void *arg, struct arc_http_req *r)
@@ -117,6 +241,8 @@ page_done(void *arg, struct arc_http_req *r)
 	if (rc != 0 && arc_http_misconfigured(r))
 		rc = -2;
 	arc_http_req_free(r);
+	if (rc == 0 && !l->done)
+		rc = progress(ru, l);
 	if (rc != 0) {
 		l->done = 1;
 		ru->partial = 1;
@@ -137,7 +263,7 @@ int
 arc_pager_run(struct arc_pager *pg, struct arc_http *h,
     const struct arc_pager_ops *ops, void *be, int jobs)
 {
-	struct run ru = { pg, ops, be, 0, 0, 0 };
+	struct run ru = { pg, ops, be, 0, 0, 0, arc_list_max_pages() };
 	size_t i;
 
 	if (jobs < 1)
@@ -148,6 +274,9 @@ arc_pager_run(struct arc_pager *pg, struct arc_http *h,
 		arc_buf_free(&pg->v[i]->token);
 		arc_buf_free(&pg->v[i]->after);
 		arc_buf_free(&pg->v[i]->until);
+		arc_buf_free(&pg->v[i]->pos);
+		arc_buf_free(&pg->v[i]->floor);
+		arc_buf_free(&pg->v[i]->asked);
 		if (pg->v[i]->req.url != NULL)
 			arc_http_req_free(&pg->v[i]->req);
 		free(pg->v[i]);

@@ -32,8 +32,14 @@ static const char *const s3ns[] = {
 };
 #define PAGE_KEYS	1000
 #define DISCOVER_MAX	4000	/* top-level names used as split points */
-/* Sorts after every key that starts with a given prefix (U+10FFFF). */
-#define AFTER_ALL	"\xf4\x8f\xbf\xbf"
+/*
+ * The rest lister skips a split point's keys by starting after the split
+ * point followed by U+10FFFF, the greatest code point: one request past
+ * nearly all of them.  Only a shortcut, not a bound: a key may hold
+ * U+10FFFF itself and sort after it, and such a key is then read and
+ * skipped like any other (see list_page).
+ */
+#define SKIP_PAST	"\xf4\x8f\xbf\xbf"
 
 struct s3 {
 	char		*base;		/* bucket URL, no trailing '/' */
@@ -477,9 +483,10 @@ list_page(void *be, struct arc_pager *pg, struct arc_plister *l,
 	struct s3 *s = be;
 	struct page p;
 	struct arc_buf msg = { 0 }, eb = { 0 }, what = { 0 }, dec = { 0 };
-	const char *o, *key, *mt, *sz, *rel, *covered = NULL;
-	size_t i, rlen;
-	int ret = 0, past = 0;
+	struct arc_buf skip = { 0 };
+	const char *o, *key, *mt, *sz, *rel, *h;
+	size_t i, rlen, klen;
+	int ret = 0, past = 0, covered = 0;
 
 	memset(&p, 0, sizeof(p));
 	arc_buf_printf(&what, "%s%s", s->name, l->prefix.s);
@@ -526,12 +533,30 @@ list_page(void *be, struct arc_pager *pg, struct arc_plister *l,
 			}
 			key = dec.s;
 		}
+		klen = strlen(key);
+		if (arc_pager_key(l, key, klen) == -1) {
+			warnx("list '%s': a key that does not advance (the "
+			    "server ignored where the page starts)", what.s);
+			ret = -1;
+			goto out;
+		}
 		if (strncmp(key, s->prefix, s->prefixlen) != 0)
 			continue;
 		rel = key + s->prefixlen;
 		rlen = strlen(rel);
-		if (l->rest && (covered = hint_covering(s, rel, rlen)) != NULL)
-			break;	/* another lister has these */
+		if (l->rest && (h = hint_covering(s, rel, rlen)) != NULL) {
+			/* another lister has these: skip past them at once,
+			 * unless this key sorts past the skip point itself */
+			skip.len = 0;
+			arc_buf_add(&skip, s->prefix, s->prefixlen);
+			arc_buf_adds(&skip, h);
+			arc_buf_adds(&skip, SKIP_PAST);
+			if (arc_pathcmp(key, klen, skip.s, skip.len) < 0) {
+				covered = 1;
+				break;
+			}
+			continue;
+		}
 		if (l->until.len > 0 &&
 		    arc_pathcmp(rel, rlen, l->until.s, l->until.len) > 0) {
 			past = 1;	/* the next range's lister has these */
@@ -541,12 +566,10 @@ list_page(void *be, struct arc_pager *pg, struct arc_plister *l,
 		    parse_size(sz, strlen(sz)));
 	}
 	l->token.len = 0;
-	if (covered != NULL) {
-		/* resume past every key under that split point */
+	if (covered) {
+		/* resume past that split point's keys */
 		l->after.len = 0;
-		arc_buf_add(&l->after, s->prefix, s->prefixlen);
-		arc_buf_adds(&l->after, covered);
-		arc_buf_adds(&l->after, AFTER_ALL);
+		arc_buf_add(&l->after, skip.s, skip.len);
 	} else if (p.truncated && !past)
 		arc_buf_add(&l->token, p.token.s, p.token.len);
 	else
@@ -557,6 +580,7 @@ out:
 	arc_buf_free(&eb);
 	arc_buf_free(&what);
 	arc_buf_free(&dec);
+	arc_buf_free(&skip);
 	return ret;
 }
 
@@ -571,6 +595,7 @@ discover_page(void *be, struct arc_pager *pg, struct arc_plister *l,
 	struct arc_buf eb = { 0 };
 	const char *d;
 	size_t i;
+	int k;
 
 	(void)pg;
 	memset(&p, 0, sizeof(p));
@@ -580,6 +605,21 @@ discover_page(void *be, struct arc_pager *pg, struct arc_plister *l,
 		arc_buf_free(&eb);
 		return -1;
 	}
+	/* the top level's objects, then its prefixes, each in order */
+	for (d = p.objs.s, i = 0; i < p.nobjs; i++) {
+		struct arc_buf dec = { 0 };
+
+		if (p.urlenc && arc_http_unescape(&dec, d, strlen(d), 1) == 0)
+			k = arc_pager_key(l, dec.s, dec.len);
+		else
+			k = arc_pager_key(l, d, strlen(d));
+		arc_buf_free(&dec);
+		if (k == -1)
+			goto stop;
+		d += strlen(d) + 1;		/* key, mtime, size */
+		d += strlen(d) + 1;
+		d += strlen(d) + 1;
+	}
 	for (d = p.dirs.s, i = 0; i < p.ndirs; i++, d += strlen(d) + 1) {
 		const char *name = d;
 		struct arc_buf dec = { 0 };
@@ -588,6 +628,11 @@ discover_page(void *be, struct arc_pager *pg, struct arc_plister *l,
 			if (arc_http_unescape(&dec, d, strlen(d), 1) == -1)
 				continue;	/* a split point is only a hint */
 			name = dec.s;
+		}
+		if (arc_pager_key(l, name, p.urlenc ? dec.len :
+		    strlen(name)) == -1) {
+			arc_buf_free(&dec);
+			goto stop;
 		}
 		if (strncmp(name, s->prefix, s->prefixlen) == 0 &&
 		    s->nhints < DISCOVER_MAX &&
@@ -609,6 +654,10 @@ discover_page(void *be, struct arc_pager *pg, struct arc_plister *l,
 	page_free(&p);
 	arc_buf_free(&eb);
 	return 0;
+stop:	/* keys that do not advance: the split points found will do */
+	page_free(&p);
+	arc_buf_free(&eb);
+	return -1;
 }
 
 static const struct arc_pager_ops discover_ops = { list_request,
@@ -644,6 +693,7 @@ s3_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 	pg.flags = flags;
 	pg.fn = fn;
 	pg.arg = arg;
+	pg.name = s->name;
 	if (np > 0) {
 		for (i = 0; i < np; i++) {
 			n = strlen(prefixes[i]);
@@ -669,7 +719,9 @@ s3_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 	if (s->nhints == 0 && jobs > 1) {
 		l = arc_pager_add(&pg, s->prefix, s->prefixlen);
 		l->delimiter = 1;
+		pg.quiet = 1;	/* only hints: the rest lister lists all */
 		arc_pager_run(&pg, s->http, &discover_ops, s, 1);
+		pg.quiet = 0;
 	}
 	if (s->nhints > 1)
 		qsort(s->hints, s->nhints, sizeof(*s->hints), cmpstr);

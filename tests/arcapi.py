@@ -24,6 +24,19 @@ time (the server keeps no state of its own):
   standalone       a reason: answer 200 {"enabled":false,"mode":
                    "standalone","reason":REASON} (clustering off)
   delay            seconds to wait before answering each request
+  cursor_mode      a server that pages wrongly: "ignore" answers every
+                   paged request as if it had no cursor (the first page,
+                   its next_cursor repeated); "advance" does the same
+                   but makes next_cursor the request's cursor with "~"
+                   appended, a cursor that always moves while the page
+                   does not; "repeat" answers next_cursor with the
+                   request's own cursor (the first page's last path when
+                   it had none)
+  etcd_mode        with etcd_upstream, a gateway that pages wrongly:
+                   "replay" answers every /v3/kv/range after the first
+                   with the first one's answer; "ignore_key" sends every
+                   range request upstream with the first one's "key",
+                   so each page starts from the beginning again
   after.N          renamed over manifest.ndjson once the answer to
                    request N (the N-th line of requests.log) has been
                    computed and before it is sent: the manifest changes
@@ -55,6 +68,7 @@ import urllib.parse
 PORT = int(sys.argv[1])
 DIR = sys.argv[2]
 LOCK = threading.Lock()
+ETCD = {}       # etcd_mode's memory: the first range request and answer
 
 
 def ctl(name):
@@ -219,11 +233,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             limit = min(limit, int((ctl("page_size") or "10000").strip()))
             entries.sort(key=pkey)
             keys = [pkey(e) for e in entries]
+            mode = (ctl("cursor_mode") or "").strip()
             # exclusive: the first key strictly after the cursor
-            start = bisect.bisect_right(keys, cursor)
+            start = bisect.bisect_right(keys, b"" if mode else cursor)
             end = min(start + limit, len(keys))
             page = entries[start:end]
             nxt = page[-1]["path"] if page and end < len(keys) else ""
+            if mode == "advance":
+                nxt = cursor.decode("utf-8", "surrogateescape") + "~"
+            elif mode == "repeat" and cursor:
+                nxt = cursor.decode("utf-8", "surrogateescape")
             body = {"files": page or None, "total": len(page),
                     "next_cursor": nxt}
         self.after(n)
@@ -240,10 +259,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
             status, _, rest = fake.partition("\n")
             out = (int(status), rest.encode("utf-8", "surrogateescape"))
         elif ctl("etcd_upstream") is not None and url.path.startswith("/v3/"):
+            mode = (ctl("etcd_mode") or "").strip()
+            ranged = url.path == "/v3/kv/range" and mode
+            if not mode:
+                with LOCK:
+                    ETCD.clear()    # a new test starts afresh
+            if ranged and mode == "ignore_key":
+                req = json.loads(body)
+                with LOCK:
+                    first = ETCD.setdefault("key", req.get("key"))
+                req["key"] = first
+                body = json.dumps(req).encode()
             try:
-                out = self.upstream(url.path, body)
+                with LOCK:
+                    saved = ETCD.get("answer") if mode == "replay" else None
+                out = saved if ranged and saved else self.upstream(
+                    url.path, body)
             except OSError as e:
                 out = (502, json.dumps({"error": str(e)}).encode())
+            if ranged and mode == "replay":
+                with LOCK:
+                    ETCD.setdefault("answer", out)
         else:
             out = (404, b'{"error":"not found"}')
         self.after(n)

@@ -16,6 +16,17 @@ the request target (path and query as sent) and that has TIMES left
     NNN         answer HTTP NNN with an S3 error body, no forwarding
     drop        close the connection without an answer
     delay:SECS  wait SECS seconds, then forward
+    strip:NAME  forward without the query parameter NAME: a server that
+                ignores start-after, continuation-token or marker (only
+                for requests whose signature does not cover the query:
+                s3rver 3.7.1 checks none, an Azure SAS does not cover
+                marker)
+    replay      forward the first matching request; answer every later
+                one with that first answer: the same page forever, its
+                continuation token or marker repeated
+    empty:KIND  answer a page with no keys that says there is more, with
+                a new token each time: KIND s3 (ListObjectsV2) or az
+                (List Blobs)
 
 LOG gets one line per request: "METHOD TARGET NNN" or "METHOD TARGET
 drop" for an injected fault, "METHOD TARGET RULE pass STATUS" for a
@@ -36,7 +47,7 @@ UPSTREAM = int(sys.argv[1])
 RULES, LOG, PORTFILE = sys.argv[2], sys.argv[3], sys.argv[4]
 
 lock = threading.Lock()
-state = {"text": None, "rules": []}
+state = {"text": None, "rules": [], "empty": 0}
 
 HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer",
        "upgrade", "proxy-connection", "content-length"}
@@ -57,12 +68,14 @@ def load_rules():
                 continue
             rules.append({"method": f[0], "re": re.compile(f[1]),
                           "action": f[2],
-                          "left": int(f[3]) if len(f) > 3 else -1})
+                          "left": int(f[3]) if len(f) > 3 else -1,
+                          "saved": None})
         state["text"], state["rules"] = text, rules
     return state["rules"]
 
 
 def pick(method, target):
+    """The action of the first rule that applies, and that rule."""
     with lock:
         for r in load_rules():
             if r["method"] not in ("*", method) or not r["re"].search(target):
@@ -71,8 +84,32 @@ def pick(method, target):
                 continue
             if r["left"] > 0:
                 r["left"] -= 1
-            return r["action"]
-    return None
+            return r["action"], r
+    return None, None
+
+
+def strip_param(target, name):
+    """target without the query parameter name."""
+    path, sep, query = target.partition("?")
+    if not sep:
+        return target
+    kept = [p for p in query.split("&") if p.split("=", 1)[0] != name]
+    return path + ("?" + "&".join(kept) if kept else "")
+
+
+def empty_page(kind):
+    with lock:
+        state["empty"] += 1
+        n = state["empty"]
+    if kind == "az":
+        return (b'<?xml version="1.0" encoding="utf-8"?><EnumerationResults>'
+                b'<Blobs/><NextMarker>m%d</NextMarker></EnumerationResults>'
+                % n)
+    return (b'<?xml version="1.0" encoding="UTF-8"?><ListBucketResult '
+            b'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>b</Name>'
+            b'<KeyCount>0</KeyCount><IsTruncated>true</IsTruncated>'
+            b'<NextContinuationToken>t%d</NextContinuationToken>'
+            b'</ListBucketResult>' % n)
 
 
 def log(line):
@@ -94,7 +131,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def handle_one(self):
         method, target = self.command, self.path
         data = self.body()
-        action = pick(method, target)
+        action, rule = pick(method, target)
+        if action is not None and action.startswith("empty:"):
+            log("%s %s %s" % (method, target, action))
+            self.send_raw(200, [("Content-Type", "application/xml")],
+                          empty_page(action[6:]), method)
+            return
+        if action == "replay":
+            with lock:
+                saved = rule["saved"]
+            if saved is not None:
+                log("%s %s replay %d" % (method, target, saved[0]))
+                self.send_raw(saved[0], saved[1], saved[2], method)
+                return
+        if action is not None and action.startswith("strip:"):
+            target = strip_param(target, action[6:])
         if action == "drop":
             log("%s %s drop" % (method, target))
             self.close_connection = True
@@ -105,6 +156,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         if action is not None and action.startswith("delay:"):
             time.sleep(float(action[6:]))
+        elif action is not None and not action.isdigit():
+            pass    # strip:NAME, or the first answer of replay: forward
         elif action is not None:
             log("%s %s %s" % (method, target, action))
             code = int(action)
@@ -141,6 +194,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         finally:
             conn.close()
         log("%s %s %s pass %d" % (method, target, action or "-", resp.status))
+        if action == "replay":
+            with lock:
+                if rule["saved"] is None:
+                    rule["saved"] = (resp.status, [
+                        (k, v) for k, v in resp.getheaders()
+                        if k.lower() not in HOP], rdata)
         self.send_response_only(resp.status, resp.reason)
         for k, v in resp.getheaders():
             if k.lower() not in HOP:
@@ -154,6 +213,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if method != "HEAD":
             self.wfile.write(rdata)
+
+    def send_raw(self, status, headers, body, method):
+        self.send_response(status)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if method != "HEAD":
+            self.wfile.write(body)
 
     def handle_any(self):
         try:
