@@ -88,6 +88,7 @@ static struct {
 
 static volatile sig_atomic_t stopping;
 static int halted;		/* a state write failed: delete nothing more */
+static struct arc_out *stats_out;	/* -S, made before anything is deleted */
 static struct arc_audit *audit;
 
 static void
@@ -728,18 +729,29 @@ stat_add(struct json_object *o, const char *key, uintmax_t v)
 	json_object_object_add(o, key, json_object_new_int64((int64_t)v));
 }
 
+/* An exit before the stats are written leaves no temporary file. */
+static void
+drop_stats(void)
+{
+	arc_out_abort(stats_out);
+	stats_out = NULL;
+}
+
 /*
- * The -S file, replaced whole (see arc_json_save_line); 0, or -1 after a
- * message naming it.
+ * The -S file, put in place whole (its temporary file was made at the
+ * start, so that an unwritable directory stops the run before any
+ * delete); 0, or -1 after a message naming it.
  */
 static int
 write_stats(void)
 {
 	struct json_object *o;
+	struct arc_out *so = stats_out;
 	int r;
 
-	if (opt.stats == NULL)
+	if (so == NULL)
 		return 0;
+	stats_out = NULL;
 	o = json_object_new_object();
 	stat_add(o, "input", count.input);
 	stat_add(o, "manifest_deletes", count.deleted[1]);
@@ -757,7 +769,9 @@ write_stats(void)
 	stat_add(o, "bytes_freed", count.bytes_freed);
 	json_object_object_add(o, "interrupted",
 	    json_object_new_boolean(stopping));
-	r = arc_json_save_line(opt.stats, o, 0600);
+	fprintf(so->fp, "%s\n", json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	r = arc_out_commit(so);
 	json_object_put(o);
 	return r;
 }
@@ -976,6 +990,11 @@ main(int argc, char *argv[])
 		opt.run_id = arc_run_id();
 	if (opt.audit != NULL && (audit = arc_audit_open(opt.audit)) == NULL)
 		return ARC_EXIT_ERROR;
+	if (opt.stats != NULL) {
+		if ((stats_out = arc_out_open(opt.stats, 0600, 0)) == NULL)
+			return ARC_EXIT_ERROR;
+		atexit(drop_stats);
+	}
 
 	/* SIGTERM, SIGINT: finish the current batch, start no other. */
 	memset(&sa, 0, sizeof(sa));
