@@ -32,6 +32,17 @@ int	 arc_write_full(int, const void *, size_t);
 char	*arc_run_id(void);
 int	 arc_fsync_dir(const char *);
 int	 arc_open_tmp(const char *, char **);
+int	 arc_put_tmp(const char *, const char *, int);
+struct arc_out {
+	FILE	*fp;		/* write here */
+	char	*path;		/* the final name */
+	char	*tmp;		/* the temporary file beside it */
+	int	 mode;
+	int	 excl;		/* never replace anything at path */
+};
+struct arc_out *arc_out_open(const char *, int, int);
+int	 arc_out_commit(struct arc_out *);
+void	 arc_out_abort(struct arc_out *);
 struct arc_buf;
 void	 arc_base64_encode(struct arc_buf *, const void *, size_t);
 int	 arc_base64_decode(struct arc_buf *, const char *, size_t);
@@ -45,6 +56,8 @@ struct json_object *arc_json_path(const char *, size_t);
 struct json_object *arc_json_text(const char *);
 int	 arc_json_path_decode(struct arc_buf *, const char *, size_t);
 int	 arc_json_save(const char *, struct json_object *, int);
+int	 arc_json_save_line(const char *, struct json_object *, int);
+int	 arc_json_spell_strings(struct arc_buf *, const char *, size_t, int);
 int	 arc_save_file(const char *, const char *, size_t, int);
 
 /* buf.c: growable byte buffers */
@@ -437,7 +450,7 @@ int	 arc_etcd_put(struct arc_etcd *, const char *, size_t,
 
 /* archive.c: run archives (.tar.gz through libarchive) */
 struct arc_archive;
-struct arc_archive *arc_archive_create(const char *, int);
+struct arc_archive *arc_archive_create(const char *, const char *);
 int	 arc_archive_add_mem(struct arc_archive *, const char *, const void *,
 	    size_t);
 int	 arc_archive_add_fd(struct arc_archive *, const char *, int, int64_t);
@@ -452,6 +465,7 @@ int	 arc_archive_each(const char *, arc_member_fn, void *);
 struct arc_audit;
 struct arc_audit *arc_audit_open(const char *);
 void	 arc_audit_event(struct arc_audit *, const char *, const char *, ...);
+int	 arc_audit_reserve(struct arc_audit *, size_t);
 int	 arc_audit_sync(struct arc_audit *);
 void	 arc_audit_close(struct arc_audit *);
 

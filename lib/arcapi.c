@@ -14,9 +14,13 @@
  * Arc has no endpoint for manifest deletes.  Deletes are therefore
  * deferred: each batch is appended to the file named by the caller as
  * one line of Arc's own BatchFileOpsPayload JSON (delete ops, type 8,
- * reason reconcile-orphan-manifest) for an operator to apply.
+ * reason reconcile-orphan-manifest) for an operator to apply.  The
+ * payload's path is in the JSON spelling of paths (arc(7)), so that the
+ * file is valid for a strict parser and no path is turned into another
+ * (Go's decoder would read bytes that are not UTF-8 as U+FFFD).
  */
 #include <err.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +40,9 @@ struct arcapi {
 	char		*base;		/* http(s)://host:port */
 	char		*token;
 	struct arc_http	*http;
+	int		 dopen;		/* the deferred file is made */
+	int		 dfd;		/* and open here */
+	off_t		 dlen;		/* its whole lines */
 };
 
 /*
@@ -136,6 +143,8 @@ api_close(struct arc_manifest *m)
 		free(a->token);
 	}
 	free(a->base);
+	if (a->dopen)
+		close(a->dfd);
 	arc_http_free(a->http);
 	free(a);
 }
@@ -434,6 +443,74 @@ api_fetch(struct arc_manifest *m, struct arc_mitem *items, size_t n)
 	return lookup_or_fetch(m, items, n, 1);
 }
 
+/* Write line and its newline at offset off of fd, and sync; -1 on error. */
+static int
+put_line(int fd, off_t off, const char *line, size_t n)
+{
+	struct arc_buf b = { 0 };
+	int r;
+
+	arc_buf_add(&b, line, n);
+	arc_buf_addc(&b, '\n');
+	r = lseek(fd, off, SEEK_SET) == -1 || arc_write_full(fd, b.s, b.len) ||
+	    fsync(fd) == -1 ? -1 : 0;
+	arc_buf_free(&b);
+	return r;
+}
+
+/*
+ * Append line to the deferred file, whole or not at all.  The file is
+ * the run's own: the first batch writes it beside its name and puts it
+ * in place only when nothing is there (a planted link or a file left
+ * from before is refused, never followed, appended to or replaced);
+ * later batches append to that same open file, and a failed append is
+ * cut back to the last whole line.
+ */
+static int
+defer_line(struct arcapi *a, const char *path, const char *line,
+    struct arc_buf *eb)
+{
+	size_t n = strlen(line);
+	char *tmp;
+	int fd, e;
+
+	if (!a->dopen) {
+		if ((fd = arc_open_tmp(path, &tmp)) == -1) {
+			arc_buf_printf(eb, "cannot write '%s': %s", path,
+			    strerror(errno));
+			return -1;
+		}
+		if (put_line(fd, 0, line, n) == -1 ||
+		    arc_put_tmp(tmp, path, 1) == -1) {
+			e = errno;
+			close(fd);
+			unlink(tmp);	/* made by mkostemp just now */
+			free(tmp);
+			if (e == EEXIST)
+				arc_buf_printf(eb, "cannot write '%s': it "
+				    "exists already and is not replaced", path);
+			else
+				arc_buf_printf(eb, "cannot write '%s': %s",
+				    path, strerror(e));
+			return -1;
+		}
+		free(tmp);
+		a->dopen = 1;
+		a->dfd = fd;
+		a->dlen = (off_t)n + 1;
+		return 0;
+	}
+	if (put_line(a->dfd, a->dlen, line, n) == -1) {
+		e = errno;
+		(void)ftruncate(a->dfd, a->dlen);	/* our own file */
+		(void)fsync(a->dfd);
+		arc_buf_printf(eb, "cannot write '%s': %s", path, strerror(e));
+		return -1;
+	}
+	a->dlen += (off_t)n + 1;
+	return 0;
+}
+
 /*
  * Arc's manifest is read-only from outside: append the batch as one
  * BatchFileOpsPayload line to the deferred file, durably.
@@ -446,7 +523,7 @@ api_remove(struct arc_manifest *m, struct arc_mitem *items, size_t n,
 	struct arc_buf b64 = { 0 };
 	const char *line, *js;
 	size_t i;
-	int fd, r = -1;
+	int r = -1;
 
 	eb->len = 0;
 	for (i = 0; i < n; i++)
@@ -460,8 +537,8 @@ api_remove(struct arc_manifest *m, struct arc_mitem *items, size_t n,
 	ops = json_object_new_array();
 	for (i = 0; i < n; i++) {
 		pl = json_object_new_object();
-		json_object_object_add(pl, "path", json_object_new_string_len(
-		    items[i].path, (int)items[i].pathlen));
+		json_object_object_add(pl, "path", arc_json_path(items[i].path,
+		    items[i].pathlen));
 		json_object_object_add(pl, "reason",
 		    json_object_new_string("reconcile-orphan-manifest"));
 		js = json_object_to_json_string_ext(pl, JSON_C_TO_STRING_PLAIN |
@@ -479,17 +556,11 @@ api_remove(struct arc_manifest *m, struct arc_mitem *items, size_t n,
 	json_object_object_add(batch, "ops", ops);
 	line = json_object_to_json_string_ext(batch, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE);
-	if ((fd = open(m->deferred, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0600)) == -1 || arc_write_full(fd, line, strlen(line)) == -1 ||
-	    arc_write_full(fd, "\n", 1) == -1 || fsync(fd) == -1)
-		arc_buf_printf(eb, "cannot write '%s'", m->deferred);
-	else {
+	if (defer_line(m->priv, m->deferred, line, eb) == 0) {
 		for (i = 0; i < n; i++)
 			items[i].result = ARC_M_DEFERRED;
 		r = 0;
 	}
-	if (fd != -1)
-		close(fd);
 	json_object_put(batch);
 	arc_buf_free(&b64);
 	return r;

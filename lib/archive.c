@@ -3,6 +3,12 @@
  * temporary file beside its final name, fsync'ed, renamed into place and
  * the directory fsync'ed, so the archive either exists complete and
  * durable or does not exist.  Nothing is deleted before that.
+ *
+ * An archive never replaces a file the run did not write: the final name
+ * is taken exclusively (RENAME_NOREPLACE), and an archive already there
+ * is added to only when its run.json names the same run id (a run
+ * archives phase by phase); a symbolic link, another run's archive or
+ * any other file there is refused and left as it is.
  */
 #include <sys/stat.h>
 
@@ -16,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "arc.h"
 
 struct arc_archive {
@@ -23,12 +31,30 @@ struct arc_archive {
 	char		*path;
 	char		*tmp;
 	int		 fd;
+	int		 carried;	/* replaces the run's own archive */
+	dev_t		 dev;		/* which is this file */
+	ino_t		 ino;
 };
+
+static int each(const char *, arc_member_fn, void *, int);
+
+/* libarchive's reason, or errno's when it gives none. */
+static const char *
+why(struct archive *a)
+{
+	const char *s;
+
+	if ((s = archive_error_string(a)) != NULL)
+		return s;
+	if (archive_errno(a) != 0)
+		return strerror(archive_errno(a));
+	return "unknown error";
+}
 
 static int
 aerr(struct arc_archive *ar, struct archive *a, const char *call)
 {
-	warnx("'%s': %s: %s", ar->path, call, archive_error_string(a));
+	warnx("cannot write archive '%s': %s: %s", ar->path, call, why(a));
 	return -1;
 }
 
@@ -73,23 +99,102 @@ carry_member(void *arg, const char *name, int64_t size, int64_t mtime,
 	while ((n = archive_read_data(in, buf, sizeof(buf))) > 0)
 		if (write_data(ar, buf, (size_t)n) == -1)
 			return -1;
-	if (n < 0)
-		return aerr(ar, in, "archive_read_data");
+	if (n < 0) {
+		warnx("cannot read archive '%s': archive_read_data: %s",
+		    ar->path, why(in));
+		return -1;
+	}
+	return 0;
+}
+
+/* Whether a member run.json of an archive names the run id looked for. */
+struct owner {
+	const char	*want;		/* run_id as run.json spells it */
+	int		 found;
+};
+
+static int
+owner_member(void *arg, const char *name, int64_t size, int64_t mtime,
+    struct archive *in)
+{
+	struct owner *ow = arg;
+	struct json_object *o, *id;
+	struct arc_buf b = { 0 };
+	const char *base;
+	char buf[65536];
+	la_ssize_t n;
+
+	(void)mtime;
+	base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+	if (strcmp(base, "run.json") != 0 || size > 1024 * 1024)
+		return 0;
+	while ((n = archive_read_data(in, buf, sizeof(buf))) > 0)
+		arc_buf_add(&b, buf, (size_t)n);
+	if (n == 0 && b.len > 0 &&
+	    (o = json_tokener_parse(arc_buf_str(&b))) != NULL) {
+		if (json_object_object_get_ex(o, "run_id", &id) &&
+		    json_object_is_type(id, json_type_string) &&
+		    strcmp(json_object_get_string(id), ow->want) == 0)
+			ow->found = 1;
+		json_object_put(o);
+	}
+	arc_buf_free(&b);
 	return 0;
 }
 
 /*
- * Start writing the archive path.  With carry, the members of an
- * existing archive at path are copied first (a run adds to its own
- * archive phase by phase).  NULL after a message on failure.
+ * Whether path is a regular file (not a link) and an archive written
+ * earlier in the run run_id; its identity goes to ar.
+ */
+static int
+own_archive(struct arc_archive *ar, const char *path, const char *run_id)
+{
+	struct json_object *want;
+	struct owner ow = { NULL, 0 };
+	struct stat sb;
+
+	if (run_id == NULL || lstat(path, &sb) == -1 || !S_ISREG(sb.st_mode))
+		return 0;
+	want = arc_json_text(run_id);
+	ow.want = json_object_get_string(want);
+	if (each(path, owner_member, &ow, 1) == -1)
+		ow.found = 0;
+	json_object_put(want);
+	ar->dev = sb.st_dev;
+	ar->ino = sb.st_ino;
+	return ow.found;
+}
+
+/*
+ * Start writing the archive path for the run run_id.  When path exists
+ * and is an archive of the same run, its members are copied first (a
+ * run adds to its own archive phase by phase); anything else at path is
+ * refused.  NULL after a message on failure.
  */
 struct arc_archive *
-arc_archive_create(const char *path, int carry)
+arc_archive_create(const char *path, const char *run_id)
 {
 	struct arc_archive *ar;
+	struct stat sb;
 
 	ar = arc_ecalloc(1, sizeof(*ar));
 	ar->path = arc_estrdup(path);
+	ar->fd = -1;
+	if (lstat(path, &sb) == 0) {
+		if (!own_archive(ar, path, run_id)) {
+			warnx("cannot write archive '%s': it exists and is not "
+			    "an archive of this run: not replaced", path);
+			free(ar->path);
+			free(ar);
+			return NULL;
+		}
+		ar->carried = 1;
+	} else if (errno != ENOENT) {
+		warn("cannot create archive '%s'", path);
+		free(ar->path);
+		free(ar);
+		return NULL;
+	}
 	if ((ar->fd = arc_open_tmp(path, &ar->tmp)) == -1) {
 		warn("cannot create archive '%s'", path);
 		free(ar->path);
@@ -105,8 +210,7 @@ arc_archive_create(const char *path, int carry)
 		arc_archive_abort(ar);
 		return NULL;
 	}
-	if (carry && access(path, F_OK) == 0 &&
-	    arc_archive_each(path, carry_member, ar) == -1) {
+	if (ar->carried && arc_archive_each(path, carry_member, ar) == -1) {
 		arc_archive_abort(ar);
 		return NULL;
 	}
@@ -156,31 +260,39 @@ arc_archive_add_fd(struct arc_archive *ar, const char *name, int fd,
 int
 arc_archive_commit(struct arc_archive *ar)
 {
+	struct stat sb;
 	int r = 0;
 
 	if (archive_write_close(ar->a) != ARCHIVE_OK)
 		r = aerr(ar, ar->a, "archive_write_close");
-	archive_write_free(ar->a);
+	archive_write_free(ar->a);	/* closed above: nothing left to fail */
 	ar->a = NULL;
 	if (r == 0 && fsync(ar->fd) == -1) {
-		warn("'%s': fsync", ar->path);
+		warn("cannot write archive '%s': fsync", ar->path);
 		r = -1;
 	}
 	if (close(ar->fd) == -1 && r == 0) {
-		warn("'%s': close", ar->path);
+		warn("cannot write archive '%s': close", ar->path);
 		r = -1;
 	}
 	ar->fd = -1;
-	if (r == 0 && rename(ar->tmp, ar->path) == -1) {
-		warn("cannot rename '%s' to '%s'", ar->tmp, ar->path);
+	/* replace only the very archive carried, else take the name afresh */
+	if (r == 0 && ar->carried && (lstat(ar->path, &sb) == -1 ||
+	    sb.st_dev != ar->dev || sb.st_ino != ar->ino)) {
+		warnx("cannot write archive '%s': it changed while it was "
+		    "read: not replaced", ar->path);
 		r = -1;
 	}
-	if (r == 0 && arc_fsync_dir(ar->path) == -1) {
-		warn("'%s': fsync of its directory", ar->path);
+	if (r == 0 && arc_put_tmp(ar->tmp, ar->path, !ar->carried) == -1) {
+		if (errno == EEXIST)
+			warnx("cannot write archive '%s': it exists and is "
+			    "not replaced", ar->path);
+		else
+			warn("cannot write archive '%s'", ar->path);
 		r = -1;
 	}
 	if (r == -1)
-		unlink(ar->tmp);
+		unlink(ar->tmp);	/* ours: made by mkostemp */
 	free(ar->tmp);
 	free(ar->path);
 	free(ar);
@@ -204,6 +316,12 @@ arc_archive_abort(struct arc_archive *ar)
 int
 arc_archive_each(const char *path, arc_member_fn fn, void *arg)
 {
+	return each(path, fn, arg, 0);
+}
+
+static int
+each(const char *path, arc_member_fn fn, void *arg, int quiet)
+{
 	struct archive *a;
 	struct archive_entry *e;
 	int r, ret = 0;
@@ -213,8 +331,9 @@ arc_archive_each(const char *path, arc_member_fn fn, void *arg)
 	archive_read_support_filter_all(a);
 	archive_read_support_format_all(a);
 	if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
-		warnx("'%s': archive_read_open_filename: %s", path,
-		    archive_error_string(a));
+		if (!quiet)
+			warnx("'%s': archive_read_open_filename: %s", path,
+			    why(a));
 		archive_read_free(a);
 		return -1;
 	}
@@ -228,8 +347,9 @@ arc_archive_each(const char *path, arc_member_fn fn, void *arg)
 		}
 	}
 	if (ret == 0 && r != ARCHIVE_EOF) {
-		warnx("'%s': archive_read_next_header: %s", path,
-		    archive_error_string(a));
+		if (!quiet)
+			warnx("'%s': archive_read_next_header: %s", path,
+			    why(a));
 		ret = -1;
 	}
 	archive_read_free(a);

@@ -207,40 +207,145 @@ arc_json_save(const char *path, struct json_object *o, int mode)
 }
 
 /*
+ * The same, as one line without spaces: the stats files of -S, which
+ * scripts read with sed ("key":value) as well as with JSON parsers.
+ */
+int
+arc_json_save_line(const char *path, struct json_object *o, int mode)
+{
+	const char *text;
+
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	return arc_save_file(path, text, strlen(text), mode);
+}
+
+/*
  * Write data (n bytes, a newline added when it lacks one) to path
  * atomically with mode; 0 on success, -1 after a message.
  */
 int
 arc_save_file(const char *path, const char *data, size_t n, int mode)
 {
-	char *tmp;
-	int fd, e;
+	struct arc_out *o;
 
-	if ((fd = arc_open_tmp(path, &tmp)) == -1) {
-		warn("cannot create a temporary file beside '%s'", path);
+	if ((o = arc_out_open(path, mode, 0)) == NULL)
+		return -1;
+	fwrite(data, 1, n, o->fp);
+	if (n == 0 || data[n - 1] != '\n')
+		putc('\n', o->fp);
+	return arc_out_commit(o);	/* checks every write above */
+}
+
+/*
+ * A copy of v with every string and every object key spelled as a path
+ * (encode) or back to its bytes (decode); *changed is set when the copy
+ * differs.  NULL when decoding meets a spelling that is not one.
+ */
+static struct json_object *
+spell(struct json_object *v, int decode, int *changed)
+{
+	struct json_object *c, *e;
+	struct arc_buf b = { 0 };
+	const char *s;
+	size_t i, n;
+
+	switch (json_object_get_type(v)) {
+	case json_type_string:
+		s = json_object_get_string(v);
+		n = (size_t)json_object_get_string_len(v);
+		if (decode ? arc_json_path_decode(&b, s, n) == -1 :
+		    (arc_json_path_text(&b, s, n), 0)) {
+			arc_buf_free(&b);
+			return NULL;
+		}
+		if (b.len == n && (n == 0 || memcmp(b.s, s, n) == 0)) {
+			arc_buf_free(&b);
+			return json_object_get(v);
+		}
+		*changed = 1;
+		c = json_object_new_string_len(b.s, (int)b.len);
+		arc_buf_free(&b);
+		return c;
+	case json_type_array:
+		c = json_object_new_array();
+		n = json_object_array_length(v);
+		for (i = 0; i < n; i++) {
+			e = json_object_array_get_idx(v, i);
+			if (e != NULL && (e = spell(e, decode, changed)) == NULL) {
+				json_object_put(c);
+				return NULL;
+			}
+			json_object_array_add(c, e);
+		}
+		return c;
+	case json_type_object:
+		c = json_object_new_object();
+		json_object_object_foreach(v, key, val) {
+			b.len = 0;
+			n = strlen(key);
+			if (decode ? arc_json_path_decode(&b, key, n) == -1 :
+			    (arc_json_path_text(&b, key, n), 0))
+				goto bad;
+			if (memchr(arc_buf_str(&b), '\0', b.len) != NULL)
+				goto bad;	/* a key cannot hold NUL */
+			if (b.len != n || memcmp(b.s, key, n) != 0)
+				*changed = 1;
+			if (val != NULL && (e = spell(val, decode, changed)) == NULL)
+				goto bad;
+			json_object_object_add(c, arc_buf_str(&b),
+			    val != NULL ? e : NULL);
+		}
+		arc_buf_free(&b);
+		return c;
+	bad:
+		arc_buf_free(&b);
+		json_object_put(c);
+		return NULL;
+	default:
+		return json_object_get(v);
+	}
+}
+
+/*
+ * Append the JSON text[0..n) to out with every string and key in the
+ * spelling of a path (decode 0) or back to its bytes (decode 1): the
+ * manifest entries a run archives, whose strings may hold any bytes.
+ * Text that needs no change is appended as it is.  -1 when text is not
+ * JSON or (decode) holds a spelling that is not one.
+ */
+int
+arc_json_spell_strings(struct arc_buf *out, const char *text, size_t n,
+    int decode)
+{
+	struct json_tokener *tok;
+	struct json_object *o, *c;
+	size_t end;
+	int changed = 0;
+
+	if ((tok = json_tokener_new()) == NULL)
+		err(arc_errstatus, "json_tokener_new");
+	o = json_tokener_parse_ex(tok, text, (int)n);
+	for (end = json_tokener_get_parse_end(tok); end < n &&
+	    text[end] != '\0' && strchr(" \t\r\n", text[end]) != NULL; end++)
+		;
+	if (o == NULL || json_tokener_get_error(tok) != json_tokener_success ||
+	    end != n) {
+		json_object_put(o);
+		json_tokener_free(tok);
 		return -1;
 	}
-	if (fchmod(fd, (mode_t)mode) == -1 ||
-	    arc_write_full(fd, data, n) == -1 ||
-	    ((n == 0 || data[n - 1] != '\n') && arc_write_full(fd, "\n", 1) == -1) ||
-	    fsync(fd) == -1) {
-		e = errno;
-		close(fd);
-		unlink(tmp);
-		free(tmp);
-		errno = e;
-		warn("write error on '%s'", path);
+	json_tokener_free(tok);
+	if ((c = spell(o, decode, &changed)) == NULL) {
+		json_object_put(o);
 		return -1;
 	}
-	if (close(fd) == -1 || rename(tmp, path) == -1) {
-		e = errno;
-		unlink(tmp);
-		free(tmp);
-		errno = e;
-		warn("cannot write '%s'", path);
-		return -1;
-	}
-	free(tmp);
-	arc_fsync_dir(path);
+	if (changed)
+		arc_buf_adds(out, json_object_to_json_string_ext(c,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	else
+		arc_buf_add(out, text, n);
+	json_object_put(c);
+	json_object_put(o);
 	return 0;
 }

@@ -739,7 +739,7 @@ local_put(struct arc_store *st, const char *p, size_t n, int infd,
 		dfd = nfd;
 	}
 	snprintf(tmp, sizeof(tmp), ".arc-restore.%ld", (long)getpid());
-	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0644);
 	if (fd == -1)
 		goto syserr_close;

@@ -2,6 +2,8 @@
  * util.c - allocation wrappers that exit with the tool's error status,
  * output checks before exit, and number parsing for options.
  */
+#include <sys/stat.h>
+
 #include <err.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -189,6 +191,156 @@ arc_open_tmp(const char *path, char **tmpname)
 	}
 	*tmpname = t;
 	return fd;
+}
+
+/*
+ * Put the finished temporary file tmp in place as path and make the
+ * rename durable.  With excl the rename never replaces anything: a file,
+ * a directory or a symbolic link already at path (planted or left by
+ * another run) makes it fail with EEXIST.  Without it, whatever is at
+ * path is replaced as a name; a symbolic link there is replaced, never
+ * followed.  0, or -1 with errno set and tmp still in place.
+ */
+int
+arc_put_tmp(const char *tmp, const char *path, int excl)
+{
+	int e;
+
+	if (!excl) {
+		if (rename(tmp, path) == -1)
+			return -1;
+	} else if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path,
+	    RENAME_NOREPLACE) == -1) {
+		/* a file system without RENAME_NOREPLACE: link(2) is exclusive */
+		if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
+			return -1;
+		if (link(tmp, path) == -1)
+			return -1;
+		if (unlink(tmp) == -1) {
+			e = errno;
+			unlink(path);	/* the link just made: ours */
+			errno = e;
+			return -1;
+		}
+	}
+	if (arc_fsync_dir(path) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * An output file named by an option, written whole or not at all: the
+ * data goes to a temporary file beside path (created with O_EXCL, so
+ * nothing planted there is followed or truncated) and arc_out_commit
+ * puts it in place.  Until then, and after any failure, path is as it
+ * was.  What may be at path: nothing, or a regular file (replaced as a
+ * name, unless excl); a FIFO or a character device is a stream and is
+ * written to directly (nothing to replace or truncate); a symbolic link,
+ * a directory or anything else is refused and left alone.  NULL after a
+ * message naming path.
+ */
+struct arc_out *
+arc_out_open(const char *path, int mode, int excl)
+{
+	struct arc_out *o;
+	struct stat sb;
+	int fd, stream = 0;
+
+	if (lstat(path, &sb) == 0) {
+		stream = !S_ISREG(sb.st_mode);
+		if (S_ISLNK(sb.st_mode)) {
+			warnx("cannot write '%s': a symbolic link is not "
+			    "followed", path);
+			return NULL;
+		}
+		if (S_ISREG(sb.st_mode) && excl) {
+			warnx("cannot write '%s': it exists already and is "
+			    "not replaced", path);
+			return NULL;
+		}
+		if (!S_ISREG(sb.st_mode) && !S_ISFIFO(sb.st_mode) &&
+		    !S_ISCHR(sb.st_mode)) {
+			warnx("cannot write '%s': not a regular file", path);
+			return NULL;
+		}
+	} else if (errno != ENOENT) {
+		warn("cannot write '%s'", path);
+		return NULL;
+	}
+	o = arc_ecalloc(1, sizeof(*o));
+	o->path = arc_estrdup(path);
+	o->mode = mode;
+	o->excl = excl;
+	if (stream) {
+		/* a stream: no O_CREAT, no O_TRUNC, no link followed */
+		fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	} else
+		fd = arc_open_tmp(path, &o->tmp);
+	if (fd == -1) {
+		warn("cannot write '%s'", path);
+		free(o->path);
+		free(o);
+		return NULL;
+	}
+	if ((o->fp = fdopen(fd, "w")) == NULL)
+		err(arc_errstatus, "fdopen");
+	return o;
+}
+
+/*
+ * Flush, sync and put the file in place; 0, or -1 after a message naming
+ * the final name, with the temporary file removed.
+ */
+int
+arc_out_commit(struct arc_out *o)
+{
+	int r = 0, e = 0;
+
+	if (fflush(o->fp) == EOF || ferror(o->fp) || (o->tmp != NULL &&
+	    (fchmod(fileno(o->fp), (mode_t)o->mode) == -1 ||
+	    fsync(fileno(o->fp)) == -1))) {
+		e = errno ? errno : EIO;
+		r = -1;
+	}
+	if (fclose(o->fp) == EOF && r == 0) {
+		e = errno;
+		r = -1;
+	}
+	o->fp = NULL;
+	if (r == 0 && o->tmp != NULL &&
+	    arc_put_tmp(o->tmp, o->path, o->excl) == -1) {
+		e = errno;
+		r = -1;
+	}
+	if (r == -1) {
+		if (o->tmp != NULL)
+			unlink(o->tmp);	/* made by mkostemp in this run */
+		errno = e;
+		if (e == EEXIST)
+			warnx("cannot write '%s': it exists already and is "
+			    "not replaced", o->path);
+		else
+			warn("write error on '%s'", o->path);
+	}
+	free(o->tmp);
+	free(o->path);
+	free(o);
+	return r;
+}
+
+/* Give up: the temporary file goes, path is as it was. */
+void
+arc_out_abort(struct arc_out *o)
+{
+	if (o == NULL)
+		return;
+	if (o->fp != NULL)
+		fclose(o->fp);
+	if (o->tmp != NULL)
+		unlink(o->tmp);
+	free(o->tmp);
+	free(o->path);
+	free(o);
 }
 
 /* Append the base64 encoding of p (n bytes) to b. */

@@ -87,6 +87,8 @@ static struct {
 } count;
 
 static volatile sig_atomic_t stopping;
+static int halted;		/* a state write failed: delete nothing more */
+static struct arc_out *stats_out;	/* -S, made before anything is deleted */
 static struct arc_audit *audit;
 
 static void
@@ -223,10 +225,10 @@ run_json(struct arc_buf *b, const struct list *m, const struct list *s)
 		strcpy(host, "-");
 	host[sizeof(host) - 1] = '\0';
 	o = json_object_new_object();
-	json_object_object_add(o, "run_id", json_object_new_string(opt.run_id));
+	json_object_object_add(o, "run_id", arc_json_text(opt.run_id));
 	json_object_object_add(o, "time", json_object_new_string(
 	    arc_time_format(arc_time_now(), tbuf)));
-	json_object_object_add(o, "host", json_object_new_string(host));
+	json_object_object_add(o, "host", arc_json_text(host));
 	json_object_object_add(o, "dry_run", json_object_new_boolean(!opt.act));
 	op = json_object_new_object();
 	json_object_object_add(op, "max_deletes", json_object_new_int64(opt.max));
@@ -286,7 +288,7 @@ write_archive(struct arc_store *st, FILE *all, const struct list *m,
 	int fd, r;
 	FILE *tmp;
 
-	if ((ar = arc_archive_create(opt.archive, 1)) == NULL)
+	if ((ar = arc_archive_create(opt.archive, opt.run_id)) == NULL)
 		return -1;
 	mname = member("candidates.tsv");
 	r = arc_archive_add_fd(ar, mname, fileno(all), arc_time_now());
@@ -299,10 +301,16 @@ write_archive(struct arc_store *st, FILE *all, const struct list *m,
 	free(mname);
 	if (r == -1)
 		goto fail;
+	/* strings in the spelling of paths: strict JSON whatever the bytes */
 	b.len = 0;
 	for (i = 0; i < m->n; i++)
 		if (m->v[i].json != NULL) {
-			arc_buf_adds(&b, m->v[i].json);
+			if (arc_json_spell_strings(&b, m->v[i].json,
+			    strlen(m->v[i].json), 0) == -1) {
+				warnx("'%.*s': the manifest entry is not JSON",
+				    (int)m->v[i].qpathlen, m->v[i].qpath);
+				goto fail;
+			}
 			arc_buf_addc(&b, '\n');
 		}
 	if (b.len > 0) {
@@ -377,8 +385,28 @@ sample(struct arc_buf *b, struct cand **v, size_t n)
 	for (i = 0; i < n && (long long)i < opt.sample; i++) {
 		if (i)
 			arc_buf_addc(b, '\n');
-		arc_buf_add(b, v[i]->path, v[i]->pathlen);
+		arc_json_path_text(b, v[i]->path, v[i]->pathlen);
 	}
+}
+
+/*
+ * Before a batch is deleted: room in the audit log for the event that
+ * will record it (an upper bound: every byte of a sampled path escaped),
+ * so that nothing is deleted that could not be recorded.
+ */
+static int
+reserve_audit(struct cand **v, size_t n)
+{
+	size_t i, room;
+
+	room = 1024 + 18 * strlen(opt.run_id);
+	for (i = 0; i < n && (long long)i < opt.sample; i++)
+		room += 6 * v[i]->pathlen + 8;
+	if (arc_audit_reserve(audit, room) == -1) {
+		halted = 1;
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -429,11 +457,12 @@ last_batch(const struct list *l, size_t i)
 	return 1;
 }
 
+/* A batch's events made durable; on failure no further batch starts. */
 static void
 sync_audit(void)
 {
 	if (arc_audit_sync(audit) == -1)
-		exit(ARC_EXIT_ERROR);
+		halted = 1;
 }
 
 /* The manifest half: 0, or -1 when a batch failed (exit 4). */
@@ -450,7 +479,7 @@ manifest_phase(struct arc_manifest *man, struct list *l)
 	for (i = start = 0; i < l->n; ) {
 		print_results(l, start, i, ARC_KIND_MANIFEST);
 		start = i;
-		if (stopping)
+		if (stopping || halted)
 			break;
 		/* a batch: up to -b planned candidates, refusals in order */
 		for (n = 0; i < l->n && n < (size_t)opt.batch; i++) {
@@ -478,6 +507,8 @@ manifest_phase(struct arc_manifest *man, struct list *l)
 			sync_audit();
 			continue;
 		}
+		if (reserve_audit(bv, n) == -1)
+			break;	/* these are not started: no result */
 		for (j = 0; j < n; j++) {
 			mi[j].path = bv[j]->path;
 			mi[j].pathlen = bv[j]->pathlen;
@@ -545,7 +576,7 @@ storage_phase(struct arc_store *st, struct arc_manifest *man, struct list *l)
 	for (i = start = 0; i < l->n; ) {
 		print_results(l, start, i, ARC_KIND_STORAGE);
 		start = i;
-		if (stopping)
+		if (stopping || halted)
 			break;
 		for (n = 0; i < l->n && n < (size_t)opt.batch; i++) {
 			struct cand *c = &l->v[i];
@@ -641,6 +672,8 @@ storage_phase(struct arc_store *st, struct arc_manifest *man, struct list *l)
 			sync_audit();
 			continue;
 		}
+		if (reserve_audit(bv, n) == -1)
+			break;	/* these are not started: no result */
 		for (j = 0; j < n; j++) {
 			si[j].path = bv[j]->path;
 			si[j].pathlen = bv[j]->pathlen;
@@ -689,30 +722,98 @@ storage_phase(struct arc_store *st, struct arc_manifest *man, struct list *l)
 	free(mi);
 }
 
+/* add a count to a stats object */
 static void
+stat_add(struct json_object *o, const char *key, uintmax_t v)
+{
+	json_object_object_add(o, key, json_object_new_int64((int64_t)v));
+}
+
+/* An exit before the stats are written leaves no temporary file. */
+static void
+drop_stats(void)
+{
+	arc_out_abort(stats_out);
+	stats_out = NULL;
+}
+
+/*
+ * The -S file, put in place whole (its temporary file was made at the
+ * start, so that an unwritable directory stops the run before any
+ * delete); 0, or -1 after a message naming it.
+ */
+static int
 write_stats(void)
 {
-	FILE *fp;
+	struct json_object *o;
+	struct arc_out *so = stats_out;
+	int r;
 
-	if (opt.stats == NULL)
-		return;
-	if ((fp = fopen(opt.stats, "w")) == NULL)
-		err(ARC_EXIT_ERROR, "cannot create '%s'", opt.stats);
-	fprintf(fp, "{\"input\":%ju,\"manifest_deletes\":%ju,"
-	    "\"storage_deletes\":%ju,\"would_delete_manifest\":%ju,"
-	    "\"would_delete_storage\":%ju,\"gone\":%ju,\"refused\":%ju,"
-	    "\"failed\":%ju,\"changed\":%ju,\"deferred\":%ju,"
-	    "\"left_over_by_cap\":%ju,"
-	    "\"cap_hit\":%s,\"bytes_freed\":%ju,\"interrupted\":%s}\n",
-	    count.input, count.deleted[1], count.deleted[2], count.would[1],
-	    count.would[2], count.gone[1] + count.gone[2],
-	    count.refused[1] + count.refused[2],
-	    count.failed[1] + count.failed[2],
-	    count.changed[1] + count.changed[2], count.deferred, count.leftover,
-	    count.cap_hit ? "true" : "false", count.bytes_freed,
-	    stopping ? "true" : "false");
-	if (arc_fshut(fp, opt.stats))
-		exit(ARC_EXIT_ERROR);
+	if (so == NULL)
+		return 0;
+	stats_out = NULL;
+	o = json_object_new_object();
+	stat_add(o, "input", count.input);
+	stat_add(o, "manifest_deletes", count.deleted[1]);
+	stat_add(o, "storage_deletes", count.deleted[2]);
+	stat_add(o, "would_delete_manifest", count.would[1]);
+	stat_add(o, "would_delete_storage", count.would[2]);
+	stat_add(o, "gone", count.gone[1] + count.gone[2]);
+	stat_add(o, "refused", count.refused[1] + count.refused[2]);
+	stat_add(o, "failed", count.failed[1] + count.failed[2]);
+	stat_add(o, "changed", count.changed[1] + count.changed[2]);
+	stat_add(o, "deferred", count.deferred);
+	stat_add(o, "left_over_by_cap", count.leftover);
+	json_object_object_add(o, "cap_hit",
+	    json_object_new_boolean(count.cap_hit));
+	stat_add(o, "bytes_freed", count.bytes_freed);
+	json_object_object_add(o, "interrupted",
+	    json_object_new_boolean(stopping));
+	fprintf(so->fp, "%s\n", json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	r = arc_out_commit(so);
+	json_object_put(o);
+	return r;
+}
+
+/*
+ * The archived manifest entries back in their own bytes: the archive
+ * spells their strings as paths (see write_archive).  NULL when a line
+ * is not such an entry.
+ */
+static FILE *
+entries_from_archive(FILE *in)
+{
+	struct arc_buf b = { 0 };
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *out;
+
+	out = tmpstream();
+	while ((n = getline(&line, &cap, in)) > 0) {
+		b.len = 0;
+		if (line[n - 1] == '\n')
+			n--;
+		if (n == 0)
+			continue;
+		if (arc_json_spell_strings(&b, line, (size_t)n, 1) == -1) {
+			fclose(out);
+			out = NULL;
+			break;
+		}
+		arc_buf_addc(&b, '\n');
+		fwrite(b.s, 1, b.len, out);
+	}
+	free(line);
+	arc_buf_free(&b);
+	if (out != NULL && (ferror(in) || fflush(out) == EOF)) {
+		fclose(out);
+		out = NULL;
+	}
+	if (out != NULL)
+		rewind(out);
+	return out;
 }
 
 /* --restore: put quarantined files and archived manifest entries back. */
@@ -753,6 +854,15 @@ restore_member(void *arg, const char *name, int64_t size, int64_t mtime,
 	}
 	rewind(tmp);
 	if (p == NULL) {
+		FILE *dec = entries_from_archive(tmp);
+
+		fclose(tmp);
+		if ((tmp = dec) == NULL) {
+			warnx("'%s': member '%s' is not manifest entries",
+			    opt.archive, name);
+			rs->ret = ARC_EXIT_ERROR;
+			return 0;
+		}
 		r = arc_manifest_restore(rs->man, tmp, &eb);
 		if (r == -1) {
 			warnx("cannot restore manifest entries: %s",
@@ -880,6 +990,11 @@ main(int argc, char *argv[])
 		opt.run_id = arc_run_id();
 	if (opt.audit != NULL && (audit = arc_audit_open(opt.audit)) == NULL)
 		return ARC_EXIT_ERROR;
+	if (opt.stats != NULL) {
+		if ((stats_out = arc_out_open(opt.stats, 0600, 0)) == NULL)
+			return ARC_EXIT_ERROR;
+		atexit(drop_stats);
+	}
 
 	/* SIGTERM, SIGINT: finish the current batch, start no other. */
 	memset(&sa, 0, sizeof(sa));
@@ -942,15 +1057,20 @@ main(int argc, char *argv[])
 	ret = ARC_EXIT_OK;
 	if (manifest_phase(man, &ml) == -1) {
 		ret = EXIT_MANIFEST_FAILED;
-	} else {
+	} else if (!halted) {
 		if (count.cap_kind == ARC_KIND_MANIFEST)
 			cap_event();	/* nothing planned to put it before */
 		storage_phase(st, man, &sl);
 		cap_event();	/* Arc: after the storage chunk's event */
 	}
 	if (audit != NULL && arc_audit_sync(audit) == -1)
-		ret = ARC_EXIT_ERROR;
+		halted = 1;
 	arc_audit_close(audit);
+	if (halted) {
+		warnx("a state write failed: nothing further was deleted");
+		if (ret != EXIT_MANIFEST_FAILED)
+			ret = ARC_EXIT_ERROR;
+	}
 	if (ret == ARC_EXIT_OK && (count.cap_hit ||
 	    count.refused[1] + count.refused[2] +
 	    count.failed[1] + count.failed[2] +
@@ -964,7 +1084,8 @@ main(int argc, char *argv[])
 		if (ret != EXIT_MANIFEST_FAILED)
 			ret = ARC_EXIT_ERROR;
 	}
-	write_stats();
+	if (write_stats() == -1 && ret != EXIT_MANIFEST_FAILED)
+		ret = ARC_EXIT_ERROR;
 	for (i = 0; i < ml.n; i++) {
 		free(ml.v[i].line);
 		free(ml.v[i].path);

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "arc.h"
 
 
@@ -60,18 +62,27 @@ next(struct arc_reader *r, struct arc_record *rec)
 	return n;
 }
 
+/* The -S file, replaced whole (see arc_json_save_line). */
 static void
 write_counts(const char *path, const struct counts *c)
 {
-	FILE *fp;
+	struct json_object *o;
+	int r;
 
-	if ((fp = fopen(path, "w")) == NULL)
-		err(ARC_EXIT_ERROR, "cannot create '%s'", path);
-	fprintf(fp, "{\"manifest_file_count\":%ju,\"storage_file_count\":%ju,"
-	    "\"orphan_manifest_count\":%ju,\"orphan_storage_count\":%ju,"
-	    "\"skipped_grace\":%ju}\n", c->manifest, c->storage,
-	    c->orphan_manifest, c->orphan_storage, c->skipped_grace);
-	if (arc_fshut(fp, path))
+	o = json_object_new_object();
+	json_object_object_add(o, "manifest_file_count",
+	    json_object_new_int64((int64_t)c->manifest));
+	json_object_object_add(o, "storage_file_count",
+	    json_object_new_int64((int64_t)c->storage));
+	json_object_object_add(o, "orphan_manifest_count",
+	    json_object_new_int64((int64_t)c->orphan_manifest));
+	json_object_object_add(o, "orphan_storage_count",
+	    json_object_new_int64((int64_t)c->orphan_storage));
+	json_object_object_add(o, "skipped_grace",
+	    json_object_new_int64((int64_t)c->skipped_grace));
+	r = arc_json_save_line(path, o, 0600);
+	json_object_put(o);
+	if (r == -1)
 		exit(ARC_EXIT_ERROR);
 }
 

@@ -5,7 +5,8 @@
  * that survive a live re-check to standard output, in input order, a
  * window at a time: a window ends at 1000 records or as soon as no more
  * input is waiting, so records are written while the input still flows.
- * Rejected candidates go to the -R file as "reason TAB candidate".
+ * Rejected candidates go to the -R file as "reason TAB candidate"; it is
+ * written beside its name and put in place whole when the run ends well.
  *
  * orphan-manifest: the file must be definitely absent from STORE now;
  * only "not found" confirms absence, any other error rejects ("error").
@@ -15,6 +16,9 @@
  */
 #include <err.h>
 #include <poll.h>
+
+#include <json-c/json.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +39,10 @@ enum reason {
 };
 static const char *reason_names[] = {
 	"confirmed", "present", "in-manifest", "young", "gone", "error"
+};
+/* the keys of the -S file, in this order after "checked" */
+static const char *stat_names[] = {
+	"confirmed", "present", "in_manifest", "young", "gone", "error"
 };
 
 struct item {
@@ -74,9 +82,11 @@ main(int argc, char *argv[])
 	struct arc_buf q = { 0 };
 	struct arc_mitem mi[WINDOW_MAX];
 	size_t midx[WINDOW_MAX];
-	uintmax_t counts[R_NREASONS] = { 0 };
+	uintmax_t counts[R_NREASONS] = { 0 }, checked = 0;
 	const char *rejfile = NULL, *statsfile = NULL, *msg;
-	FILE *rej = NULL, *fp;
+	struct arc_out *rejout = NULL;
+	struct json_object *so;
+	FILE *rej = NULL;
 	int64_t grace = 24 * 3600LL * 1000000000, skew = 5 * 60LL * 1000000000;
 	int64_t now = ARC_TIME_UNKNOWN, wnow;
 	long long v;
@@ -129,8 +139,11 @@ main(int argc, char *argv[])
 	if ((store = arc_store_open(argv[0])) == NULL ||
 	    (man = arc_manifest_open(argv[1])) == NULL)
 		return ARC_EXIT_ERROR;
-	if (rejfile != NULL && (rej = fopen(rejfile, "w")) == NULL)
-		err(ARC_EXIT_ERROR, "cannot create '%s'", rejfile);
+	if (rejfile != NULL) {
+		if ((rejout = arc_out_open(rejfile, 0600, 0)) == NULL)
+			return ARC_EXIT_ERROR;
+		rej = rejout->fp;
+	}
 
 	memset(items, 0, sizeof(items));
 	memset(si, 0, sizeof(si));
@@ -261,19 +274,23 @@ main(int argc, char *argv[])
 	arc_manifest_close(man);
 	if (arc_fshut(stdout, "stdout"))
 		ret = ARC_EXIT_ERROR;
-	if (rej != NULL && arc_fshut(rej, rejfile))
+	/* a failed run leaves no reject file: it would be partial */
+	if (rejout != NULL && ret == ARC_EXIT_ERROR)
+		arc_out_abort(rejout);
+	else if (rejout != NULL && arc_out_commit(rejout) == -1)
 		ret = ARC_EXIT_ERROR;
 	if (statsfile != NULL) {
-		if ((fp = fopen(statsfile, "w")) == NULL)
-			err(ARC_EXIT_ERROR, "cannot create '%s'", statsfile);
-		fprintf(fp, "{\"checked\":%ju,\"confirmed\":%ju,\"present\":%ju,"
-		    "\"in_manifest\":%ju,\"young\":%ju,\"gone\":%ju,"
-		    "\"error\":%ju}\n", counts[0] + counts[1] + counts[2] +
-		    counts[3] + counts[4] + counts[5], counts[R_CONFIRMED],
-		    counts[R_PRESENT], counts[R_IN_MANIFEST], counts[R_YOUNG],
-		    counts[R_GONE], counts[R_ERROR]);
-		if (arc_fshut(fp, statsfile))
+		so = json_object_new_object();
+		for (i = 0; i < R_NREASONS; i++)
+			checked += counts[i];
+		json_object_object_add(so, "checked",
+		    json_object_new_int64((int64_t)checked));
+		for (i = 0; i < R_NREASONS; i++)
+			json_object_object_add(so, stat_names[i],
+			    json_object_new_int64((int64_t)counts[i]));
+		if (arc_json_save_line(statsfile, so, 0600) == -1)
 			ret = ARC_EXIT_ERROR;
+		json_object_put(so);
 	}
 	return ret;
 }

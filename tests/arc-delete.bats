@@ -628,10 +628,10 @@ batches() {
 	member second | cmp - c.rec
 }
 
-@test "an archive written again keeps its earlier members" {
+@test "an archive written again by the same run keeps its earlier members" {
 	plant
-	run -0 arc-delete -A a.tgz -P one/ -I keep.me=c.rec s m.ndjson <c.rec
-	run -0 arc-delete --act -A a.tgz -P two/ s m.ndjson <c.rec
+	run -0 arc-delete -A a.tgz -r run-1 -P one/ -I keep.me=c.rec s m.ndjson <c.rec
+	run -0 arc-delete --act -A a.tgz -r run-1 -P two/ s m.ndjson <c.rec
 	assert_equal "$(tar -tzf a.tgz | LC_ALL=C sort)" "$(printf '%s\n' \
 	    keep.me one/candidates.tsv one/manifest-entries.ndjson one/run.json \
 	    two/candidates.tsv two/manifest-entries.ndjson two/run.json)"

@@ -531,22 +531,34 @@ many() {
 	assert_equal "$line2" "$(ocand "$D/b.parquet")"
 }
 
-@test "a rejection is written to -R before the input ends (streaming)" {
+@test "a rejection is written to an -R FIFO before the input ends (streaming)" {
+	mkfile "s/$D/a.parquet" "$OLD"
+	mkfifo in rej
+	arc-recheck -R rej s m.ndjson <in >/dev/null 2>err 3>&- &
+	local pid=$! seen=
+	exec 5>in 6<rej
+	ocand "$D/a.parquet" >&5
+	read -t 10 -r seen <&6 || true
+	exec 5>&-
+	wait "$pid" || true
+	exec 6<&-
+	assert_equal "$seen" "$(printf 'present\t'; ocand "$D/a.parquet")"
+}
+
+@test "a regular -R file appears only whole, when the run ends" {
 	mkfile "s/$D/a.parquet" "$OLD"
 	mkfifo in
 	arc-recheck -R rej s m.ndjson <in >/dev/null 2>err 3>&- &
-	local pid=$! i
+	local pid=$!
 	exec 5>in
 	ocand "$D/a.parquet" >&5
-	for i in $(seq 100); do
-		[ -s rej ] && break
-		sleep 0.1
-	done
-	local seen
-	seen=$(cat rej)
+	sleep 1
+	[ ! -e rej ]	# not yet: only a temporary file beside it
+	[ "$(ls rej.tmp.* | wc -l)" -eq 1 ]
 	exec 5>&-
 	wait "$pid" || true
-	assert_equal "$seen" "$(printf 'present\t'; ocand "$D/a.parquet")"
+	assert_equal "$(cat rej)" "$(printf 'present\t'; ocand "$D/a.parquet")"
+	[ -z "$(ls rej.tmp.* 2>/dev/null)" ]
 }
 
 # --- malformed input ------------------------------------------------------

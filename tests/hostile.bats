@@ -785,12 +785,12 @@ etcd_kv() {
 	lines_to c.rec "orphan-storage\t$D/link.parquet\t$OLDREC\t2"
 	local before
 	before=$(snapshot)
-	delete_act
+	delete_act -r run-1	# one run: the second call adds to its archive
 	[ "$status" -eq 1 ]
 	assert_output "$(printf 'failed\torphan-storage\t%s/link.parquet' "$D")"
 	assert_error arc-delete "'$D/link.parquet'" "not a regular file"
 	lines_to c.rec "orphan-storage\tdb/m/2026/04/11/13/v2.parquet\t$OLDREC\t2"
-	delete_act
+	delete_act -r run-1
 	[ "$status" -eq 1 ]
 	assert_output "$(printf 'failed\torphan-storage\tdb/m/2026/04/11/13/v2.parquet')"
 	assert_error arc-delete "'db/m/2026/04/11/13/v2.parquet'" "cannot delete"
