@@ -177,6 +177,10 @@ assert_listed() {
 	assert_stderr ''
 	assert_listed
 	assert_equal "$(stub_log)" "webid $ROLE arc-session"
+	# the control: without it, the profile's keys are the ones used
+	run -2 --separate-stderr env -u AWS_WEB_IDENTITY_TOKEN_FILE \
+	    -u AWS_ROLE_ARN arc-list s3://creds
+	assert_stderr --partial InvalidAccessKeyId
 	# a token STS does not take: exit 2, its error named, the token not
 	: >"$STUB_DIR/requests.log"
 	echo "another-token" >"$STUB_DIR/webid.token"
@@ -195,6 +199,12 @@ assert_listed() {
 	assert_stderr ''
 	assert_listed
 	assert_equal "$(stub_log)" ''
+	# the control: without the profile, the container's are used
+	run -0 --separate-stderr env AWS_SHARED_CREDENTIALS_FILE=/nonexistent \
+	    arc-list s3://creds
+	assert_listed
+	assert_equal "$(stub_log)" 'container /container/v2/creds'
+	: >"$STUB_DIR/requests.log"
 	# the region signed: the profile's, unless the environment has one
 	run -0 --separate-stderr env AWS_ENDPOINT_URL_S3="$STUB/s3log" \
 	    arc-list s3://creds
@@ -303,6 +313,12 @@ s3 eu-west-3 S3RVER'
 	assert_stderr ''
 	assert_listed
 	assert_equal "$(stub_log)" 'container /container/v2/creds'
+	# the control: without it, the instance's are used
+	: >"$STUB_DIR/requests.log"
+	run -0 --separate-stderr env -u AWS_CONTAINER_CREDENTIALS_FULL_URI \
+	    arc-list s3://creds
+	assert_listed
+	assert_equal "$(stub_log | head -1)" 'imds-token'
 	# the token file wins over the token
 	: >"$STUB_DIR/requests.log"
 	cp "$STUB_DIR/container.token" tokfile
@@ -464,6 +480,22 @@ GET list-type=2 delay:1" >"$FP_RULES"
 	    AWS_SECRET_ACCESS_KEY=secret-ASIATEMP1X$past \
 	    AWS_SESSION_TOKEN=token-ASIATEMP1X$past arc-list s3://creds
 	assert_stderr --partial ExpiredToken
+}
+
+@test "temporary keys that expire during a batch of checks built at once are fetched again: every HEAD is answered" {
+	container_env
+	echo 8 >"$STUB_DIR/lifetime"
+	echo "# test $BATS_TEST_NUMBER $RANDOM
+HEAD /long/ delay:0.4" >"$FP_RULES"
+	# one window of 30 HEADs, one at a time: 12 s for 8-second keys
+	seq -w 1 30 | awk -v h=$H '{ printf "orphan-manifest\tdb/cpu/%s/f%05d.parquet\t2026-04-01T00:00:00Z\t10\tnode-1\t1\n", h, $1 }' >c.rec
+	: >m.ndjson
+	run --separate-stderr env AWS_ENDPOINT_URL_S3="$FP_URL" \
+	    arc-recheck -j 1 -R rej s3://long m.ndjson <c.rec
+	assert_stderr ''
+	assert_output ''
+	assert_equal "$(cut -f1 rej | sort | uniq -c | tr -s ' ')" ' 30 present'
+	[ "$(grep -c '^container ' "$STUB_DIR/requests.log")" -ge 2 ]
 }
 
 @test "the session token is sent and signed: without it the server refuses the temporary keys" {
