@@ -198,10 +198,17 @@ http_of(struct arc_awscred *c)
 	return c->http;
 }
 
-/* The request's answer, which may hold secrets, zeroed and freed. */
+/*
+ * A request whose headers (an authorization or IMDS token) and answer
+ * may hold secrets: zeroed, then freed.
+ */
 static void
 req_free(struct arc_http_req *r)
 {
+	struct curl_slist *l;
+
+	for (l = r->headers; l != NULL; l = l->next)
+		explicit_bzero(l->data, strlen(l->data));
 	zbuf_free(&r->resp);
 	arc_http_req_free(r);
 }
@@ -823,9 +830,6 @@ container_fetch(struct arc_awscred *c, struct keys *out)
 		warnx("%s: '%s': not credentials: %s", c->what, c->url, why);
 	else
 		ret = 0;
-	/* the token went into a header: zero the list before it is freed */
-	for (struct curl_slist *l = r.headers; l != NULL; l = l->next)
-		explicit_bzero(l->data, strlen(l->data));
 	req_free(&r);
 	return ret;
 }
