@@ -986,7 +986,8 @@ arc_awscred_keys(struct arc_awscred *c, const char **id, const char **secret,
 				warnx("%s at '%s': %s", c->what, c->imds,
 				    arc_buf_str(&c->why));
 			warnx("%s: could not refresh the credentials, which "
-			    "expire at %s", c->what,
+			    "%s at %s", c->what, now >= c->k.expiry ?
+			    "expired" : "expire",
 			    arc_time_format(c->k.expiry,
 			    (char[ARC_TIME_BUFSZ]){ 0 }));
 			c->refresh_at = now + RETRY_WAIT;

@@ -465,10 +465,10 @@ imds-creds'
 
 @test "temporary keys that expire during a listing are fetched again before they expire, and the listing completes" {
 	container_env
-	echo 8 >"$STUB_DIR/lifetime"
-	# every page a second late: 10 pages outlive the 8-second keys
+	echo 12 >"$STUB_DIR/lifetime"
+	# every page half a second late: 10 pages outlive the 12-second keys
 	echo "# test $BATS_TEST_NUMBER $RANDOM
-GET list-type=2 delay:1" >"$FP_RULES"
+GET list-type=2 delay:0.5" >"$FP_RULES"
 	run -0 --separate-stderr env AWS_ENDPOINT_URL_S3="$FP_URL" \
 	    arc-list -j 1 s3://long
 	assert_stderr ''
@@ -496,6 +496,25 @@ HEAD /long/ delay:0.4" >"$FP_RULES"
 	assert_output ''
 	assert_equal "$(cut -f1 rej | sort | uniq -c | tr -s ' ')" ' 30 present'
 	[ "$(grep -c '^container ' "$STUB_DIR/requests.log")" -ge 2 ]
+}
+
+@test "when a refresh fails, the expired keys' refusals are errors, never absences: nothing is confirmed after they expire" {
+	container_env
+	echo 6 >"$STUB_DIR/lifetime"
+	echo 1 >"$STUB_DIR/container.max"
+	echo "# test $BATS_TEST_NUMBER $RANDOM
+HEAD /long/ delay:0.4" >"$FP_RULES"
+	seq -w 1 20 | awk -v h=$H '{ printf "orphan-manifest\tdb/cpu/%s/f%05d.parquet\t2026-04-01T00:00:00Z\t10\tnode-1\t1\n", h, $1 }' >c.rec
+	: >m.ndjson
+	run --separate-stderr env AWS_ENDPOINT_URL_S3="$FP_URL" \
+	    arc-recheck -j 1 -R rej s3://long m.ndjson <c.rec
+	assert_output ''
+	assert_stderr --partial 'could not refresh the credentials, which expire'
+	assert_stderr --partial 'HTTP 400'	# ExpiredToken, in a HEAD answer
+	# present while the keys held, an error after: never absent
+	assert_equal "$(wc -l <rej)" 20
+	assert_equal "$(cut -f1 rej | grep -cvx -e error -e present)" 0
+	grep -qx error <(cut -f1 rej)
 }
 
 @test "the session token is sent and signed: without it the server refuses the temporary keys" {

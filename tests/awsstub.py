@@ -18,7 +18,9 @@ listens) and answers, in the request and answer shapes AWS documents:
       ErrorResponse with HTTP 400 or 403.
   GET /container/...  container credentials: the Authorization header
       must equal DIR/container.token (when it exists), else 401.  JSON
-      {AccessKeyId, SecretAccessKey, Token, Expiration}.
+      {AccessKeyId, SecretAccessKey, Token, Expiration}.  Once
+      DIR/requests.log holds DIR/container.max container answers (when
+      that file exists), 500 instead.
   PUT /latest/api/token  IMDSv2 session token; needs the header
       X-aws-ec2-metadata-token-ttl-seconds (1-21600), else 400.
   GET /latest/meta-data/iam/security-credentials/[ROLE]  the role name
@@ -179,6 +181,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if want is not None and \
                     self.headers.get("Authorization") != want:
                 return self.refuse(401, "wrong authorization token")
+            with lock, open(os.path.join(DIR, "requests.log")) as f:
+                n = sum(1 for x in f if x.startswith("container ")) + 1
+            if n > int(setting("container.max", "1000000")):
+                return self.refuse(500, "out of service")
             log("container %s" % path)
             return self.answer(200, json.dumps(new_keys()),
                                "application/json")
