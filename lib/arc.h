@@ -206,7 +206,7 @@ struct arc_http_req {
 	char		*url;		/* owned */
 	struct curl_slist *headers;	/* owned */
 	const char	*sigv4;		/* CURLOPT_AWS_SIGV4, or NULL */
-	const char	*userpwd;	/* credentials: never printed */
+	struct arc_awscred *cred;	/* signs with these (sigv4 set) */
 	const char	*cainfo;	/* CA bundle, or NULL */
 	const char	*cavar;		/* where cainfo came from, for messages */
 	const char	*sslcert;	/* client certificate and key, or NULL */
@@ -227,9 +227,11 @@ struct arc_http_req {
 	void		*arg;		/* the caller's */
 	int64_t		 next_ms;	/* private to http.c */
 	int		 slot;
+	struct curl_slist *signedhdr;	/* headers with the session token */
 };
 extern int arc_config_error;	/* TLS or credentials refused: exit 2 */
 struct arc_http *arc_http_new(void);
+void	 arc_http_limits(struct arc_http *, long, long);
 void	 arc_http_free(struct arc_http *);
 void	 arc_http_req_init(struct arc_http_req *, const char *, char *);
 void	 arc_http_req_free(struct arc_http_req *);
@@ -253,6 +255,20 @@ const char *arc_azcred_kind(const struct arc_azcred *);
 void	 arc_azcred_free(struct arc_azcred *);
 void	 arc_azcred_ca(struct arc_http_req *);
 void	 arc_azcred_redact(struct arc_buf *, const char *);
+
+/* awscred.c: AWS credentials and settings, found as the AWS CLI does */
+struct arc_awscred;
+struct arc_awsconf {
+	char	*region;	/* never NULL */
+	char	*endpoint;	/* the S3 endpoint URL, or NULL */
+	char	*style;		/* S3 addressing style, or NULL */
+	char	*ca_bundle;	/* or NULL */
+};
+int	 arc_awscred_open(struct arc_awsconf *, struct arc_awscred **);
+void	 arc_awscred_keys(struct arc_awscred *, const char **, const char **,
+	    const char **);
+void	 arc_awscred_free(struct arc_awscred *);
+void	 arc_awsconf_free(struct arc_awsconf *);
 
 /* pager.c: paged object-store listings, many at once */
 typedef int (*arc_list_fn)(void *, const char *, size_t, int64_t, int64_t);

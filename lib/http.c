@@ -136,6 +136,14 @@ arc_http_new(void)
 	return h;
 }
 
+/* Attempts and per-attempt timeout for h (instance metadata's: 2, 1 s). */
+void
+arc_http_limits(struct arc_http *h, long attempts, long timeout_ms)
+{
+	h->attempts = attempts;
+	h->timeout_ms = timeout_ms;
+}
+
 void
 arc_http_free(struct arc_http *h)
 {
@@ -166,6 +174,18 @@ arc_http_req_init(struct arc_http_req *r, const char *method, char *url)
 	r->outfd = -1;
 }
 
+/* The headers sent with a session token: zeroed, then freed. */
+static void
+free_signed(struct arc_http_req *r)
+{
+	struct curl_slist *l;
+
+	for (l = r->signedhdr; l != NULL; l = l->next)
+		explicit_bzero(l->data, strlen(l->data));
+	curl_slist_free_all(r->signedhdr);
+	r->signedhdr = NULL;
+}
+
 void
 arc_http_req_free(struct arc_http_req *r)
 {
@@ -173,6 +193,7 @@ arc_http_req_free(struct arc_http_req *r)
 	curl_slist_free_all(r->headers);
 	arc_buf_free(&r->resp);
 	arc_buf_free(&r->rhdr);
+	free_signed(r);
 	r->url = NULL;
 	r->headers = NULL;
 }
@@ -315,8 +336,26 @@ setup_tls(struct arc_http *h, CURL *e, struct arc_http_req *r)
 }
 
 static void
+append(struct curl_slist **lp, const char *a, const char *b)
+{
+	struct curl_slist *l;
+	char *s;
+
+	if (asprintf(&s, "%s%s", a, b) == -1)
+		err(arc_errstatus, "asprintf");
+	if ((l = curl_slist_append(*lp, s)) == NULL)
+		errx(arc_errstatus, "curl_slist_append failed");
+	*lp = l;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+static void
 setup(struct arc_http *h, CURL *e, struct arc_http_req *r)
 {
+	struct curl_slist *hdr = r->headers, *l;
+	const char *id, *secret, *token;
+
 	curl_easy_reset(e);
 	r->resp.len = 0;
 	r->rhdr.len = 0;
@@ -341,9 +380,23 @@ setup(struct arc_http *h, CURL *e, struct arc_http_req *r)
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
 	setup_tls(h, e, r);
-	if (r->sigv4 != NULL) {
+	if (r->sigv4 != NULL && r->cred != NULL) {
+		/*
+		 * The credentials of this attempt, fetched again when they are
+		 * about to expire; the key id and secret apart, since a key id
+		 * may hold a ':' (Swift's account:user).
+		 */
+		arc_awscred_keys(r->cred, &id, &secret, &token);
 		curl_easy_setopt(e, CURLOPT_AWS_SIGV4, r->sigv4);
-		curl_easy_setopt(e, CURLOPT_USERPWD, r->userpwd);
+		curl_easy_setopt(e, CURLOPT_USERNAME, id);
+		curl_easy_setopt(e, CURLOPT_PASSWORD, secret);
+		free_signed(r);
+		if (token != NULL) {
+			for (l = r->headers; l != NULL; l = l->next)
+				append(&r->signedhdr, l->data, "");
+			append(&r->signedhdr, "x-amz-security-token: ", token);
+			hdr = r->signedhdr;
+		}
 	}
 	if (strcmp(r->method, "HEAD") == 0)
 		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
@@ -366,7 +419,7 @@ setup(struct arc_http *h, CURL *e, struct arc_http_req *r)
 			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
 	} else if (strcmp(r->method, "GET") != 0)
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdr);
 }
 
 /*

@@ -1,11 +1,9 @@
 /*
  * s3.c - the S3-compatible store: s3://BUCKET[/PREFIX].
  *
- * Configured as the AWS tools are: AWS_ACCESS_KEY_ID,
- * AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION or
- * AWS_DEFAULT_REGION (us-east-1), AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL
- * (which imply path-style addressing), AWS_S3_ADDRESSING_STYLE and
- * AWS_CA_BUNDLE.  Requests are signed by libcurl (CURLOPT_AWS_SIGV4);
+ * Configured as the AWS tools are (credentials, region, endpoint, which
+ * implies path-style addressing, addressing style and CA bundle: see
+ * awscred.c).  Requests are signed by libcurl (CURLOPT_AWS_SIGV4);
  * since it signs the query string and path verbatim, both are built here
  * already canonical (parameters sorted, values RFC 3986 encoded).
  * Answers are read with expat.  Credentials go to libcurl only: never to
@@ -46,8 +44,7 @@ struct s3 {
 	char		*prefix;	/* key prefix, "" or ending in '/' */
 	size_t		 prefixlen;
 	char		*sigv4;
-	char		*userpwd;
-	char		*token;
+	struct arc_awscred *cred;	/* NULL: anonymous, as asked */
 	char		*cainfo;
 	int		 virtual;	/* bucket in the host name */
 	struct arc_http	*http;
@@ -57,24 +54,13 @@ struct s3 {
 	size_t		 nhints;
 };
 
-static const char *
-env(const char *a, const char *b)
-{
-	const char *v;
-
-	if ((v = getenv(a)) != NULL && *v != '\0')
-		return v;
-	if (b != NULL && (v = getenv(b)) != NULL && *v != '\0')
-		return v;
-	return NULL;
-}
-
 static int
 s3_open(struct arc_store *st, const char *rest)
 {
 	struct s3 *s;
 	struct arc_buf b = { 0 };
-	const char *slash, *region, *endpoint, *style, *id, *secret;
+	struct arc_awsconf conf;
+	const char *slash, *region, *endpoint, *style;
 	size_t blen;
 	int path_style;
 
@@ -105,11 +91,15 @@ s3_open(struct arc_store *st, const char *rest)
 	s->prefixlen = strlen(s->prefix);
 	b.len = 0;
 
-	region = env("AWS_REGION", "AWS_DEFAULT_REGION");
-	if (region == NULL)
-		region = "us-east-1";
-	endpoint = env("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL");
-	style = env("AWS_S3_ADDRESSING_STYLE", NULL);
+	/* no credentials is an error here: never an unsigned request */
+	if (arc_awscred_open(&conf, &s->cred) == -1) {
+		free(s->prefix);
+		free(s);
+		return -1;
+	}
+	region = conf.region;
+	endpoint = conf.endpoint;
+	style = conf.style;
 	path_style = endpoint != NULL;
 	if (style != NULL && strcmp(style, "path") == 0)
 		path_style = 1;
@@ -118,6 +108,8 @@ s3_open(struct arc_store *st, const char *rest)
 	else if (style != NULL && strcmp(style, "auto") != 0) {
 		warnx("'%s': AWS_S3_ADDRESSING_STYLE must be path or virtual",
 		    style);
+		arc_awscred_free(s->cred);
+		arc_awsconf_free(&conf);
 		free(s->prefix);
 		free(s);
 		return -1;
@@ -129,6 +121,8 @@ s3_open(struct arc_store *st, const char *rest)
 		if (scheme_end == NULL) {
 			warnx("'%s': the endpoint URL needs http:// or https://",
 			    endpoint);
+			arc_awscred_free(s->cred);
+			arc_awsconf_free(&conf);
 			free(s->prefix);
 			free(s);
 			return -1;
@@ -156,25 +150,12 @@ s3_open(struct arc_store *st, const char *rest)
 		err(arc_errstatus, "asprintf");
 	arc_buf_free(&b);
 
-	id = env("AWS_ACCESS_KEY_ID", NULL);
-	secret = env("AWS_SECRET_ACCESS_KEY", NULL);
-	if ((id == NULL) != (secret == NULL)) {
-		warnx("set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
-		    "neither");
-		free(s->prefix);
-		free(s->base);
-		free(s);
-		return -1;
-	}
-	if (id != NULL) {
-		if (asprintf(&s->sigv4, "aws:amz:%s:s3", region) == -1 ||
-		    asprintf(&s->userpwd, "%s:%s", id, secret) == -1)
-			err(arc_errstatus, "asprintf");
-	}
-	if ((id = env("AWS_SESSION_TOKEN", NULL)) != NULL)
-		s->token = arc_estrdup(id);
-	if ((id = env("AWS_CA_BUNDLE", NULL)) != NULL)
-		s->cainfo = arc_estrdup(id);
+	if (s->cred != NULL && asprintf(&s->sigv4, "aws:amz:%s:s3",
+	    region) == -1)
+		err(arc_errstatus, "asprintf");
+	s->cainfo = conf.ca_bundle;
+	conf.ca_bundle = NULL;
+	arc_awsconf_free(&conf);
 	s->http = arc_http_new();
 	st->priv = s;
 	st->unordered = 1;
@@ -191,11 +172,7 @@ s3_close(struct arc_store *st)
 	free(s->name);
 	free(s->prefix);
 	free(s->sigv4);
-	if (s->userpwd != NULL) {
-		explicit_bzero(s->userpwd, strlen(s->userpwd));
-		free(s->userpwd);
-	}
-	free(s->token);
+	arc_awscred_free(s->cred);
 	free(s->cainfo);
 	free(s);
 }
@@ -221,14 +198,12 @@ request(struct s3 *s, struct arc_http_req *r, const char *method,
 	arc_http_req_init(r, method, arc_estrdup(arc_buf_str(&u)));
 	arc_buf_free(&u);
 	r->sigv4 = s->sigv4;
-	r->userpwd = s->userpwd;
+	r->cred = s->cred;
 	r->cainfo = s->cainfo;
 	r->cavar = "AWS_CA_BUNDLE";
 	/* libcurl does not add it; S3 wants it on every signed request */
 	arc_http_add_header(r, "x-amz-content-sha256: %s",
 	    payload_hash ? payload_hash : "UNSIGNED-PAYLOAD");
-	if (s->token != NULL)
-		arc_http_add_header(r, "x-amz-security-token: %s", s->token);
 }
 
 struct s3err {

@@ -18,6 +18,18 @@ unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY \
     no_proxy NO_PROXY SSL_CERT_FILE SSL_CERT_DIR ETCDCTL_ENDPOINTS \
     ETCDCTL_CACERT ETCDCTL_CERT ETCDCTL_KEY ETCDCTL_USER ETCDCTL_PASSWORD \
     ARC_API_TOKEN_FILE
+# AWS credentials come only from what a test sets: never from the
+# machine's ~/.aws, a container or an instance (no packet to
+# 169.254.169.254 or 169.254.170.2: awscred.bats points the instance
+# metadata endpoint at a loopback stand-in when it enables it)
+export AWS_EC2_METADATA_DISABLED=true
+export AWS_SHARED_CREDENTIALS_FILE="$BATS_TEST_TMPDIR/no-aws-credentials"
+export AWS_CONFIG_FILE="$BATS_TEST_TMPDIR/no-aws-config"
+unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_WEB_IDENTITY_TOKEN_FILE \
+    AWS_ROLE_ARN AWS_ROLE_SESSION_NAME AWS_CONTAINER_CREDENTIALS_RELATIVE_URI \
+    AWS_CONTAINER_CREDENTIALS_FULL_URI AWS_CONTAINER_AUTHORIZATION_TOKEN \
+    AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE AWS_EC2_METADATA_SERVICE_ENDPOINT \
+    AWS_S3_NO_SIGN_REQUEST AWS_ENDPOINT_URL_STS
 
 # mkfile PATH [DATE]: create PATH (and its parents) with mtime DATE
 # (touch -d syntax; default: two days ago).
