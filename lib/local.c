@@ -28,6 +28,13 @@ struct local {
 	char	*root;
 };
 
+/*
+ * Every open of a directory in the store: a link or anything else put
+ * where a directory was is refused (ENOTDIR) and never waited on.
+ */
+#define DIR_FLAGS	(O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | \
+	    O_CLOEXEC)
+
 struct dent {
 	char	*key;		/* quoted name, '/' appended for a directory */
 	size_t	 keylen;
@@ -109,8 +116,7 @@ local_open(struct arc_store *st, const char *rest)
 		    "points to", path);
 		return -1;
 	}
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1) {
+	if ((fd = open(path, DIR_FLAGS)) == -1) {
 		warn("cannot open store '%s'", path);
 		return -1;
 	}
@@ -377,8 +383,7 @@ walkdir(struct walk *w, int fd)
 		w->path.len = plen;
 		arc_buf_adds(&w->path, v[i].name);
 		if (v[i].isdir) {
-			cfd = openat(dirfd(d), v[i].name, O_RDONLY | O_DIRECTORY |
-			    O_NOFOLLOW | O_CLOEXEC);
+			cfd = openat(dirfd(d), v[i].name, DIR_FLAGS);
 			if (cfd == -1) {
 				if (errno != ENOENT) {
 					w->path.len = plen;
@@ -431,8 +436,7 @@ open_dir(struct local *l, const char *p, size_t n)
 	int fd, nfd, e;
 
 	/* a fresh descriptor: a dup would share the directory offset */
-	if ((fd = openat(l->rootfd, ".", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1)
+	if ((fd = openat(l->rootfd, ".", DIR_FLAGS)) == -1)
 		return -1;
 	while (i < n) {
 		for (k = i; k < n && p[k] != '/'; k++)
@@ -444,8 +448,7 @@ open_dir(struct local *l, const char *p, size_t n)
 		}
 		memcpy(seg, p + i, k - i);
 		seg[k - i] = '\0';
-		nfd = openat(fd, seg, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-		    O_CLOEXEC);
+		nfd = openat(fd, seg, DIR_FLAGS);
 		e = errno;
 		close(fd);
 		if (nfd == -1) {
@@ -609,9 +612,9 @@ obj_other(struct obj *o, struct arc_buf *eb)
 /*
  * Resolve p (n bytes) for the object o; how is OBJ_READ and/or OBJ_MKDIR.
  * Returns an enum obj_kind with the reason in eb for all but OBJ_REGULAR;
- * o->dfd is open unless OBJ_ABSENT or OBJ_ERROR is returned for a
- * directory, and o->fd only for OBJ_REGULAR with OBJ_READ.  The caller
- * always calls obj_close().
+ * o->dfd is the open directory of the object unless the path could not
+ * be resolved that far (o->dfd -1), and o->fd is open only for
+ * OBJ_REGULAR with OBJ_READ.  The caller always calls obj_close().
  */
 static int
 object(struct local *l, const char *p, size_t n, int how, struct obj *o,
@@ -630,8 +633,7 @@ object(struct local *l, const char *p, size_t n, int how, struct obj *o,
 		return OBJ_ERROR;
 	}
 	/* a fresh descriptor: a dup would share the directory offset */
-	if ((o->dfd = openat(l->rootfd, ".", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1)
+	if ((o->dfd = openat(l->rootfd, ".", DIR_FLAGS)) == -1)
 		return obj_errno(eb, errno);
 	for (i = 0; ; i = k + 1) {
 		for (k = i; k < n && p[k] != '/'; k++)
@@ -645,8 +647,7 @@ object(struct local *l, const char *p, size_t n, int how, struct obj *o,
 		if ((how & OBJ_MKDIR) && mkdirat(o->dfd, o->name, 0755) == -1 &&
 		    errno != EEXIST)
 			return obj_errno(eb, errno);
-		nfd = openat(o->dfd, o->name, O_RDONLY | O_DIRECTORY |
-		    O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+		nfd = openat(o->dfd, o->name, DIR_FLAGS);
 		e = errno;
 		close(o->dfd);
 		o->dfd = nfd;
