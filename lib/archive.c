@@ -216,9 +216,9 @@ member_kind(struct archive_entry *e)
 }
 
 /*
- * Call fn for every member of the archive at path, in archive order,
- * with what it is when it is not a plain file (its content is then not
- * to be used).
+ * Call fn for every member of the archive at path but directories, in
+ * archive order, with what it is when it is not a plain file (its
+ * content is then not to be used).
  */
 int
 arc_archive_each(const char *path, arc_member_fn fn, void *arg)
@@ -238,6 +238,10 @@ arc_archive_each(const char *path, arc_member_fn fn, void *arg)
 		return -1;
 	}
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+		/* a directory holds nothing; its files are members */
+		if (archive_entry_filetype(e) == AE_IFDIR &&
+		    archive_entry_hardlink(e) == NULL)
+			continue;
 		if (archive_entry_pathname(e) == NULL) {
 			warnx("'%s': a member whose name cannot be read is "
 			    "skipped", path);

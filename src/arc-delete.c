@@ -777,8 +777,6 @@ restore_member(void *arg, const char *name, const char *notreg, int64_t size,
 	int r;
 
 	(void)size;
-	if (notreg != NULL && strcmp(notreg, "a directory") == 0)
-		return 0;	/* holds nothing to restore */
 	base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
 	p = strstr(name, "quarantine/");
 	if (p != NULL && (p == name || p[-1] == '/'))
