@@ -628,7 +628,7 @@ object(struct local *l, const char *p, size_t n, int how, struct obj *o,
 	o->dfd = o->fd = -1;
 	if ((why = arc_path_unsafe(p, n)) != NULL) {
 		eb->len = 0;
-		arc_buf_printf(eb, "invalid path: %s", why);
+		arc_buf_adds(eb, why);
 		errno = EINVAL;
 		return OBJ_ERROR;
 	}

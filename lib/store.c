@@ -70,7 +70,7 @@ gate(const char *path, size_t n, struct arc_buf *eb)
 	if ((why = arc_path_unsafe(path, n)) == NULL)
 		return 0;
 	eb->len = 0;
-	arc_buf_printf(eb, "invalid path: %s", why);
+	arc_buf_adds(eb, why);
 	return -1;
 }
 
