@@ -410,6 +410,7 @@ int	 arc_archive_add_fd(struct arc_archive *, const char *, int, int64_t);
 int	 arc_archive_commit(struct arc_archive *);
 void	 arc_archive_abort(struct arc_archive *);
 struct archive;
+/* arg, name, NULL or what a member that is not a plain file is, size, mtime */
 typedef int (*arc_member_fn)(void *, const char *, const char *, int64_t,
     int64_t, struct archive *);
 int	 arc_archive_each(const char *, arc_member_fn, void *);
