@@ -7,6 +7,8 @@
 #ifndef ARC_H
 #define ARC_H
 
+#include <sys/types.h>
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,6 +31,7 @@ int	 arc_fshut(FILE *, const char *);
 void	 arc_bigbuf(FILE *);
 int	 arc_parse_count(const char *, long long, long long, long long *);
 int	 arc_write_full(int, const void *, size_t);
+const char *arc_file_kind(mode_t);
 char	*arc_run_id(void);
 int	 arc_fsync_dir(const char *);
 int	 arc_open_tmp(const char *, char **);
@@ -473,8 +476,9 @@ int	 arc_archive_add_fd(struct arc_archive *, const char *, int, int64_t);
 int	 arc_archive_commit(struct arc_archive *);
 void	 arc_archive_abort(struct arc_archive *);
 struct archive;
-typedef int (*arc_member_fn)(void *, const char *, int64_t, int64_t,
-    struct archive *);
+/* arg, name, NULL or what a member that is not a plain file is, size, mtime */
+typedef int (*arc_member_fn)(void *, const char *, const char *, int64_t,
+    int64_t, struct archive *);
 int	 arc_archive_each(const char *, arc_member_fn, void *);
 
 /* audit.c: the NDJSON audit trail, fsync'ed per batch */

@@ -87,13 +87,15 @@ write_data(struct arc_archive *ar, const void *p, size_t n)
 
 /* Copy every member of an existing archive into the new one. */
 static int
-carry_member(void *arg, const char *name, int64_t size, int64_t mtime,
-    struct archive *in)
+carry_member(void *arg, const char *name, const char *notreg, int64_t size,
+    int64_t mtime, struct archive *in)
 {
 	struct arc_archive *ar = arg;
 	char buf[65536];
 	la_ssize_t n;
 
+	if (notreg != NULL)
+		return 0;	/* arc-delete writes plain files only */
 	if (header(ar, name, size, mtime) == -1)
 		return -1;
 	while ((n = archive_read_data(in, buf, sizeof(buf))) > 0)
@@ -312,7 +314,24 @@ arc_archive_abort(struct arc_archive *ar)
 	free(ar);
 }
 
-/* Call fn for every member of the archive at path, in archive order. */
+/* NULL for a plain file, else what the member is: "a symbolic link", ... */
+static const char *
+member_kind(struct archive_entry *e)
+{
+	if (archive_entry_hardlink(e) != NULL)
+		return "a hard link";
+	if (archive_entry_symlink(e) != NULL)
+		return "a symbolic link";
+	if (archive_entry_filetype(e) == AE_IFREG)
+		return NULL;
+	return arc_file_kind(archive_entry_filetype(e));
+}
+
+/*
+ * Call fn for every member of the archive at path but directories, in
+ * archive order, with what it is when it is not a plain file (its
+ * content is then not to be used).
+ */
 int
 arc_archive_each(const char *path, arc_member_fn fn, void *arg)
 {
@@ -338,10 +357,18 @@ each(const char *path, arc_member_fn fn, void *arg, int quiet)
 		return -1;
 	}
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-		if (archive_entry_filetype(e) != AE_IFREG)
+		/* a directory holds nothing; its files are members */
+		if (archive_entry_filetype(e) == AE_IFDIR &&
+		    archive_entry_hardlink(e) == NULL)
 			continue;
-		if (fn(arg, archive_entry_pathname(e), archive_entry_size(e),
-		    (int64_t)archive_entry_mtime(e), a) == -1) {
+		if (archive_entry_pathname(e) == NULL) {
+			warnx("'%s': a member whose name cannot be read is "
+			    "skipped", path);
+			continue;
+		}
+		if (fn(arg, archive_entry_pathname(e), member_kind(e),
+		    archive_entry_size(e), (int64_t)archive_entry_mtime(e),
+		    a) == -1) {
 			ret = -1;
 			break;
 		}

@@ -368,6 +368,12 @@ setup(struct arc_http *h, CURL *e, struct arc_http_req *r)
 			warn("cannot rewind a download");
 	}
 	curl_easy_setopt(e, CURLOPT_URL, r->url);
+	/*
+	 * The URL goes out byte for byte as built and signed: libcurl would
+	 * otherwise remove "." and ".." segments, so that a request signed
+	 * for one object (or bucket) could reach another.
+	 */
+	curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, h->timeout_ms);

@@ -28,6 +28,13 @@ struct local {
 	char	*root;
 };
 
+/*
+ * Every open of a directory in the store: a link or anything else put
+ * where a directory was is refused (ENOTDIR) and never waited on.
+ */
+#define DIR_FLAGS	(O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | \
+	    O_CLOEXEC)
+
 struct dent {
 	char	*key;		/* quoted name, '/' appended for a directory */
 	size_t	 keylen;
@@ -109,8 +116,7 @@ local_open(struct arc_store *st, const char *rest)
 		    "points to", path);
 		return -1;
 	}
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1) {
+	if ((fd = open(path, DIR_FLAGS)) == -1) {
 		warn("cannot open store '%s'", path);
 		return -1;
 	}
@@ -377,8 +383,7 @@ walkdir(struct walk *w, int fd)
 		w->path.len = plen;
 		arc_buf_adds(&w->path, v[i].name);
 		if (v[i].isdir) {
-			cfd = openat(dirfd(d), v[i].name, O_RDONLY | O_DIRECTORY |
-			    O_NOFOLLOW | O_CLOEXEC);
+			cfd = openat(dirfd(d), v[i].name, DIR_FLAGS);
 			if (cfd == -1) {
 				if (errno != ENOENT) {
 					w->path.len = plen;
@@ -431,8 +436,7 @@ open_dir(struct local *l, const char *p, size_t n)
 	int fd, nfd, e;
 
 	/* a fresh descriptor: a dup would share the directory offset */
-	if ((fd = openat(l->rootfd, ".", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1)
+	if ((fd = openat(l->rootfd, ".", DIR_FLAGS)) == -1)
 		return -1;
 	while (i < n) {
 		for (k = i; k < n && p[k] != '/'; k++)
@@ -444,8 +448,7 @@ open_dir(struct local *l, const char *p, size_t n)
 		}
 		memcpy(seg, p + i, k - i);
 		seg[k - i] = '\0';
-		nfd = openat(fd, seg, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-		    O_CLOEXEC);
+		nfd = openat(fd, seg, DIR_FLAGS);
 		e = errno;
 		close(fd);
 		if (nfd == -1) {
@@ -551,100 +554,207 @@ local_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 }
 
 /*
- * Resolve path p under the root without following links: returns the
- * descriptor of its parent directory and points *base at the last
- * segment (copied into seg).  -1 with errno on failure.
+ * What lies at a store path.  Every stat, read, remove and restore of a
+ * store object goes through object() below: the path is validated, its
+ * directories are opened one segment at a time with O_NOFOLLOW from the
+ * root, and the last segment is looked at without following a link and
+ * without blocking.  Anything but a regular file (a FIFO, socket,
+ * device, directory or symbolic link swapped in since the listing) is
+ * OBJ_OTHER and is never read, removed or written over.
+ */
+enum obj_kind { OBJ_REGULAR, OBJ_OTHER, OBJ_ABSENT, OBJ_ERROR };
+
+#define OBJ_READ	0x1	/* open the regular file for reading */
+#define OBJ_MKDIR	0x2	/* create missing directories (a restore) */
+
+/* Every open of a store object: never blocks, follows, or takes a tty. */
+#define OBJ_OPEN_FLAGS	(O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | \
+	    O_CLOEXEC)
+
+struct obj {
+	int		 dfd;			/* its directory */
+	char		 name[NAME_MAX + 1];	/* its last segment */
+	int		 fd;			/* OBJ_READ: the open file */
+	struct stat	 sb;
+};
+
+static void
+obj_close(struct obj *o)
+{
+	if (o->fd != -1)
+		close(o->fd);
+	if (o->dfd != -1)
+		close(o->dfd);
+	o->fd = o->dfd = -1;
+}
+
+static int
+obj_errno(struct arc_buf *eb, int e)
+{
+	eb->len = 0;
+	arc_buf_adds(eb, strerror(e));
+	if (e == ELOOP || e == ENOTDIR)
+		arc_buf_adds(eb, " (a directory on its path is a symbolic "
+		    "link or a file)");
+	errno = e;
+	return e == ENOENT ? OBJ_ABSENT : OBJ_ERROR;
+}
+
+static int
+obj_other(struct obj *o, struct arc_buf *eb)
+{
+	eb->len = 0;
+	arc_buf_printf(eb, "not a regular file (%s)",
+	    arc_file_kind(o->sb.st_mode));
+	return OBJ_OTHER;
+}
+
+/*
+ * Resolve p (n bytes) for the object o; how is OBJ_READ and/or OBJ_MKDIR.
+ * Returns an enum obj_kind with the reason in eb for all but OBJ_REGULAR;
+ * o->dfd is the open directory of the object unless the path could not
+ * be resolved that far (o->dfd -1), and o->fd is open only for
+ * OBJ_REGULAR with OBJ_READ.  The caller always calls obj_close().
  */
 static int
-open_parent(struct local *l, const char *p, size_t n, char *seg,
+object(struct local *l, const char *p, size_t n, int how, struct obj *o,
     struct arc_buf *eb)
 {
-	const char *why, *slash;
-	size_t dlen, blen;
-	int fd;
+	struct stat fsb;
+	const char *why;
+	size_t i, k;
+	int nfd, e, fl;
 
+	o->dfd = o->fd = -1;
 	if ((why = arc_path_unsafe(p, n)) != NULL) {
 		eb->len = 0;
 		arc_buf_adds(eb, why);
 		errno = EINVAL;
-		return -1;
+		return OBJ_ERROR;
 	}
-	slash = memrchr(p, '/', n);
-	dlen = slash ? (size_t)(slash - p) : 0;
-	blen = slash ? n - dlen - 1 : n;
-	if (blen > NAME_MAX) {
-		errno = ENAMETOOLONG;
-		goto syserr;
+	/* a fresh descriptor: a dup would share the directory offset */
+	if ((o->dfd = openat(l->rootfd, ".", DIR_FLAGS)) == -1)
+		return obj_errno(eb, errno);
+	for (i = 0; ; i = k + 1) {
+		for (k = i; k < n && p[k] != '/'; k++)
+			;
+		if (k - i > NAME_MAX)
+			return obj_errno(eb, ENAMETOOLONG);
+		memcpy(o->name, p + i, k - i);
+		o->name[k - i] = '\0';
+		if (k == n)
+			break;
+		if ((how & OBJ_MKDIR) && mkdirat(o->dfd, o->name, 0755) == -1 &&
+		    errno != EEXIST)
+			return obj_errno(eb, errno);
+		nfd = openat(o->dfd, o->name, DIR_FLAGS);
+		e = errno;
+		close(o->dfd);
+		o->dfd = nfd;
+		if (nfd == -1)
+			return obj_errno(eb, e);
 	}
-	memcpy(seg, slash ? slash + 1 : p, blen);
-	seg[blen] = '\0';
-	if ((fd = open_dir(l, p, dlen)) == -1)
-		goto syserr;
-	return fd;
-syserr:
-	eb->len = 0;
-	arc_buf_adds(eb, strerror(errno));
-	return -1;
+	if (fstatat(o->dfd, o->name, &o->sb, AT_SYMLINK_NOFOLLOW) == -1)
+		return obj_errno(eb, errno);
+	if (!S_ISREG(o->sb.st_mode))
+		return obj_other(o, eb);
+	if (!(how & OBJ_READ))
+		return OBJ_REGULAR;
+	/*
+	 * Opened only once seen to be a regular file, so that no device is
+	 * ever opened; the flags and the fstat of the descriptor hold if
+	 * something else was swapped in between.
+	 */
+	if ((o->fd = openat(o->dfd, o->name, OBJ_OPEN_FLAGS)) == -1) {
+		e = errno;
+		if (fstatat(o->dfd, o->name, &o->sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    !S_ISREG(o->sb.st_mode))
+			return obj_other(o, eb);
+		return obj_errno(eb, e);
+	}
+	if (fstat(o->fd, &fsb) == -1)
+		return obj_errno(eb, errno);
+	if (!S_ISREG(fsb.st_mode) || fsb.st_dev != o->sb.st_dev ||
+	    fsb.st_ino != o->sb.st_ino) {
+		o->sb = fsb;
+		if (S_ISREG(fsb.st_mode)) {
+			eb->len = 0;
+			arc_buf_adds(eb, "replaced while being opened");
+			return OBJ_OTHER;
+		}
+		return obj_other(o, eb);
+	}
+	/* a regular file after all: plain blocking reads from here on */
+	if ((fl = fcntl(o->fd, F_GETFL)) == -1 ||
+	    fcntl(o->fd, F_SETFL, fl & ~O_NONBLOCK) == -1)
+		return obj_errno(eb, errno);
+	return OBJ_REGULAR;
+}
+
+static int64_t
+mtime_of(const struct stat *sb)
+{
+	/* Round up: truncation must never make a file look older. */
+	return (int64_t)sb->st_mtim.tv_sec + (sb->st_mtim.tv_nsec > 0);
 }
 
 static int
 local_stat(struct arc_store *st, const char *p, size_t n,
     struct arc_stat *out, struct arc_buf *eb)
 {
-	struct local *l = st->priv;
-	char seg[NAME_MAX + 1];
-	struct stat sb;
-	int fd, e;
+	struct obj o;
+	int k;
 
-	if ((fd = open_parent(l, p, n, seg, eb)) == -1)
-		return errno == ENOENT ? ARC_ABSENT : ARC_UNKNOWN;
-	if (fstatat(fd, seg, &sb, AT_SYMLINK_NOFOLLOW) == -1) {
-		e = errno;
-		close(fd);
+	k = object(st->priv, p, n, 0, &o, eb);
+	obj_close(&o);
+	switch (k) {
+	case OBJ_REGULAR:
+	case OBJ_OTHER:
 		eb->len = 0;
-		arc_buf_adds(eb, strerror(e));
-		return e == ENOENT ? ARC_ABSENT : ARC_UNKNOWN;
+		out->mtime = mtime_of(&o.sb);
+		out->size = (int64_t)o.sb.st_size;
+		out->regular = k == OBJ_REGULAR;
+		return ARC_PRESENT;
+	case OBJ_ABSENT:
+		return ARC_ABSENT;
+	default:
+		return ARC_UNKNOWN;
 	}
-	close(fd);
-	out->mtime = (int64_t)sb.st_mtim.tv_sec + (sb.st_mtim.tv_nsec > 0);
-	out->size = (int64_t)sb.st_size;
-	out->regular = S_ISREG(sb.st_mode);
-	return ARC_PRESENT;
 }
 
+/*
+ * Remove a regular file with unlinkat(2) from its directory, reached
+ * without following a link; anything else is left and reported.
+ */
 static int
 local_remove(struct arc_store *st, const char *p, size_t n,
     struct arc_buf *eb)
 {
-	struct local *l = st->priv;
-	char seg[NAME_MAX + 1];
-	struct stat sb;
-	int fd, e;
+	struct obj o;
+	int k, ret;
 
-	if ((fd = open_parent(l, p, n, seg, eb)) == -1)
-		return errno == ENOENT ? ARC_GONE : ARC_REMOVE_FAILED;
-	if (fstatat(fd, seg, &sb, AT_SYMLINK_NOFOLLOW) == -1) {
-		e = errno;
-		close(fd);
+	switch ((k = object(st->priv, p, n, 0, &o, eb))) {
+	case OBJ_REGULAR:
 		eb->len = 0;
-		arc_buf_adds(eb, strerror(e));
-		return e == ENOENT ? ARC_GONE : ARC_REMOVE_FAILED;
+		/* flags 0: a directory swapped in since is never removed */
+		if (unlinkat(o.dfd, o.name, 0) == 0)
+			ret = ARC_REMOVED;
+		else if (errno == EISDIR) {
+			arc_buf_adds(eb, "not a regular file (a directory)");
+			ret = ARC_REMOVE_FAILED;
+		} else
+			ret = obj_errno(eb, errno) == OBJ_ABSENT ? ARC_GONE :
+			    ARC_REMOVE_FAILED;
+		break;
+	case OBJ_ABSENT:
+		ret = ARC_GONE;
+		break;
+	default:
+		ret = ARC_REMOVE_FAILED;
+		break;
 	}
-	if (!S_ISREG(sb.st_mode)) {
-		close(fd);
-		eb->len = 0;
-		arc_buf_adds(eb, "not a regular file");
-		return ARC_REMOVE_FAILED;
-	}
-	if (unlinkat(fd, seg, 0) == -1) {
-		e = errno;
-		close(fd);
-		eb->len = 0;
-		arc_buf_adds(eb, strerror(e));
-		return e == ENOENT ? ARC_GONE : ARC_REMOVE_FAILED;
-	}
-	close(fd);
-	return ARC_REMOVED;
+	obj_close(&o);
+	return ret;
 }
 
 /* Copy the file at p to fd (for a quarantine archive); fills *out. */
@@ -652,97 +762,91 @@ static int
 local_get(struct arc_store *st, const char *p, size_t n, int outfd,
     struct arc_stat *out, struct arc_buf *eb)
 {
-	struct local *l = st->priv;
-	char seg[NAME_MAX + 1], buf[65536];
-	struct stat sb;
+	struct obj o;
+	char buf[65536];
 	ssize_t r;
-	int dfd, fd;
+	int ret;
 
-	if ((dfd = open_parent(l, p, n, seg, eb)) == -1)
-		return errno == ENOENT ? ARC_ABSENT : ARC_UNKNOWN;
-	fd = openat(dfd, seg, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	close(dfd);
-	if (fd == -1 || fstat(fd, &sb) == -1) {
-		int e = errno;
-
-		if (fd != -1)
-			close(fd);
-		eb->len = 0;
-		arc_buf_adds(eb, strerror(e));
-		return e == ENOENT ? ARC_ABSENT : ARC_UNKNOWN;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		close(fd);
-		eb->len = 0;
-		arc_buf_adds(eb, "not a regular file");
+	switch (object(st->priv, p, n, OBJ_READ, &o, eb)) {
+	case OBJ_REGULAR:
+		break;
+	case OBJ_ABSENT:
+		obj_close(&o);
+		return ARC_ABSENT;
+	default:
+		obj_close(&o);
 		return ARC_UNKNOWN;
 	}
-	while ((r = read(fd, buf, sizeof(buf))) > 0)
+	while ((r = read(o.fd, buf, sizeof(buf))) > 0)
 		if (arc_write_full(outfd, buf, (size_t)r) == -1)
 			break;
 	if (r != 0) {
 		eb->len = 0;
 		arc_buf_adds(eb, strerror(errno));
-		close(fd);
-		return ARC_UNKNOWN;
+		ret = ARC_UNKNOWN;
+	} else {
+		eb->len = 0;
+		out->mtime = mtime_of(&o.sb);
+		out->size = (int64_t)o.sb.st_size;
+		out->regular = 1;
+		ret = ARC_PRESENT;
 	}
-	close(fd);
-	out->mtime = (int64_t)sb.st_mtim.tv_sec + (sb.st_mtim.tv_nsec > 0);
-	out->size = (int64_t)sb.st_size;
-	out->regular = 1;
-	return ARC_PRESENT;
+	obj_close(&o);
+	return ret;
 }
 
 /*
  * Create the file at p from fd with the given mtime, creating parent
- * directories; never replaces an existing file (link(2) does not).  The
- * content goes to a hidden temporary name first, so it is never listed
- * half-written.  0, or -1 with the reason in eb.
+ * directories; never replaces or opens what is there (O_EXCL, and
+ * link(2) does not replace).  The content goes to a hidden temporary
+ * name first, so it is never listed half-written.  0, or -1 with the
+ * reason in eb.
  */
 static int
 local_put(struct arc_store *st, const char *p, size_t n, int infd,
     int64_t mtime, struct arc_buf *eb)
 {
-	struct local *l = st->priv;
+	static unsigned seq;
 	struct timespec ts[2];
-	char seg[NAME_MAX + 1], tmp[32], buf[65536];
-	const char *why;
-	size_t i, k;
+	struct obj o;
+	char tmp[64], buf[65536];
 	ssize_t r;
-	int dfd, nfd, fd;
+	int fd, tries;
 
-	eb->len = 0;
-	if ((why = arc_path_unsafe(p, n)) != NULL) {
-		arc_buf_adds(eb, why);
+	switch (object(st->priv, p, n, OBJ_MKDIR, &o, eb)) {
+	case OBJ_ABSENT:
+		if (o.dfd != -1)
+			break;	/* only the file is missing */
+		/* FALLTHROUGH */
+	case OBJ_ERROR:
+		obj_close(&o);
+		return -1;
+	case OBJ_REGULAR:
+		eb->len = 0;
+		arc_buf_adds(eb, "a file exists there");
+		obj_close(&o);
+		return -1;
+	default:
+		eb->len = 0;
+		arc_buf_printf(eb, "%s exists there",
+		    arc_file_kind(o.sb.st_mode));
+		obj_close(&o);
 		return -1;
 	}
-	if ((dfd = open_dir(l, "", 0)) == -1)
-		goto syserr;
-	for (i = 0; ; i = k + 1) {
-		for (k = i; k < n && p[k] != '/'; k++)
-			;
-		if (k - i > NAME_MAX) {
-			errno = ENAMETOOLONG;
-			goto syserr_close;
-		}
-		memcpy(seg, p + i, k - i);
-		seg[k - i] = '\0';
-		if (k == n)
+	eb->len = 0;
+	for (tries = 0; ; tries++) {
+		snprintf(tmp, sizeof(tmp), ".arc-restore.%ld.%u",
+		    (long)getpid(), seq++);
+		fd = openat(o.dfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0644);
+		if (fd != -1 || errno != EEXIST || tries == 100)
 			break;
-		if (mkdirat(dfd, seg, 0755) == -1 && errno != EEXIST)
-			goto syserr_close;
-		nfd = openat(dfd, seg, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-		    O_CLOEXEC);
-		if (nfd == -1)
-			goto syserr_close;
-		close(dfd);
-		dfd = nfd;
 	}
-	snprintf(tmp, sizeof(tmp), ".arc-restore.%ld", (long)getpid());
-	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0644);
-	if (fd == -1)
-		goto syserr_close;
+	if (fd == -1) {
+		arc_buf_adds(eb, strerror(errno));
+		obj_close(&o);
+		return -1;
+	}
 	while ((r = read(infd, buf, sizeof(buf))) > 0)
 		if (arc_write_full(fd, buf, (size_t)r) == -1) {
 			r = -1;
@@ -750,23 +854,24 @@ local_put(struct arc_store *st, const char *p, size_t n, int infd,
 		}
 	ts[0].tv_sec = ts[1].tv_sec = (time_t)mtime;
 	ts[0].tv_nsec = ts[1].tv_nsec = 0;
-	if (r != 0 || futimens(fd, ts) == -1 || fsync(fd) == -1 ||
-	    close(fd) == -1 || linkat(dfd, tmp, dfd, seg, 0) == -1) {
-		arc_buf_adds(eb, errno == EEXIST ? "a file exists there" :
-		    strerror(errno));
-		unlinkat(dfd, tmp, 0);
-		close(dfd);
+	if (r != 0 || futimens(fd, ts) == -1 || fsync(fd) == -1) {
+		arc_buf_adds(eb, strerror(errno));
+		close(fd);
+		unlinkat(o.dfd, tmp, 0);
+		obj_close(&o);
 		return -1;
 	}
-	unlinkat(dfd, tmp, 0);
-	fsync(dfd);
-	close(dfd);
+	if (close(fd) == -1 || linkat(o.dfd, tmp, o.dfd, o.name, 0) == -1) {
+		arc_buf_adds(eb, errno == EEXIST ? "a file exists there" :
+		    strerror(errno));
+		unlinkat(o.dfd, tmp, 0);
+		obj_close(&o);
+		return -1;
+	}
+	unlinkat(o.dfd, tmp, 0);
+	fsync(o.dfd);
+	obj_close(&o);
 	return 0;
-syserr_close:
-	close(dfd);
-syserr:
-	arc_buf_adds(eb, strerror(errno));
-	return -1;
 }
 
 const struct arc_store_ops arc_store_local = {

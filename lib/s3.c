@@ -1129,10 +1129,17 @@ s3_put(struct arc_store *st, const char *p, size_t n, int fd, int64_t mtime,
 	struct s3 *s = st->priv;
 	struct arc_http_req r;
 	struct arc_stat sb;
+	const char *why;
 	off_t len;
 	int ret = -1;
 
 	(void)mtime;	/* S3 sets LastModified itself */
+	/* checked by arc_store_put too: a write never leaves the prefix */
+	if ((why = arc_path_unsafe(p, n)) != NULL) {
+		eb->len = 0;
+		arc_buf_adds(eb, why);
+		return -1;
+	}
 	switch (s3_stat(st, p, n, &sb, eb)) {
 	case ARC_ABSENT:
 		break;

@@ -56,10 +56,30 @@ arc_store_list(struct arc_store *st, char **prefixes, size_t n, int flags,
 	return st->ops->list(st, prefixes, n, flags, fn, arg);
 }
 
+/*
+ * The gate in front of every backend: a path that reads, removes or
+ * writes an object is validated here, whatever the store, so that no
+ * backend (nor libcurl, nor a server) ever sees a "..", ".", empty
+ * segment or absolute path.  0, or -1 with the reason in eb.
+ */
+static int
+gate(const char *path, size_t n, struct arc_buf *eb)
+{
+	const char *why;
+
+	if ((why = arc_path_unsafe(path, n)) == NULL)
+		return 0;
+	eb->len = 0;
+	arc_buf_adds(eb, why);
+	return -1;
+}
+
 int
 arc_store_stat(struct arc_store *st, const char *path, size_t n,
     struct arc_stat *sb, struct arc_buf *eb)
 {
+	if (gate(path, n, eb) == -1)
+		return ARC_UNKNOWN;
 	return st->ops->stat(st, path, n, sb, eb);
 }
 
@@ -67,6 +87,8 @@ int
 arc_store_remove(struct arc_store *st, const char *path, size_t n,
     struct arc_buf *eb)
 {
+	if (gate(path, n, eb) == -1)
+		return ARC_REMOVE_FAILED;
 	return st->ops->remove(st, path, n, eb);
 }
 
@@ -121,15 +143,49 @@ run_pool(struct arc_store *st, struct arc_sitem *items, size_t n, int jobs,
 		pthread_join(tid[i], NULL);
 }
 
+static void
+run_many(struct arc_store *st, struct arc_sitem *items, size_t n, int jobs,
+    int remove)
+{
+	if (n == 0)
+		return;
+	if (remove && st->ops->remove_many != NULL)
+		st->ops->remove_many(st, items, n, jobs);
+	else if (!remove && st->ops->stat_many != NULL)
+		st->ops->stat_many(st, items, n, jobs);
+	else
+		run_pool(st, items, n, jobs, remove);
+}
+
+/*
+ * Pass the items through the gate: an invalid path gets its result and
+ * reason here, and the backend gets each run of valid items between.
+ */
+static void
+gate_many(struct arc_store *st, struct arc_sitem *items, size_t n, int jobs,
+    int remove)
+{
+	size_t i, from;
+
+	for (i = from = 0; i < n; i++) {
+		if (gate(items[i].path, items[i].pathlen, &items[i].err) == 0)
+			continue;
+		if (remove)
+			items[i].removal = ARC_REMOVE_FAILED;
+		else
+			items[i].presence = ARC_UNKNOWN;
+		run_many(st, items + from, i - from, jobs, remove);
+		from = i + 1;
+	}
+	run_many(st, items + from, n - from, jobs, remove);
+}
+
 /* Stat n objects, up to jobs at once; each item gets its presence. */
 void
 arc_store_stat_many(struct arc_store *st, struct arc_sitem *items, size_t n,
     int jobs)
 {
-	if (st->ops->stat_many != NULL)
-		st->ops->stat_many(st, items, n, jobs);
-	else
-		run_pool(st, items, n, jobs, 0);
+	gate_many(st, items, n, jobs, 0);
 }
 
 /* Remove n objects (a batch); each item gets its removal result. */
@@ -137,10 +193,7 @@ void
 arc_store_remove_many(struct arc_store *st, struct arc_sitem *items,
     size_t n, int jobs)
 {
-	if (st->ops->remove_many != NULL)
-		st->ops->remove_many(st, items, n, jobs);
-	else
-		run_pool(st, items, n, jobs, 1);
+	gate_many(st, items, n, jobs, 1);
 }
 
 /* Copy the object at path to fd; ARC_PRESENT/ARC_ABSENT/ARC_UNKNOWN. */
@@ -148,6 +201,8 @@ int
 arc_store_get(struct arc_store *st, const char *path, size_t n, int fd,
     struct arc_stat *sb, struct arc_buf *eb)
 {
+	if (gate(path, n, eb) == -1)
+		return ARC_UNKNOWN;
 	return st->ops->get(st, path, n, fd, sb, eb);
 }
 
@@ -156,6 +211,8 @@ int
 arc_store_put(struct arc_store *st, const char *path, size_t n, int fd,
     int64_t mtime, struct arc_buf *eb)
 {
+	if (gate(path, n, eb) == -1)
+		return -1;
 	return st->ops->put(st, path, n, fd, mtime, eb);
 }
 

@@ -394,3 +394,19 @@ arc_bigbuf(FILE *fp)
 		n++;
 	__fsetlocking(fp, FSETLOCKING_BYCALLER);
 }
+
+/* What a file of mode m is, for a message: "a FIFO", "a directory", ... */
+const char *
+arc_file_kind(mode_t m)
+{
+	switch (m & S_IFMT) {
+	case S_IFREG:	return "a regular file";
+	case S_IFDIR:	return "a directory";
+	case S_IFLNK:	return "a symbolic link";
+	case S_IFIFO:	return "a FIFO";
+	case S_IFSOCK:	return "a socket";
+	case S_IFCHR:	return "a character device";
+	case S_IFBLK:	return "a block device";
+	default:	return "not a regular file";
+	}
+}

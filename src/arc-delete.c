@@ -36,7 +36,7 @@
 #define EXIT_MANIFEST_FAILED	4
 #define DELETE_JOBS		8	/* storage calls in flight */
 
-enum plan { P_PLANNED, P_REFUSED };
+enum plan { P_PLANNED, P_REFUSED, P_FAILED };
 
 struct cand {
 	char		*line;		/* the candidate record */
@@ -278,7 +278,7 @@ member(const char *name)
  */
 static int
 write_archive(struct arc_store *st, FILE *all, const struct list *m,
-    const struct list *s)
+    struct list *s)
 {
 	struct arc_archive *ar;
 	struct arc_buf b = { 0 }, eb = { 0 }, name = { 0 };
@@ -336,7 +336,7 @@ write_archive(struct arc_store *st, FILE *all, const struct list *m,
 			goto fail;
 	}
 	for (i = 0; opt.archive_files && i < s->n; i++) {
-		const struct cand *c = &s->v[i];
+		struct cand *c = &s->v[i];
 
 		if (c->plan != P_PLANNED)
 			continue;
@@ -347,10 +347,16 @@ write_archive(struct arc_store *st, FILE *all, const struct list *m,
 			continue;	/* already gone: nothing to keep */
 		}
 		if (r != ARC_PRESENT) {
-			warnx("'%.*s': cannot archive: %s", (int)c->qpathlen, c->qpath,
-			    arc_buf_str(&eb));
+			/*
+			 * This file only: what is not in the archive is not
+			 * deleted (a FIFO or link swapped in, a read error),
+			 * and the others go on.
+			 */
+			warnx("'%.*s': cannot archive: %s; not deleted",
+			    (int)c->qpathlen, c->qpath, arc_buf_str(&eb));
+			c->plan = P_FAILED;
 			fclose(tmp);
-			goto fail;
+			continue;
 		}
 		name.len = 0;
 		arc_buf_adds(&name, opt.prefix);
@@ -588,6 +594,12 @@ storage_phase(struct arc_store *st, struct arc_manifest *man, struct list *l)
 				count.refused[ARC_KIND_STORAGE]++;
 				continue;
 			}
+			if (c->plan == P_FAILED) {
+				/* not archived; warned about when archiving */
+				result("failed", ARC_KIND_STORAGE, c);
+				count.failed[ARC_KIND_STORAGE]++;
+				continue;
+			}
 			bv[n++] = c;
 		}
 		if (n == 0)
@@ -823,9 +835,39 @@ struct restore {
 	int			 ret;
 };
 
+/*
+ * A member that names something to restore is refused, with a warning
+ * naming it, unless it is a plain file whose name is a safe relative
+ * path: no absolute name, no "..", "." or empty segment, no link or
+ * device, so that a tampered archive cannot write outside the store.
+ */
 static int
-restore_member(void *arg, const char *name, int64_t size, int64_t mtime,
-    struct archive *a)
+member_refused(struct restore *rs, const char *name, const char *notreg,
+    const char *p)
+{
+	struct arc_buf q = { 0 };
+	const char *why;
+
+	if (notreg != NULL)
+		why = notreg;
+	else if ((why = arc_path_unsafe(name, strlen(name))) == NULL)
+		return 0;
+	arc_quote(&q, name, strlen(name));
+	warnx("'%s': member refused: %s", arc_buf_str(&q), why);
+	if (p != NULL) {
+		q.len = 0;
+		arc_quote(&q, p, strlen(p));
+		printf("refused\torphan-storage\t%s\n", arc_buf_str(&q));
+	}
+	if (rs->ret == ARC_EXIT_OK)
+		rs->ret = ARC_EXIT_SOME;
+	arc_buf_free(&q);
+	return 1;
+}
+
+static int
+restore_member(void *arg, const char *name, const char *notreg, int64_t size,
+    int64_t mtime, struct archive *a)
 {
 	struct restore *rs = arg;
 	struct arc_buf eb = { 0 }, q = { 0 };
@@ -843,6 +885,8 @@ restore_member(void *arg, const char *name, int64_t size, int64_t mtime,
 	else if (strcmp(base, "manifest-entries.ndjson") == 0)
 		p = NULL;
 	else
+		return 0;
+	if (member_refused(rs, name, notreg, p))
 		return 0;
 	tmp = tmpstream();
 	while ((n = archive_read_data(a, buf, sizeof(buf))) > 0)
