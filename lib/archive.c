@@ -116,8 +116,8 @@ struct owner {
 };
 
 static int
-owner_member(void *arg, const char *name, int64_t size, int64_t mtime,
-    struct archive *in)
+owner_member(void *arg, const char *name, const char *notreg, int64_t size,
+    int64_t mtime, struct archive *in)
 {
 	struct owner *ow = arg;
 	struct json_object *o, *id;
@@ -128,7 +128,8 @@ owner_member(void *arg, const char *name, int64_t size, int64_t mtime,
 
 	(void)mtime;
 	base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
-	if (strcmp(base, "run.json") != 0 || size > 1024 * 1024)
+	if (notreg != NULL || strcmp(base, "run.json") != 0 ||
+	    size > 1024 * 1024)
 		return 0;
 	while ((n = archive_read_data(in, buf, sizeof(buf))) > 0)
 		arc_buf_add(&b, buf, (size_t)n);
