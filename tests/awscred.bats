@@ -435,9 +435,10 @@ imds-creds'
 	printf '[default]\naws_access_key_id = S3RVER\naws_secret_access_key = S3RVER\nca_bundle = %s/profile-ca.pem\n' \
 	    "$BATS_TEST_TMPDIR" >"$CONF"
 	export AWS_ENDPOINT_URL_S3=https://${STUB#http://}/s3log
-	run -1 --separate-stderr arc-list s3://creds
+	# a CA that cannot be used is a configuration error: exit 2
+	run -2 --separate-stderr arc-list s3://creds
 	assert_stderr --partial profile-ca.pem
-	run -1 --separate-stderr env AWS_CA_BUNDLE="$BATS_TEST_TMPDIR/env-ca.pem" \
+	run -2 --separate-stderr env AWS_CA_BUNDLE="$BATS_TEST_TMPDIR/env-ca.pem" \
 	    arc-list s3://creds
 	assert_stderr --partial env-ca.pem
 	refute_stderr --partial profile-ca.pem
@@ -466,9 +467,9 @@ imds-creds'
 @test "temporary keys that expire during a listing are fetched again before they expire, and the listing completes" {
 	container_env
 	echo 12 >"$STUB_DIR/lifetime"
-	# every page half a second late: 10 pages outlive the 12-second keys
+	# every page 1.5 s late: 10 pages outlive the 12-second keys
 	echo "# test $BATS_TEST_NUMBER $RANDOM
-GET list-type=2 delay:0.5" >"$FP_RULES"
+GET list-type=2 delay:1.5" >"$FP_RULES"
 	run -0 --separate-stderr env AWS_ENDPOINT_URL_S3="$FP_URL" \
 	    arc-list -j 1 s3://long
 	assert_stderr ''

@@ -231,7 +231,7 @@ swap_then_delete() {
 @test "--if-unchanged finds each swapped-in object changed and removes none of them" {
 	local k
 	for k in fifo socket directory symlink; do
-		rm -rf s outside
+		rm -rf s outside a.tgz
 		plant
 		confirm
 		swap "$k"
