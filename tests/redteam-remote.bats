@@ -72,10 +72,6 @@ setup_file() {
 	write_arcpager
 }
 
-teardown() {
-	stop_arcpager
-}
-
 # a store holding both files the stand-in's manifest names
 arc_store() {
 	mkfile store/db/m/2026/04/11/14/a.parquet "3 days ago"
@@ -125,4 +121,56 @@ arc_store() {
 	mkdir -p "$XDG_STATE_HOME"
 	run grep -rl pw-s3cret-1 "$XDG_STATE_HOME"
 	assert_output ""
+}
+
+# start_fake: tests/fakeserver.py on $BATS_TEST_TMPDIR/fake, answering
+# every path with a 200 and an empty ListBucketResult; exports FAKE_PORT.
+start_fake() {
+	local d="$BATS_TEST_TMPDIR/fake" i
+	mkdir -p "$d"
+	printf '200\n\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><IsTruncated>false</IsTruncated></ListBucketResult>' >"$d/_"
+	python3 "$ARC_ROOT/tests/fakeserver.py" "$d" "$d.port" 3>&- &
+	echo $! >"$d.pid"
+	for i in $(seq 1 100); do
+		[ -s "$d.port" ] && break
+		sleep 0.1
+	done
+	FAKE_PORT=$(cat "$d.port")
+}
+
+stop_fake() {
+	local f="$BATS_TEST_TMPDIR/fake.pid"
+	[ -f "$f" ] || return 0
+	kill "$(cat "$f")" 2>/dev/null
+	wait "$(cat "$f")" 2>/dev/null
+	rm -f "$f"
+}
+
+teardown() {
+	stop_arcpager
+	stop_fake
+}
+
+@test "an AWS region that is not a host name label is refused before any request to another host" {
+	start_fake
+	export AWS_ACCESS_KEY_ID=AKIDREGION AWS_SECRET_ACCESS_KEY=SECRETREGION
+	unset AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3
+	export ARC_HTTP_ATTEMPTS=1
+	for style in virtual path; do
+		AWS_S3_ADDRESSING_STYLE=$style \
+		AWS_REGION="x@127.0.0.1:$FAKE_PORT/#" run --separate-stderr \
+		    timeout 60 arc-list s3://bucket/p
+		[ "$status" -eq 2 ]
+		assert_stderr --partial "invalid AWS region"
+		refute_stderr --partial "TLS with 127.0.0.1"
+	done
+}
+
+@test "an Azure account name that is not a host name label is refused before any request to another host" {
+	start_fake
+	AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=evil@127.0.0.1:$FAKE_PORT/#;SharedAccessSignature=sv=2021-12-02&sr=c&sp=rl&sig=SECRETSIG" \
+	ARC_HTTP_ATTEMPTS=1 run --separate-stderr timeout 60 arc-list az://cont/p
+	[ "$status" -eq 2 ]
+	assert_stderr --partial "invalid Azure storage account name"
+	[ ! -s "$BATS_TEST_TMPDIR/fake/requests.log" ]
 }
