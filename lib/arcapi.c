@@ -121,6 +121,21 @@ api_open(struct arc_manifest *m, const char *rest)
 		warnx("'%s': no host", m->spec);
 		return -1;
 	}
+	/*
+	 * host:port alone.  A user name or password would be sent as Basic
+	 * credentials and shown in every message and run record that names
+	 * the manifest; a path or query would change the endpoint asked.
+	 */
+	if (memchr(rest, '@', n) != NULL) {
+		warnx("arc+http:// URL with a user name or password: refused "
+		    "(set ARC_API_TOKEN or ARC_API_TOKEN_FILE instead)");
+		return -1;
+	}
+	if (strcspn(rest, "/?#") < n) {
+		warnx("an Arc API URL is arc+http://host:port, without a "
+		    "path or query: refused");
+		return -1;
+	}
 	a = arc_ecalloc(1, sizeof(*a));
 	if (api_token(&a->token) == -1) {
 		free(a);
@@ -375,6 +390,7 @@ lookup_or_fetch(struct arc_manifest *m, struct arc_mitem *items, size_t n,
 		for (i = 0; i < k; i++) {
 			struct arc_mitem *it = &items[idx[i]];
 			struct first f = { { 0 }, NULL, 0 };
+			struct arc_json_meta meta;
 			FILE *fp;
 
 			if (rp[i]->status != 200 || rp[i]->resp.len == 0 ||
@@ -386,9 +402,41 @@ lookup_or_fetch(struct arc_manifest *m, struct arc_mitem *items, size_t n,
 				arc_http_req_free(rp[i]);
 				continue;
 			}
-			if (arc_json_entries(fp, m->spec, first_entry, &f) == -1)
+			memset(&meta, 0, sizeof(meta));
+			/*
+			 * Only a paginated files answer says anything: an
+			 * empty page that names a next cursor is not the end,
+			 * and a body without next_cursor is not a page.
+			 */
+			if (arc_json_entries_meta(fp, m->spec, first_entry, &f,
+			    &meta) == -1)
 				it->result = ARC_UNKNOWN;
-			else if (!f.seen)
+			else if (meta.bodies != 1 || !meta.have_cursor) {
+				warnx("'%s': not a paginated cluster files "
+				    "answer", m->spec);
+				it->result = ARC_UNKNOWN;
+			} else if (!f.seen && meta.next_cursor.len > 0) {
+				if (arc_pathcmp(meta.next_cursor.s,
+				    meta.next_cursor.len, cur[idx[i]].s ?
+				    cur[idx[i]].s : "", cur[idx[i]].len) <= 0) {
+					warnx("'%s': next_cursor does not "
+					    "advance", m->spec);
+					it->result = ARC_UNKNOWN;
+				} else if (arc_pathcmp(meta.next_cursor.s,
+				    meta.next_cursor.len, it->path,
+				    it->pathlen) >= 0) {
+					/* the path itself may be on the
+					 * page after it: say so, unknown */
+					warnx("'%s': an empty page that "
+					    "names a next cursor", m->spec);
+					it->result = ARC_UNKNOWN;
+				} else {
+					cur[idx[i]].len = 0;
+					arc_buf_add(&cur[idx[i]],
+					    meta.next_cursor.s,
+					    meta.next_cursor.len);
+				}
+			} else if (!f.seen)
 				it->result = ARC_ABSENT;
 			else if ((c = arc_pathcmp(f.path.s, f.path.len, it->path,
 			    it->pathlen)) == 0) {
@@ -412,6 +460,7 @@ lookup_or_fetch(struct arc_manifest *m, struct arc_mitem *items, size_t n,
 			}
 			fclose(fp);
 			arc_buf_free(&f.path);
+			arc_buf_free(&meta.next_cursor);
 			free(f.json);
 			arc_http_req_free(rp[i]);
 		}

@@ -1305,6 +1305,20 @@ setting(const char *e1, const char *e2, const struct files *fs,
 }
 
 /*
+ * A region name as the AWS CLI accepts it: one host name label, so that
+ * https://s3.REGION.amazonaws.com is always a host under amazonaws.com.
+ */
+static int
+region_valid(const char *r)
+{
+	size_t n = strlen(r);
+
+	return n > 0 && n <= 63 && strspn(r, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") == n && r[0] != '-' &&
+	    r[n - 1] != '-';
+}
+
+/*
  * The settings and the credentials for S3, as the AWS CLI finds them;
  * *credp is NULL only for the anonymous access asked for with
  * AWS_S3_NO_SIGN_REQUEST=true.  -1 (the reason said) when there are no
@@ -1344,6 +1358,12 @@ arc_awscred_open(struct arc_awsconf *conf, struct arc_awscred **credp)
 	    "region", NULL);
 	if (conf->region == NULL)
 		conf->region = arc_estrdup("us-east-1");
+	if (!region_valid(conf->region)) {
+		/* it becomes part of a host name: never another host */
+		warnx("'%s': invalid AWS region (letters, digits and '-')",
+		    conf->region);
+		goto out;
+	}
 	conf->endpoint = setting("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL",
 	    &fs, "s3.endpoint_url", "endpoint_url");
 	conf->style = setting("AWS_S3_ADDRESSING_STYLE", NULL, &fs,

@@ -234,6 +234,14 @@ az_open(struct arc_store *st, const char *rest)
 		goto fail;
 	}
 	b.len = 0;
+	if (ep == NULL && (strlen(a->account) < 3 ||
+	    strlen(a->account) > 24 || strspn(a->account,
+	    "abcdefghijklmnopqrstuvwxyz0123456789") != strlen(a->account))) {
+		/* it becomes the host name: never another host */
+		warnx("'%s': invalid Azure storage account name (3 to 24 "
+		    "lower-case letters and digits)", a->account);
+		goto fail;
+	}
 	if (ep != NULL)
 		arc_buf_adds(&b, ep);
 	else
