@@ -2,12 +2,15 @@
 # and the storage that holds the files.  See README.md.
 .POSIX:
 
+# The one version of every tool (each prints it with --version).
+VERSION = 0.9.0
+
 PREFIX = /usr/local
 BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
 CC = cc
 CFLAGS = -O2 -g -Wall -Wextra
-CPPFLAGS = -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
+CPPFLAGS = -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -DARC_VERSION=\"$(VERSION)\"
 PKGS = libcurl libarchive json-c libssl libcrypto expat
 DEP_CFLAGS != pkg-config --cflags $(PKGS) 2>/dev/null || true
 DEP_LIBS != pkg-config --libs $(PKGS) 2>/dev/null || echo -lcurl -larchive -ljson-c -lssl -lcrypto -lexpat
@@ -15,14 +18,15 @@ LDLIBS = $(DEP_LIBS) -lpthread
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 TOOLS = bin/arc-list bin/arc-manifest-dump bin/arc-diff bin/arc-recheck \
-	bin/arc-delete bin/arc-manifest-load bin/arc-lock
+	bin/arc-delete bin/arc-manifest-load bin/arc-lock bin/arc-restore
 LIBOBJ = lib/arcapi.o lib/archive.o lib/audit.o lib/awscred.o lib/azcred.o lib/azure.o lib/buf.o lib/etcd.o lib/http.o lib/entry.o lib/jsonout.o lib/jsonstream.o lib/local.o lib/manifest.o \
-	lib/mfile.o lib/pager.o lib/path.o lib/quote.o lib/record.o lib/s3.o lib/sortpipe.o \
-	lib/store.o lib/time.o lib/util.o lib/xml.o
+	lib/mfile.o lib/pager.o lib/path.o lib/quote.o lib/record.o lib/restore.o lib/s3.o lib/sortpipe.o \
+	lib/store.o lib/time.o lib/usage.o lib/util.o lib/xml.o
 MAN1 = share/man/man1/arc-list.1 share/man/man1/arc-manifest-dump.1 \
 	share/man/man1/arc-diff.1 share/man/man1/arc-recheck.1 \
 	share/man/man1/arc-delete.1 share/man/man1/arc-reconcile.1 \
-	share/man/man1/arc-manifest-load.1 share/man/man1/arc-lock.1
+	share/man/man1/arc-manifest-load.1 share/man/man1/arc-lock.1 \
+	share/man/man1/arc-restore.1
 MAN7 = share/man/man7/arc.7
 UNIT = tests/unit/test_quote.c tests/unit/test_time.c \
 	tests/unit/test_path.c tests/unit/test_record.c tests/unit/test_json.c \
@@ -50,6 +54,7 @@ bin/arc-recheck: src/arc-recheck.c
 bin/arc-delete: src/arc-delete.c
 bin/arc-manifest-load: src/arc-manifest-load.c
 bin/arc-lock: src/arc-lock.c
+bin/arc-restore: src/arc-restore.c
 
 # The library built twice more, once with AddressSanitizer and UBSan (the
 # unit tests, and the tools for a subset of the bats suites) and once for
@@ -68,6 +73,9 @@ build/asan/%.o: lib/%.c lib/arc.h
 build/fuzz/%.o: lib/%.c lib/arc.h
 	@mkdir -p build/fuzz
 	$(FUZZCC) $(CPPFLAGS) $(DEP_CFLAGS) $(FUZZFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+# --version prints VERSION: a new one rebuilds the file that holds it
+lib/usage.o build/asan/usage.o build/fuzz/usage.o: Makefile
 
 asan: $(ASANOBJ)
 	mkdir -p $(ASANBIN)

@@ -50,6 +50,18 @@ struct arc_buf;
 void	 arc_base64_encode(struct arc_buf *, const void *, size_t);
 int	 arc_base64_decode(struct arc_buf *, const char *, size_t);
 
+/*
+ * usage.c: what every tool's options do alike.  arc_getopt is
+ * getopt_long(3) with --help (the usage on standard output, exit 0) and
+ * --version ("TOOL VERSION", exit 0) added to the tool's long options;
+ * arc_usage prints the usage, on standard output with status 0, on
+ * standard error otherwise, and exits with status.
+ */
+struct option;
+int	 arc_getopt(int, char *const [], const char *, const struct option *,
+	    const char *);
+void	 arc_usage(const char *, int) __attribute__((noreturn));
+
 /* jsonout.c: paths and text as strict JSON; whole-or-nothing saves */
 struct json_object;
 size_t	 arc_utf8_len(const unsigned char *, size_t);
@@ -480,6 +492,13 @@ struct archive;
 typedef int (*arc_member_fn)(void *, const char *, const char *, int64_t,
     int64_t, struct archive *);
 int	 arc_archive_each(const char *, arc_member_fn, void *);
+
+/*
+ * restore.c: put an archive's quarantined files back into the store and
+ * its manifest entries back into the manifest (arc-restore(1)); one
+ * result line a file on standard output; returns the exit status.
+ */
+int	 arc_restore(const char *, struct arc_store *, struct arc_manifest *);
 
 /* audit.c: the NDJSON audit trail, fsync'ed per batch */
 struct arc_audit;

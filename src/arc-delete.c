@@ -28,7 +28,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <archive.h>
 #include <json-c/json.h>
 
 #include "arc.h"
@@ -91,19 +90,21 @@ static int halted;		/* a state write failed: delete nothing more */
 static struct arc_out *stats_out;	/* -S, made before anything is deleted */
 static struct arc_audit *audit;
 
+/* exactly the SYNOPSIS of arc-delete(1) */
+static const char usage_text[] =
+    "usage: arc-delete [--act] [--archive-files] "
+    "[--delete-pre-manifest-orphans]\n"
+    "                  [--deferred file] [--if-unchanged] [-A archive] "
+    "[-a audit]\n"
+    "                  [-b batch] [-I name=file] [-N done] [-n max] "
+    "[-P prefix] [-r run-id]\n"
+    "                  [-S file] [-s sample] store manifest\n"
+    "       arc-delete --restore archive store manifest\n";
+
 static void
 usage(void)
 {
-	fprintf(stderr,
-	    "usage: arc-delete [--act] [--archive-files] "
-	    "[--delete-pre-manifest-orphans]\n"
-	    "                  [--deferred file] [--if-unchanged] [-A archive] "
-	    "[-a audit]\n"
-	    "                  [-b batch] [-I name=file] [-N done] [-n max] "
-	    "[-P prefix] [-r run-id]\n"
-	    "                  [-S file] [-s sample] store manifest\n"
-	    "       arc-delete --restore archive store manifest\n");
-	exit(ARC_EXIT_ERROR);
+	arc_usage(usage_text, ARC_EXIT_ERROR);
 }
 
 static void
@@ -788,150 +789,6 @@ write_stats(void)
 	return r;
 }
 
-/*
- * The archived manifest entries back in their own bytes: the archive
- * spells their strings as paths (see write_archive).  NULL when a line
- * is not such an entry.
- */
-static FILE *
-entries_from_archive(FILE *in)
-{
-	struct arc_buf b = { 0 };
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	FILE *out;
-
-	out = tmpstream();
-	while ((n = getline(&line, &cap, in)) > 0) {
-		b.len = 0;
-		if (line[n - 1] == '\n')
-			n--;
-		if (n == 0)
-			continue;
-		if (arc_json_spell_strings(&b, line, (size_t)n, 1) == -1) {
-			fclose(out);
-			out = NULL;
-			break;
-		}
-		arc_buf_addc(&b, '\n');
-		fwrite(b.s, 1, b.len, out);
-	}
-	free(line);
-	arc_buf_free(&b);
-	if (out != NULL && (ferror(in) || fflush(out) == EOF)) {
-		fclose(out);
-		out = NULL;
-	}
-	if (out != NULL)
-		rewind(out);
-	return out;
-}
-
-/* --restore: put quarantined files and archived manifest entries back. */
-struct restore {
-	struct arc_store	*st;
-	struct arc_manifest	*man;
-	int			 ret;
-};
-
-/*
- * A member that names something to restore is refused, with a warning
- * naming it, unless it is a plain file whose name is a safe relative
- * path: no absolute name, no "..", "." or empty segment, no link or
- * device, so that a tampered archive cannot write outside the store.
- */
-static int
-member_refused(struct restore *rs, const char *name, const char *notreg,
-    const char *p)
-{
-	struct arc_buf q = { 0 };
-	const char *why;
-
-	if (notreg != NULL)
-		why = notreg;
-	else if ((why = arc_path_unsafe(name, strlen(name))) == NULL)
-		return 0;
-	arc_quote(&q, name, strlen(name));
-	warnx("'%s': member refused: %s", arc_buf_str(&q), why);
-	if (p != NULL) {
-		q.len = 0;
-		arc_quote(&q, p, strlen(p));
-		printf("refused\torphan-storage\t%s\n", arc_buf_str(&q));
-	}
-	if (rs->ret == ARC_EXIT_OK)
-		rs->ret = ARC_EXIT_SOME;
-	arc_buf_free(&q);
-	return 1;
-}
-
-static int
-restore_member(void *arg, const char *name, const char *notreg, int64_t size,
-    int64_t mtime, struct archive *a)
-{
-	struct restore *rs = arg;
-	struct arc_buf eb = { 0 }, q = { 0 };
-	const char *p, *base;
-	char buf[65536];
-	la_ssize_t n;
-	FILE *tmp;
-	int r;
-
-	(void)size;
-	base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
-	p = strstr(name, "quarantine/");
-	if (p != NULL && (p == name || p[-1] == '/'))
-		p += strlen("quarantine/");
-	else if (strcmp(base, "manifest-entries.ndjson") == 0)
-		p = NULL;
-	else
-		return 0;
-	if (member_refused(rs, name, notreg, p))
-		return 0;
-	tmp = tmpstream();
-	while ((n = archive_read_data(a, buf, sizeof(buf))) > 0)
-		fwrite(buf, 1, (size_t)n, tmp);
-	if (n < 0 || fflush(tmp) == EOF) {
-		warnx("'%s': cannot read member '%s'", opt.archive, name);
-		fclose(tmp);
-		return -1;
-	}
-	rewind(tmp);
-	if (p == NULL) {
-		FILE *dec = entries_from_archive(tmp);
-
-		fclose(tmp);
-		if ((tmp = dec) == NULL) {
-			warnx("'%s': member '%s' is not manifest entries",
-			    opt.archive, name);
-			rs->ret = ARC_EXIT_ERROR;
-			return 0;
-		}
-		r = arc_manifest_restore(rs->man, tmp, &eb);
-		if (r == -1) {
-			warnx("cannot restore manifest entries: %s",
-			    arc_buf_str(&eb));
-			rs->ret = ARC_EXIT_ERROR;
-		} else
-			fprintf(stderr, "arc-delete: %d manifest entries "
-			    "restored\n", r);
-	} else {
-		arc_quote(&q, p, strlen(p));
-		if (arc_store_put(rs->st, p, strlen(p), fileno(tmp), mtime,
-		    &eb) == -1) {
-			warnx("'%s': cannot restore: %s", q.s, arc_buf_str(&eb));
-			printf("failed\torphan-storage\t%s\n", q.s);
-			if (rs->ret == ARC_EXIT_OK)
-				rs->ret = ARC_EXIT_SOME;
-		} else
-			printf("restored\torphan-storage\t%s\n", q.s);
-	}
-	fclose(tmp);
-	arc_buf_free(&eb);
-	arc_buf_free(&q);
-	return 0;
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -957,8 +814,8 @@ main(int argc, char *argv[])
 	size_t i, np;
 	int ch, r, ret;
 
-	while ((ch = getopt_long(argc, argv, "A:a:b:I:N:n:P:r:S:s:", longopts,
-	    NULL)) != -1) {
+	while ((ch = arc_getopt(argc, argv, "A:a:b:I:N:n:P:r:S:s:",
+	    longopts, usage_text)) != -1) {
 		switch (ch) {
 		case 'X': opt.act = 1; break;
 		case 'F': opt.archive_files = 1; break;
@@ -1015,17 +872,14 @@ main(int argc, char *argv[])
 		return ARC_EXIT_ERROR;
 	man->deferred = opt.deferred;
 
+	/* --restore: an alias of arc-restore(1), the same function */
 	if (restore != NULL) {
-		struct restore rs = { st, man, ARC_EXIT_OK };
-
-		opt.archive = restore;
-		if (arc_archive_each(restore, restore_member, &rs) == -1)
-			rs.ret = ARC_EXIT_ERROR;
+		ret = arc_restore(restore, st, man);
 		arc_store_close(st);
 		arc_manifest_close(man);
 		if (arc_fshut(stdout, "stdout"))
 			return ARC_EXIT_ERROR;
-		return rs.ret;
+		return ret;
 	}
 	if (opt.act && opt.archive == NULL)
 		errx(ARC_EXIT_ERROR, "--act needs an archive (-A): nothing is "

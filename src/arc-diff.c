@@ -24,13 +24,16 @@ struct counts {
 	    skipped_grace;
 };
 
+/* exactly the SYNOPSIS of arc-diff(1) */
+static const char usage_text[] =
+    "usage: arc-diff [-ms] [-g grace] [-k skew] [-o node] "
+    "[-S file] [-t time]\n"
+    "                manifest-records storage-records\n";
+
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: arc-diff [-ms] [-g grace] [-k skew] [-o node] "
-	    "[-S file] [-t time]\n"
-	    "                manifest-records storage-records\n");
-	exit(ARC_EXIT_ERROR);
+	arc_usage(usage_text, ARC_EXIT_ERROR);
 }
 
 /*
@@ -98,7 +101,8 @@ main(int argc, char *argv[])
 	int64_t now = arc_time_now();
 	int ch, cmp, havem, haves, wantm = 1, wants = 1, emitted = 0;
 
-	while ((ch = getopt(argc, argv, "g:k:mo:sS:t:")) != -1) {
+	while ((ch = arc_getopt(argc, argv, "g:k:mo:sS:t:", NULL,
+	    usage_text)) != -1) {
 		switch (ch) {
 		case 'g':
 			if (arc_duration_parse(optarg, &grace) == -1)

@@ -19,12 +19,15 @@
 #include "arc.h"
 
 
+/* exactly the SYNOPSIS of arc-list(1) */
+static const char usage_text[] =
+    "usage: arc-list [-a] [-j jobs] [-M manifest-records] "
+    "[-p prefix] store\n";
+
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: arc-list [-a] [-j jobs] [-M manifest-records] "
-	    "[-p prefix] store\n");
-	exit(ARC_EXIT_ERROR);
+	arc_usage(usage_text, ARC_EXIT_ERROR);
 }
 
 static int
@@ -130,7 +133,8 @@ main(int argc, char *argv[])
 	long long jobs = 8;
 	int ch, flags = 0, ret;
 
-	while ((ch = getopt(argc, argv, "aj:M:p:")) != -1) {
+	while ((ch = arc_getopt(argc, argv, "aj:M:p:", NULL,
+	    usage_text)) != -1) {
 		switch (ch) {
 		case 'a':
 			flags |= ARC_LIST_ALL;

@@ -32,12 +32,15 @@
 
 static volatile sig_atomic_t forward_sig;
 
+/* exactly the SYNOPSIS of arc-lock(1) */
+static const char usage_text[] =
+    "usage: arc-lock [-f lost-file] [-t ttl] etcd-url "
+    "command [arg ...]\n";
+
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: arc-lock [-f lost-file] [-t ttl] etcd-url "
-	    "command [arg ...]\n");
-	exit(ARC_EXIT_ERROR);
+	arc_usage(usage_text, ARC_EXIT_ERROR);
 }
 
 static void
@@ -183,7 +186,8 @@ main(int argc, char *argv[])
 	pid_t pid;
 	int ch, status, r, lost = 0, fd;
 
-	while ((ch = getopt(argc, argv, "+f:t:")) != -1) {
+	while ((ch = arc_getopt(argc, argv, "+f:t:", NULL,
+	    usage_text)) != -1) {
 		switch (ch) {
 		case 'f':
 			lostfile = optarg;

@@ -32,12 +32,15 @@ struct dump {
 	struct arc_buf	 line;
 };
 
+/* exactly the SYNOPSIS of arc-manifest-dump(1) */
+static const char usage_text[] =
+    "usage: arc-manifest-dump [-d database] [-n max] "
+    "[-S size] manifest\n";
+
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: arc-manifest-dump [-d database] [-n max] "
-	    "[-S size] manifest\n");
-	exit(ARC_EXIT_ERROR);
+	arc_usage(usage_text, ARC_EXIT_ERROR);
 }
 
 /*
@@ -140,7 +143,8 @@ main(int argc, char *argv[])
 
 	memset(&d, 0, sizeof(d));
 	d.max = -1;
-	while ((ch = getopt(argc, argv, "d:n:S:")) != -1) {
+	while ((ch = arc_getopt(argc, argv, "d:n:S:", NULL,
+	    usage_text)) != -1) {
 		switch (ch) {
 		case 'd':
 			d.database = optarg;

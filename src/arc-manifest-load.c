@@ -31,11 +31,14 @@ struct load {
 	struct arc_buf	 eb;
 };
 
+/* exactly the SYNOPSIS of arc-manifest-load(1) */
+static const char usage_text[] =
+    "usage: arc-manifest-load [-c] manifest etcd-url\n";
+
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: arc-manifest-load [-c] manifest etcd-url\n");
-	exit(ARC_EXIT_ERROR);
+	arc_usage(usage_text, ARC_EXIT_ERROR);
 }
 
 static int
@@ -90,7 +93,8 @@ main(int argc, char *argv[])
 	int ch, ret = ARC_EXIT_OK;
 
 	memset(&l, 0, sizeof(l));
-	while ((ch = getopt(argc, argv, "c")) != -1) {
+	while ((ch = arc_getopt(argc, argv, "c", NULL,
+	    usage_text)) != -1) {
 		switch (ch) {
 		case 'c':
 			l.create = 1;

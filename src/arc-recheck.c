@@ -53,13 +53,16 @@ struct item {
 	int		 reason;
 };
 
+/* exactly the SYNOPSIS of arc-recheck(1) */
+static const char usage_text[] =
+    "usage: arc-recheck [-g grace] [-j jobs] [-k skew] "
+    "[-R file] [-S file] [-t time]\n"
+    "                   store manifest\n";
+
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: arc-recheck [-g grace] [-j jobs] [-k skew] "
-	    "[-R file] [-S file] [-t time]\n"
-	    "                   store manifest\n");
-	exit(ARC_EXIT_ERROR);
+	arc_usage(usage_text, ARC_EXIT_ERROR);
 }
 
 static int
@@ -93,7 +96,8 @@ main(int argc, char *argv[])
 	size_t n, i, nm;
 	int ch, jobs = 8, r = 1, ret = ARC_EXIT_OK;
 
-	while ((ch = getopt(argc, argv, "g:j:k:R:S:t:")) != -1) {
+	while ((ch = arc_getopt(argc, argv, "g:j:k:R:S:t:", NULL,
+	    usage_text)) != -1) {
 		switch (ch) {
 		case 'g':
 			if (arc_duration_parse(optarg, &grace) == -1)

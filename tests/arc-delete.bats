@@ -102,6 +102,11 @@ teardown() {
 	assert_equal "${stderr_lines[0]}" "$USAGE"
 }
 
+@test "--help prints the usage, its man page's SYNOPSIS, to standard output and exits 0; --version prints the one version" {
+	assert_help arc-delete
+	assert_version arc-delete
+}
+
 @test "with one or three operands it prints the usage and exits 2" {
 	run -2 --separate-stderr arc-delete s </dev/null
 	assert_output ''

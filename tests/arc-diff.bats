@@ -28,6 +28,11 @@ counts() {
 	assert_usage arc-diff
 }
 
+@test "--help prints the usage, its man page's SYNOPSIS, to standard output and exits 0; --version prints the one version" {
+	assert_help arc-diff
+	assert_version arc-diff
+}
+
 @test "with one or three operands it prints the usage line and exits 2" {
 	: >m.rec
 	: >s.rec

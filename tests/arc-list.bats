@@ -35,6 +35,11 @@ paths() {
 	assert_usage arc-list
 }
 
+@test "--help prints the usage, its man page's SYNOPSIS, to standard output and exits 0; --version prints the one version" {
+	assert_help arc-list
+	assert_version arc-list
+}
+
 @test "with two store operands it prints the usage line and exits 2" {
 	mkdir s t
 	run -2 --separate-stderr arc-list s t

@@ -25,6 +25,11 @@ body() {
 	assert_usage arc-manifest-dump
 }
 
+@test "--help prints the usage, its man page's SYNOPSIS, to standard output and exits 0; --version prints the one version" {
+	assert_help arc-manifest-dump
+	assert_version arc-manifest-dump
+}
+
 @test "with two manifest operands it prints the usage line and exits 2" {
 	: >a.json
 	: >b.json

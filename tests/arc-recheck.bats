@@ -56,6 +56,11 @@ teardown() {
 	assert_equal "${stderr_lines[0]}" "$USAGE"
 }
 
+@test "--help prints the usage, its man page's SYNOPSIS, to standard output and exits 0; --version prints the one version" {
+	assert_help arc-recheck
+	assert_version arc-recheck
+}
+
 @test "with one or three operands it prints the usage line and exits 2" {
 	run -2 --separate-stderr arc-recheck s </dev/null
 	assert_output ''

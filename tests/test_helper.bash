@@ -128,3 +128,31 @@ assert_usage() {
 	    tr -s ' \t\n' ' ' | sed 's/ $//')
 	assert_equal "$got" "usage: $want"
 }
+
+# assert_help TOOL: `TOOL --help` prints the usage, its man page's
+# SYNOPSIS as assert_usage checks it, as the whole of standard output,
+# nothing on standard error, and exits 0.
+assert_help() {
+	run -0 --separate-stderr "$1" --help
+	assert_line --index 0 --regexp "^usage: $1( |\$)"
+	assert_equal "$stderr" ''
+	local stderr=$output
+	assert_usage "$1"
+}
+
+# arc_version: the one version of the tools, the Makefile's VERSION.
+arc_version() {
+	sed -n 's/^VERSION = *//p' "$ARC_ROOT/Makefile"
+}
+
+# assert_version TOOL: `TOOL --version` prints "TOOL VERSION" (the
+# Makefile's) alone on standard output, nothing on standard error, and
+# exits 0.
+assert_version() {
+	local v
+	v=$(arc_version)
+	[ -n "$v" ] || fail "no VERSION = line in $ARC_ROOT/Makefile"
+	run -0 --separate-stderr "$1" --version
+	assert_output "$1 $v"
+	assert_equal "$stderr" ''
+}
