@@ -422,6 +422,10 @@ typedef int (*arc_member_fn)(void *, const char *, int64_t, int64_t,
     struct archive *);
 int	 arc_archive_each(const char *, arc_member_fn, void *);
 
+/* progress.c: records handled so far, for arc-reconcile's progress line */
+void	 arc_progress_add(uintmax_t);
+void	 arc_progress_done(void);
+
 /* audit.c: the NDJSON audit trail, fsync'ed per batch */
 struct arc_audit;
 struct arc_audit *arc_audit_open(const char *);

@@ -9,6 +9,7 @@
 #include <err.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 struct arc_audit {
 	FILE	*fp;
 	char	*path;
+	off_t	 synced;	/* the log's size when last made durable */
 };
 
 struct arc_audit *
@@ -37,6 +39,7 @@ arc_audit_open(const char *path)
 	if ((au->fp = fdopen(fd, "a")) == NULL)
 		err(arc_errstatus, "fdopen");
 	au->path = arc_estrdup(path);
+	au->synced = lseek(fd, 0, SEEK_END);
 	return au;
 }
 
@@ -81,7 +84,11 @@ arc_audit_event(struct arc_audit *au, const char *event, const char *run_id,
 	arc_buf_free(&p);
 }
 
-/* Make every event so far durable; 0 on success. */
+/*
+ * Make every event so far durable; 0 on success.  On a write error (a
+ * full disk) the log is cut back to its last durable size, so that no
+ * partial line is left for the next event to be glued to.
+ */
 int
 arc_audit_sync(struct arc_audit *au)
 {
@@ -89,8 +96,13 @@ arc_audit_sync(struct arc_audit *au)
 		return 0;
 	if (fflush(au->fp) == EOF || fsync(fileno(au->fp)) == -1) {
 		warn("write error on audit log '%s'", au->path);
+		__fpurge(au->fp);
+		if (au->synced >= 0 && ftruncate(fileno(au->fp),
+		    au->synced) == -1)
+			warn("cannot cut audit log '%s' back", au->path);
 		return -1;
 	}
+	au->synced = lseek(fileno(au->fp), 0, SEEK_END);
 	return 0;
 }
 
