@@ -6,10 +6,11 @@
  * cannot be counted instead.
  *
  * When ARC_PROGRESS_FILE names a file, the count is written to it five
- * times a second while it changes, as one line overwritten in place.  The file
- * must exist already, be a regular file of the caller's own and at most
- * 64 bytes long: the variable can make a tool rewrite a progress file,
- * never create, follow a link to or clobber anything else.
+ * times a second while it changes, as one line overwritten in place.
+ * The file must exist already, be a regular file of the caller's own and
+ * be empty or hold such a count (spaces, digits, a newline; at most 64
+ * bytes): the variable can make a tool rewrite a progress file, never
+ * create, follow a link to or clobber anything else.
  */
 #include <sys/stat.h>
 
@@ -17,6 +18,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,19 +34,27 @@ static int
 progress_open(void)
 {
 	const char *p = getenv("ARC_PROGRESS_FILE");
+	char buf[65] = { 0 };
 	struct stat st;
+	ssize_t n;
 	int fd;
 
 	if (p == NULL || *p == '\0')
 		return -1;
-	if ((fd = open(p, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+	if ((fd = open(p, O_RDWR | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return -1;
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_uid != geteuid() || st.st_size > 64) {
-		close(fd);
-		return -1;
-	}
+	    st.st_uid != geteuid() || st.st_size > 64)
+		goto no;
+	/* empty, or a count as written here: nothing else is overwritten */
+	n = pread(fd, buf, sizeof(buf), 0);
+	if (n < 0 || (size_t)n != strspn(buf, " 0123456789\n") ||
+	    n != st.st_size)
+		goto no;
 	return fd;
+no:
+	close(fd);
+	return -1;
 }
 
 static void
