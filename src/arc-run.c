@@ -2,8 +2,9 @@
  * arc-run - the state of arc-reconcile runs: the driver's plumbing for
  * everything it reads or writes as JSON.
  *
- * config checks the knobs (flags over ARC_RECONCILIATION_* over defaults)
- * and prints them as shell assignments of checked values; get prints
+ * config checks the driver's command line and knobs (flags over
+ * ARC_RECONCILIATION_* over defaults) and prints them as shell
+ * assignments of checked values; get prints
  * counts from a stage's -S statistics; audit appends one audit event;
  * record builds a run record from the stages' files, saves it whole or
  * not at all, prunes the history, ends the run in the audit log and
@@ -37,7 +38,7 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: arc-run [-n name] config [option value ...]\n"
+	    "usage: arc-run [-n name] config [option ...] store manifest\n"
 	    "       arc-run [-n name] get file key ...\n"
 	    "       arc-run [-n name] audit state-dir run-id event "
 	    "[key value ...]\n"
@@ -358,43 +359,134 @@ go_duration(int64_t s, char *buf, size_t sz)
 	return buf;
 }
 
+/* The driver's usage errors: it prints its usage on this status. */
+#define EXIT_USAGE	64
+
+/* The driver's options besides the knobs, in the order they print. */
+enum { O_ACT, O_ARCHIVE_FILES, O_IF_UNCHANGED, O_LOCK, O_METRICS, O_MODE,
+	O_NODE, O_NOW, O_STATE, O_NOPTS };
+static const struct {
+	const char	*flag;
+	const char	*name;		/* shell variable */
+	int		 arg;		/* takes a value */
+} opts[O_NOPTS] = {
+	{ "--act", "act", 0 }, { "--archive-files", "archive_files", 0 },
+	{ "--if-unchanged", "if_unchanged", 0 }, { "--lock", "lock_url", 1 },
+	{ "--metrics", "metrics", 1 }, { "--mode", "mode", 1 },
+	{ "--node", "node", 1 }, { "--now", "now", 1 },
+	{ "--state-dir", "state", 1 },
+};
+
+static void
+put_var(struct arc_buf *out, const char *name, const char *value)
+{
+	arc_buf_printf(out, "%s=", name);
+	shquote(out, value);
+	arc_buf_addc(out, '\n');
+}
+
+/*
+ * The driver's command line: its options (--opt value or --opt=value, a
+ * flag beating its ARC_RECONCILIATION_* variable), then store and
+ * manifest; every value checked, and printed for the driver to eval.
+ */
 static int
 cmd_config(int argc, char *argv[])
 {
-	struct arc_buf out = { 0 };
+	struct arc_buf out = { 0 }, pb = { 0 };
+	const char *val[O_NOPTS] = { "0", "0", "0", "", "", "shared", "", "",
+	    "" }, *flag, *v;
 	struct knob *k;
-	size_t i;
+	size_t i, flen;
 	int a;
+	char *eq;
 
 	for (a = 1; a < argc; a++) {
+		flag = argv[a];
+		if (strcmp(flag, "--") == 0) {
+			a++;
+			break;
+		}
+		if (flag[0] != '-')
+			break;
+		eq = strchr(flag, '=');
+		flen = eq && strncmp(flag, "--", 2) == 0 ? (size_t)(eq - flag) :
+		    strlen(flag);
+		v = NULL;
 		for (i = 0; i < NKNOBS; i++)
-			if (strcmp(argv[a], knobs[i].flag) == 0)
+			if (strlen(knobs[i].flag) == flen &&
+			    strncmp(flag, knobs[i].flag, flen) == 0)
 				break;
-		if (i == NKNOBS)
-			errx(ARC_EXIT_ERROR, "config: unknown flag '%s'",
-			    argv[a]);
-		k = &knobs[i];
-		k->source = k->flag;
-		if (k->kind == K_BOOL)
-			k->value = "true";
-		else if (++a < argc)
-			k->value = argv[a];
+		if (i < NKNOBS) {
+			k = &knobs[i];
+			k->source = k->flag;
+			if (k->kind == K_BOOL)
+				v = "true";
+		} else {
+			k = NULL;
+			for (i = 0; i < O_NOPTS; i++)
+				if (strlen(opts[i].flag) == flen &&
+				    strncmp(flag, opts[i].flag, flen) == 0)
+					break;
+			if (i == O_NOPTS) {
+				warnx("unknown option %s", printable(&pb, flag));
+				exit(EXIT_USAGE);
+			}
+			if (!opts[i].arg)
+				v = "1";
+		}
+		if (v == NULL) {
+			if (eq != NULL && flen == (size_t)(eq - flag))
+				v = eq + 1;
+			else if (++a < argc)
+				v = argv[a];
+			else {
+				warnx("option %s needs a value", flag);
+				exit(EXIT_USAGE);
+			}
+		}
+		if (k != NULL)
+			k->value = v;
 		else
-			errx(ARC_EXIT_ERROR, "config: %s needs a value",
-			    k->flag);
+			val[i] = v;
 	}
+	if (argc - a != 2)
+		exit(EXIT_USAGE);
 	knobs_settle();
+	if (strcmp(val[O_MODE], "local") == 0) {
+		if (*val[O_NODE] == '\0')
+			errx(ARC_EXIT_ERROR, "--mode local needs --node ID");
+	} else if (strcmp(val[O_MODE], "shared") == 0) {
+		if (*val[O_NODE] != '\0')
+			errx(ARC_EXIT_ERROR, "--node needs --mode local");
+	} else
+		errx(ARC_EXIT_ERROR, "'%s': mode must be local or shared",
+		    printable(&pb, val[O_MODE]));
+	if (strcmp(val[O_ACT], "1") == 0 && knob("grace")->secs < 3600)
+		errx(ARC_EXIT_ERROR, "a grace window under 1h is refused in act "
+		    "mode ('%s')", knob("grace")->norm);
+	if (*val[O_NOW] != '\0' && (strlen(val[O_NOW]) < 11 ||
+	    strspn(val[O_NOW], "0123456789") != 4 || val[O_NOW][4] != '-' ||
+	    strspn(val[O_NOW] + 5, "0123456789") != 2 || val[O_NOW][7] != '-' ||
+	    strspn(val[O_NOW] + 8, "0123456789") != 2 || val[O_NOW][10] != 'T'))
+		errx(ARC_EXIT_ERROR, "'%s': --now must be an RFC 3339 time",
+		    printable(&pb, val[O_NOW]));
+	for (i = 0; i < O_NOPTS; i++)
+		put_var(&out, opts[i].name, val[i]);
+	put_var(&out, "backend_kind", val[O_MODE]);
+	put_var(&out, "dry_run", strcmp(val[O_ACT], "1") ? "true" : "false");
+	put_var(&out, "store", argv[a]);
+	put_var(&out, "manifest", argv[a + 1]);
 	for (i = 0; i < NKNOBS; i++) {
 		k = &knobs[i];
-		arc_buf_printf(&out, "%s=", k->name);
-		shquote(&out, k->norm);
-		arc_buf_addc(&out, '\n');
+		put_var(&out, k->name, k->norm);
 		if (k->kind == K_DURATION)
 			arc_buf_printf(&out, "%s_s=%jd\n", k->name,
 			    (intmax_t)k->secs);
 	}
 	fwrite(out.s, 1, out.len, stdout);
 	arc_buf_free(&out);
+	arc_buf_free(&pb);
 	return arc_fshut(stdout, "<stdout>") ? ARC_EXIT_ERROR : ARC_EXIT_OK;
 }
 
