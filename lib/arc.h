@@ -500,6 +500,10 @@ int	 arc_archive_each(const char *, arc_member_fn, void *);
  */
 int	 arc_restore(const char *, struct arc_store *, struct arc_manifest *);
 
+/* progress.c: records handled so far, for arc-reconcile's progress line */
+void	 arc_progress_add(uintmax_t);
+void	 arc_progress_done(void);
+
 /* audit.c: the NDJSON audit trail, fsync'ed per batch */
 struct arc_audit;
 struct arc_audit *arc_audit_open(const char *);

@@ -34,6 +34,7 @@ static int
 emit(void *arg, const char *path, size_t n, int64_t mtime, int64_t size)
 {
 	arc_write_storage(arg, path, n, mtime, size);
+	arc_progress_add(1);
 	return 0;
 }
 
@@ -179,6 +180,7 @@ main(int argc, char *argv[])
 			ret = ARC_EXIT_ERROR;
 	} else
 		ret = arc_store_list(st, prefixes, np, flags, emit, stdout);
+	arc_progress_done();
 	for (i = 0; i < st->nhints; i++)
 		free(st->hints[i]);
 	free(st->hints);

@@ -10,6 +10,11 @@
  * At the end the lease is revoked, which deletes the key; a crashed
  * holder's key goes when its lease expires.  Reads nothing; writes the
  * -f file and messages on standard error.
+ *
+ * With -e the lost-file lives in a directory of arc-lock's own, made
+ * with mkdtemp(3) and named to the command in the variable given: the
+ * directory and the one file in it are the only things arc-lock ever
+ * removes, and their names never come from outside this process.
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -31,10 +36,13 @@
 #define EXIT_HELD	75
 
 static volatile sig_atomic_t forward_sig;
+static char *lease_dir;		/* made here by mkdtemp, or NULL */
+static char *lease_file;	/* lease_dir/lost */
+static pid_t lease_owner;	/* the process that made them */
 
 /* exactly the SYNOPSIS of arc-lock(1) */
 static const char usage_text[] =
-    "usage: arc-lock [-f lost-file] [-t ttl] etcd-url "
+    "usage: arc-lock [-e name | -f lost-file] [-t ttl] etcd-url "
     "command [arg ...]\n";
 
 static void
@@ -47,6 +55,50 @@ static void
 on_signal(int sig)
 {
 	forward_sig = sig;
+}
+
+/* Remove the private directory and its lost-file, if this process made them. */
+static void
+lease_dir_remove(void)
+{
+	if (lease_dir == NULL || getpid() != lease_owner)
+		return;
+	if (unlink(lease_file) == -1 && errno != ENOENT)
+		warn("cannot remove '%s'", lease_file);
+	if (rmdir(lease_dir) == -1)
+		warn("cannot remove '%s'", lease_dir);
+}
+
+/*
+ * -e: a private directory for the lost-file, $TMPDIR/arc-lease.XXXXXX,
+ * whose file name the command finds in the variable name, and the pid of
+ * this arc-lock in ARC_LOCK_PID, so that the command can tell that its
+ * parent set them.
+ */
+static void
+lease_dir_make(const char *name)
+{
+	const char *t = getenv("TMPDIR");
+	char pid[32];
+
+	if (*name == '\0' || strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(name) ||
+	    (*name >= '0' && *name <= '9'))
+		errx(ARC_EXIT_ERROR, "'%s': not a variable name", name);
+	if (t == NULL || *t == '\0')
+		t = "/tmp";
+	lease_dir = arc_emalloc(strlen(t) + sizeof("/arc-lease.XXXXXX"));
+	sprintf(lease_dir, "%s/arc-lease.XXXXXX", t);
+	if (mkdtemp(lease_dir) == NULL)
+		err(ARC_EXIT_ERROR, "cannot create a directory in '%s'", t);
+	lease_owner = getpid();
+	lease_file = arc_emalloc(strlen(lease_dir) + sizeof("/lost"));
+	sprintf(lease_file, "%s/lost", lease_dir);
+	atexit(lease_dir_remove);
+	snprintf(pid, sizeof(pid), "%ld", (long)lease_owner);
+	if (setenv(name, lease_file, 1) == -1 ||
+	    setenv("ARC_LOCK_PID", pid, 1) == -1)
+		err(ARC_EXIT_ERROR, "setenv");
 }
 
 static int64_t
@@ -180,15 +232,18 @@ main(int argc, char *argv[])
 	struct arc_etcd *e;
 	struct arc_buf key = { 0 }, eb = { 0 }, holder = { 0 };
 	struct sigaction sa;
-	const char *lostfile = NULL;
+	const char *lostfile = NULL, *envname = NULL;
 	long long ttl = 15, v;
 	int64_t id, last_ok, next;
 	pid_t pid;
-	int ch, status, r, lost = 0, fd;
+	int ch, status, r, lost = 0, fd, oflags;
 
-	while ((ch = arc_getopt(argc, argv, "+f:t:", NULL,
+	while ((ch = arc_getopt(argc, argv, "+e:f:t:", NULL,
 	    usage_text)) != -1) {
 		switch (ch) {
+		case 'e':
+			envname = optarg;
+			break;
 		case 'f':
 			lostfile = optarg;
 			break;
@@ -204,8 +259,14 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 2)
+	if (argc < 2 || (envname != NULL && lostfile != NULL))
 		usage();
+	oflags = O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC;
+	if (envname != NULL) {
+		lease_dir_make(envname);
+		lostfile = lease_file;
+		oflags |= O_EXCL;	/* in our own directory: never there */
+	}
 
 	/*
 	 * Short single attempts: a keepalive must not outlast the lease (a
@@ -289,8 +350,7 @@ main(int argc, char *argv[])
 				warnx("lease on '%s' lost: %s; stopping the run",
 				    key.s, arc_buf_str(&eb));
 				if (lostfile != NULL && (fd = open(lostfile,
-				    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-				    O_CLOEXEC, 0600)) != -1) {
+				    oflags, 0600)) != -1) {
 					arc_write_full(fd, "lease_lost\n", 11);
 					close(fd);
 				}

@@ -57,6 +57,7 @@ feed(void *arg, struct arc_entry *e, uintmax_t line)
 	if (d->database != NULL && strcmp(e->database, d->database) != 0)
 		return 0;
 	d->count++;
+	arc_progress_add(1);
 	if (d->max >= 0 && d->count > (uintmax_t)d->max)
 		return 0;	/* keep counting, stop sorting */
 	d->line.len = 0;
@@ -181,6 +182,7 @@ main(int argc, char *argv[])
 		return ARC_EXIT_ERROR;
 	}
 	arc_manifest_close(m);
+	arc_progress_done();
 	if (d.max >= 0 && d.count > (uintmax_t)d.max) {
 		arc_sort_close(so);
 		errx(EXIT_TOO_LARGE, "manifest has %ju entries, more than %lld",

@@ -7,7 +7,7 @@ set -u
 build="gcc make pkg-config libcurl4-openssl-dev libarchive-dev libjson-c-dev
 	libssl-dev libexpat1-dev coreutils"
 test="bats bats-assert bats-support bats-file jq curl etcd-server etcd-client
-	valgrind clang libclang-rt-14-dev python3 strace"
+	valgrind clang libclang-rt-14-dev python3 strace prometheus"
 
 want=
 for set in "$@"; do

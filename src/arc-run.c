@@ -1,0 +1,1565 @@
+/*
+ * arc-run - the state of arc-reconcile runs: the driver's plumbing for
+ * everything it reads or writes as JSON.
+ *
+ * config checks the driver's command line and knobs (flags over
+ * ARC_RECONCILIATION_* over defaults) and prints them as shell
+ * assignments of checked values; get prints
+ * counts from a stage's -S statistics; audit appends one audit event;
+ * record builds a run record from the stages' files, saves it whole or
+ * not at all, prunes the history, ends the run in the audit log and
+ * writes the metrics file; metrics, status and show read saved records.
+ * Every run record read is parsed strictly (valid UTF-8 JSON, the fields
+ * a record has); one that is not is reported as such, never printed.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "arc.h"
+
+#define RECORD_MAX	(16 * 1024 * 1024)	/* far above any run record */
+#define ERRORS_MAX	32			/* error lines kept per record */
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: arc-run [-n name] config [option ...] store manifest\n"
+	    "       arc-run [-n name] get file key ...\n"
+	    "       arc-run [-n name] audit state-dir run-id event "
+	    "[key value ...]\n"
+	    "       arc-run [-n name] record --state-dir dir --id id "
+	    "[option ...]\n"
+	    "       arc-run [-n name] metrics file record\n"
+	    "       arc-run [-n name] status [-j] state-dir\n"
+	    "       arc-run [-n name] show state-dir id\n"
+	    "       arc-run [-n name] id\n"
+	    "       arc-run [-n name] now\n");
+	exit(ARC_EXIT_ERROR);
+}
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * s for a message on a terminal: bytes below 0x20 and 0x7f as \ooo, so
+ * that a hostile value cannot move the cursor or rewrite the screen.
+ */
+static const char *
+printable(struct arc_buf *b, const char *s)
+{
+	const unsigned char *p;
+
+	b->len = 0;
+	for (p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			arc_buf_printf(b, "\\%03o", *p);
+		else
+			arc_buf_addc(b, *p);
+	}
+	return arc_buf_str(b);
+}
+
+/* s in single quotes for sh, every ' as '\'' */
+static void
+shquote(struct arc_buf *b, const char *s)
+{
+	arc_buf_addc(b, '\'');
+	for (; *s; s++) {
+		if (*s == '\'')
+			arc_buf_adds(b, "'\\''");
+		else
+			arc_buf_addc(b, *s);
+	}
+	arc_buf_addc(b, '\'');
+}
+
+/*
+ * Read a whole small file that must be a regular file (a link is not
+ * followed); NULL with errno set, EFBIG past max.
+ */
+static char *
+read_small(const char *path, size_t max, size_t *lenp)
+{
+	struct stat st;
+	char *s;
+	ssize_t r;
+	size_t n = 0;
+	int fd, e;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		goto fail;
+	}
+	if ((size_t)st.st_size > max) {
+		errno = EFBIG;
+		goto fail;
+	}
+	s = arc_emalloc((size_t)st.st_size + 1);
+	while (n < (size_t)st.st_size) {
+		if ((r = read(fd, s + n, (size_t)st.st_size - n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			e = errno;
+			free(s);
+			close(fd);
+			errno = e;
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	s[n] = '\0';
+	*lenp = n;
+	return s;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return NULL;
+}
+
+/*
+ * Parse s as one strict JSON document in valid UTF-8; NULL with a reason
+ * in *why otherwise.
+ */
+static struct json_object *
+parse_strict(const char *s, size_t n, const char **why)
+{
+	struct json_tokener *tok;
+	struct json_object *o;
+	enum json_tokener_error je;
+	size_t off;
+
+	if (n > INT_MAX) {
+		*why = "too large";
+		return NULL;
+	}
+	tok = json_tokener_new();
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+	    JSON_TOKENER_VALIDATE_UTF8);
+	o = json_tokener_parse_ex(tok, s, (int)n);
+	je = json_tokener_get_error(tok);
+	off = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (o == NULL) {
+		*why = je == json_tokener_continue ? "truncated JSON" :
+		    json_tokener_error_desc(je);
+		return NULL;
+	}
+	for (; off < n; off++)
+		if (strchr(" \t\r\n", s[off]) == NULL) {
+			json_object_put(o);
+			*why = "text after the JSON value";
+			return NULL;
+		}
+	return o;
+}
+
+/* ---- config: the knobs, checked --------------------------------------- */
+
+struct knob {
+	const char	*name;		/* shell variable */
+	const char	*flag;		/* driver option */
+	const char	*env;		/* Arc's variable */
+	const char	*env2;		/* its _SECONDS spelling */
+	const char	*def;
+	int		 kind;		/* K_* */
+	long long	 min, max;
+	const char	*range;		/* the message when out of range */
+	const char	*value;		/* as given */
+	const char	*source;	/* flag or variable that gave it */
+	char		*norm;		/* normalised */
+	int64_t		 secs;		/* durations, rounded up */
+};
+enum { K_COUNT, K_DURATION, K_RATIO, K_BOOL };
+
+static struct knob knobs[] = {
+	{ "grace", "--grace", "ARC_RECONCILIATION_GRACE_WINDOW",
+	    "ARC_RECONCILIATION_GRACE_WINDOW_SECONDS", "24h", K_DURATION,
+	    0, 0, NULL, NULL, NULL, NULL, 0 },
+	{ "skew", "--skew", "ARC_RECONCILIATION_CLOCK_SKEW_ALLOWANCE",
+	    "ARC_RECONCILIATION_CLOCK_SKEW_ALLOWANCE_SECONDS", "5m",
+	    K_DURATION, 0, 0, NULL, NULL, NULL, NULL, 0 },
+	{ "max_deletes", "--max-deletes",
+	    "ARC_RECONCILIATION_MAX_DELETES_PER_RUN", NULL, "10000", K_COUNT,
+	    0, LLONG_MAX, NULL, NULL, NULL, NULL, 0 },
+	{ "max_manifest", "--max-manifest",
+	    "ARC_RECONCILIATION_MAX_MANIFEST_SIZE", NULL, "200000", K_COUNT,
+	    0, LLONG_MAX, NULL, NULL, NULL, NULL, 0 },
+	{ "batch", "--batch", "ARC_RECONCILIATION_BATCH_SIZE", NULL, "1000",
+	    K_COUNT, 1, LLONG_MAX, "batch size must be at least 1", NULL, NULL,
+	    NULL, 0 },
+	{ "jobs", "--jobs", "ARC_RECONCILIATION_RECHECK_CONCURRENCY", NULL,
+	    "8", K_COUNT, 1, 64, "jobs must be 1 to 64", NULL, NULL, NULL, 0 },
+	{ "sample", "--sample", "ARC_RECONCILIATION_SAMPLE_PATHS_CAP", NULL,
+	    "10", K_COUNT, 0, LLONG_MAX, NULL, NULL, NULL, NULL, 0 },
+	{ "history", "--history", NULL, NULL, "10", K_COUNT, 1, LLONG_MAX,
+	    "history must be at least 1", NULL, NULL, NULL, 0 },
+	{ "ratio", "--max-orphan-ratio", NULL, NULL, "0.10", K_RATIO, 0, 0,
+	    NULL, NULL, NULL, NULL, 0 },
+	{ "pre_manifest", "--delete-pre-manifest-orphans",
+	    "ARC_RECONCILIATION_DELETE_PRE_MANIFEST_ORPHANS", NULL, "false",
+	    K_BOOL, 0, 0, NULL, NULL, NULL, NULL, 0 },
+};
+#define NKNOBS	(sizeof(knobs) / sizeof(knobs[0]))
+
+static struct knob *
+knob(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NKNOBS; i++)
+		if (strcmp(knobs[i].name, name) == 0)
+			return &knobs[i];
+	abort();
+}
+
+/* Exit 2 with one line naming where a bad value came from. */
+static void
+knob_bad(const struct knob *k, const char *what)
+{
+	struct arc_buf b = { 0 };
+
+	if (k->source[0] == '-')
+		errx(ARC_EXIT_ERROR, "%s '%s': %s", k->source,
+		    printable(&b, k->value), what);
+	errx(ARC_EXIT_ERROR, "%s='%s': %s", k->source, printable(&b, k->value),
+	    what);
+}
+
+static int
+is_true(const char *s)
+{
+	return strcmp(s, "1") == 0 || strcmp(s, "true") == 0 ||
+	    strcmp(s, "TRUE") == 0 || strcmp(s, "True") == 0 ||
+	    strcmp(s, "yes") == 0 || strcmp(s, "on") == 0;
+}
+
+/* [0-9]*\.?[0-9]+, at most 1 */
+static int
+ratio_ok(const char *s)
+{
+	const char *p = s;
+	int digits = 0, dot = 0;
+
+	for (; *p; p++) {
+		if (*p >= '0' && *p <= '9')
+			digits++;
+		else if (*p == '.' && !dot) {
+			dot = 1;
+			digits = 0;
+		} else
+			return 0;
+	}
+	return digits > 0 && strtod(s, NULL) <= 1;
+}
+
+/*
+ * Settle every knob: the flag's value when given, else the variable's
+ * (an empty one counts as unset), else the default; then check it.
+ */
+static void
+knobs_settle(void)
+{
+	struct knob *k;
+	const char *v;
+	int64_t ns;
+	long long n;
+	size_t i;
+
+	for (i = 0; i < NKNOBS; i++) {
+		k = &knobs[i];
+		if (k->value == NULL && k->env && (v = getenv(k->env)) && *v) {
+			k->value = v;
+			k->source = k->env;
+		}
+		if (k->value == NULL && k->env2 && (v = getenv(k->env2)) &&
+		    *v) {
+			k->value = v;
+			k->source = k->env2;
+		}
+		if (k->value == NULL) {
+			k->value = k->def;
+			k->source = "default";
+		}
+		switch (k->kind) {
+		case K_COUNT:
+			if (arc_parse_count(k->value, 0, LLONG_MAX, &n) == -1)
+				knob_bad(k, "not a whole number");
+			if (n < k->min || n > k->max)
+				knob_bad(k, k->range);
+			k->norm = arc_estrdup(k->value);
+			break;
+		case K_DURATION:
+			/* Arc's knobs are integer seconds; ours durations */
+			if (k->value[strspn(k->value, "0123456789")] == '\0') {
+				k->norm = arc_emalloc(strlen(k->value) + 2);
+				sprintf(k->norm, "%ss", k->value);
+			} else
+				k->norm = arc_estrdup(k->value);
+			if (arc_duration_parse(k->norm, &ns) == -1)
+				knob_bad(k, "invalid duration");
+			k->secs = ns / 1000000000 + (ns % 1000000000 != 0);
+			break;
+		case K_RATIO:
+			if (!ratio_ok(k->value))
+				knob_bad(k, "the orphan ratio must be a number "
+				    "from 0 to 1");
+			k->norm = arc_estrdup(k->value);
+			break;
+		case K_BOOL:
+			k->norm = arc_estrdup(is_true(k->value) ? "true" :
+			    "false");
+			break;
+		}
+	}
+}
+
+/* Go's Duration.String() of whole seconds: 24h0m0s, 5m0s, 45s */
+static char *
+go_duration(int64_t s, char *buf, size_t sz)
+{
+	if (s >= 3600)
+		snprintf(buf, sz, "%jdh%jdm%jds", (intmax_t)(s / 3600),
+		    (intmax_t)(s % 3600 / 60), (intmax_t)(s % 60));
+	else if (s >= 60)
+		snprintf(buf, sz, "%jdm%jds", (intmax_t)(s / 60),
+		    (intmax_t)(s % 60));
+	else
+		snprintf(buf, sz, "%jds", (intmax_t)s);
+	return buf;
+}
+
+/* The driver's usage errors: it prints its usage on this status. */
+#define EXIT_USAGE	64
+
+/* The driver's options besides the knobs, in the order they print. */
+enum { O_ACT, O_ARCHIVE_FILES, O_IF_UNCHANGED, O_LOCK, O_METRICS, O_MODE,
+	O_NODE, O_NOW, O_STATE, O_NOPTS };
+static const struct {
+	const char	*flag;
+	const char	*name;		/* shell variable */
+	int		 arg;		/* takes a value */
+} opts[O_NOPTS] = {
+	{ "--act", "act", 0 }, { "--archive-files", "archive_files", 0 },
+	{ "--if-unchanged", "if_unchanged", 0 }, { "--lock", "lock_url", 1 },
+	{ "--metrics", "metrics", 1 }, { "--mode", "mode", 1 },
+	{ "--node", "node", 1 }, { "--now", "now", 1 },
+	{ "--state-dir", "state", 1 },
+};
+
+static void
+put_var(struct arc_buf *out, const char *name, const char *value)
+{
+	arc_buf_printf(out, "%s=", name);
+	shquote(out, value);
+	arc_buf_addc(out, '\n');
+}
+
+/*
+ * The driver's command line: its options (--opt value or --opt=value, a
+ * flag beating its ARC_RECONCILIATION_* variable), then store and
+ * manifest; every value checked, and printed for the driver to eval.
+ */
+static int
+cmd_config(int argc, char *argv[])
+{
+	struct arc_buf out = { 0 }, pb = { 0 };
+	const char *val[O_NOPTS] = { "0", "0", "0", "", "", "shared", "", "",
+	    "" }, *flag, *v;
+	struct knob *k;
+	size_t i, flen;
+	int a;
+	char *eq;
+
+	for (a = 1; a < argc; a++) {
+		flag = argv[a];
+		if (strcmp(flag, "--") == 0) {
+			a++;
+			break;
+		}
+		if (flag[0] != '-')
+			break;
+		eq = strchr(flag, '=');
+		flen = eq && strncmp(flag, "--", 2) == 0 ? (size_t)(eq - flag) :
+		    strlen(flag);
+		v = NULL;
+		for (i = 0; i < NKNOBS; i++)
+			if (strlen(knobs[i].flag) == flen &&
+			    strncmp(flag, knobs[i].flag, flen) == 0)
+				break;
+		if (i < NKNOBS) {
+			k = &knobs[i];
+			k->source = k->flag;
+			if (k->kind == K_BOOL)
+				v = "true";
+		} else {
+			k = NULL;
+			for (i = 0; i < O_NOPTS; i++)
+				if (strlen(opts[i].flag) == flen &&
+				    strncmp(flag, opts[i].flag, flen) == 0)
+					break;
+			if (i == O_NOPTS) {
+				warnx("unknown option %s", printable(&pb, flag));
+				exit(EXIT_USAGE);
+			}
+			if (!opts[i].arg)
+				v = "1";
+		}
+		if (v == NULL) {
+			if (eq != NULL && flen == (size_t)(eq - flag))
+				v = eq + 1;
+			else if (++a < argc)
+				v = argv[a];
+			else {
+				warnx("option %s needs a value", flag);
+				exit(EXIT_USAGE);
+			}
+		}
+		if (k != NULL)
+			k->value = v;
+		else
+			val[i] = v;
+	}
+	if (argc - a != 2)
+		exit(EXIT_USAGE);
+	knobs_settle();
+	if (strcmp(val[O_MODE], "local") == 0) {
+		if (*val[O_NODE] == '\0')
+			errx(ARC_EXIT_ERROR, "--mode local needs --node ID");
+	} else if (strcmp(val[O_MODE], "shared") == 0) {
+		if (*val[O_NODE] != '\0')
+			errx(ARC_EXIT_ERROR, "--node needs --mode local");
+	} else
+		errx(ARC_EXIT_ERROR, "'%s': mode must be local or shared",
+		    printable(&pb, val[O_MODE]));
+	if (strcmp(val[O_ACT], "1") == 0 && knob("grace")->secs < 3600)
+		errx(ARC_EXIT_ERROR, "a grace window under 1h is refused in act "
+		    "mode ('%s')", knob("grace")->norm);
+	if (*val[O_NOW] != '\0' && (strlen(val[O_NOW]) < 11 ||
+	    strspn(val[O_NOW], "0123456789") != 4 || val[O_NOW][4] != '-' ||
+	    strspn(val[O_NOW] + 5, "0123456789") != 2 || val[O_NOW][7] != '-' ||
+	    strspn(val[O_NOW] + 8, "0123456789") != 2 || val[O_NOW][10] != 'T'))
+		errx(ARC_EXIT_ERROR, "'%s': --now must be an RFC 3339 time",
+		    printable(&pb, val[O_NOW]));
+	for (i = 0; i < O_NOPTS; i++)
+		put_var(&out, opts[i].name, val[i]);
+	put_var(&out, "backend_kind", val[O_MODE]);
+	put_var(&out, "dry_run", strcmp(val[O_ACT], "1") ? "true" : "false");
+	put_var(&out, "store", argv[a]);
+	put_var(&out, "manifest", argv[a + 1]);
+	for (i = 0; i < NKNOBS; i++) {
+		k = &knobs[i];
+		put_var(&out, k->name, k->norm);
+		if (k->kind == K_DURATION)
+			arc_buf_printf(&out, "%s_s=%jd\n", k->name,
+			    (intmax_t)k->secs);
+	}
+	fwrite(out.s, 1, out.len, stdout);
+	arc_buf_free(&out);
+	arc_buf_free(&pb);
+	return arc_fshut(stdout, "<stdout>") ? ARC_EXIT_ERROR : ARC_EXIT_OK;
+}
+
+/* ---- stage statistics ------------------------------------------------- */
+
+/*
+ * A stage's -S file, or NULL when there is none (the stage did not run).
+ * A file that is there but unreadable is a warning and counts as none.
+ */
+static struct json_object *
+stats_load(const char *path)
+{
+	struct json_object *o;
+	const char *why;
+	char *s;
+	size_t n;
+
+	if (path == NULL)
+		return NULL;
+	if ((s = read_small(path, RECORD_MAX, &n)) == NULL) {
+		if (errno != ENOENT)
+			warn("cannot read '%s'", path);
+		return NULL;
+	}
+	o = parse_strict(s, n, &why);
+	free(s);
+	if (o == NULL || !json_object_is_type(o, json_type_object)) {
+		warnx("'%s': not a statistics file: %s", path,
+		    o ? "not an object" : why);
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+static int64_t
+stats_int(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v))
+		return 0;
+	if (json_object_is_type(v, json_type_boolean))
+		return json_object_get_boolean(v);
+	return json_object_get_int64(v);
+}
+
+static int
+cmd_get(int argc, char *argv[])
+{
+	struct json_object *o, *v;
+	int i;
+
+	if (argc < 3)
+		usage();
+	o = stats_load(argv[1]);
+	for (i = 2; i < argc; i++) {
+		if (o != NULL && json_object_object_get_ex(o, argv[i], &v) &&
+		    json_object_is_type(v, json_type_boolean))
+			puts(json_object_get_boolean(v) ? "true" : "false");
+		else
+			printf("%jd\n", (intmax_t)stats_int(o, argv[i]));
+	}
+	json_object_put(o);
+	return arc_fshut(stdout, "<stdout>") ? ARC_EXIT_ERROR : ARC_EXIT_OK;
+}
+
+/* ---- audit ------------------------------------------------------------ */
+
+static char *
+audit_path(const char *state)
+{
+	char *p = arc_emalloc(strlen(state) + sizeof("/audit.log"));
+
+	sprintf(p, "%s/audit.log", state);
+	return p;
+}
+
+/*
+ * Append one event (details as a NULL-ended array of key, value) and make
+ * it durable; -1 after a message.  Values are made valid UTF-8 first.
+ */
+static int
+audit_write(const char *state, const char *id, const char *event,
+    char **kv)
+{
+	struct json_object *t[24];
+	const char *v[24];
+	struct arc_audit *au;
+	char *path;
+	size_t i, n;
+	int r;
+
+	for (n = 0; kv[n] != NULL && kv[n + 1] != NULL && n < 24; n += 2) {
+		t[n] = arc_json_text(kv[n]);
+		t[n + 1] = arc_json_text(kv[n + 1]);
+		v[n] = json_object_get_string(t[n]);
+		v[n + 1] = json_object_get_string(t[n + 1]);
+	}
+	path = audit_path(state);
+	if ((au = arc_audit_open(path)) == NULL) {
+		free(path);
+		goto out_fail;
+	}
+	/* at most 31 pairs, written out so that no va_list is built */
+#define V(i)	(i < n ? v[i] : NULL)
+	arc_audit_event(au, event, id, V(0), V(1), V(2), V(3), V(4), V(5),
+	    V(6), V(7), V(8), V(9), V(10), V(11), V(12), V(13), V(14), V(15),
+	    V(16), V(17), V(18), V(19), V(20), V(21), V(22), V(23), NULL);
+#undef V
+	r = arc_audit_sync(au);
+	arc_audit_close(au);
+	free(path);
+	for (i = 0; i < n; i++)
+		json_object_put(t[i]);
+	return r;
+out_fail:
+	for (i = 0; i < n; i++)
+		json_object_put(t[i]);
+	return -1;
+}
+
+static int
+cmd_audit(int argc, char *argv[])
+{
+	if (argc < 4 || (argc - 4) % 2 != 0 || argc - 4 > 24)
+		usage();
+	if (audit_write(argv[1], argv[2], argv[3], argv + 4) == -1)
+		return ARC_EXIT_ERROR;
+	return ARC_EXIT_OK;
+}
+
+/* ---- run records on disk ---------------------------------------------- */
+
+/* Whether name is ID.json with a run id (hex digits and '-'). */
+static int
+record_name(const char *name)
+{
+	size_t n = strlen(name), idlen;
+
+	if (n <= 5 || strcmp(name + n - 5, ".json") != 0)
+		return 0;
+	idlen = n - 5;
+	return idlen <= 64 && strspn(name, "0123456789abcdef-") == idlen;
+}
+
+static int
+valid_id(const char *id)
+{
+	size_t n = strlen(id);
+
+	return n > 0 && n <= 64 && strspn(id, "0123456789abcdef-") == n;
+}
+
+struct run {
+	char			*name;	/* ID.json */
+	char			*path;
+	struct timespec		 mtime;
+	struct json_object	*rec;	/* NULL: unreadable */
+	const char		*why;
+	char			*text;
+	size_t			 len;
+};
+
+/* Check that o has the fields every run record has, of their types. */
+static const char *
+record_check(struct json_object *o, const char *name)
+{
+	static const struct {
+		const char *key;
+		json_type type;
+	} want[] = {
+		{ "id", json_type_string }, { "started_at", json_type_string },
+		{ "finished_at", json_type_string },
+		{ "dry_run", json_type_boolean },
+		{ "backend_kind", json_type_string },
+		{ "manifest_deletes", json_type_int },
+		{ "storage_deletes", json_type_int },
+		{ "aborted", json_type_boolean },
+		{ "cap_hit", json_type_boolean },
+		{ "walk_partial", json_type_boolean },
+	};
+	struct json_object *v;
+	size_t i;
+
+	if (!json_object_is_type(o, json_type_object))
+		return "not a JSON object";
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		if (!json_object_object_get_ex(o, want[i].key, &v) ||
+		    !json_object_is_type(v, want[i].type))
+			return "a field is missing or of the wrong type";
+	json_object_object_get_ex(o, "id", &v);
+	if (strlen(name) != strlen(json_object_get_string(v)) + 5 ||
+	    strncmp(name, json_object_get_string(v), strlen(name) - 5) != 0)
+		return "its id is not its file name";
+	return NULL;
+}
+
+static void
+run_load(struct run *r)
+{
+	if ((r->text = read_small(r->path, RECORD_MAX, &r->len)) == NULL) {
+		r->why = strerror(errno);
+		return;
+	}
+	if ((r->rec = parse_strict(r->text, r->len, &r->why)) == NULL)
+		return;
+	if ((r->why = record_check(r->rec, r->name)) != NULL) {
+		json_object_put(r->rec);
+		r->rec = NULL;
+	}
+}
+
+static int
+run_cmp(const void *a, const void *b)
+{
+	const struct run *x = a, *y = b;
+
+	if (x->mtime.tv_sec != y->mtime.tv_sec)
+		return x->mtime.tv_sec < y->mtime.tv_sec ? 1 : -1;
+	if (x->mtime.tv_nsec != y->mtime.tv_nsec)
+		return x->mtime.tv_nsec < y->mtime.tv_nsec ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+/*
+ * The run records of state/runs, newest first: only regular files named
+ * like a record (temporary files, links and anything else are not
+ * records).  -1 when the directory cannot be read (ENOENT: no runs).
+ */
+static int
+runs_list(const char *state, struct run **runsp, size_t *np)
+{
+	struct run *runs = NULL;
+	struct dirent *de;
+	struct stat st;
+	size_t n = 0;
+	char *dir;
+	DIR *d;
+	int fd;
+
+	dir = arc_emalloc(strlen(state) + sizeof("/runs"));
+	sprintf(dir, "%s/runs", state);
+	*runsp = NULL;
+	*np = 0;
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1 || (d = fdopendir(fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		if (errno == ENOENT) {
+			free(dir);
+			return 0;
+		}
+		warn("cannot read '%s'", dir);
+		free(dir);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!record_name(de->d_name))
+			continue;
+		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		runs = arc_ereallocarray(runs, n + 1, sizeof(*runs));
+		memset(&runs[n], 0, sizeof(*runs));
+		runs[n].name = arc_estrdup(de->d_name);
+		runs[n].path = arc_emalloc(strlen(dir) + strlen(de->d_name) + 2);
+		sprintf(runs[n].path, "%s/%s", dir, de->d_name);
+		runs[n].mtime = st.st_mtim;
+		n++;
+	}
+	closedir(d);
+	free(dir);
+	if (n > 1)
+		qsort(runs, n, sizeof(*runs), run_cmp);
+	*runsp = runs;
+	*np = n;
+	return 0;
+}
+
+static void
+runs_free(struct run *runs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(runs[i].name);
+		free(runs[i].path);
+		free(runs[i].text);
+		json_object_put(runs[i].rec);
+	}
+	free(runs);
+}
+
+/*
+ * Keep the newest history records besides keep (the one just written):
+ * only files that runs_list takes for records are removed, by name in
+ * the directory itself, so a link is removed and never followed.
+ */
+static int
+runs_prune(const char *state, const char *keep, long long history)
+{
+	struct run *runs;
+	size_t n, i;
+	long long kept = 1;
+	char *dir;
+	int fd, r = 0;
+
+	if (runs_list(state, &runs, &n) == -1)
+		return -1;
+	dir = arc_emalloc(strlen(state) + sizeof("/runs"));
+	sprintf(dir, "%s/runs", state);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		warn("cannot open '%s'", dir);
+		free(dir);
+		runs_free(runs, n);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (strcmp(runs[i].name, keep) == 0)
+			continue;
+		if (kept < history) {
+			kept++;
+			continue;
+		}
+		if (unlinkat(fd, runs[i].name, 0) == -1 && errno != ENOENT) {
+			warn("cannot remove '%s'", runs[i].path);
+			r = -1;
+		}
+	}
+	close(fd);
+	free(dir);
+	runs_free(runs, n);
+	return r;
+}
+
+/* ---- metrics ---------------------------------------------------------- */
+
+static const struct metric {
+	const char	*name;		/* after arc_reconcile_last_run_ */
+	const char	*key;		/* run record field, or NULL */
+	const char	*help;
+} metrics[] = {
+	{ "timestamp_seconds", NULL, "When the last run ended, in seconds "
+	    "since the epoch." },
+	{ "duration_seconds", NULL, "How long the last run took, in "
+	    "seconds." },
+	{ "aborted", "aborted", "1 when the last run was aborted." },
+	{ "dry_run", "dry_run", "1 when the last run was a dry run." },
+	{ "manifest_files", "manifest_file_count", "Manifest entries the "
+	    "last run read." },
+	{ "storage_files", "storage_file_count", "Files the last run "
+	    "listed in storage." },
+	{ "orphan_manifest_entries", "orphan_manifest_count", "Manifest "
+	    "entries without a file that the last run found." },
+	{ "orphan_storage_files", "orphan_storage_count", "Files without a "
+	    "manifest entry that the last run found." },
+	{ "manifest_deletes", "manifest_deletes", "Manifest entries the last "
+	    "run deleted (a dry run: would delete)." },
+	{ "storage_deletes", "storage_deletes", "Files the last run deleted "
+	    "(a dry run: would delete)." },
+	{ "skipped_grace", "skipped_grace", "Files the last run left alone "
+	    "as younger than the grace window." },
+	{ "skipped_recheck", "skipped_recheck", "Candidates the last run's "
+	    "re-check found in use." },
+	{ "bytes_freed", "bytes_freed", "Bytes the last run freed in "
+	    "storage." },
+	{ "cap_hit", "cap_hit", "1 when the last run stopped at its delete "
+	    "cap." },
+	{ "walk_partial", "walk_partial", "1 when the last run's storage "
+	    "listing was partial." },
+	/* the names of earlier versions, for existing dashboards */
+	{ "manifest_file_count", "manifest_file_count", "Same as "
+	    "arc_reconcile_last_run_manifest_files (former name)." },
+	{ "storage_file_count", "storage_file_count", "Same as "
+	    "arc_reconcile_last_run_storage_files (former name)." },
+	{ "orphan_manifest_count", "orphan_manifest_count", "Same as "
+	    "arc_reconcile_last_run_orphan_manifest_entries (former name)." },
+	{ "orphan_storage_count", "orphan_storage_count", "Same as "
+	    "arc_reconcile_last_run_orphan_storage_files (former name)." },
+};
+
+/*
+ * Whether path's directory is dir or inside it: the state directory is
+ * private, and a metrics file kept there is too.
+ */
+static int
+inside(const char *path, const char *dir)
+{
+	char *p, *slash, *rp, *rd;
+	int r = 0;
+	size_t n;
+
+	p = arc_estrdup(path);
+	if ((slash = strrchr(p, '/')) == NULL)
+		strcpy(p, ".");
+	else if (slash == p)
+		p[1] = '\0';
+	else
+		*slash = '\0';
+	rp = realpath(p, NULL);
+	rd = realpath(dir, NULL);
+	if (rp && rd) {
+		n = strlen(rd);
+		r = strncmp(rp, rd, n) == 0 && (rp[n] == '\0' || rp[n] == '/');
+	}
+	free(p);
+	free(rp);
+	free(rd);
+	return r;
+}
+
+/*
+ * The Prometheus text file of a run record, saved atomically beside
+ * path: mode 0644 whatever the umask, so that a textfile collector
+ * running as another user can read it, or 0600 inside the state
+ * directory, which is private.  Every metric is a gauge with HELP and
+ * TYPE; the former *_count names are untyped, since a gauge named like
+ * a summary's count confuses readers and promtool.
+ */
+static int
+metrics_write(const char *path, struct json_object *rec, int64_t end_s,
+    int64_t duration_ms, const char *state)
+{
+	struct arc_buf b = { 0 };
+	struct json_object *v;
+	const struct metric *m;
+	size_t i;
+	int64_t val;
+	int r;
+
+	for (i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++) {
+		m = &metrics[i];
+		if (m->key == NULL)
+			val = i == 0 ? end_s : duration_ms / 1000;
+		else if (!json_object_object_get_ex(rec, m->key, &v))
+			val = 0;
+		else if (json_object_is_type(v, json_type_boolean))
+			val = json_object_get_boolean(v);
+		else
+			val = json_object_get_int64(v);
+		arc_buf_printf(&b, "# HELP arc_reconcile_last_run_%s %s\n"
+		    "# TYPE arc_reconcile_last_run_%s %s\n"
+		    "arc_reconcile_last_run_%s %jd\n", m->name, m->help,
+		    m->name, strstr(m->name, "_count") ? "untyped" : "gauge",
+		    m->name, (intmax_t)val);
+	}
+	r = arc_save_file(path, b.s, b.len,
+	    state != NULL && inside(path, state) ? 0600 : 0644);
+	arc_buf_free(&b);
+	return r;
+}
+
+/* The end time and duration of a saved record, from its fields. */
+static void
+record_times(struct json_object *rec, int64_t *end_s, int64_t *dur_ms)
+{
+	struct json_object *v;
+	int64_t s = 0, f = 0;
+	const char *t;
+
+	if (json_object_object_get_ex(rec, "started_at", &v) &&
+	    (t = json_object_get_string(v)) != NULL)
+		arc_time_parse(t, strlen(t), ARC_TIME_LENIENT, &s);
+	if (json_object_object_get_ex(rec, "finished_at", &v) &&
+	    (t = json_object_get_string(v)) != NULL)
+		arc_time_parse(t, strlen(t), ARC_TIME_LENIENT, &f);
+	*end_s = f;
+	*dur_ms = f >= s ? (f - s) * 1000 : 0;
+}
+
+static int
+cmd_metrics(int argc, char *argv[])
+{
+	struct run r = { 0 };
+	int64_t end_s, dur;
+	int ret;
+
+	if (argc != 3)
+		usage();
+	r.path = argv[2];
+	r.name = strrchr(argv[2], '/') ? strrchr(argv[2], '/') + 1 : argv[2];
+	run_load(&r);
+	if (r.rec == NULL)
+		errx(ARC_EXIT_ERROR, "'%s': unreadable run record: %s",
+		    argv[2], r.why);
+	record_times(r.rec, &end_s, &dur);
+	ret = metrics_write(argv[1], r.rec, end_s, dur, NULL) == -1 ?
+	    ARC_EXIT_ERROR : ARC_EXIT_OK;
+	json_object_put(r.rec);
+	free(r.text);
+	return ret;
+}
+
+/* ---- record ----------------------------------------------------------- */
+
+struct recopt {
+	const char	*state, *id, *backend_kind, *diff, *recheck1;
+	const char	*recheck2, *delete1, *delete2, *mrec, *srec, *cand;
+	const char	*errors, *archive, *deferred, *metrics;
+	const char	*abort_reason, *abort_message;
+	int64_t		 started_ms;
+	long long	 sample, history;
+	int		 act, walk_partial;
+};
+
+/* The number of lines of a file (a last line without newline counts). */
+static int64_t
+count_lines(const char *path)
+{
+	char buf[65536], last = '\n';
+	int64_t n = 0;
+	ssize_t r, i;
+	int fd;
+
+	if (path == NULL || (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	while ((r = read(fd, buf, sizeof(buf))) > 0) {
+		for (i = 0; i < r; i++)
+			n += buf[i] == '\n';
+		last = buf[r - 1];
+	}
+	close(fd);
+	return n + (last != '\n');
+}
+
+/* The first max paths of kind in a candidates file, as arc(7) JSON. */
+static struct json_object *
+samples(const char *path, int kind, long long max)
+{
+	struct json_object *a;
+	struct arc_reader rd;
+	struct arc_record rec;
+	struct arc_buf p = { 0 };
+	FILE *fp;
+
+	if (path == NULL || max <= 0 || (fp = fopen(path, "re")) == NULL)
+		return NULL;
+	a = json_object_new_array();
+	arc_reader_init(&rd, fp, path, ARC_REC_CANDIDATE, 0);
+	while ((long long)json_object_array_length(a) < max &&
+	    arc_reader_next(&rd, &rec) == 1) {
+		if (rec.kind != kind)
+			continue;
+		p.len = 0;
+		if (arc_record_path(&rec, &p) == 0)
+			json_object_array_add(a, arc_json_path(p.s ? p.s : "",
+			    p.len));
+	}
+	arc_reader_free(&rd);
+	fclose(fp);
+	arc_buf_free(&p);
+	if (json_object_array_length(a) == 0) {
+		json_object_put(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* The first ERRORS_MAX lines of the errors file, as JSON text. */
+static struct json_object *
+error_lines(const char *path)
+{
+	struct json_object *a;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *fp;
+
+	if (path == NULL || (fp = fopen(path, "re")) == NULL)
+		return NULL;
+	a = json_object_new_array();
+	while (json_object_array_length(a) < ERRORS_MAX &&
+	    (n = getline(&line, &cap, fp)) > 0) {
+		if (line[n - 1] == '\n')
+			line[--n] = '\0';
+		/* a NUL would cut the text: shown as \000 instead */
+		if (memchr(line, '\0', (size_t)n)) {
+			struct arc_buf b = { 0 };
+			ssize_t i;
+
+			for (i = 0; i < n; i++)
+				if (line[i] == '\0')
+					arc_buf_adds(&b, "\\000");
+				else
+					arc_buf_addc(&b, line[i]);
+			json_object_array_add(a, arc_json_text(arc_buf_str(&b)));
+			arc_buf_free(&b);
+		} else
+			json_object_array_add(a, arc_json_text(line));
+	}
+	free(line);
+	fclose(fp);
+	if (json_object_array_length(a) == 0) {
+		json_object_put(a);
+		return NULL;
+	}
+	return a;
+}
+
+static int
+file_nonempty(const char *path)
+{
+	struct stat st;
+
+	return path != NULL && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size > 0;
+}
+
+static void
+add_int(struct json_object *o, const char *k, int64_t v)
+{
+	json_object_object_add(o, k, json_object_new_int64(v));
+}
+
+static void
+add_bool(struct json_object *o, const char *k, int v)
+{
+	json_object_object_add(o, k, json_object_new_boolean(v));
+}
+
+static int
+cmd_record(int argc, char *argv[])
+{
+	static const struct option lo[] = {
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "id", required_argument, NULL, 'i' },
+		{ "started-ms", required_argument, NULL, 't' },
+		{ "act", no_argument, NULL, 'a' },
+		{ "backend-kind", required_argument, NULL, 'k' },
+		{ "manifest-records", required_argument, NULL, 'm' },
+		{ "storage-records", required_argument, NULL, 's' },
+		{ "diff", required_argument, NULL, 'D' },
+		{ "recheck1", required_argument, NULL, '1' },
+		{ "recheck2", required_argument, NULL, '2' },
+		{ "delete1", required_argument, NULL, '3' },
+		{ "delete2", required_argument, NULL, '4' },
+		{ "candidates", required_argument, NULL, 'c' },
+		{ "sample", required_argument, NULL, 'n' },
+		{ "errors", required_argument, NULL, 'e' },
+		{ "walk-partial", no_argument, NULL, 'w' },
+		{ "archive", required_argument, NULL, 'A' },
+		{ "deferred", required_argument, NULL, 'F' },
+		{ "history", required_argument, NULL, 'H' },
+		{ "abort", required_argument, NULL, 'x' },
+		{ "abort-message", required_argument, NULL, 'X' },
+		{ "metrics", required_argument, NULL, 'M' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct recopt o = { 0 };
+	struct json_object *rec, *diff, *rc1, *rc2, *d1, *d2, *a;
+	char tbuf[ARC_TIME_BUFSZ], num[7][32], *path, *name;
+	const char *reason, *message;
+	int64_t end_ms, dur, mdel, sdel;
+	long long v;
+	int ch, saved, aborted, cap, ret = ARC_EXIT_OK;
+
+	o.sample = 10;
+	o.history = 10;
+	o.backend_kind = "shared";
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'd': o.state = optarg; break;
+		case 'i': o.id = optarg; break;
+		case 't':
+			if (arc_parse_count(optarg, 0, INT64_MAX, &v) == -1)
+				errx(ARC_EXIT_ERROR, "'%s': not a time", optarg);
+			o.started_ms = v;
+			break;
+		case 'a': o.act = 1; break;
+		case 'k': o.backend_kind = optarg; break;
+		case 'm': o.mrec = optarg; break;
+		case 's': o.srec = optarg; break;
+		case 'D': o.diff = optarg; break;
+		case '1': o.recheck1 = optarg; break;
+		case '2': o.recheck2 = optarg; break;
+		case '3': o.delete1 = optarg; break;
+		case '4': o.delete2 = optarg; break;
+		case 'c': o.cand = optarg; break;
+		case 'n':
+			if (arc_parse_count(optarg, 0, LLONG_MAX, &o.sample))
+				errx(ARC_EXIT_ERROR, "'%s': not a whole number",
+				    optarg);
+			break;
+		case 'e': o.errors = optarg; break;
+		case 'w': o.walk_partial = 1; break;
+		case 'A': o.archive = optarg; break;
+		case 'F': o.deferred = optarg; break;
+		case 'H':
+			if (arc_parse_count(optarg, 1, LLONG_MAX, &o.history))
+				errx(ARC_EXIT_ERROR, "'%s': history must be at "
+				    "least 1", optarg);
+			break;
+		case 'x': o.abort_reason = optarg; break;
+		case 'X': o.abort_message = optarg; break;
+		case 'M': o.metrics = optarg; break;
+		default: usage();
+		}
+	}
+	if (optind != argc || o.state == NULL || o.id == NULL ||
+	    !valid_id(o.id))
+		usage();
+
+	diff = stats_load(o.diff);
+	rc1 = stats_load(o.recheck1);
+	rc2 = stats_load(o.recheck2);
+	d1 = stats_load(o.delete1);
+	d2 = stats_load(o.delete2);
+	/* a dry run counts what it would delete */
+	mdel = stats_int(d1, o.act ? "manifest_deletes" :
+	    "would_delete_manifest");
+	sdel = stats_int(d2, o.act ? "storage_deletes" :
+	    "would_delete_storage");
+	cap = stats_int(d1, "cap_hit") || stats_int(d2, "cap_hit");
+	aborted = o.abort_reason != NULL;
+	end_ms = now_ms();
+	dur = end_ms - o.started_ms;
+
+	rec = json_object_new_object();
+	json_object_object_add(rec, "id", json_object_new_string(o.id));
+	json_object_object_add(rec, "started_at", json_object_new_string(
+	    arc_time_format(o.started_ms / 1000, tbuf)));
+	json_object_object_add(rec, "finished_at", json_object_new_string(
+	    arc_time_format(end_ms / 1000, tbuf)));
+	add_bool(rec, "dry_run", !o.act);
+	json_object_object_add(rec, "backend_kind",
+	    arc_json_text(o.backend_kind));
+	json_object_object_add(rec, "role", json_object_new_string(""));
+	add_int(rec, "manifest_file_count", count_lines(o.mrec));
+	add_int(rec, "storage_file_count", count_lines(o.srec));
+	add_int(rec, "orphan_manifest_count",
+	    stats_int(diff, "orphan_manifest_count"));
+	add_int(rec, "orphan_storage_count",
+	    stats_int(diff, "orphan_storage_count"));
+	add_int(rec, "manifest_deletes", mdel);
+	add_int(rec, "storage_deletes", sdel);
+	add_int(rec, "skipped_grace", stats_int(diff, "skipped_grace"));
+	add_int(rec, "skipped_recheck", stats_int(rc1, "present") +
+	    stats_int(rc2, "in_manifest"));
+	if ((a = samples(o.cand, ARC_KIND_MANIFEST, o.sample)) != NULL)
+		json_object_object_add(rec, "orphan_manifest_sample", a);
+	if ((a = samples(o.cand, ARC_KIND_STORAGE, o.sample)) != NULL)
+		json_object_object_add(rec, "orphan_storage_sample", a);
+	if ((a = error_lines(o.errors)) != NULL)
+		json_object_object_add(rec, "errors", a);
+	add_bool(rec, "aborted", aborted);
+	if (aborted) {
+		json_object_object_add(rec, "abort_reason",
+		    arc_json_text(o.abort_reason));
+		json_object_object_add(rec, "abort_message",
+		    arc_json_text(o.abort_message ? o.abort_message : ""));
+	}
+	add_bool(rec, "cap_hit", cap);
+	add_bool(rec, "walk_partial", o.walk_partial);
+	if (o.archive != NULL && file_nonempty(o.archive))
+		json_object_object_add(rec, "archive",
+		    arc_json_path(o.archive, strlen(o.archive)));
+	else
+		json_object_object_add(rec, "archive", NULL);
+	/* deletes a read-only manifest (Arc's API) leaves to an operator */
+	if (file_nonempty(o.deferred))
+		json_object_object_add(rec, "deferred",
+		    arc_json_path(o.deferred, strlen(o.deferred)));
+	add_int(rec, "bytes_freed", o.act ? stats_int(d2, "bytes_freed") : 0);
+
+	name = arc_emalloc(strlen(o.id) + 6);
+	sprintf(name, "%s.json", o.id);
+	path = arc_emalloc(strlen(o.state) + strlen(name) + 8);
+	sprintf(path, "%s/runs/%s", o.state, name);
+	if ((saved = arc_json_save(path, rec, 0600) == 0)) {
+		if (runs_prune(o.state, name, o.history) == -1)
+			ret = ARC_EXIT_ERROR;
+	} else {
+		/* no record: the audit log says the run did not complete */
+		warnx("run %s: the run record could not be saved; the audit "
+		    "log ends the run as aborted (state_unwritable)", o.id);
+		ret = ARC_EXIT_ERROR;
+	}
+
+	snprintf(num[0], sizeof(num[0]), "%jd", (intmax_t)mdel);
+	snprintf(num[1], sizeof(num[1]), "%jd", (intmax_t)sdel);
+	snprintf(num[2], sizeof(num[2]), "%jd",
+	    (intmax_t)stats_int(diff, "skipped_grace"));
+	snprintf(num[3], sizeof(num[3]), "%jd", (intmax_t)(stats_int(rc1,
+	    "present") + stats_int(rc2, "in_manifest")));
+	snprintf(num[4], sizeof(num[4]), "%jd", (intmax_t)dur);
+	if (aborted || !saved) {
+		reason = aborted ? o.abort_reason : "state_unwritable";
+		message = aborted ? (o.abort_message ? o.abort_message : "") :
+		    "the run record could not be saved";
+		char *kv[] = { "backend_kind", (char *)o.backend_kind,
+		    "abort_reason", (char *)reason,
+		    "abort_message", (char *)message,
+		    "manifest_deletes", num[0], "storage_deletes", num[1],
+		    "walk_partial", o.walk_partial ? "true" : "false",
+		    "cap_hit", cap ? "true" : "false",
+		    "duration_ms", num[4], NULL };
+		if (audit_write(o.state, o.id, "reconcile.run_aborted",
+		    kv) == -1)
+			ret = ARC_EXIT_ERROR;
+	} else {
+		char *kv[] = { "backend_kind", (char *)o.backend_kind,
+		    "manifest_deletes", num[0], "storage_deletes", num[1],
+		    "skipped_grace", num[2], "skipped_recheck", num[3],
+		    "walk_partial", o.walk_partial ? "true" : "false",
+		    "cap_hit", cap ? "true" : "false",
+		    "duration_ms", num[4], NULL };
+		if (audit_write(o.state, o.id, "reconcile.run_completed",
+		    kv) == -1)
+			ret = ARC_EXIT_ERROR;
+	}
+	if (o.metrics != NULL) {
+		if (!saved) {
+			/* what the metrics say is what the audit log says */
+			json_object_object_add(rec, "aborted",
+			    json_object_new_boolean(1));
+		}
+		if (metrics_write(o.metrics, rec, end_ms / 1000, dur,
+		    o.state) == -1)
+			ret = ARC_EXIT_ERROR;
+	}
+	free(name);
+	free(path);
+	json_object_put(rec);
+	json_object_put(diff);
+	json_object_put(rc1);
+	json_object_put(rc2);
+	json_object_put(d1);
+	json_object_put(d2);
+	return ret;
+}
+
+/* ---- status and show -------------------------------------------------- */
+
+static const char *
+field_text(struct arc_buf *b, struct json_object *rec, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(rec, key, &v) || v == NULL)
+		return "";
+	return printable(b, json_object_get_string(v));
+}
+
+static void
+status_table(struct run *runs, size_t n)
+{
+	struct arc_buf b[8] = { { 0 } };
+	struct json_object *v;
+	const char *mode, *res;
+	struct arc_buf rb = { 0 };
+	size_t i, j;
+
+	printf("%-36s  %-20s  %-7s  %-26s  %8s  %8s  %5s  %7s\n", "ID",
+	    "STARTED", "MODE", "RESULT", "MANIFEST", "STORAGE", "CAP",
+	    "PARTIAL");
+	for (i = 0; i < n; i++) {
+		struct json_object *r = runs[i].rec;
+
+		if (r == NULL) {
+			/* flagged, never guessed at */
+			printf("%-36.*s  %-20s  %-7s  %-26s  %8s  %8s  %5s  "
+			    "%7s\n", (int)(strlen(runs[i].name) - 5),
+			    runs[i].name, "-", "-", "unreadable", "-", "-",
+			    "-", "-");
+			continue;
+		}
+		json_object_object_get_ex(r, "dry_run", &v);
+		mode = json_object_get_boolean(v) ? "dry-run" : "act";
+		json_object_object_get_ex(r, "aborted", &v);
+		rb.len = 0;
+		if (json_object_get_boolean(v)) {
+			arc_buf_adds(&rb, "aborted:");
+			arc_buf_adds(&rb, field_text(&b[0], r, "abort_reason"));
+			res = arc_buf_str(&rb);
+		} else
+			res = "completed";
+		printf("%-36s  %-20s  %-7s  %-26s  %8s  %8s  %5s  %7s\n",
+		    field_text(&b[1], r, "id"),
+		    field_text(&b[2], r, "started_at"), mode, res,
+		    field_text(&b[3], r, "manifest_deletes"),
+		    field_text(&b[4], r, "storage_deletes"),
+		    field_text(&b[5], r, "cap_hit"),
+		    field_text(&b[6], r, "walk_partial"));
+	}
+	for (j = 0; j < 8; j++)
+		arc_buf_free(&b[j]);
+	arc_buf_free(&rb);
+}
+
+/* Whether a run holds the state directory's lock now. */
+static int
+in_flight(const char *state)
+{
+	char *p;
+	int fd, held = 0;
+
+	p = arc_emalloc(strlen(state) + sizeof("/lock"));
+	sprintf(p, "%s/lock", state);
+	if ((fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) != -1) {
+		if (flock(fd, LOCK_SH | LOCK_NB) == -1)
+			held = errno == EWOULDBLOCK;
+		close(fd);
+	}
+	free(p);
+	return held;
+}
+
+static void
+status_json(const char *state, struct run *runs, size_t n)
+{
+	struct json_object *o, *recent, *v, *first = NULL;
+	char buf[64];
+	size_t i;
+
+	for (i = 0; i < n && first == NULL; i++)
+		first = runs[i].rec;
+	o = json_object_new_object();
+	if (first != NULL && json_object_object_get_ex(first, "backend_kind",
+	    &v))
+		json_object_object_add(o, "backend_kind", json_object_get(v));
+	else
+		json_object_object_add(o, "backend_kind",
+		    json_object_new_string("shared"));
+	json_object_object_add(o, "clock_skew_allowance",
+	    json_object_new_string(go_duration(knob("skew")->secs, buf,
+	    sizeof(buf))));
+	add_bool(o, "enabled", 1);
+	json_object_object_add(o, "grace_window", json_object_new_string(
+	    go_duration(knob("grace")->secs, buf, sizeof(buf))));
+	add_bool(o, "in_flight", in_flight(state));
+	if (first != NULL)
+		json_object_object_add(o, "last_run", json_object_get(first));
+	add_bool(o, "manifest_only_dry_run", 1);
+	add_int(o, "max_deletes_per_run", strtoll(knob("max_deletes")->norm,
+	    NULL, 10));
+	add_int(o, "max_manifest_size", strtoll(knob("max_manifest")->norm,
+	    NULL, 10));
+	json_object_object_add(o, "max_run_duration",
+	    json_object_new_string("0s"));
+	if (first != NULL) {
+		recent = json_object_new_array();
+		for (i = 0; i < n; i++)
+			if (runs[i].rec != NULL)
+				json_object_array_add(recent,
+				    json_object_get(runs[i].rec));
+		json_object_object_add(o, "recent_runs", recent);
+	}
+	add_bool(o, "running", 0);
+	json_object_object_add(o, "schedule", json_object_new_string(""));
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+static int
+cmd_status(int argc, char *argv[])
+{
+	struct run *runs;
+	size_t n, i;
+	int json = 0, ret = ARC_EXIT_OK;
+
+	if (argc == 3 && strcmp(argv[1], "-j") == 0) {
+		json = 1;
+		argv++;
+		argc--;
+	}
+	if (argc != 2)
+		usage();
+	/* the knobs reported must be valid ones: else exit 2 naming them */
+	if (json)
+		knobs_settle();
+	if (runs_list(argv[1], &runs, &n) == -1)
+		return ARC_EXIT_ERROR;
+	for (i = 0; i < n; i++) {
+		run_load(&runs[i]);
+		if (runs[i].rec == NULL)
+			warnx("'%s': unreadable run record, left out: %s",
+			    runs[i].path, runs[i].why);
+	}
+	if (json)
+		status_json(argv[1], runs, n);
+	else
+		status_table(runs, n);
+	runs_free(runs, n);
+	if (arc_fshut(stdout, "<stdout>"))
+		ret = ARC_EXIT_ERROR;
+	return ret;
+}
+
+static int
+cmd_show(int argc, char *argv[])
+{
+	struct arc_buf b = { 0 };
+	struct run r = { 0 };
+	int ret = ARC_EXIT_OK;
+
+	if (argc != 3)
+		usage();
+	if (argv[2][0] == '\0' || argv[2][0] == '.' || strchr(argv[2], '/'))
+		errx(ARC_EXIT_ERROR, "'%s': invalid run id",
+		    printable(&b, argv[2]));
+	if (!valid_id(argv[2]))		/* no record is named so */
+		errx(ARC_EXIT_ERROR, "'%s': no such run in '%s/runs'",
+		    printable(&b, argv[2]), argv[1]);
+	r.name = arc_emalloc(strlen(argv[2]) + 6);
+	sprintf(r.name, "%s.json", argv[2]);
+	r.path = arc_emalloc(strlen(argv[1]) + strlen(r.name) + 8);
+	sprintf(r.path, "%s/runs/%s", argv[1], r.name);
+	run_load(&r);
+	if (r.text == NULL && errno == ENOENT)
+		errx(ARC_EXIT_ERROR, "'%s': no such run in '%s/runs'", argv[2],
+		    argv[1]);
+	if (r.rec == NULL)
+		errx(ARC_EXIT_ERROR, "'%s': unreadable run record: %s",
+		    printable(&b, r.path), r.why);
+	fwrite(r.text, 1, r.len, stdout);
+	if (r.len > 0 && r.text[r.len - 1] != '\n')
+		putchar('\n');
+	if (arc_fshut(stdout, "<stdout>"))
+		ret = ARC_EXIT_ERROR;
+	free(r.name);
+	free(r.path);
+	free(r.text);
+	json_object_put(r.rec);
+	return ret;
+}
+
+int
+main(int argc, char *argv[])
+{
+	char *id;
+	int ch;
+
+	arc_errstatus = ARC_EXIT_ERROR;
+	while ((ch = getopt(argc, argv, "+n:")) != -1) {
+		switch (ch) {
+		case 'n':
+			/* messages name the program the user ran */
+			program_invocation_short_name = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+	if (strcmp(argv[0], "config") == 0)
+		return cmd_config(argc, argv);
+	if (strcmp(argv[0], "get") == 0)
+		return cmd_get(argc, argv);
+	if (strcmp(argv[0], "audit") == 0)
+		return cmd_audit(argc, argv);
+	if (strcmp(argv[0], "record") == 0)
+		return cmd_record(argc, argv);
+	if (strcmp(argv[0], "metrics") == 0)
+		return cmd_metrics(argc, argv);
+	if (strcmp(argv[0], "status") == 0)
+		return cmd_status(argc, argv);
+	if (strcmp(argv[0], "show") == 0)
+		return cmd_show(argc, argv);
+	if (strcmp(argv[0], "id") == 0 && argc == 1) {
+		puts(id = arc_run_id());
+		free(id);
+		return arc_fshut(stdout, "<stdout>") ? ARC_EXIT_ERROR : 0;
+	}
+	if (strcmp(argv[0], "now") == 0 && argc == 1) {
+		printf("%jd\n", (intmax_t)now_ms());
+		return arc_fshut(stdout, "<stdout>") ? ARC_EXIT_ERROR : 0;
+	}
+	usage();
+}
