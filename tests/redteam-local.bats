@@ -175,3 +175,16 @@ setup_store() {
 	assert_equal "$dump" 0
 	assert_equal "$same" 1
 }
+
+@test "status lists the runs of a state directory whose name holds a space, and --json stays valid JSON" {
+	setup_store
+	run timeout 60 arc-reconcile --state-dir "sp ace/st" store manifest.ndjson
+	assert_equal "$status" 1
+	run timeout 60 arc-reconcile status --state-dir "sp ace/st"
+	assert_equal "$status" 0
+	assert_equal "$(printf '%s\n' "$output" | grep -c 'dry-run')" 1
+	run timeout 60 arc-reconcile status --json --state-dir "sp ace/st"
+	assert_equal "$status" 0
+	printf '%s\n' "$output" | python3 -c 'import json,sys
+d = json.load(sys.stdin); assert len(d["recent_runs"]) == 1'
+}
