@@ -729,6 +729,7 @@ mfile_restore(struct arc_manifest *m, FILE *fp, struct arc_buf *eb)
 	struct mfile *f = m->priv;
 	struct restore rs;
 	struct mlock lk = { { -1, -1 } };
+	struct stat sb;
 	size_t i;
 	int fd = -1, r = -1, count = 0;
 
@@ -751,10 +752,15 @@ mfile_restore(struct arc_manifest *m, FILE *fp, struct arc_buf *eb)
 		arc_buf_adds(eb, "cannot read the manifest");
 		goto out;
 	}
-	if ((fd = open_target(f, O_WRONLY | O_APPEND, NULL)) == -1) {
+	if ((fd = open_target(f, O_WRONLY | O_APPEND, &sb)) == -1) {
 		arc_buf_printf(eb, "cannot open '%s'", f->path);
 		goto out;
 	}
+	/*
+	 * Whole lines or none: a failed append (a full disk) is cut back to
+	 * where it began, so that no reader ever meets half an entry.  The
+	 * exclusive lock keeps every other appender out meanwhile.
+	 */
 	for (i = 0; i < rs.n; i++) {
 		if (rs.items[i].result != ARC_ABSENT)
 			continue;
@@ -763,16 +769,21 @@ mfile_restore(struct arc_manifest *m, FILE *fp, struct arc_buf *eb)
 		    arc_write_full(fd, "\n", 1) == -1) {
 			arc_buf_printf(eb, "cannot append to '%s': %s",
 			    f->path, strerror(errno));
-			goto out;
+			goto cut;
 		}
 		count++;
 	}
 	if (fsync(fd) == -1) {
 		arc_buf_printf(eb, "cannot fsync '%s': %s", f->path,
 		    strerror(errno));
-		goto out;
+		goto cut;
 	}
 	r = count;
+	goto out;
+cut:
+	if (ftruncate(fd, sb.st_size) == -1 || fsync(fd) == -1)
+		arc_buf_printf(eb, "; cannot cut '%s' back to %jd bytes: %s",
+		    f->path, (intmax_t)sb.st_size, strerror(errno));
 out:
 	if (fd != -1)
 		close(fd);

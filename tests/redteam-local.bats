@@ -1,0 +1,190 @@
+#!/usr/bin/env bats
+# redteam-local.bats - the local store, the file manifest and the driver's
+# state directory under a hostile environment, planted files and a full
+# disk: nothing the tools did not create is removed, written or waited on.
+
+load test_helper
+
+# a store of twelve registered files and one old orphan, and its manifest
+setup_store() {
+	local i
+	mkdir -p store
+	: >manifest.ndjson
+	for i in 01 02 03 04 05 06 07 08 09 10 11 12; do
+		mkfile "store/db/m/2026/04/11/14/f$i.parquet" '3 days ago'
+		entry "db/m/2026/04/11/14/f$i.parquet" node-1 "${i#0}" >>manifest.ndjson
+	done
+	mkfile store/db/m/2026/04/11/14/orphan.parquet '3 days ago'
+}
+
+@test "an ARC_RECONCILE_LEASE_FILE in the environment without --lock removes nothing" {
+	setup_store
+	mkdir -p keep
+	echo precious >keep/data.txt
+	ARC_RECONCILE_LEASE_FILE="$PWD/keep/lost" run timeout 60 \
+	    arc-reconcile --state-dir state store manifest.ndjson
+	assert_equal "$status" 1
+	[ -f keep/data.txt ]
+	assert_equal "$(cat keep/data.txt)" precious
+}
+
+@test "an ARC_RECONCILE_LEASE_FILE in the environment never disables --lock" {
+	setup_store
+	mkdir -p keep
+	# etcd on a port nobody listens on: the lock must be tried, and fail
+	ARC_RECONCILE_LEASE_FILE="$PWD/keep/lost" ARC_HTTP_ATTEMPTS=1 \
+	    ARC_HTTP_TIMEOUT=2 run timeout 60 arc-reconcile --lock \
+	    etcd://127.0.0.1:9/arc/lock --state-dir state store manifest.ndjson
+	[ "$status" -ne 0 ] && [ "$status" -ne 1 ]
+	[ ! -d state/runs ] || [ -z "$(ls state/runs)" ]
+	[ -d keep ]
+}
+
+@test "a symbolic link at the state directory's audit.log is refused and its target is left as it was" {
+	setup_store
+	mkdir -p state other
+	echo precious >other/file
+	ln -s ../other/file state/audit.log
+	run timeout 60 arc-reconcile --state-dir state store manifest.ndjson
+	assert_equal "$status" 2
+	assert_equal "$(cat other/file)" precious
+}
+
+@test "a symbolic link as the state directory's runs is refused: nothing it points to is chmod'ed or pruned" {
+	setup_store
+	mkdir -p state other
+	chmod 755 other
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
+		echo '{}' >"other/r$i.json"
+		touch -d "$i days ago" "other/r$i.json"
+	done
+	ln -s ../other state/runs
+	run timeout 60 arc-reconcile --state-dir state store manifest.ndjson
+	assert_equal "$status" 2
+	assert_equal "$(ls other | wc -l)" 12
+	assert_equal "$(stat -c %a other)" 755
+}
+
+@test "pruning the run history removes run records only, never another .json in runs" {
+	setup_store
+	mkdir -p state/runs
+	echo '{}' >state/runs/notes.json
+	touch -d '30 days ago' state/runs/notes.json
+	run timeout 60 arc-reconcile --history 1 --state-dir state store manifest.ndjson
+	assert_equal "$status" 1
+	[ -f state/runs/notes.json ]
+	run timeout 60 arc-reconcile --history 1 --state-dir state store manifest.ndjson
+	assert_equal "$status" 1
+	[ -f state/runs/notes.json ]
+	assert_equal "$(ls state/runs | wc -l)" 2
+}
+
+@test "a FIFO at the state directory's lock is refused, never waited on" {
+	setup_store
+	mkdir -p state
+	mkfifo state/lock
+	run timeout 20 arc-reconcile --state-dir state store manifest.ndjson
+	assert_equal "$status" 2
+	run timeout 20 arc-reconcile status --json --state-dir state
+	[ "$status" -ne 124 ]
+}
+
+@test "a symbolic link at the state directory's lock is refused and nothing is created where it points" {
+	setup_store
+	mkdir -p state other
+	ln -s ../other/newfile state/lock
+	run timeout 60 arc-reconcile --state-dir state store manifest.ndjson
+	assert_equal "$status" 2
+	[ ! -e other/newfile ]
+}
+
+@test "a link planted at the metrics file's temporary name is never written through" {
+	setup_store
+	mkdir -p state m
+	echo precious >target
+	# the old temporary name was METRICS.tmp.PID, the driver's PID
+	run timeout 60 sh -c 'ln -s "$1/target" "$1/m/metrics.prom.tmp.$$";
+	    exec arc-reconcile --metrics "$1/m/metrics.prom" --state-dir "$1/state" \
+	    "$1/store" "$1/manifest.ndjson"' sh "$PWD"
+	assert_equal "$status" 1
+	assert_equal "$(cat target)" precious
+	[ -f m/metrics.prom ] && [ ! -L m/metrics.prom ]
+	grep -q '^arc_reconcile_last_run_storage_file_count 13$' m/metrics.prom
+}
+
+@test "on a full disk the run record is whole or absent, never an empty file" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to mount a small tmpfs"
+	setup_store
+	fs=$(mktemp -d /tmp/rt-local-fs.XXXXXX)
+	mount -t tmpfs -o size=64k tmpfs "$fs" || skip "cannot mount a tmpfs"
+	mkdir "$fs/state"
+	timeout 60 arc-reconcile --state-dir "$fs/state" store manifest.ndjson || true
+	head -c 100000 /dev/zero >"$fs/fill" 2>/dev/null || true
+	run timeout 60 arc-reconcile --state-dir "$fs/state" store manifest.ndjson
+	bad=
+	for f in "$fs/state/runs/"*; do
+		python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$f" ||
+		    bad="$bad $f"
+	done
+	umount "$fs"
+	rmdir "$fs"
+	assert_equal "$status" 2
+	assert_equal "$bad" ""
+}
+
+@test "a bind mount inside the local store is not crossed: nothing outside the store is deleted" {
+	skip "finding: the local store walks into mount points (bind mounts of outside directories) and arc-delete removes the files there; the listing and every object look-up need a mount-id check (statx STATX_MNT_ID) against the root's"
+	[ "$(id -u)" -eq 0 ] || skip "needs root to bind-mount"
+	setup_store
+	mkdir -p outside/y store/db/n/mnt
+	mkfile outside/y/important.parquet '3 days ago'
+	mount --bind outside store/db/n/mnt
+	run timeout 60 arc-reconcile --act --max-orphan-ratio 1 --state-dir state \
+	    store manifest.ndjson
+	umount store/db/n/mnt
+	[ -f outside/y/important.parquet ]
+}
+
+@test "arc-delete --restore on a full disk appends whole entries or none: the manifest stays readable" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to mount a small tmpfs"
+	local i pad
+	pad=$(head -c 1500 /dev/zero | tr '\0' a)
+	mkdir -p store
+	: >m.ndjson
+	for i in $(seq 1 40); do
+		printf '{"path":"db/m/2026/04/11/14/f%s.parquet","size_bytes":2,"created_at":"2026-04-11T14:00:00Z","lsn":%s,"pad":"%s"}\n' \
+		    "$i" "$i" "$pad" >>m.ndjson
+		[ "$i" -le 4 ] || mkfile "store/db/m/2026/04/11/14/f$i.parquet" '3 days ago'
+	done
+	run timeout 60 arc-reconcile --act --max-orphan-ratio 1 --state-dir state \
+	    store m.ndjson
+	assert_equal "$status" 0
+	archive=$(ls state/archives/*)
+	fs=$(mktemp -d /tmp/rt-local-fs.XXXXXX)
+	mount -t tmpfs -o size=64k tmpfs "$fs" || skip "cannot mount a tmpfs"
+	cp m.ndjson "$fs/m.ndjson"
+	head -c 100000 /dev/zero >"$fs/fill" 2>/dev/null || true
+	run timeout 60 arc-delete --restore "$archive" store "$fs/m.ndjson"
+	rstatus=$status
+	dump=0
+	timeout 60 arc-manifest-dump "$fs/m.ndjson" >m.rec || dump=$?
+	cmp -s m.ndjson "$fs/m.ndjson" && same=1 || same=0
+	umount "$fs"
+	rmdir "$fs"
+	assert_equal "$rstatus" 2
+	assert_equal "$dump" 0
+	assert_equal "$same" 1
+}
+
+@test "status lists the runs of a state directory whose name holds a space, and --json stays valid JSON" {
+	setup_store
+	run timeout 60 arc-reconcile --state-dir "sp ace/st" store manifest.ndjson
+	assert_equal "$status" 1
+	run timeout 60 arc-reconcile status --state-dir "sp ace/st"
+	assert_equal "$status" 0
+	assert_equal "$(printf '%s\n' "$output" | grep -c 'dry-run')" 1
+	run timeout 60 arc-reconcile status --json --state-dir "sp ace/st"
+	assert_equal "$status" 0
+	printf '%s\n' "$output" | python3 -c 'import json,sys
+d = json.load(sys.stdin); assert len(d["recent_runs"]) == 1'
+}
