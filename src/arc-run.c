@@ -1383,13 +1383,17 @@ status_table(struct run *runs, size_t n)
 static int
 in_flight(const char *state)
 {
+	struct stat sb;
 	char *p;
 	int fd, held = 0;
 
 	p = arc_emalloc(strlen(state) + sizeof("/lock"));
 	sprintf(p, "%s/lock", state);
-	if ((fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) != -1) {
-		if (flock(fd, LOCK_SH | LOCK_NB) == -1)
+	/* a FIFO or a device planted there is never waited on */
+	if ((fd = open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC)) != -1) {
+		if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		    flock(fd, LOCK_SH | LOCK_NB) == -1)
 			held = errno == EWOULDBLOCK;
 		close(fd);
 	}
