@@ -323,6 +323,7 @@ void	 arc_pager_emit(struct arc_pager *, const char *, size_t, int64_t,
 	    int64_t);
 int	 arc_pager_key(struct arc_plister *, const char *, size_t);
 long	 arc_list_max_pages(void);
+void	 arc_pager_free(struct arc_pager *);
 int	 arc_pager_run(struct arc_pager *, struct arc_http *,
 	    const struct arc_pager_ops *, void *, int);
 

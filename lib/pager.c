@@ -264,27 +264,37 @@ arc_pager_run(struct arc_pager *pg, struct arc_http *h,
     const struct arc_pager_ops *ops, void *be, int jobs)
 {
 	struct run ru = { pg, ops, be, 0, 0, 0, arc_list_max_pages() };
-	size_t i;
 
 	if (jobs < 1)
 		jobs = 1;
 	arc_http_perform_each(h, jobs, next_page, page_done, &ru);
+	arc_pager_free(pg);
+	if (ru.fatal)
+		return ARC_EXIT_ERROR;
+	return ru.partial ? ARC_EXIT_SOME : ARC_EXIT_OK;
+}
+
+/* Free every lister of pg, and pg's list of them. */
+void
+arc_pager_free(struct arc_pager *pg)
+{
+	struct arc_plister *l;
+	size_t i;
+
 	for (i = 0; i < pg->n; i++) {
-		arc_buf_free(&pg->v[i]->prefix);
-		arc_buf_free(&pg->v[i]->token);
-		arc_buf_free(&pg->v[i]->after);
-		arc_buf_free(&pg->v[i]->until);
-		arc_buf_free(&pg->v[i]->pos);
-		arc_buf_free(&pg->v[i]->floor);
-		arc_buf_free(&pg->v[i]->asked);
-		if (pg->v[i]->req.url != NULL)
-			arc_http_req_free(&pg->v[i]->req);
-		free(pg->v[i]);
+		l = pg->v[i];
+		arc_buf_free(&l->prefix);
+		arc_buf_free(&l->token);
+		arc_buf_free(&l->after);
+		arc_buf_free(&l->until);
+		arc_buf_free(&l->pos);
+		arc_buf_free(&l->floor);
+		arc_buf_free(&l->asked);
+		if (l->req.url != NULL)
+			arc_http_req_free(&l->req);
+		free(l);
 	}
 	free(pg->v);
 	pg->v = NULL;
 	pg->n = pg->cap = 0;
-	if (ru.fatal)
-		return ARC_EXIT_ERROR;
-	return ru.partial ? ARC_EXIT_SOME : ARC_EXIT_OK;
 }

@@ -46,12 +46,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	r.status = 200;
 	arc_buf_add(&r.resp, data, size);
 	list_page(&a, &pg, l, &r);
-	for (i = 0; i < pg.n; i++) {
-		arc_buf_free(&pg.v[i]->prefix);
-		arc_buf_free(&pg.v[i]->token);
-		free(pg.v[i]);
-	}
-	free(pg.v);
+	arc_pager_free(&pg);
 
 	memset(items, 0, sizeof(items));
 	for (i = 0; i < 4; i++)

@@ -50,11 +50,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	r.status = 200;
 	arc_buf_add(&r.resp, data, size);
 	list_page(&s, &pg, l, &r);
-	arc_buf_free(&l->prefix);
-	arc_buf_free(&l->token);
-	arc_buf_free(&l->after);
-	free(l);
-	free(pg.v);
+	arc_pager_free(&pg);
 
 	memset(items, 0, sizeof(items));
 	items[0].path = "a.parquet";
