@@ -34,22 +34,24 @@
 #define RECORD_MAX	(16 * 1024 * 1024)	/* far above any run record */
 #define ERRORS_MAX	32			/* error lines kept per record */
 
+/* exactly the SYNOPSIS of arc-run(1) */
+static const char usage_text[] =
+    "usage: arc-run [-n name] config [option ...] store manifest\n"
+    "       arc-run [-n name] get file key ...\n"
+    "       arc-run [-n name] audit state-dir run-id event "
+    "[key value ...]\n"
+    "       arc-run [-n name] record --state-dir dir --id id "
+    "[option ...]\n"
+    "       arc-run [-n name] metrics file record\n"
+    "       arc-run [-n name] status [-j] state-dir\n"
+    "       arc-run [-n name] show state-dir id\n"
+    "       arc-run [-n name] id\n"
+    "       arc-run [-n name] now\n";
+
 static void
 usage(void)
 {
-	fprintf(stderr,
-	    "usage: arc-run [-n name] config [option ...] store manifest\n"
-	    "       arc-run [-n name] get file key ...\n"
-	    "       arc-run [-n name] audit state-dir run-id event "
-	    "[key value ...]\n"
-	    "       arc-run [-n name] record --state-dir dir --id id "
-	    "[option ...]\n"
-	    "       arc-run [-n name] metrics file record\n"
-	    "       arc-run [-n name] status [-j] state-dir\n"
-	    "       arc-run [-n name] show state-dir id\n"
-	    "       arc-run [-n name] id\n"
-	    "       arc-run [-n name] now\n");
-	exit(ARC_EXIT_ERROR);
+	arc_usage(usage_text, ARC_EXIT_ERROR);
 }
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -1528,7 +1530,7 @@ main(int argc, char *argv[])
 	int ch;
 
 	arc_errstatus = ARC_EXIT_ERROR;
-	while ((ch = getopt(argc, argv, "+n:")) != -1) {
+	while ((ch = arc_getopt(argc, argv, "+n:", NULL, usage_text)) != -1) {
 		switch (ch) {
 		case 'n':
 			/* messages name the program the user ran */

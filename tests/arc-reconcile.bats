@@ -101,6 +101,19 @@ for l in sys.stdin.buffer.read().split(b"\n")[:-1]: json.loads(l)
 
 # ---- status, status --json and show ------------------------------------
 
+@test "--help prints the usage to standard output and exits 0; --version prints the one version; an unknown option is exit 2" {
+	local t
+	for t in arc-reconcile arc-run; do
+		run -0 --separate-stderr "$t" --help
+		assert_line --index 0 --regexp "^usage: $t "
+		assert_equal "$stderr" ''
+		assert_version "$t"
+		run -2 --separate-stderr "$t" --no-such-option
+		assert_output ''
+		[[ $stderr == *"usage: $t "* ]]
+	done
+}
+
 @test "status, status --json and show work on a state directory whose name holds spaces" {
 	plant
 	STATE="$BATS_TEST_TMPDIR/st dir/with  spaces"
