@@ -7,8 +7,18 @@
  * sorts each directory's entries by their quoted name, a directory's as
  * if it ended in '/', which yields global byte order of the quoted paths
  * while holding only one directory per level in memory.
+ *
+ * Nor is a mount point inside the store ever crossed: a directory (or a
+ * file) bind-mounted into the store from elsewhere is not the store's,
+ * and listing or removing what lies beneath it would touch data outside
+ * it.  Device numbers cannot tell a bind mount of the same file system
+ * apart, so the mount id (statx(2) STATX_MNT_ID, Linux 5.8) of
+ * everything opened or listed is compared with the root's; a kernel
+ * without it falls back to comparing st_dev, which still stops mounts of
+ * other file systems but not bind mounts of the store's own.
  */
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <dirent.h>
 #include <err.h>
@@ -26,7 +36,17 @@
 struct local {
 	int	 rootfd;
 	char	*root;
+	int	 hasmnt;	/* the kernel gives mount ids: mnt is the root's */
+	uint64_t mnt;
+	dev_t	 dev;		/* the root's device, without mount ids */
 };
+
+#ifndef STATX_MNT_ID
+#define STATX_MNT_ID	0x1000U
+#endif
+
+/* statx(2) is missing or forbidden (a seccomp filter): fstatat only */
+static int nostatx;
 
 /*
  * Every open of a directory in the store: a link or anything else put
@@ -34,6 +54,71 @@ struct local {
  */
 #define DIR_FLAGS	(O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | \
 	    O_CLOEXEC)
+
+/*
+ * fstatat(2) of name in dfd without following a link (name "": dfd
+ * itself), also telling on which mount it lies: *mnt is its mount id and
+ * *hasmnt 1 when the kernel gives one.  0, or -1 with errno set.
+ */
+static int
+stat_mnt(int dfd, const char *name, struct stat *sb, uint64_t *mnt,
+    int *hasmnt)
+{
+	struct statx stx;
+	int fl = AT_SYMLINK_NOFOLLOW | (*name == '\0' ? AT_EMPTY_PATH : 0);
+
+	*hasmnt = 0;
+	*mnt = 0;
+	if (!__atomic_load_n(&nostatx, __ATOMIC_RELAXED)) {
+		if (statx(dfd, name, fl, STATX_TYPE | STATX_MODE | STATX_INO |
+		    STATX_SIZE | STATX_MTIME | STATX_MNT_ID, &stx) == 0) {
+			memset(sb, 0, sizeof(*sb));
+			sb->st_mode = stx.stx_mode;
+			sb->st_ino = stx.stx_ino;
+			sb->st_dev = makedev(stx.stx_dev_major,
+			    stx.stx_dev_minor);
+			sb->st_size = (off_t)stx.stx_size;
+			sb->st_mtim.tv_sec = stx.stx_mtime.tv_sec;
+			sb->st_mtim.tv_nsec = stx.stx_mtime.tv_nsec;
+			if (stx.stx_mask & STATX_MNT_ID) {
+				*hasmnt = 1;
+				*mnt = stx.stx_mnt_id;
+			}
+			return 0;
+		}
+		if (errno != ENOSYS && errno != EPERM)
+			return -1;
+		__atomic_store_n(&nostatx, 1, __ATOMIC_RELAXED);
+	}
+	return fstatat(dfd, name, sb, fl);
+}
+
+/*
+ * Whether what stat_mnt() found lies on the store root's mount.  With
+ * mount ids only they are compared: a btrfs subvolume has a device of its
+ * own yet is no mount.
+ */
+static int
+on_root_mount(const struct local *l, const struct stat *sb, uint64_t mnt,
+    int hasmnt)
+{
+	if (l->hasmnt && hasmnt)
+		return mnt == l->mnt;
+	return sb->st_dev == l->dev;
+}
+
+/* Whether the directory open on fd lies on the store root's mount. */
+static int
+fd_on_root_mount(const struct local *l, int fd)
+{
+	struct stat sb;
+	uint64_t mnt;
+	int hasmnt;
+
+	if (stat_mnt(fd, "", &sb, &mnt, &hasmnt) == -1)
+		return 0;	/* cannot tell: not crossed either */
+	return on_root_mount(l, &sb, mnt, hasmnt);
+}
 
 struct dent {
 	char	*key;		/* quoted name, '/' appended for a directory */
@@ -43,6 +128,7 @@ struct dent {
 	int	 want;		/* a file to stat and emit */
 	int	 err;		/* errno of its fstatat, or 0 */
 	int	 regular;
+	int	 foreign;	/* a mount point: not the store's */
 	int64_t	 mtime;
 	int64_t	 size;
 };
@@ -70,6 +156,7 @@ struct statpool {
 	int		 open;		/* helpers may still join the batch */
 	int		 active;	/* helpers working on the batch */
 	int		 quit;
+	const struct local *l;		/* the store */
 	int		 dfd;		/* the batch: a directory, */
 	struct dent	*v;		/* its entries, */
 	size_t		 n;
@@ -78,6 +165,7 @@ struct statpool {
 
 struct walk {
 	struct arc_store *st;
+	struct local	*l;
 	int		 flags;
 	arc_list_fn	 fn;
 	void		*arg;
@@ -123,6 +211,14 @@ local_open(struct arc_store *st, const char *rest)
 	l = arc_ecalloc(1, sizeof(*l));
 	l->rootfd = fd;
 	l->root = arc_estrdup(path);
+	if (stat_mnt(fd, "", &sb, &l->mnt, &l->hasmnt) == -1) {
+		warn("cannot open store '%s'", path);
+		close(fd);
+		free(l->root);
+		free(l);
+		return -1;
+	}
+	l->dev = sb.st_dev;
 	st->priv = l;
 	return 0;
 }
@@ -157,16 +253,40 @@ warn_path(struct walk *w, const char *what, const char *name)
 	arc_buf_free(&q);
 }
 
+/*
+ * A mount point inside the store: never listed or descended into, and
+ * the listing is partial, so that no manifest entry whose file might lie
+ * beneath it is taken for missing.
+ */
 static void
-stat_one(int dfd, struct dent *e)
+cross_warn(struct walk *w, const char *name, int isdir)
+{
+	struct arc_buf q = { 0 };
+
+	arc_quote(&q, w->path.s, w->path.len);
+	arc_quote(&q, name, strlen(name));
+	if (isdir)
+		arc_buf_addc(&q, '/');
+	warnx("'%s': a mount point inside the store; not crossed",
+	    arc_buf_str(&q));
+	arc_buf_free(&q);
+	w->partial = 1;
+}
+
+static void
+stat_one(const struct local *l, int dfd, struct dent *e)
 {
 	struct stat sb;
+	uint64_t mnt;
+	int hasmnt;
 
-	if (fstatat(dfd, e->name, &sb, AT_SYMLINK_NOFOLLOW) == -1) {
+	if (stat_mnt(dfd, e->name, &sb, &mnt, &hasmnt) == -1) {
 		e->err = errno;
 		return;
 	}
 	e->err = 0;
+	/* a file bind-mounted onto a store path is not the store's */
+	e->foreign = !on_root_mount(l, &sb, mnt, hasmnt);
 	e->regular = S_ISREG(sb.st_mode);
 	/* Round up: truncation must never make a file look older. */
 	e->mtime = (int64_t)sb.st_mtim.tv_sec + (sb.st_mtim.tv_nsec > 0);
@@ -181,7 +301,7 @@ stat_batch(struct statpool *p, int dfd, struct dent *v, size_t n)
 
 	while ((i = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED)) < n)
 		if (v[i].want)
-			stat_one(dfd, &v[i]);
+			stat_one(p->l, dfd, &v[i]);
 }
 
 static void *
@@ -226,10 +346,11 @@ stat_dir(struct walk *w, int dfd, struct dent *v, size_t n, size_t nwant)
 	if (p == NULL || nwant < STAT_BATCH_MIN) {
 		for (i = 0; i < n; i++)
 			if (v[i].want)
-				stat_one(dfd, &v[i]);
+				stat_one(w->l, dfd, &v[i]);
 		return;
 	}
 	pthread_mutex_lock(&p->mu);
+	p->l = w->l;
 	p->dfd = dfd;
 	p->v = v;
 	p->n = n;
@@ -358,6 +479,7 @@ walkdir(struct walk *w, int fd)
 		v[n].name = arc_estrdup(de->d_name);
 		v[n].isdir = isdir;
 		v[n].want = 0;
+		v[n].foreign = 0;
 		n++;
 	}
 	if (n > 1)	/* qsort(NULL, 0, ...) is undefined */
@@ -393,6 +515,12 @@ walkdir(struct walk *w, int fd)
 				}
 				continue;
 			}
+			if (!fd_on_root_mount(w->l, cfd)) {
+				w->path.len = plen;
+				cross_warn(w, v[i].name, 1);
+				close(cfd);
+				continue;
+			}
 			arc_buf_addc(&w->path, '/');
 			walkdir(w, cfd);
 			continue;
@@ -406,6 +534,11 @@ walkdir(struct walk *w, int fd)
 				warn_path(w, "cannot stat", v[i].name);
 				w->partial = 1;
 			}
+			continue;
+		}
+		if (v[i].foreign) {
+			w->path.len = plen;
+			cross_warn(w, v[i].name, 0);
 			continue;
 		}
 		if (!v[i].regular)
@@ -455,6 +588,11 @@ open_dir(struct local *l, const char *p, size_t n)
 			errno = e;
 			return -1;
 		}
+		if (!fd_on_root_mount(l, nfd)) {
+			close(nfd);
+			errno = EXDEV;
+			return -1;
+		}
 		fd = nfd;
 		i = k + 1;
 	}
@@ -490,6 +628,7 @@ local_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 
 	memset(&w, 0, sizeof(w));
 	w.st = st;
+	w.l = l;
 	w.flags = flags;
 	w.fn = fn;
 	w.arg = arg;
@@ -533,7 +672,11 @@ local_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 			continue;
 		last = i;
 		if ((fd = open_dir(l, pv[i].raw, pv[i].rawlen)) == -1) {
-			if (errno != ENOENT) {
+			if (errno == EXDEV) {
+				warnx("'%s': on or beneath a mount point inside "
+				    "the store; not crossed", pv[i].key);
+				w.partial = 1;
+			} else if (errno != ENOENT) {
 				warn("cannot open prefix '%s'", pv[i].key);
 				w.partial = 1;
 			}
@@ -596,6 +739,9 @@ obj_errno(struct arc_buf *eb, int e)
 	if (e == ELOOP || e == ENOTDIR)
 		arc_buf_adds(eb, " (a directory on its path is a symbolic "
 		    "link or a file)");
+	else if (e == EXDEV)
+		arc_buf_adds(eb, " (it or a directory on its path is a "
+		    "mount point inside the store)");
 	errno = e;
 	return e == ENOENT ? OBJ_ABSENT : OBJ_ERROR;
 }
@@ -622,8 +768,9 @@ object(struct local *l, const char *p, size_t n, int how, struct obj *o,
 {
 	struct stat fsb;
 	const char *why;
+	uint64_t mnt;
 	size_t i, k;
-	int nfd, e, fl;
+	int nfd, e, fl, hasmnt;
 
 	o->dfd = o->fd = -1;
 	if ((why = arc_path_unsafe(p, n)) != NULL) {
@@ -653,9 +800,17 @@ object(struct local *l, const char *p, size_t n, int how, struct obj *o,
 		o->dfd = nfd;
 		if (nfd == -1)
 			return obj_errno(eb, e);
+		if (!fd_on_root_mount(l, nfd)) {
+			/* nothing beneath another mount is the store's */
+			close(o->dfd);
+			o->dfd = -1;
+			return obj_errno(eb, EXDEV);
+		}
 	}
-	if (fstatat(o->dfd, o->name, &o->sb, AT_SYMLINK_NOFOLLOW) == -1)
+	if (stat_mnt(o->dfd, o->name, &o->sb, &mnt, &hasmnt) == -1)
 		return obj_errno(eb, errno);
+	if (!on_root_mount(l, &o->sb, mnt, hasmnt))
+		return obj_errno(eb, EXDEV);
 	if (!S_ISREG(o->sb.st_mode))
 		return obj_other(o, eb);
 	if (!(how & OBJ_READ))

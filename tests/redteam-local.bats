@@ -4,6 +4,7 @@
 # disk: nothing the tools did not create is removed, written or waited on.
 
 load test_helper
+bats_require_minimum_version 1.5.0
 
 # a store of twelve registered files and one old orphan, and its manifest
 setup_store() {
@@ -132,17 +133,123 @@ setup_store() {
 	assert_equal "$bad" ""
 }
 
+# bindmount DIR MOUNTPOINT: bind-mount DIR there (root only), undone by
+# teardown even when the test fails first.
+MOUNTS=
+bindmount() {
+	mount --bind "$1" "$2" || skip "cannot bind-mount"
+	MOUNTS="$2 $MOUNTS"
+}
+
+teardown() {
+	local m
+	for m in $MOUNTS; do
+		umount "$m" || true
+	done
+}
+
+# outside: a directory outside the store holding an old file whose path,
+# seen from inside the store at db/n/mnt, is a managed candidate
+setup_outside() {
+	mkdir -p outside store/db/n/mnt
+	mkfile outside/y/2026/04/11/14/important.parquet '3 days ago'
+}
+
 @test "a bind mount inside the local store is not crossed: nothing outside the store is deleted" {
-	skip "finding: the local store walks into mount points (bind mounts of outside directories) and arc-delete removes the files there; the listing and every object look-up need a mount-id check (statx STATX_MNT_ID) against the root's"
 	[ "$(id -u)" -eq 0 ] || skip "needs root to bind-mount"
 	setup_store
-	mkdir -p outside/y store/db/n/mnt
-	mkfile outside/y/important.parquet '3 days ago'
-	mount --bind outside store/db/n/mnt
-	run timeout 60 arc-reconcile --act --max-orphan-ratio 1 --state-dir state \
-	    store manifest.ndjson
-	umount store/db/n/mnt
-	[ -f outside/y/important.parquet ]
+	setup_outside
+	bindmount outside store/db/n/mnt
+	run --separate-stderr timeout 60 arc-reconcile --act \
+	    --max-orphan-ratio 1 --state-dir state store manifest.ndjson
+	[ -f outside/y/2026/04/11/14/important.parquet ]
+	assert_stderr --partial "'db/n/mnt/': a mount point inside the store; not crossed"
+	refute_output --partial important
+	# the store's own orphan, outside the mount, is still repaired
+	[ ! -e store/db/m/2026/04/11/14/orphan.parquet ]
+}
+
+@test "a local store with a plain directory where the mount was reconciles normally: its orphans there are deleted" {
+	setup_store
+	setup_outside
+	mkfile store/db/n/mnt/y/2026/04/11/14/important.parquet '3 days ago'
+	run timeout 60 arc-reconcile --act --max-orphan-ratio 1 \
+	    --state-dir state store manifest.ndjson
+	assert_equal "$status" 0
+	[ ! -e store/db/n/mnt/y/2026/04/11/14/important.parquet ]
+	[ ! -e store/db/m/2026/04/11/14/orphan.parquet ]
+	[ -f outside/y/2026/04/11/14/important.parquet ]
+}
+
+@test "arc-list skips a mount point inside the local store with a warning naming it and exits 1, also for a prefix beneath it" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to bind-mount"
+	setup_store
+	setup_outside
+	run --separate-stderr arc-list store
+	assert_equal "$status" 0
+	assert_equal "$(printf '%s\n' "$output" | grep -c important)" 0
+	assert_equal "$(printf '%s\n' "$output" | wc -l)" 13
+	bindmount outside store/db/n/mnt
+	run --separate-stderr arc-list store
+	assert_equal "$status" 1
+	assert_stderr "arc-list: 'db/n/mnt/': a mount point inside the store; not crossed"
+	assert_equal "$(printf '%s\n' "$output" | wc -l)" 13
+	refute_output --partial important
+	run --separate-stderr arc-list -p db/n/mnt/y store
+	assert_equal "$status" 1
+	assert_output ''
+	assert_stderr --partial "'db/n/mnt/y/': on or beneath a mount point inside the store; not crossed"
+	run --separate-stderr arc-list -p db/m store
+	assert_equal "$status" 0
+	assert_equal "$(printf '%s\n' "$output" | wc -l)" 13
+}
+
+@test "arc-recheck and arc-delete refuse a candidate beneath a mount point inside the local store: error and failed, nothing outside removed" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to bind-mount"
+	local t
+	setup_store
+	setup_outside
+	t=$(date -u -d "@$(stat -c %Y store/db/m/2026/04/11/14/orphan.parquet)" +%Y-%m-%dT%H:%M:%SZ)
+	{
+		printf 'orphan-storage\t%s\t%s\t-\n' \
+		    db/m/2026/04/11/14/orphan.parquet "$t"
+		printf 'orphan-storage\t%s\t%s\t-\n' \
+		    db/n/mnt/y/2026/04/11/14/important.parquet "$t"
+	} >c.rec
+	bindmount outside store/db/n/mnt
+	run --separate-stderr arc-recheck -R rej store manifest.ndjson <c.rec
+	assert_equal "$status" 1
+	# the positive control: the store's own orphan is confirmed
+	assert_output "$(head -n 1 c.rec)"
+	assert_equal "$(cut -f1-3 rej)" "$(printf 'error\torphan-storage\tdb/n/mnt/y/2026/04/11/14/important.parquet')"
+	assert_stderr --partial "mount point inside the store"
+	run --separate-stderr arc-delete --act -A arch store manifest.ndjson <c.rec
+	assert_equal "$status" 1
+	assert_output "$(printf 'deleted\torphan-storage\tdb/m/2026/04/11/14/orphan.parquet\nfailed\torphan-storage\tdb/n/mnt/y/2026/04/11/14/important.parquet')"
+	assert_stderr --partial "mount point inside the store"
+	[ -f outside/y/2026/04/11/14/important.parquet ]
+	[ ! -e store/db/m/2026/04/11/14/orphan.parquet ]
+}
+
+@test "a file bind-mounted onto a local store path is neither listed nor removed" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to bind-mount"
+	setup_store
+	mkfile outside/keep.parquet '3 days ago'
+	mkfile store/db/m/2026/04/11/14/over.parquet '3 days ago'
+	run --separate-stderr arc-list store
+	assert_equal "$status" 0
+	assert_output --partial over.parquet
+	bindmount outside/keep.parquet store/db/m/2026/04/11/14/over.parquet
+	run --separate-stderr arc-list store
+	assert_equal "$status" 1
+	refute_output --partial over.parquet
+	assert_stderr "arc-list: 'db/m/2026/04/11/14/over.parquet': a mount point inside the store; not crossed"
+	printf 'orphan-storage\tdb/m/2026/04/11/14/over.parquet\t%s\t-\n' \
+	    "$(date -u -d '3 days ago' +%Y-%m-%dT%H:%M:%SZ)" >c.rec
+	run --separate-stderr arc-delete --act -A arch store manifest.ndjson <c.rec
+	assert_equal "$status" 1
+	assert_output "$(printf 'failed\torphan-storage\tdb/m/2026/04/11/14/over.parquet')"
+	[ -f outside/keep.parquet ]
 }
 
 @test "arc-delete --restore on a full disk appends whole entries or none: the manifest stays readable" {
