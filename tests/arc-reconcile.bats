@@ -232,14 +232,18 @@ $id"
 	run -0 promtool check metrics <prom/arc.prom
 }
 
-@test "a symlink planted at the --metrics path is replaced by the file, and the file it pointed to is untouched" {
+@test "a symlink planted at the --metrics path is refused, never followed: the file it points to is untouched" {
 	plant
 	echo precious >victim
 	ln -s "$BATS_TEST_TMPDIR/victim" arc.prom
-	run -1 reconcile --metrics arc.prom
-	[ ! -L arc.prom ] && [ -f arc.prom ]
-	grep -q '^arc_reconcile_last_run_dry_run 1$' arc.prom
+	# as every output file named by an option (arc(7), OUTPUT FILES)
+	run -2 --separate-stderr reconcile --metrics arc.prom
+	assert_stderr --partial "'arc.prom': a symbolic link is not followed"
+	[ -L arc.prom ]
 	assert_equal "$(cat victim)" precious
+	# the control: a plain name gets the metrics
+	run -1 reconcile --metrics plain.prom
+	grep -q '^arc_reconcile_last_run_dry_run 1$' plain.prom
 	# and no temporary file is left beside it
 	run -0 find . -maxdepth 1 -name 'arc.prom.tmp*'
 	assert_output ''
