@@ -7,7 +7,9 @@ set -u
 build="gcc make pkg-config libcurl4-openssl-dev libarchive-dev libjson-c-dev
 	libssl-dev libexpat1-dev coreutils"
 test="bats bats-assert bats-support bats-file jq curl etcd-server etcd-client
-	valgrind clang libclang-rt-14-dev python3 strace prometheus"
+	valgrind clang libclang-rt-14-dev python3 strace prometheus
+	swift-proxy swift-object swift-container swift-account python3-swift
+	memcached"
 
 want=
 for set in "$@"; do

@@ -698,3 +698,149 @@ start_proxy() {
 	cat "$d/$1.log" >&2
 	return 1
 }
+
+# ---- OpenStack Swift's S3 API (swift.bats) -----------------------------
+
+# start_swift: OpenStack Swift 2.30 from the Debian packages, all in
+# $BATS_FILE_TMPDIR/swift on 127.0.0.1: one storage node (account,
+# container and object servers, one device "d1", replica count 1, no
+# mount check), a memcached (tempauth keeps tokens there) and the proxy
+# with the s3api and tempauth middleware; tempauth's one user is
+# test:tester with key "testing", which is also its S3 access key id and
+# secret.  Each server runs in the foreground as tests/swiftd.py (see
+# there) with "workers = 0", its PID in swift/NAME.pid, its log in
+# swift/NAME.log.  Exports SWIFT_URL (the S3 endpoint), SWIFT_STORAGE
+# (the account's native URL) and SWIFT_TOKEN (a tempauth token for it).
+SWIFT_S3_ID=test:tester
+SWIFT_S3_SECRET=testing
+start_swift() {
+	local d="$BATS_FILE_TMPDIR/swift" ports user i s p end pid
+	mkdir -p "$d/node/d1"
+	ports=($(free_ports 5)) || return 1
+	user=$(id -un)
+	printf '[swift-hash]\nswift_hash_path_suffix = arc-test-%s\n\n[storage-policy:0]\nname = Policy-0\ndefault = yes\n' \
+	    "$RANDOM$RANDOM" >"$d/swift.conf"
+	i=1
+	for s in account container object; do
+		(
+			cd "$d" &&
+			swift-ring-builder "$s.builder" create 0 1 0 &&
+			swift-ring-builder "$s.builder" add \
+			    "r1z1-127.0.0.1:${ports[i]}/d1" 1 &&
+			swift-ring-builder "$s.builder" rebalance
+			[ -s "$s.ring.gz" ]
+		) >>"$d/rings.log" 2>&1 ||
+		    { cat "$d/rings.log" >&2; return 1; }
+		printf '[DEFAULT]\nbind_ip = 127.0.0.1\nbind_port = %s\nworkers = 0\nuser = %s\nswift_dir = %s\ndevices = %s/node\nmount_check = false\nlog_level = WARNING\n\n[pipeline:main]\npipeline = %s-server\n\n[app:%s-server]\nuse = egg:swift#%s\n' \
+		    "${ports[i]}" "$user" "$d" "$d" "$s" "$s" "$s" >"$d/$s.conf"
+		i=$((i + 1))
+	done
+	cat >"$d/proxy.conf" <<-EOF
+	[DEFAULT]
+	bind_ip = 127.0.0.1
+	bind_port = ${ports[0]}
+	workers = 0
+	user = $user
+	swift_dir = $d
+	log_level = INFO
+
+	[pipeline:main]
+	pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk s3api tempauth copy slo dlo versioned_writes proxy-logging proxy-server
+
+	[app:proxy-server]
+	use = egg:swift#proxy
+	account_autocreate = true
+
+	[filter:s3api]
+	use = egg:swift#s3api
+	location = us-east-1
+
+	[filter:tempauth]
+	use = egg:swift#tempauth
+	user_test_tester = $SWIFT_S3_SECRET .admin
+
+	[filter:cache]
+	use = egg:swift#memcache
+	memcache_servers = 127.0.0.1:${ports[4]}
+
+	[filter:catch_errors]
+	use = egg:swift#catch_errors
+	[filter:gatekeeper]
+	use = egg:swift#gatekeeper
+	# a client's X-Timestamp is kept (as for container sync): the tests
+	# seed objects with a LastModified in the past
+	shunt_inbound_x_timestamp = false
+	[filter:healthcheck]
+	use = egg:swift#healthcheck
+	[filter:proxy-logging]
+	use = egg:swift#proxy_logging
+	[filter:listing_formats]
+	use = egg:swift#listing_formats
+	[filter:bulk]
+	use = egg:swift#bulk
+	[filter:copy]
+	use = egg:swift#copy
+	[filter:slo]
+	use = egg:swift#slo
+	[filter:dlo]
+	use = egg:swift#dlo
+	[filter:versioned_writes]
+	use = egg:swift#versioned_writes
+	EOF
+	memcached -l 127.0.0.1 -p "${ports[4]}" -U 0 -u "$user" \
+	    >"$d/memcached.log" 2>&1 3>&- &
+	echo $! >"$d/memcached.pid"
+	echo "${ports[4]}" >"$d/memcached.port"
+	for s in account container object proxy; do
+		/usr/bin/python3 "$ARC_ROOT/tests/swiftd.py" "$s-server" \
+		    "$d/$s.conf" "$d" >"$d/$s.log" 2>&1 3>&- &
+		echo $! >"$d/$s.pid"
+	done
+	echo "${ports[0]}" >"$d/proxy.port"
+	echo "${ports[1]}" >"$d/account.port"
+	echo "${ports[2]}" >"$d/container.port"
+	echo "${ports[3]}" >"$d/object.port"
+	# each server must be the one listening on its port (a free port can
+	# be taken before it binds it)
+	for s in memcached account container object proxy; do
+		pid=$(cat "$d/$s.pid")
+		p=$(cat "$d/$s.port")
+		wait_own "$pid" "$p" 60 || {
+			echo "swift: $s did not start on port $p; its log:" >&2
+			cat "$d/$s.log" >&2
+			return 1
+		}
+	done
+	SWIFT_URL=http://127.0.0.1:${ports[0]}
+	wait_http_for 30 "$SWIFT_URL/healthcheck" -f || return 1
+	# a tempauth token and the account's URL for the native API
+	end=$((SECONDS + 30))
+	while [ "$SECONDS" -lt "$end" ]; do
+		SWIFT_TOKEN=$(curl -s -D - -o /dev/null -H "X-Auth-User: $SWIFT_S3_ID" \
+		    -H "X-Auth-Key: $SWIFT_S3_SECRET" "$SWIFT_URL/auth/v1.0" |
+		    tr -d '\r' | sed -n 's/^[Xx]-[Aa]uth-[Tt]oken: //p')
+		[ -n "$SWIFT_TOKEN" ] && break
+		sleep 0.2
+	done
+	[ -n "$SWIFT_TOKEN" ] || { echo "swift: tempauth gave no token" >&2; return 1; }
+	SWIFT_STORAGE=$SWIFT_URL/v1/AUTH_test
+	export SWIFT_URL SWIFT_STORAGE SWIFT_TOKEN
+}
+
+# stop_swift: the proxy, the storage servers and memcached, each by its
+# PID, and wait until each is gone.
+stop_swift() {
+	local d="$BATS_FILE_TMPDIR/swift" s pid i
+	for s in proxy object container account memcached; do
+		[ -f "$d/$s.pid" ] || continue
+		pid=$(cat "$d/$s.pid")
+		rm -f "$d/$s.pid"
+		kill "$pid" 2>/dev/null || continue
+		for i in $(seq 1 100); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.05
+		done
+		wait "$pid" 2>/dev/null
+	done
+	return 0
+}
