@@ -221,6 +221,8 @@ registered_between() {
 	candidates -t "$NOW"
 	assert_equal "$(cut -f2 ok)" "$(printf 'db/m/%s/a.parquet\ndb/m/%s/b.parquet' "$H" "$H")"
 	register "db/m/$H/a.parquet"
+	# a new archive each time: arc-delete never replaces another run's
+	rm -f a.tgz
 	run --separate-stderr arc-delete --act -A a.tgz "$STORE" "$MANIFEST" <ok
 	[ "$status" -eq 1 ]
 	assert_output "$(printf 'refused\torphan-storage\tdb/m/%s/a.parquet\ndeleted\torphan-storage\tdb/m/%s/b.parquet' "$H" "$H")"
