@@ -91,6 +91,12 @@ const char *arc_buf_str(struct arc_buf *);	/* NUL-terminated view */
 void	 arc_buf_free(struct arc_buf *);
 
 /* quote.c: the C-style path quoting of arc(7) */
+/* A byte written escaped: below 0x20 (TAB among them), 0x7F, backslash. */
+static inline int
+arc_needs_quote(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f || c == '\\';
+}
 void	 arc_quote(struct arc_buf *, const char *, size_t);
 int	 arc_unquote(struct arc_buf *, const char *, size_t, const char **);
 int	 arc_quoted_check(const char *, size_t, const char **);
@@ -159,7 +165,12 @@ int	 arc_reader_next(struct arc_reader *, struct arc_record *);
 void	 arc_reader_free(struct arc_reader *);
 int	 arc_record_path(const struct arc_record *, struct arc_buf *);
 int	 arc_pathcmp(const char *, size_t, const char *, size_t);
+struct arc_entry;
 void	 arc_write_storage(FILE *, const char *, size_t, int64_t, int64_t);
+void	 arc_entry_record(struct arc_buf *, const struct arc_entry *);
+void	 arc_write_candidate(FILE *, int, const char *, size_t);
+void	 arc_write_reject(FILE *, const char *, int, const char *, size_t);
+void	 arc_write_result(FILE *, const char *, int, const char *, size_t);
 
 /* entry.c: manifest entries (Arc's FileEntry) */
 struct json_object;
@@ -177,7 +188,6 @@ struct arc_entry {
 int	 arc_entry_from_json(struct json_object *, struct arc_entry *,
 	    struct arc_buf *);
 void	 arc_entry_free(struct arc_entry *);
-void	 arc_entry_record(struct arc_buf *, const struct arc_entry *);
 
 /* jsonstream.c: bounded-memory reading of Arc manifest bodies and NDJSON */
 #define ARC_ENTRY_MAX	(1024 * 1024)	/* largest single FileEntry */

@@ -94,11 +94,9 @@ member_refused(struct restore *rs, const char *name, const char *notreg,
 		return 0;
 	arc_quote(&q, name, strlen(name));
 	warnx("'%s': member refused: %s", arc_buf_str(&q), why);
-	if (p != NULL) {
-		q.len = 0;
-		arc_quote(&q, p, strlen(p));
-		printf("refused\torphan-storage\t%s\n", arc_buf_str(&q));
-	}
+	if (p != NULL)
+		arc_write_result(stdout, "refused", ARC_KIND_STORAGE, p,
+		    strlen(p));
 	if (rs->ret == ARC_EXIT_OK)
 		rs->ret = ARC_EXIT_SOME;
 	arc_buf_free(&q);
@@ -160,11 +158,13 @@ restore_member(void *arg, const char *name, const char *notreg, int64_t size,
 		if (arc_store_put(rs->st, p, strlen(p), fileno(tmp), mtime,
 		    &eb) == -1) {
 			warnx("'%s': cannot restore: %s", q.s, arc_buf_str(&eb));
-			printf("failed\torphan-storage\t%s\n", q.s);
+			arc_write_result(stdout, "failed", ARC_KIND_STORAGE,
+			    p, strlen(p));
 			if (rs->ret == ARC_EXIT_OK)
 				rs->ret = ARC_EXIT_SOME;
 		} else
-			printf("restored\torphan-storage\t%s\n", q.s);
+			arc_write_result(stdout, "restored", ARC_KIND_STORAGE,
+			    p, strlen(p));
 	}
 	fclose(tmp);
 	arc_buf_free(&eb);

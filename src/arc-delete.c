@@ -142,9 +142,8 @@ print_results(struct list *l, size_t from, size_t to, int kind)
 
 	for (i = from; i < to; i++)
 		if (l->v[i].res != NULL)
-			printf("%s\t%s\t%.*s\n", l->v[i].res,
-			    ARC_KIND_NAME(kind), (int)l->v[i].qpathlen,
-			    l->v[i].qpath);
+			arc_write_result(stdout, l->v[i].res, kind,
+			    l->v[i].path, l->v[i].pathlen);
 	fflush(stdout);
 }
 
@@ -907,16 +906,15 @@ main(int argc, char *argv[])
 	arc_reader_init(&rd, stdin, "-", ARC_REC_CANDIDATE, 1);
 	while ((r = arc_reader_next(&rd, &rec)) == 1) {
 		count.input++;
-		fwrite(rec.line, 1, rec.linelen, all);
-		putc('\n', all);
+		arc_write_candidate(all, rec.kind, rec.body, rec.bodylen);
 		if (rec.kind == ARC_KIND_MANIFEST) {
 			count.manifest_in++;
-			fwrite(rec.line, 1, rec.linelen, mf);
-			putc('\n', mf);
+			arc_write_candidate(mf, rec.kind, rec.body,
+			    rec.bodylen);
 		} else {
 			count.storage_in++;
-			fwrite(rec.line, 1, rec.linelen, sf);
-			putc('\n', sf);
+			arc_write_candidate(sf, rec.kind, rec.body,
+			    rec.bodylen);
 		}
 	}
 	if (r == -1)

@@ -172,9 +172,9 @@ main(int argc, char *argv[])
 			    memcmp(m.origin, node.s, node.len) == 0)) {
 				c.orphan_manifest++;
 				if (wantm) {
-					fputs("orphan-manifest\t", stdout);
-					fwrite(m.line, 1, m.linelen, stdout);
-					putchar('\n');
+					arc_write_candidate(stdout,
+					    ARC_KIND_MANIFEST, m.line,
+					    m.linelen);
 					emitted = 1;
 				}
 			}
@@ -186,9 +186,9 @@ main(int argc, char *argv[])
 			else {
 				c.orphan_storage++;
 				if (wants) {
-					fputs("orphan-storage\t", stdout);
-					fwrite(s.line, 1, s.linelen, stdout);
-					putchar('\n');
+					arc_write_candidate(stdout,
+					    ARC_KIND_STORAGE, s.line,
+					    s.linelen);
 					emitted = 1;
 				}
 			}

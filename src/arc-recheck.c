@@ -46,8 +46,8 @@ static const char *stat_names[] = {
 };
 
 struct item {
-	char		*line;
-	size_t		 linelen;
+	char		*body;		/* the record after the kind */
+	size_t		 bodylen;
 	int		 kind;
 	struct arc_buf	 path;		/* decoded */
 	int		 reason;
@@ -157,10 +157,10 @@ main(int argc, char *argv[])
 		for (n = 0; n < WINDOW_MAX; ) {
 			if ((r = arc_reader_next(&rd, &rec)) != 1)
 				break;
-			items[n].line = arc_erealloc(items[n].line,
-			    rec.linelen + 1);
-			memcpy(items[n].line, rec.line, rec.linelen);
-			items[n].linelen = rec.linelen;
+			items[n].body = arc_erealloc(items[n].body,
+			    rec.bodylen + 1);
+			memcpy(items[n].body, rec.body, rec.bodylen);
+			items[n].bodylen = rec.bodylen;
 			items[n].kind = rec.kind;
 			items[n].path.len = 0;
 			items[n].reason = R_CONFIRMED;
@@ -250,15 +250,15 @@ main(int argc, char *argv[])
 
 			counts[it->reason]++;
 			if (it->reason == R_CONFIRMED) {
-				fwrite(it->line, 1, it->linelen, stdout);
-				putchar('\n');
+				arc_write_candidate(stdout, it->kind,
+				    it->body, it->bodylen);
 			} else {
 				if (ret == ARC_EXIT_OK)
 					ret = ARC_EXIT_SOME;
 				if (rej != NULL)
-					fprintf(rej, "%s\t%.*s\n",
+					arc_write_reject(rej,
 					    reason_names[it->reason],
-					    (int)it->linelen, it->line);
+					    it->kind, it->body, it->bodylen);
 			}
 		}
 		if (fflush(stdout) == EOF)
@@ -269,7 +269,7 @@ main(int argc, char *argv[])
 	arc_reader_free(&rd);
 	arc_buf_free(&q);
 	for (i = 0; i < WINDOW_MAX; i++) {
-		free(items[i].line);
+		free(items[i].body);
 		arc_buf_free(&items[i].path);
 		arc_buf_free(&si[i].err);
 		arc_buf_free(&si[i].etag);
