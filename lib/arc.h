@@ -19,6 +19,20 @@
 #define ARC_EXIT_SOME		1	/* done, with candidates/rejections/partial */
 #define ARC_EXIT_ERROR		2	/* usage or fatal error */
 
+/*
+ * Defaults shared by the tools and arc-run's knobs, which give them to
+ * arc-reconcile; a duration in Go's syntax, read by arc_duration_parse.
+ */
+#define ARC_DEFAULT_GRACE	"24h"	/* -g, --grace */
+#define ARC_DEFAULT_SKEW	"5m"	/* -k, --skew */
+#define ARC_DEFAULT_MAX_DELETES	10000	/* -n, --max-deletes */
+#define ARC_DEFAULT_BATCH	1000	/* -b, --batch */
+#define ARC_DEFAULT_SAMPLE	10	/* -s, --sample */
+#define ARC_DEFAULT_JOBS	8	/* -j, --jobs */
+#define ARC_JOBS_MAX		64
+#define ARC_STR(x)		ARC_STR1(x)	/* a number's spelling */
+#define ARC_STR1(x)		#x
+
 /* util.c: allocation that cannot fail, output checks, messages */
 extern int arc_errstatus;		/* exit status of the e* wrappers */
 void	*arc_emalloc(size_t);
@@ -110,6 +124,7 @@ int	 arc_time_parse(const char *, size_t, int, int64_t *);
 char	*arc_time_format(int64_t, char *);
 int64_t	 arc_time_now(void);
 int	 arc_duration_parse(const char *, int64_t *);
+int64_t	 arc_duration_const(const char *);
 int	 arc_is_young(int64_t, int64_t, int64_t);
 
 /* path.c: the one path validator */

@@ -73,7 +73,8 @@ static struct {
 	long long	 done_before;	/* -N: deletes earlier in the run */
 	char		**includes;
 	size_t		 nincludes;
-} opt = { .max = 10000, .batch = 1000, .sample = 10, .prefix = "" };
+} opt = { .max = ARC_DEFAULT_MAX_DELETES, .batch = ARC_DEFAULT_BATCH,
+	.sample = ARC_DEFAULT_SAMPLE, .prefix = "" };
 
 static struct {
 	uintmax_t	 input, manifest_in, storage_in;

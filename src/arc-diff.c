@@ -97,7 +97,8 @@ main(int argc, char *argv[])
 	struct arc_buf node = { 0 };
 	struct counts c = { 0 };
 	const char *statsfile = NULL, *nodeid = NULL;
-	int64_t grace = 24 * 3600LL * 1000000000, skew = 5 * 60LL * 1000000000;
+	int64_t grace = arc_duration_const(ARC_DEFAULT_GRACE);
+	int64_t skew = arc_duration_const(ARC_DEFAULT_SKEW);
 	int64_t now = arc_time_now();
 	int ch, cmp, havem, haves, wantm = 1, wants = 1, emitted = 0;
 

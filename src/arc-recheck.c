@@ -90,11 +90,12 @@ main(int argc, char *argv[])
 	struct arc_out *rejout = NULL;
 	struct json_object *so;
 	FILE *rej = NULL;
-	int64_t grace = 24 * 3600LL * 1000000000, skew = 5 * 60LL * 1000000000;
+	int64_t grace = arc_duration_const(ARC_DEFAULT_GRACE);
+	int64_t skew = arc_duration_const(ARC_DEFAULT_SKEW);
 	int64_t now = ARC_TIME_UNKNOWN, wnow;
 	long long v;
 	size_t n, i, nm;
-	int ch, jobs = 8, r = 1, ret = ARC_EXIT_OK;
+	int ch, jobs = ARC_DEFAULT_JOBS, r = 1, ret = ARC_EXIT_OK;
 
 	while ((ch = arc_getopt(argc, argv, "g:j:k:R:S:t:", NULL,
 	    usage_text)) != -1) {
@@ -105,9 +106,9 @@ main(int argc, char *argv[])
 				    optarg);
 			break;
 		case 'j':
-			if (arc_parse_count(optarg, 1, 64, &v) == -1)
-				errx(ARC_EXIT_ERROR, "'%s': jobs must be 1 to 64",
-				    optarg);
+			if (arc_parse_count(optarg, 1, ARC_JOBS_MAX, &v) == -1)
+				errx(ARC_EXIT_ERROR, "'%s': jobs must be 1 to "
+				    ARC_STR(ARC_JOBS_MAX), optarg);
 			jobs = (int)v;
 			break;
 		case 'k':
