@@ -17,16 +17,6 @@
 
 #include "arc.h"
 
-static FILE *
-tmpstream(void)
-{
-	FILE *fp;
-
-	if ((fp = tmpfile()) == NULL)
-		err(ARC_EXIT_ERROR, "cannot create a temporary file");
-	return fp;
-}
-
 /*
  * The archived manifest entries back in their own bytes: the archive
  * spells their strings as paths (arc-delete.c, write_archive).  NULL when a line
@@ -41,7 +31,7 @@ entries_from_archive(FILE *in)
 	ssize_t n;
 	FILE *out;
 
-	out = tmpstream();
+	out = arc_tmpstream();
 	while ((n = getline(&line, &cap, in)) > 0) {
 		b.len = 0;
 		if (line[n - 1] == '\n')
@@ -126,7 +116,7 @@ restore_member(void *arg, const char *name, const char *notreg, int64_t size,
 		return 0;
 	if (member_refused(rs, name, notreg, p))
 		return 0;
-	tmp = tmpstream();
+	tmp = arc_tmpstream();
 	while ((n = archive_read_data(a, buf, sizeof(buf))) > 0)
 		fwrite(buf, 1, (size_t)n, tmp);
 	if (n < 0 || fflush(tmp) == EOF) {

@@ -115,16 +115,6 @@ on_signal(int sig)
 	stopping = 1;
 }
 
-static FILE *
-tmpstream(void)
-{
-	FILE *fp;
-
-	if ((fp = tmpfile()) == NULL)
-		err(ARC_EXIT_ERROR, "cannot create a temporary file");
-	return fp;
-}
-
 /*
  * Results are printed a batch at a time, in path order, whatever order
  * they were decided in (refusals come first, deletes last).
@@ -341,7 +331,7 @@ write_archive(struct arc_store *st, FILE *all, const struct list *m,
 
 		if (c->plan != P_PLANNED)
 			continue;
-		tmp = tmpstream();
+		tmp = arc_tmpstream();
 		r = arc_store_get(st, c->path, c->pathlen, fileno(tmp), &sb, &eb);
 		if (r == ARC_ABSENT) {
 			fclose(tmp);
@@ -901,9 +891,9 @@ main(int argc, char *argv[])
 	sigaction(SIGINT, &sa, NULL);
 
 	/* Read everything, verbatim into one file and by kind into two. */
-	all = tmpstream();
-	mf = tmpstream();
-	sf = tmpstream();
+	all = arc_tmpstream();
+	mf = arc_tmpstream();
+	sf = arc_tmpstream();
 	arc_reader_init(&rd, stdin, "-", ARC_REC_CANDIDATE, 1);
 	while ((r = arc_reader_next(&rd, &rec)) == 1) {
 		count.input++;
