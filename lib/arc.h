@@ -19,6 +19,20 @@
 #define ARC_EXIT_SOME		1	/* done, with candidates/rejections/partial */
 #define ARC_EXIT_ERROR		2	/* usage or fatal error */
 
+/*
+ * Defaults shared by the tools and arc-run's knobs, which give them to
+ * arc-reconcile; a duration in Go's syntax, read by arc_duration_parse.
+ */
+#define ARC_DEFAULT_GRACE	"24h"	/* -g, --grace */
+#define ARC_DEFAULT_SKEW	"5m"	/* -k, --skew */
+#define ARC_DEFAULT_MAX_DELETES	10000	/* -n, --max-deletes */
+#define ARC_DEFAULT_BATCH	1000	/* -b, --batch */
+#define ARC_DEFAULT_SAMPLE	10	/* -s, --sample */
+#define ARC_DEFAULT_JOBS	8	/* -j, --jobs */
+#define ARC_JOBS_MAX		64
+#define ARC_STR(x)		ARC_STR1(x)	/* a number's spelling */
+#define ARC_STR1(x)		#x
+
 /* util.c: allocation that cannot fail, output checks, messages */
 extern int arc_errstatus;		/* exit status of the e* wrappers */
 void	*arc_emalloc(size_t);
@@ -35,6 +49,7 @@ const char *arc_file_kind(mode_t);
 char	*arc_run_id(void);
 int	 arc_fsync_dir(const char *);
 int	 arc_open_tmp(const char *, char **);
+FILE	*arc_tmpstream(void);
 int	 arc_put_tmp(const char *, const char *, int);
 struct arc_out {
 	FILE	*fp;		/* write here */
@@ -91,6 +106,12 @@ const char *arc_buf_str(struct arc_buf *);	/* NUL-terminated view */
 void	 arc_buf_free(struct arc_buf *);
 
 /* quote.c: the C-style path quoting of arc(7) */
+/* A byte written escaped: below 0x20 (TAB among them), 0x7F, backslash. */
+static inline int
+arc_needs_quote(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f || c == '\\';
+}
 void	 arc_quote(struct arc_buf *, const char *, size_t);
 int	 arc_unquote(struct arc_buf *, const char *, size_t, const char **);
 int	 arc_quoted_check(const char *, size_t, const char **);
@@ -104,6 +125,7 @@ int	 arc_time_parse(const char *, size_t, int, int64_t *);
 char	*arc_time_format(int64_t, char *);
 int64_t	 arc_time_now(void);
 int	 arc_duration_parse(const char *, int64_t *);
+int64_t	 arc_duration_const(const char *);
 int	 arc_is_young(int64_t, int64_t, int64_t);
 
 /* path.c: the one path validator */
@@ -159,7 +181,12 @@ int	 arc_reader_next(struct arc_reader *, struct arc_record *);
 void	 arc_reader_free(struct arc_reader *);
 int	 arc_record_path(const struct arc_record *, struct arc_buf *);
 int	 arc_pathcmp(const char *, size_t, const char *, size_t);
+struct arc_entry;
 void	 arc_write_storage(FILE *, const char *, size_t, int64_t, int64_t);
+void	 arc_entry_record(struct arc_buf *, const struct arc_entry *);
+void	 arc_write_candidate(FILE *, int, const char *, size_t);
+void	 arc_write_reject(FILE *, const char *, int, const char *, size_t);
+void	 arc_write_result(FILE *, const char *, int, const char *, size_t);
 
 /* entry.c: manifest entries (Arc's FileEntry) */
 struct json_object;
@@ -177,7 +204,6 @@ struct arc_entry {
 int	 arc_entry_from_json(struct json_object *, struct arc_entry *,
 	    struct arc_buf *);
 void	 arc_entry_free(struct arc_entry *);
-void	 arc_entry_record(struct arc_buf *, const struct arc_entry *);
 
 /* jsonstream.c: bounded-memory reading of Arc manifest bodies and NDJSON */
 #define ARC_ENTRY_MAX	(1024 * 1024)	/* largest single FileEntry */

@@ -134,30 +134,3 @@ arc_entry_free(struct arc_entry *e)
 	free(e->rev);
 	memset(e, 0, sizeof(*e));
 }
-
-/*
- * Append the manifest record of e (path created_at size origin rev),
- * without its newline; an empty origin or rev is written "-".
- */
-void
-arc_entry_record(struct arc_buf *b, const struct arc_entry *e)
-{
-	char tbuf[ARC_TIME_BUFSZ];
-
-	arc_quote(b, e->path, e->pathlen);
-	arc_buf_addc(b, '\t');
-	arc_buf_adds(b, arc_time_format(e->created_at, tbuf));
-	if (e->size < 0)
-		arc_buf_adds(b, "\t-\t");
-	else
-		arc_buf_printf(b, "\t%lld\t", (long long)e->size);
-	if (e->origin == NULL || e->origin[0] == '\0')
-		arc_buf_addc(b, '-');
-	else
-		arc_quote(b, e->origin, strlen(e->origin));
-	arc_buf_addc(b, '\t');
-	if (e->rev == NULL || e->rev[0] == '\0')
-		arc_buf_addc(b, '-');
-	else
-		arc_quote(b, e->rev, strlen(e->rev));
-}

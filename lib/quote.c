@@ -10,12 +10,6 @@
 
 #include "arc.h"
 
-static int
-needs_quote(unsigned char c)
-{
-	return c < 0x20 || c == 0x7f || c == '\\';
-}
-
 void
 arc_quote(struct arc_buf *b, const char *s, size_t n)
 {
@@ -24,7 +18,7 @@ arc_quote(struct arc_buf *b, const char *s, size_t n)
 
 	arc_buf_grow(b, n);
 	for (i = 0; i < n; ) {
-		for (run = i; run < n && !needs_quote(p[run]); run++)
+		for (run = i; run < n && !arc_needs_quote(p[run]); run++)
 			;
 		if (run > i) {
 			arc_buf_add(b, p + i, run - i);
@@ -69,7 +63,7 @@ unescape1(const unsigned char *s, size_t n, size_t i, unsigned char *out)
 		return 0;
 	v = (unsigned)(s[i + 1] - '0') << 6 | (unsigned)(s[i + 2] - '0') << 3 |
 	    (unsigned)(s[i + 3] - '0');
-	if (!needs_quote((unsigned char)v) || v == '\\' || v == '\t' ||
+	if (!arc_needs_quote((unsigned char)v) || v == '\\' || v == '\t' ||
 	    v == '\n' || v == '\r')
 		return 0;
 	*out = (unsigned char)v;
@@ -91,7 +85,7 @@ arc_quoted_check(const char *s, size_t n, const char **errp)
 				return -1;
 			}
 			i += k;
-		} else if (needs_quote(p[i])) {
+		} else if (arc_needs_quote(p[i])) {
 			*errp = "unescaped control byte";
 			return -1;
 		} else
@@ -110,8 +104,8 @@ arc_unquote(struct arc_buf *b, const char *s, size_t n, const char **errp)
 
 	arc_buf_grow(b, n);
 	for (i = 0; i < n; ) {
-		for (run = i; run < n && p[run] != '\\' && !needs_quote(p[run]);
-		    run++)
+		for (run = i; run < n && p[run] != '\\' &&
+		    !arc_needs_quote(p[run]); run++)
 			;
 		if (run > i) {
 			arc_buf_add(b, p + i, run - i);

@@ -105,12 +105,6 @@ parse_kind(const char *s, size_t n)
 	return ARC_KIND_NONE;
 }
 
-static int
-needs_quote(unsigned char c)
-{
-	return c < 0x20 || c == 0x7f || c == '\\';
-}
-
 /*
  * The first byte in [p, end) that needs quoting (one below 0x20, TAB
  * among them, 0x7F or a backslash), or end.  Sixteen bytes at a time
@@ -135,7 +129,7 @@ plain_span(const char *p, const char *end)
 			return p + __builtin_ctz((unsigned)bits);
 	}
 #endif
-	while (p < end && !needs_quote((unsigned char)*p))
+	while (p < end && !arc_needs_quote((unsigned char)*p))
 		p++;
 	return p;
 }
@@ -186,13 +180,13 @@ fast_record(const char *line, size_t len, int type, struct arc_record *rec)
 		/* TAB origin TAB rev: both non-empty, nothing to unquote */
 		if (*p != '\t')
 			return -1;
-		for (f = ++p; !needs_quote((unsigned char)*p); p++)
+		for (f = ++p; !arc_needs_quote((unsigned char)*p); p++)
 			;
 		if (p == f || *p != '\t')
 			return -1;
 		rec->origin = f;
 		rec->originlen = (size_t)(p - f);
-		for (f = ++p; !needs_quote((unsigned char)*p); p++)
+		for (f = ++p; !arc_needs_quote((unsigned char)*p); p++)
 			;
 		if (p == f)
 			return -1;
@@ -341,29 +335,109 @@ arc_record_path(const struct arc_record *rec, struct arc_buf *b)
 	return arc_unquote(b, rec->qpath, rec->qpathlen, &msg);
 }
 
+/* Append a size field: "-" when unknown, else decimal. */
+static void
+add_size(struct arc_buf *b, int64_t size)
+{
+	char num[32], *p;
+
+	if (size < 0) {
+		arc_buf_addc(b, '-');
+		return;
+	}
+	/* by hand: printf shows in a listing's profile */
+	p = num + sizeof(num);
+	do {
+		*--p = (char)('0' + size % 10);
+		size /= 10;
+	} while (size > 0);
+	arc_buf_add(b, p, (size_t)(num + sizeof(num) - p));
+}
+
+/* Append a quoted origin or rev field: "-" when empty. */
+static void
+add_token(struct arc_buf *b, const char *s)
+{
+	if (s == NULL || s[0] == '\0')
+		arc_buf_addc(b, '-');
+	else
+		arc_quote(b, s, strlen(s));
+}
+
+/* Write one storage record (path mtime size). */
 void
 arc_write_storage(FILE *fp, const char *path, size_t n, int64_t mtime,
     int64_t size)
 {
 	static struct arc_buf b;
-	char tbuf[ARC_TIME_BUFSZ], num[32], *p;
+	char tbuf[ARC_TIME_BUFSZ];
 
 	b.len = 0;
 	arc_quote(&b, path, n);
 	arc_buf_addc(&b, '\t');
 	arc_buf_adds(&b, arc_time_format(mtime, tbuf));
-	if (size < 0)
-		arc_buf_adds(&b, "\t-\n");
-	else {
-		/* "\t%lld\n" by hand: printf shows in a listing's profile */
-		p = num + sizeof(num);
-		*--p = '\n';
-		do {
-			*--p = (char)('0' + size % 10);
-			size /= 10;
-		} while (size > 0);
-		*--p = '\t';
-		arc_buf_add(&b, p, (size_t)(num + sizeof(num) - p));
-	}
+	arc_buf_addc(&b, '\t');
+	add_size(&b, size);
+	arc_buf_addc(&b, '\n');
+	fwrite(b.s, 1, b.len, fp);
+}
+
+/*
+ * Append the manifest record of e (path created_at size origin rev),
+ * without its newline; an empty origin or rev is written "-".
+ */
+void
+arc_entry_record(struct arc_buf *b, const struct arc_entry *e)
+{
+	char tbuf[ARC_TIME_BUFSZ];
+
+	arc_quote(b, e->path, e->pathlen);
+	arc_buf_addc(b, '\t');
+	arc_buf_adds(b, arc_time_format(e->created_at, tbuf));
+	arc_buf_addc(b, '\t');
+	add_size(b, e->size);
+	arc_buf_addc(b, '\t');
+	add_token(b, e->origin);
+	arc_buf_addc(b, '\t');
+	add_token(b, e->rev);
+}
+
+/*
+ * Write one candidate record: the kind, then body, a storage or manifest
+ * record as read (a record's body field), copied verbatim.
+ */
+void
+arc_write_candidate(FILE *fp, int kind, const char *body, size_t n)
+{
+	fputs(ARC_KIND_NAME(kind), fp);
+	putc('\t', fp);
+	fwrite(body, 1, n, fp);
+	putc('\n', fp);
+}
+
+/* Write one reject record: the reason, then the candidate record. */
+void
+arc_write_reject(FILE *fp, const char *reason, int kind, const char *body,
+    size_t n)
+{
+	fputs(reason, fp);
+	putc('\t', fp);
+	arc_write_candidate(fp, kind, body, n);
+}
+
+/* Write one result line (result kind path); path is decoded. */
+void
+arc_write_result(FILE *fp, const char *result, int kind, const char *path,
+    size_t n)
+{
+	static struct arc_buf b;
+
+	b.len = 0;
+	arc_buf_adds(&b, result);
+	arc_buf_addc(&b, '\t');
+	arc_buf_adds(&b, ARC_KIND_NAME(kind));
+	arc_buf_addc(&b, '\t');
+	arc_quote(&b, path, n);
+	arc_buf_addc(&b, '\n');
 	fwrite(b.s, 1, b.len, fp);
 }

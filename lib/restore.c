@@ -17,16 +17,6 @@
 
 #include "arc.h"
 
-static FILE *
-tmpstream(void)
-{
-	FILE *fp;
-
-	if ((fp = tmpfile()) == NULL)
-		err(ARC_EXIT_ERROR, "cannot create a temporary file");
-	return fp;
-}
-
 /*
  * The archived manifest entries back in their own bytes: the archive
  * spells their strings as paths (arc-delete.c, write_archive).  NULL when a line
@@ -41,7 +31,7 @@ entries_from_archive(FILE *in)
 	ssize_t n;
 	FILE *out;
 
-	out = tmpstream();
+	out = arc_tmpstream();
 	while ((n = getline(&line, &cap, in)) > 0) {
 		b.len = 0;
 		if (line[n - 1] == '\n')
@@ -94,11 +84,9 @@ member_refused(struct restore *rs, const char *name, const char *notreg,
 		return 0;
 	arc_quote(&q, name, strlen(name));
 	warnx("'%s': member refused: %s", arc_buf_str(&q), why);
-	if (p != NULL) {
-		q.len = 0;
-		arc_quote(&q, p, strlen(p));
-		printf("refused\torphan-storage\t%s\n", arc_buf_str(&q));
-	}
+	if (p != NULL)
+		arc_write_result(stdout, "refused", ARC_KIND_STORAGE, p,
+		    strlen(p));
 	if (rs->ret == ARC_EXIT_OK)
 		rs->ret = ARC_EXIT_SOME;
 	arc_buf_free(&q);
@@ -128,7 +116,7 @@ restore_member(void *arg, const char *name, const char *notreg, int64_t size,
 		return 0;
 	if (member_refused(rs, name, notreg, p))
 		return 0;
-	tmp = tmpstream();
+	tmp = arc_tmpstream();
 	while ((n = archive_read_data(a, buf, sizeof(buf))) > 0)
 		fwrite(buf, 1, (size_t)n, tmp);
 	if (n < 0 || fflush(tmp) == EOF) {
@@ -160,11 +148,13 @@ restore_member(void *arg, const char *name, const char *notreg, int64_t size,
 		if (arc_store_put(rs->st, p, strlen(p), fileno(tmp), mtime,
 		    &eb) == -1) {
 			warnx("'%s': cannot restore: %s", q.s, arc_buf_str(&eb));
-			printf("failed\torphan-storage\t%s\n", q.s);
+			arc_write_result(stdout, "failed", ARC_KIND_STORAGE,
+			    p, strlen(p));
 			if (rs->ret == ARC_EXIT_OK)
 				rs->ret = ARC_EXIT_SOME;
 		} else
-			printf("restored\torphan-storage\t%s\n", q.s);
+			arc_write_result(stdout, "restored", ARC_KIND_STORAGE,
+			    p, strlen(p));
 	}
 	fclose(tmp);
 	arc_buf_free(&eb);

@@ -8,6 +8,7 @@
  * second precision.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -276,6 +277,17 @@ arc_duration_parse(const char *s, int64_t *out)
 	}
 	*out = total;
 	return 0;
+}
+
+/* A compiled-in duration, an ARC_DEFAULT_*: one that fails is a bug. */
+int64_t
+arc_duration_const(const char *s)
+{
+	int64_t v;
+
+	if (arc_duration_parse(s, &v) == -1)
+		abort();
+	return v;
 }
 
 /*

@@ -193,6 +193,17 @@ arc_open_tmp(const char *path, char **tmpname)
 	return fd;
 }
 
+/* An anonymous read-write stream for spooling, gone when closed. */
+FILE *
+arc_tmpstream(void)
+{
+	FILE *fp;
+
+	if ((fp = tmpfile()) == NULL)
+		err(ARC_EXIT_ERROR, "cannot create a temporary file");
+	return fp;
+}
+
 /*
  * Put the finished temporary file tmp in place as path and make the
  * rename durable.  With excl the rename never replaces anything: a file,

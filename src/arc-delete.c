@@ -73,7 +73,8 @@ static struct {
 	long long	 done_before;	/* -N: deletes earlier in the run */
 	char		**includes;
 	size_t		 nincludes;
-} opt = { .max = 10000, .batch = 1000, .sample = 10, .prefix = "" };
+} opt = { .max = ARC_DEFAULT_MAX_DELETES, .batch = ARC_DEFAULT_BATCH,
+	.sample = ARC_DEFAULT_SAMPLE, .prefix = "" };
 
 static struct {
 	uintmax_t	 input, manifest_in, storage_in;
@@ -114,16 +115,6 @@ on_signal(int sig)
 	stopping = 1;
 }
 
-static FILE *
-tmpstream(void)
-{
-	FILE *fp;
-
-	if ((fp = tmpfile()) == NULL)
-		err(ARC_EXIT_ERROR, "cannot create a temporary file");
-	return fp;
-}
-
 /*
  * Results are printed a batch at a time, in path order, whatever order
  * they were decided in (refusals come first, deletes last).
@@ -142,9 +133,8 @@ print_results(struct list *l, size_t from, size_t to, int kind)
 
 	for (i = from; i < to; i++)
 		if (l->v[i].res != NULL)
-			printf("%s\t%s\t%.*s\n", l->v[i].res,
-			    ARC_KIND_NAME(kind), (int)l->v[i].qpathlen,
-			    l->v[i].qpath);
+			arc_write_result(stdout, l->v[i].res, kind,
+			    l->v[i].path, l->v[i].pathlen);
 	fflush(stdout);
 }
 
@@ -341,7 +331,7 @@ write_archive(struct arc_store *st, FILE *all, const struct list *m,
 
 		if (c->plan != P_PLANNED)
 			continue;
-		tmp = tmpstream();
+		tmp = arc_tmpstream();
 		r = arc_store_get(st, c->path, c->pathlen, fileno(tmp), &sb, &eb);
 		if (r == ARC_ABSENT) {
 			fclose(tmp);
@@ -901,22 +891,21 @@ main(int argc, char *argv[])
 	sigaction(SIGINT, &sa, NULL);
 
 	/* Read everything, verbatim into one file and by kind into two. */
-	all = tmpstream();
-	mf = tmpstream();
-	sf = tmpstream();
+	all = arc_tmpstream();
+	mf = arc_tmpstream();
+	sf = arc_tmpstream();
 	arc_reader_init(&rd, stdin, "-", ARC_REC_CANDIDATE, 1);
 	while ((r = arc_reader_next(&rd, &rec)) == 1) {
 		count.input++;
-		fwrite(rec.line, 1, rec.linelen, all);
-		putc('\n', all);
+		arc_write_candidate(all, rec.kind, rec.body, rec.bodylen);
 		if (rec.kind == ARC_KIND_MANIFEST) {
 			count.manifest_in++;
-			fwrite(rec.line, 1, rec.linelen, mf);
-			putc('\n', mf);
+			arc_write_candidate(mf, rec.kind, rec.body,
+			    rec.bodylen);
 		} else {
 			count.storage_in++;
-			fwrite(rec.line, 1, rec.linelen, sf);
-			putc('\n', sf);
+			arc_write_candidate(sf, rec.kind, rec.body,
+			    rec.bodylen);
 		}
 	}
 	if (r == -1)

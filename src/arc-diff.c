@@ -97,7 +97,8 @@ main(int argc, char *argv[])
 	struct arc_buf node = { 0 };
 	struct counts c = { 0 };
 	const char *statsfile = NULL, *nodeid = NULL;
-	int64_t grace = 24 * 3600LL * 1000000000, skew = 5 * 60LL * 1000000000;
+	int64_t grace = arc_duration_const(ARC_DEFAULT_GRACE);
+	int64_t skew = arc_duration_const(ARC_DEFAULT_SKEW);
 	int64_t now = arc_time_now();
 	int ch, cmp, havem, haves, wantm = 1, wants = 1, emitted = 0;
 
@@ -172,9 +173,9 @@ main(int argc, char *argv[])
 			    memcmp(m.origin, node.s, node.len) == 0)) {
 				c.orphan_manifest++;
 				if (wantm) {
-					fputs("orphan-manifest\t", stdout);
-					fwrite(m.line, 1, m.linelen, stdout);
-					putchar('\n');
+					arc_write_candidate(stdout,
+					    ARC_KIND_MANIFEST, m.line,
+					    m.linelen);
 					emitted = 1;
 				}
 			}
@@ -186,9 +187,9 @@ main(int argc, char *argv[])
 			else {
 				c.orphan_storage++;
 				if (wants) {
-					fputs("orphan-storage\t", stdout);
-					fwrite(s.line, 1, s.linelen, stdout);
-					putchar('\n');
+					arc_write_candidate(stdout,
+					    ARC_KIND_STORAGE, s.line,
+					    s.linelen);
 					emitted = 1;
 				}
 			}

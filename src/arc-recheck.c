@@ -46,8 +46,8 @@ static const char *stat_names[] = {
 };
 
 struct item {
-	char		*line;
-	size_t		 linelen;
+	char		*body;		/* the record after the kind */
+	size_t		 bodylen;
 	int		 kind;
 	struct arc_buf	 path;		/* decoded */
 	int		 reason;
@@ -90,11 +90,12 @@ main(int argc, char *argv[])
 	struct arc_out *rejout = NULL;
 	struct json_object *so;
 	FILE *rej = NULL;
-	int64_t grace = 24 * 3600LL * 1000000000, skew = 5 * 60LL * 1000000000;
+	int64_t grace = arc_duration_const(ARC_DEFAULT_GRACE);
+	int64_t skew = arc_duration_const(ARC_DEFAULT_SKEW);
 	int64_t now = ARC_TIME_UNKNOWN, wnow;
 	long long v;
 	size_t n, i, nm;
-	int ch, jobs = 8, r = 1, ret = ARC_EXIT_OK;
+	int ch, jobs = ARC_DEFAULT_JOBS, r = 1, ret = ARC_EXIT_OK;
 
 	while ((ch = arc_getopt(argc, argv, "g:j:k:R:S:t:", NULL,
 	    usage_text)) != -1) {
@@ -105,9 +106,9 @@ main(int argc, char *argv[])
 				    optarg);
 			break;
 		case 'j':
-			if (arc_parse_count(optarg, 1, 64, &v) == -1)
-				errx(ARC_EXIT_ERROR, "'%s': jobs must be 1 to 64",
-				    optarg);
+			if (arc_parse_count(optarg, 1, ARC_JOBS_MAX, &v) == -1)
+				errx(ARC_EXIT_ERROR, "'%s': jobs must be 1 to "
+				    ARC_STR(ARC_JOBS_MAX), optarg);
 			jobs = (int)v;
 			break;
 		case 'k':
@@ -157,10 +158,10 @@ main(int argc, char *argv[])
 		for (n = 0; n < WINDOW_MAX; ) {
 			if ((r = arc_reader_next(&rd, &rec)) != 1)
 				break;
-			items[n].line = arc_erealloc(items[n].line,
-			    rec.linelen + 1);
-			memcpy(items[n].line, rec.line, rec.linelen);
-			items[n].linelen = rec.linelen;
+			items[n].body = arc_erealloc(items[n].body,
+			    rec.bodylen + 1);
+			memcpy(items[n].body, rec.body, rec.bodylen);
+			items[n].bodylen = rec.bodylen;
 			items[n].kind = rec.kind;
 			items[n].path.len = 0;
 			items[n].reason = R_CONFIRMED;
@@ -250,15 +251,15 @@ main(int argc, char *argv[])
 
 			counts[it->reason]++;
 			if (it->reason == R_CONFIRMED) {
-				fwrite(it->line, 1, it->linelen, stdout);
-				putchar('\n');
+				arc_write_candidate(stdout, it->kind,
+				    it->body, it->bodylen);
 			} else {
 				if (ret == ARC_EXIT_OK)
 					ret = ARC_EXIT_SOME;
 				if (rej != NULL)
-					fprintf(rej, "%s\t%.*s\n",
+					arc_write_reject(rej,
 					    reason_names[it->reason],
-					    (int)it->linelen, it->line);
+					    it->kind, it->body, it->bodylen);
 			}
 		}
 		if (fflush(stdout) == EOF)
@@ -269,7 +270,7 @@ main(int argc, char *argv[])
 	arc_reader_free(&rd);
 	arc_buf_free(&q);
 	for (i = 0; i < WINDOW_MAX; i++) {
-		free(items[i].line);
+		free(items[i].body);
 		arc_buf_free(&items[i].path);
 		arc_buf_free(&si[i].err);
 		arc_buf_free(&si[i].etag);
