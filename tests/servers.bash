@@ -462,16 +462,30 @@ etcd_leader() {
 # files in $ARCAPI_DIR (see its header); exports ARCAPI_PORT, ARCAPI_DIR
 # and ARCAPI (http://127.0.0.1:PORT).
 start_arcapi() {
-	ARCAPI_PORT=$(free_port)
+	local try pid i
 	ARCAPI_DIR="$BATS_FILE_TMPDIR/arcapi"
 	mkdir -p "$ARCAPI_DIR"
 	: >"$ARCAPI_DIR/manifest.ndjson"
-	/usr/bin/python3 "$ARC_ROOT/tests/arcapi.py" "$ARCAPI_PORT" "$ARCAPI_DIR" \
-	    >"$BATS_FILE_TMPDIR/arcapi.log" 2>&1 3>&- &
-	echo $! >"$BATS_FILE_TMPDIR/arcapi.pid"
-	ARCAPI=http://127.0.0.1:$ARCAPI_PORT
-	export ARCAPI_PORT ARCAPI_DIR ARCAPI
-	wait_http "$ARCAPI/"
+	# a free port can be taken before the server binds it: when the
+	# server is gone, try another port
+	for try in 1 2 3 4 5; do
+		ARCAPI_PORT=$(free_port)
+		/usr/bin/python3 "$ARC_ROOT/tests/arcapi.py" "$ARCAPI_PORT" \
+		    "$ARCAPI_DIR" >"$BATS_FILE_TMPDIR/arcapi.log" 2>&1 3>&- &
+		pid=$!
+		echo "$pid" >"$BATS_FILE_TMPDIR/arcapi.pid"
+		ARCAPI=http://127.0.0.1:$ARCAPI_PORT
+		export ARCAPI_PORT ARCAPI_DIR ARCAPI
+		for i in $(seq 1 900); do
+			curl -s -o /dev/null "$ARCAPI/" && return 0
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	echo "tests/arcapi.py did not answer on any of 5 ports" >&2
+	return 1
 }
 
 # start_arcapi_tls CERT KEY CA: a second tests/arcapi.py over HTTPS with
