@@ -460,6 +460,28 @@ int	 arc_os_listers(struct arc_objstore *, struct arc_pager *, char **,
 	    size_t);
 int	 arc_os_code(const struct arc_http_req *, const char *);
 int64_t	 arc_os_size(const char *, size_t);
+/* A listing page: its objects and prefixes, read by the paths below. */
+struct arc_ospage {
+	struct arc_buf	 key, mtime, size, token;
+	struct arc_buf	 objs;		/* key \0 mtime \0 size \0 ... */
+	size_t		 nobjs;
+	struct arc_buf	 dirs;		/* prefixes, each ending in \0 */
+	size_t		 ndirs;
+	int		 truncated;
+	int		 urlenc;	/* keys come percent-encoded */
+	int		 bad;
+};
+/* Where a service's listing answer says what, below its root element. */
+struct arc_ospaths {
+	const char *const *ns;	/* its namespaces, for arc_xml_parse */
+	const char *answer;	/* "not a NAME answer" */
+	const char *root, *object, *key, *mtime, *size, *dir, *token;
+	const char *truncated, *encoding;	/* NULL: not in the answer */
+};
+int	 arc_os_page_read(struct arc_objstore *, const struct arc_http_req *,
+	    const struct arc_ospaths *, const char *, struct arc_ospage *,
+	    struct arc_buf *);
+void	 arc_os_page_free(struct arc_ospage *);
 int64_t	 arc_os_time(const char *);
 void	 arc_os_stat_many(struct arc_store *, struct arc_sitem *, size_t, int);
 int	 arc_os_stat(struct arc_store *, const char *, size_t,

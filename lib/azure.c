@@ -436,67 +436,17 @@ request(struct az *a, struct arc_http_req *r, const char *method,
 
 /* ---- listing ---------------------------------------------------------- */
 
-struct page {
-	struct arc_buf	 name, mtime, size, marker;
-	struct arc_buf	 objs;		/* name \0 mtime \0 size \0 ... */
-	size_t		 nobjs;
-	struct arc_buf	 dirs;		/* BlobPrefix names \0 ... */
-	size_t		 ndirs;
-	int		 bad;
+static const struct arc_ospaths az_page = {
+	.ns = azns,
+	.answer = "not a List Blobs answer",
+	.root = "EnumerationResults",
+	.object = "/Blobs/Blob",
+	.key = "/Blobs/Blob/Name",
+	.mtime = "/Blobs/Blob/Properties/Last-Modified",
+	.size = "/Blobs/Blob/Properties/Content-Length",
+	.dir = "/Blobs/BlobPrefix/Name",
+	.token = "/NextMarker",
 };
-
-static int
-page_field(void *arg, const char *path, const char *text, size_t n)
-{
-	struct page *p = arg;
-
-	if (strncmp(path, "EnumerationResults", 18) != 0) {
-		p->bad = 1;
-		return -1;
-	}
-	path += 18;
-	if (strcmp(path, "/Blobs/Blob/Name") == 0) {
-		p->name.len = 0;
-		arc_buf_add(&p->name, text, n);
-	} else if (strcmp(path, "/Blobs/Blob/Properties/Last-Modified") == 0) {
-		p->mtime.len = 0;
-		arc_buf_add(&p->mtime, text, n);
-	} else if (strcmp(path, "/Blobs/Blob/Properties/Content-Length") == 0) {
-		p->size.len = 0;
-		arc_buf_add(&p->size, text, n);
-	} else if (strcmp(path, "/Blobs/Blob") == 0) {
-		if (p->name.len == 0)
-			p->bad = 1;
-		arc_buf_add(&p->objs, p->name.s ? p->name.s : "", p->name.len);
-		arc_buf_addc(&p->objs, '\0');
-		arc_buf_add(&p->objs, p->mtime.s ? p->mtime.s : "",
-		    p->mtime.len);
-		arc_buf_addc(&p->objs, '\0');
-		arc_buf_add(&p->objs, p->size.s ? p->size.s : "", p->size.len);
-		arc_buf_addc(&p->objs, '\0');
-		p->nobjs++;
-		p->name.len = p->mtime.len = p->size.len = 0;
-	} else if (strcmp(path, "/Blobs/BlobPrefix/Name") == 0) {
-		arc_buf_add(&p->dirs, text, n);
-		arc_buf_addc(&p->dirs, '\0');
-		p->ndirs++;
-	} else if (strcmp(path, "/NextMarker") == 0) {
-		p->marker.len = 0;
-		arc_buf_add(&p->marker, text, n);
-	}
-	return 0;
-}
-
-static void
-page_free(struct page *p)
-{
-	arc_buf_free(&p->name);
-	arc_buf_free(&p->mtime);
-	arc_buf_free(&p->size);
-	arc_buf_free(&p->marker);
-	arc_buf_free(&p->objs);
-	arc_buf_free(&p->dirs);
-}
 
 static void
 list_request(void *be, struct arc_plister *l, struct arc_http_req *r)
@@ -523,23 +473,16 @@ list_page(void *be, struct arc_pager *pg, struct arc_plister *l,
     struct arc_http_req *r)
 {
 	struct az *a = be;
-	struct page p;
-	struct arc_buf msg = { 0 }, eb = { 0 }, what = { 0 };
+	struct arc_ospage p;
+	struct arc_buf msg = { 0 }, what = { 0 };
 	const char *o, *name, *mt, *sz, *d;
 	size_t i;
 	int ret = 0;
 
-	memset(&p, 0, sizeof(p));
 	arc_buf_printf(&what, "%s%s", a->os.name, l->prefix.s);
-	if (r->status != 200)
-		ret = arc_os_list_failed(&a->os, r, what.s, &msg);
-	else if (arc_xml_parse(r->resp.s, r->resp.len, azns, page_field, &p,
-	    &eb) == -1 || p.bad) {
-		arc_buf_printf(&msg, "list '%s': %s", what.s, p.bad ?
-		    "not a List Blobs answer" : arc_buf_str(&eb));
-		ret = -1;
-	} else if (p.marker.len > 0 && l->token.len == p.marker.len &&
-	    memcmp(l->token.s, p.marker.s, p.marker.len) == 0) {
+	ret = arc_os_page_read(&a->os, r, &az_page, what.s, &p, &msg);
+	if (ret == 0 && p.token.len > 0 && l->token.len == p.token.len &&
+	    memcmp(l->token.s, p.token.s, p.token.len) == 0) {
 		arc_buf_printf(&msg, "list '%s': the marker repeats", what.s);
 		ret = -1;
 	}
@@ -579,14 +522,13 @@ list_page(void *be, struct arc_pager *pg, struct arc_plister *l,
 		    strlen(d) > l->prefix.len)
 			arc_pager_add(pg, d, strlen(d));
 	l->token.len = 0;
-	if (p.marker.len > 0)
-		arc_buf_add(&l->token, p.marker.s, p.marker.len);
+	if (p.token.len > 0)
+		arc_buf_add(&l->token, p.token.s, p.token.len);
 	else
 		l->done = 1;
 out:
-	page_free(&p);
+	arc_os_page_free(&p);
 	arc_buf_free(&msg);
-	arc_buf_free(&eb);
 	arc_buf_free(&what);
 	return ret;
 }

@@ -153,6 +153,102 @@ arc_os_list_failed(struct arc_objstore *os, const struct arc_http_req *r,
 	    -2 : -1;
 }
 
+struct pagectx {
+	const struct arc_ospaths *x;
+	struct arc_ospage	*p;
+};
+
+static int
+is(const char *path, const char *name)
+{
+	return name != NULL && strcmp(path, name) == 0;
+}
+
+static int
+page_field(void *arg, const char *path, const char *text, size_t n)
+{
+	struct pagectx *c = arg;
+	const struct arc_ospaths *x = c->x;
+	struct arc_ospage *p = c->p;
+	struct arc_buf *f = NULL;
+	size_t rl = strlen(x->root);
+
+	if (strncmp(path, x->root, rl) != 0) {
+		p->bad = 1;
+		return -1;
+	}
+	path += rl;
+	if (is(path, x->key))
+		f = &p->key;
+	else if (is(path, x->mtime))
+		f = &p->mtime;
+	else if (is(path, x->size))
+		f = &p->size;
+	else if (is(path, x->token))
+		f = &p->token;
+	if (f != NULL) {
+		f->len = 0;
+		arc_buf_add(f, text, n);
+	} else if (is(path, x->object)) {
+		if (p->key.len == 0)
+			p->bad = 1;
+		arc_buf_add(&p->objs, p->key.s ? p->key.s : "", p->key.len);
+		arc_buf_addc(&p->objs, '\0');
+		arc_buf_add(&p->objs, p->mtime.s ? p->mtime.s : "",
+		    p->mtime.len);
+		arc_buf_addc(&p->objs, '\0');
+		arc_buf_add(&p->objs, p->size.s ? p->size.s : "", p->size.len);
+		arc_buf_addc(&p->objs, '\0');
+		p->nobjs++;
+		p->key.len = p->mtime.len = p->size.len = 0;
+	} else if (is(path, x->truncated))
+		p->truncated = n == 4 && memcmp(text, "true", 4) == 0;
+	else if (is(path, x->encoding))
+		p->urlenc = n == 3 && memcmp(text, "url", 3) == 0;
+	else if (is(path, x->dir)) {
+		arc_buf_add(&p->dirs, text, n);
+		arc_buf_addc(&p->dirs, '\0');
+		p->ndirs++;
+	}
+	return 0;
+}
+
+/*
+ * Read a listing page's answer into p: 0, or what failed (as
+ * arc_os_list_failed: -2 a refusal, -1 otherwise) said in msg.
+ */
+int
+arc_os_page_read(struct arc_objstore *os, const struct arc_http_req *r,
+    const struct arc_ospaths *x, const char *what, struct arc_ospage *p,
+    struct arc_buf *msg)
+{
+	struct pagectx c = { x, p };
+	struct arc_buf eb = { 0 };
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	if ((ret = arc_os_list_failed(os, r, what, msg)) == 0 &&
+	    (arc_xml_parse(r->resp.s, r->resp.len, x->ns, page_field, &c,
+	    &eb) == -1 || p->bad)) {
+		arc_buf_printf(msg, "list '%s': %s", what, p->bad ?
+		    x->answer : arc_buf_str(&eb));
+		ret = -1;
+	}
+	arc_buf_free(&eb);
+	return ret;
+}
+
+void
+arc_os_page_free(struct arc_ospage *p)
+{
+	arc_buf_free(&p->key);
+	arc_buf_free(&p->mtime);
+	arc_buf_free(&p->size);
+	arc_buf_free(&p->token);
+	arc_buf_free(&p->objs);
+	arc_buf_free(&p->dirs);
+}
+
 void
 arc_os_pager(struct arc_objstore *os, struct arc_pager *pg, int flags,
     arc_list_fn fn, void *arg)

@@ -210,75 +210,19 @@ parse_s3_time(const char *s, size_t n)
 
 /* ---- listing ---------------------------------------------------------- */
 
-struct page {
-	struct arc_buf	 key, mtime, size, token;
-	int		 truncated;
-	int		 bad;
-	int		 urlenc;	/* keys come percent-encoded */
-	/* collected objects: key \0 mtime \0 size \0 ... */
-	struct arc_buf	 objs;
-	size_t		 nobjs;
-	/* CommonPrefixes, for discovery */
-	struct arc_buf	 dirs;
-	size_t		 ndirs;
+static const struct arc_ospaths s3_page = {
+	.ns = s3ns,
+	.answer = "not a ListObjectsV2 answer",
+	.root = "ListBucketResult",
+	.object = "/Contents",
+	.key = "/Contents/Key",
+	.mtime = "/Contents/LastModified",
+	.size = "/Contents/Size",
+	.dir = "/CommonPrefixes/Prefix",
+	.token = "/NextContinuationToken",
+	.truncated = "/IsTruncated",
+	.encoding = "/EncodingType",
 };
-
-static int
-page_field(void *arg, const char *path, const char *text, size_t n)
-{
-	struct page *p = arg;
-
-	if (strncmp(path, "ListBucketResult", 16) != 0) {
-		p->bad = 1;
-		return -1;
-	}
-	path += 16;
-	if (strcmp(path, "/Contents/Key") == 0) {
-		p->key.len = 0;
-		arc_buf_add(&p->key, text, n);
-	} else if (strcmp(path, "/Contents/LastModified") == 0) {
-		p->mtime.len = 0;
-		arc_buf_add(&p->mtime, text, n);
-	} else if (strcmp(path, "/Contents/Size") == 0) {
-		p->size.len = 0;
-		arc_buf_add(&p->size, text, n);
-	} else if (strcmp(path, "/Contents") == 0) {
-		if (p->key.len == 0)
-			p->bad = 1;
-		arc_buf_add(&p->objs, p->key.s ? p->key.s : "", p->key.len);
-		arc_buf_addc(&p->objs, '\0');
-		arc_buf_add(&p->objs, p->mtime.s ? p->mtime.s : "",
-		    p->mtime.len);
-		arc_buf_addc(&p->objs, '\0');
-		arc_buf_add(&p->objs, p->size.s ? p->size.s : "", p->size.len);
-		arc_buf_addc(&p->objs, '\0');
-		p->nobjs++;
-		p->key.len = p->mtime.len = p->size.len = 0;
-	} else if (strcmp(path, "/IsTruncated") == 0)
-		p->truncated = n == 4 && memcmp(text, "true", 4) == 0;
-	else if (strcmp(path, "/EncodingType") == 0)
-		p->urlenc = n == 3 && memcmp(text, "url", 3) == 0;
-	else if (strcmp(path, "/NextContinuationToken") == 0) {
-		p->token.len = 0;
-		arc_buf_add(&p->token, text, n);
-	} else if (strcmp(path, "/CommonPrefixes/Prefix") == 0) {
-		arc_buf_add(&p->dirs, text, n);
-		arc_buf_addc(&p->dirs, '\0');
-		p->ndirs++;
-	}
-	return 0;
-}
-
-static void
-page_free(struct page *p)
-{
-	arc_buf_free(&p->key);
-	arc_buf_free(&p->mtime);
-	arc_buf_free(&p->size);
-	arc_buf_free(&p->token);
-	arc_buf_free(&p->objs);
-	arc_buf_free(&p->dirs);
-}
 
 /* A ListObjectsV2 page request, parameters in canonical order. */
 static void
@@ -378,27 +322,20 @@ list_page(void *be, struct arc_pager *pg, struct arc_plister *l,
     struct arc_http_req *r)
 {
 	struct s3 *s = be;
-	struct page p;
-	struct arc_buf msg = { 0 }, eb = { 0 }, what = { 0 }, dec = { 0 };
+	struct arc_ospage p;
+	struct arc_buf msg = { 0 }, what = { 0 }, dec = { 0 };
 	struct arc_buf skip = { 0 };
 	const char *o, *key, *mt, *sz, *rel, *h;
 	size_t i, rlen, klen;
 	int ret = 0, past = 0, covered = 0;
 
-	memset(&p, 0, sizeof(p));
 	arc_buf_printf(&what, "%s%s", s->os.name, l->prefix.s);
-	if (r->status != 200)
-		ret = arc_os_list_failed(&s->os, r, what.s, &msg);
-	else if (arc_xml_parse(r->resp.s, r->resp.len, s3ns, page_field, &p,
-	    &eb) == -1 || p.bad) {
-		arc_buf_printf(&msg, "list '%s': %s", what.s, p.bad ?
-		    "not a ListObjectsV2 answer" : arc_buf_str(&eb));
-		ret = -1;
-	} else if (p.truncated && p.token.len == 0) {
+	ret = arc_os_page_read(&s->os, r, &s3_page, what.s, &p, &msg);
+	if (ret == 0 && p.truncated && p.token.len == 0) {
 		arc_buf_printf(&msg, "list '%s': truncated page without a "
 		    "continuation token", what.s);
 		ret = -1;
-	} else if (p.truncated && l->token.len == p.token.len &&
+	} else if (ret == 0 && p.truncated && l->token.len == p.token.len &&
 	    memcmp(l->token.s, p.token.s, p.token.len) == 0) {
 		arc_buf_printf(&msg, "list '%s': the continuation token "
 		    "repeats", what.s);
@@ -466,9 +403,8 @@ list_page(void *be, struct arc_pager *pg, struct arc_plister *l,
 	else
 		l->done = 1;
 out:
-	page_free(&p);
+	arc_os_page_free(&p);
 	arc_buf_free(&msg);
-	arc_buf_free(&eb);
 	arc_buf_free(&what);
 	arc_buf_free(&dec);
 	arc_buf_free(&skip);
@@ -482,18 +418,18 @@ discover_page(void *be, struct arc_pager *pg, struct arc_plister *l,
     struct arc_http_req *r)
 {
 	struct s3 *s = be;
-	struct page p;
-	struct arc_buf eb = { 0 };
+	struct arc_ospage p;
+	struct arc_buf msg = { 0 };
 	const char *d;
 	size_t i;
 	int k;
 
 	(void)pg;
-	memset(&p, 0, sizeof(p));
-	if (r->status != 200 || arc_xml_parse(r->resp.s, r->resp.len, s3ns,
-	    page_field, &p, &eb) == -1 || p.bad) {
-		page_free(&p);
-		arc_buf_free(&eb);
+	/* quiet: only hints, what fails here the rest lister says */
+	k = arc_os_page_read(&s->os, r, &s3_page, s->os.name, &p, &msg);
+	arc_buf_free(&msg);
+	if (k != 0) {
+		arc_os_page_free(&p);
 		return -1;
 	}
 	/* the top level's objects, then its prefixes, each in order */
@@ -542,12 +478,10 @@ discover_page(void *be, struct arc_pager *pg, struct arc_plister *l,
 		arc_buf_add(&l->token, p.token.s, p.token.len);
 	} else
 		l->done = 1;
-	page_free(&p);
-	arc_buf_free(&eb);
+	arc_os_page_free(&p);
 	return 0;
 stop:	/* keys that do not advance: the split points found will do */
-	page_free(&p);
-	arc_buf_free(&eb);
+	arc_os_page_free(&p);
 	return -1;
 }
 
