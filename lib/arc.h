@@ -439,6 +439,88 @@ extern const struct arc_store_ops arc_store_local;
 extern const struct arc_store_ops arc_store_s3;
 extern const struct arc_store_ops arc_store_azure;
 
+/*
+ * objstore.c: the HTTP object-store engine under s3.c and azure.c.  A
+ * service's private state starts with a struct arc_objstore (st->priv
+ * points to both); the engine does stat, get, put and deletes through
+ * the one HTTP layer, the service builds and authorizes requests and
+ * reads its own answers through a table of its functions.
+ */
+struct arc_objstore;
+struct arc_objstore_ops {
+	const char *label;	/* "S3": "S3 error CODE: MESSAGE" */
+	const char *exists;	/* why a put is refused: "an object ..." */
+	long	 put_ok;	/* the status of a put that was done */
+	long	 delete_ok;	/* the status of a delete that was done */
+	int	 oneline;	/* an error message up to its first line break */
+	/* A request on an object: method, path, If-Match, a put's length. */
+	void	(*request)(struct arc_objstore *, struct arc_http_req *,
+		    const char *, const char *, size_t, const char *, off_t);
+	/* 404 that means "no such object" (deleting: a DELETE's answer) */
+	int	(*absent)(const struct arc_http_req *, int);
+	/* The container can be used; -1 with the reason (NULL: always). */
+	int	(*ready)(struct arc_objstore *, struct arc_buf *);
+	/* Batched deletes: settle what it can, leave the rest at -1. */
+	void	(*batch)(struct arc_objstore *, struct arc_sitem *, size_t);
+	/* The error code an answer carries in a header (NULL: none). */
+	const char *codehdr;
+	/* A transport error, secrets removed (NULL: as it is). */
+	void	(*redact)(struct arc_buf *, const char *);
+};
+struct arc_objstore {
+	const struct arc_objstore_ops *ops;
+	struct arc_http	*http;
+	char		*prefix;	/* "" or ending in '/' */
+	size_t		 prefixlen;
+	char		*name;		/* s3://bucket/, for messages */
+};
+int	 arc_os_prefix(struct arc_objstore *, const char *, const char *);
+void	 arc_os_free(struct arc_objstore *);
+void	 arc_os_describe(struct arc_objstore *, const struct arc_http_req *,
+	    const char *, const char *, struct arc_buf *);
+int	 arc_os_list_failed(struct arc_objstore *, const struct arc_http_req *,
+	    const char *, struct arc_buf *);
+void	 arc_os_pager(struct arc_objstore *, struct arc_pager *, int,
+	    arc_list_fn, void *);
+int	 arc_os_listers(struct arc_objstore *, struct arc_pager *, char **,
+	    size_t);
+int	 arc_os_code(const struct arc_http_req *, const char *);
+int64_t	 arc_os_size(const char *, size_t);
+/* A listing page: its objects and prefixes, read by the paths below. */
+struct arc_ospage {
+	struct arc_buf	 key, mtime, size, token;
+	struct arc_buf	 objs;		/* key \0 mtime \0 size \0 ... */
+	size_t		 nobjs;
+	struct arc_buf	 dirs;		/* prefixes, each ending in \0 */
+	size_t		 ndirs;
+	int		 truncated;
+	int		 urlenc;	/* keys come percent-encoded */
+	int		 bad;
+};
+/* Where a service's listing answer says what, below its root element. */
+struct arc_ospaths {
+	const char *const *ns;	/* its namespaces, for arc_xml_parse */
+	const char *answer;	/* "not a NAME answer" */
+	const char *root, *object, *key, *mtime, *size, *dir, *token;
+	const char *truncated, *encoding;	/* NULL: not in the answer */
+};
+int	 arc_os_page_read(struct arc_objstore *, const struct arc_http_req *,
+	    const struct arc_ospaths *, const char *, struct arc_ospage *,
+	    struct arc_buf *);
+void	 arc_os_page_free(struct arc_ospage *);
+int64_t	 arc_os_time(const char *);
+void	 arc_os_stat_many(struct arc_store *, struct arc_sitem *, size_t, int);
+int	 arc_os_stat(struct arc_store *, const char *, size_t,
+	    struct arc_stat *, struct arc_buf *);
+void	 arc_os_remove_many(struct arc_store *, struct arc_sitem *, size_t,
+	    int);
+int	 arc_os_remove(struct arc_store *, const char *, size_t,
+	    struct arc_buf *);
+int	 arc_os_get(struct arc_store *, const char *, size_t, int,
+	    struct arc_stat *, struct arc_buf *);
+int	 arc_os_put(struct arc_store *, const char *, size_t, int, int64_t,
+	    struct arc_buf *);
+
 /* manifest.c: manifest sources behind one interface (mfile.c, ...) */
 /*
  * One path in a batch looked up in, fetched from or deleted from a

@@ -42,7 +42,10 @@
 
 static const char *const azns[] = { NULL };	/* answers carry none */
 
+static const struct arc_objstore_ops az_osops;
+
 struct az {
+	struct arc_objstore os;		/* first: st->priv is both */
 	char		*account;
 	struct arc_buf	 key;		/* decoded account key */
 	int		 keylen;	/* 0: use the SAS token */
@@ -52,10 +55,6 @@ struct az {
 	int		 tokfailed;	/* said once that no token came */
 	char		*endpoint;	/* https://acct.blob.core.windows.net */
 	char		*container;
-	char		*prefix;	/* "" or ending in '/' */
-	size_t		 prefixlen;
-	char		*name;		/* az://container/, for messages */
-	struct arc_http	*http;
 };
 
 struct param {
@@ -135,10 +134,8 @@ az_free(struct az *a)
 	free(a->account);
 	free(a->endpoint);
 	free(a->container);
-	free(a->prefix);
-	free(a->name);
 	arc_azcred_free(a->cred);
-	arc_http_free(a->http);
+	arc_os_free(&a->os);
 	free(a);
 }
 
@@ -159,22 +156,11 @@ az_open(struct arc_store *st, const char *rest)
 		return -1;
 	}
 	a = arc_ecalloc(1, sizeof(*a));
+	a->os.ops = &az_osops;
 	a->container = arc_estrndup(rest, clen);
-	if (slash != NULL) {
-		arc_buf_adds(&b, slash + 1);
-		while (b.len > 0 && b.s[b.len - 1] == '/')
-			b.s[--b.len] = '\0';
-		if (b.len > 0) {
-			if (arc_path_unsafe(b.s, b.len) != NULL) {
-				warnx("'%s': invalid prefix", st->url);
-				goto fail;
-			}
-			arc_buf_addc(&b, '/');
-		}
-	}
-	a->prefix = arc_estrdup(b.len ? b.s : "");
-	a->prefixlen = strlen(a->prefix);
-	if (asprintf(&a->name, "az://%s/", a->container) == -1)
+	if (arc_os_prefix(&a->os, st->url, slash) == -1)
+		goto fail;
+	if (asprintf(&a->os.name, "az://%s/", a->container) == -1)
 		err(arc_errstatus, "asprintf");
 
 	if ((cs = env("AZURE_STORAGE_CONNECTION_STRING")) != NULL) {
@@ -270,7 +256,7 @@ az_open(struct arc_store *st, const char *rest)
 	free(ep);
 	arc_buf_free(&b);
 	arc_buf_free(&eb);
-	a->http = arc_http_new();
+	a->os.http = arc_http_new();
 	st->priv = a;
 	st->unordered = 1;
 	return 0;
@@ -324,7 +310,7 @@ url_path(struct az *a, struct arc_buf *b, const char *path, size_t n)
 	arc_buf_adds(b, a->container);
 	if (path != NULL) {
 		arc_buf_addc(b, '/');
-		arc_http_escape(b, a->prefix, a->prefixlen, 1);
+		arc_http_escape(b, a->os.prefix, a->os.prefixlen, 1);
 		arc_http_escape(b, path, n, 1);
 	}
 }
@@ -448,143 +434,19 @@ request(struct az *a, struct arc_http_req *r, const char *method,
 	arc_buf_free(&auth);
 }
 
-struct azerr {
-	struct arc_buf	code, message;
-};
-
-static int
-error_field(void *arg, const char *path, const char *text, size_t n)
-{
-	struct azerr *e = arg;
-
-	if (strcmp(path, "Error/Code") == 0)
-		arc_buf_add(&e->code, text, n);
-	else if (strcmp(path, "Error/Message") == 0)
-		arc_buf_add(&e->message, text, strcspn(text, "\r\n") < n ?
-		    strcspn(text, "\r\n") : n);
-	return 0;
-}
-
-static void
-describe(const struct arc_http_req *r, const char *op, const char *what,
-    struct arc_buf *out)
-{
-	struct azerr e = { { 0 }, { 0 } };
-	struct arc_buf xe = { 0 }, code = { 0 };
-
-	out->len = 0;
-	arc_buf_printf(out, "%s '%s': ", op, what);
-	if (r->status == 0) {
-		arc_azcred_redact(out, r->err);
-		arc_buf_printf(out, " (after %d attempts)", r->attempts);
-		return;
-	}
-	if (r->resp.len > 0)
-		arc_xml_parse(r->resp.s, r->resp.len, NULL, error_field, &e,
-		    &xe);
-	if (e.code.len > 0)
-		arc_buf_printf(out, "Azure error %s: %s (HTTP %ld)",
-		    arc_buf_str(&e.code), arc_buf_str(&e.message), r->status);
-	else if (arc_http_header(r, "x-ms-error-code", &code) == 0)
-		arc_buf_printf(out, "Azure error %s (HTTP %ld)", code.s,
-		    r->status);
-	else
-		arc_buf_printf(out, "HTTP %ld", r->status);
-	if (r->attempts > 1)
-		arc_buf_printf(out, " after %d attempts", r->attempts);
-	arc_buf_free(&e.code);
-	arc_buf_free(&e.message);
-	arc_buf_free(&xe);
-	arc_buf_free(&code);
-}
-
-static int64_t
-http_time(const char *s)
-{
-	time_t t = curl_getdate(s, NULL);
-
-	return t == -1 ? ARC_TIME_UNKNOWN : (int64_t)t;
-}
-
-static int64_t
-parse_size(const char *s, size_t n)
-{
-	int64_t v = 0;
-	size_t i;
-
-	if (n == 0 || n > 18)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v;
-}
-
 /* ---- listing ---------------------------------------------------------- */
 
-struct page {
-	struct arc_buf	 name, mtime, size, marker;
-	struct arc_buf	 objs;		/* name \0 mtime \0 size \0 ... */
-	size_t		 nobjs;
-	struct arc_buf	 dirs;		/* BlobPrefix names \0 ... */
-	size_t		 ndirs;
-	int		 bad;
+static const struct arc_ospaths az_page = {
+	.ns = azns,
+	.answer = "not a List Blobs answer",
+	.root = "EnumerationResults",
+	.object = "/Blobs/Blob",
+	.key = "/Blobs/Blob/Name",
+	.mtime = "/Blobs/Blob/Properties/Last-Modified",
+	.size = "/Blobs/Blob/Properties/Content-Length",
+	.dir = "/Blobs/BlobPrefix/Name",
+	.token = "/NextMarker",
 };
-
-static int
-page_field(void *arg, const char *path, const char *text, size_t n)
-{
-	struct page *p = arg;
-
-	if (strncmp(path, "EnumerationResults", 18) != 0) {
-		p->bad = 1;
-		return -1;
-	}
-	path += 18;
-	if (strcmp(path, "/Blobs/Blob/Name") == 0) {
-		p->name.len = 0;
-		arc_buf_add(&p->name, text, n);
-	} else if (strcmp(path, "/Blobs/Blob/Properties/Last-Modified") == 0) {
-		p->mtime.len = 0;
-		arc_buf_add(&p->mtime, text, n);
-	} else if (strcmp(path, "/Blobs/Blob/Properties/Content-Length") == 0) {
-		p->size.len = 0;
-		arc_buf_add(&p->size, text, n);
-	} else if (strcmp(path, "/Blobs/Blob") == 0) {
-		if (p->name.len == 0)
-			p->bad = 1;
-		arc_buf_add(&p->objs, p->name.s ? p->name.s : "", p->name.len);
-		arc_buf_addc(&p->objs, '\0');
-		arc_buf_add(&p->objs, p->mtime.s ? p->mtime.s : "",
-		    p->mtime.len);
-		arc_buf_addc(&p->objs, '\0');
-		arc_buf_add(&p->objs, p->size.s ? p->size.s : "", p->size.len);
-		arc_buf_addc(&p->objs, '\0');
-		p->nobjs++;
-		p->name.len = p->mtime.len = p->size.len = 0;
-	} else if (strcmp(path, "/Blobs/BlobPrefix/Name") == 0) {
-		arc_buf_add(&p->dirs, text, n);
-		arc_buf_addc(&p->dirs, '\0');
-		p->ndirs++;
-	} else if (strcmp(path, "/NextMarker") == 0) {
-		p->marker.len = 0;
-		arc_buf_add(&p->marker, text, n);
-	}
-	return 0;
-}
-
-static void
-page_free(struct page *p)
-{
-	arc_buf_free(&p->name);
-	arc_buf_free(&p->mtime);
-	arc_buf_free(&p->size);
-	arc_buf_free(&p->marker);
-	arc_buf_free(&p->objs);
-	arc_buf_free(&p->dirs);
-}
 
 static void
 list_request(void *be, struct arc_plister *l, struct arc_http_req *r)
@@ -611,25 +473,16 @@ list_page(void *be, struct arc_pager *pg, struct arc_plister *l,
     struct arc_http_req *r)
 {
 	struct az *a = be;
-	struct page p;
-	struct arc_buf msg = { 0 }, eb = { 0 }, what = { 0 };
+	struct arc_ospage p;
+	struct arc_buf msg = { 0 }, what = { 0 };
 	const char *o, *name, *mt, *sz, *d;
 	size_t i;
 	int ret = 0;
 
-	memset(&p, 0, sizeof(p));
-	arc_buf_printf(&what, "%s%s", a->name, l->prefix.s);
-	if (r->status != 200) {
-		describe(r, "list", what.s, &msg);
-		ret = r->status >= 400 && r->status < 500 && r->status != 429 ?
-		    -2 : -1;
-	} else if (arc_xml_parse(r->resp.s, r->resp.len, azns, page_field, &p,
-	    &eb) == -1 || p.bad) {
-		arc_buf_printf(&msg, "list '%s': %s", what.s, p.bad ?
-		    "not a List Blobs answer" : arc_buf_str(&eb));
-		ret = -1;
-	} else if (p.marker.len > 0 && l->token.len == p.marker.len &&
-	    memcmp(l->token.s, p.marker.s, p.marker.len) == 0) {
+	arc_buf_printf(&what, "%s%s", a->os.name, l->prefix.s);
+	ret = arc_os_page_read(&a->os, r, &az_page, what.s, &p, &msg);
+	if (ret == 0 && p.token.len > 0 && l->token.len == p.token.len &&
+	    memcmp(l->token.s, p.token.s, p.token.len) == 0) {
 		arc_buf_printf(&msg, "list '%s': the marker repeats", what.s);
 		ret = -1;
 	}
@@ -657,11 +510,11 @@ list_page(void *be, struct arc_pager *pg, struct arc_plister *l,
 		mt = name + strlen(name) + 1;
 		sz = mt + strlen(mt) + 1;
 		o = sz + strlen(sz) + 1;
-		if (strncmp(name, a->prefix, a->prefixlen) != 0)
+		if (strncmp(name, a->os.prefix, a->os.prefixlen) != 0)
 			continue;
-		arc_pager_emit(pg, name + a->prefixlen,
-		    strlen(name + a->prefixlen), http_time(mt),
-		    parse_size(sz, strlen(sz)));
+		arc_pager_emit(pg, name + a->os.prefixlen,
+		    strlen(name + a->os.prefixlen), arc_os_time(mt),
+		    arc_os_size(sz, strlen(sz)));
 	}
 	/* a delimiter listing splits: each prefix gets a lister of its own */
 	for (d = p.dirs.s, i = 0; i < p.ndirs; i++, d += strlen(d) + 1)
@@ -669,14 +522,13 @@ list_page(void *be, struct arc_pager *pg, struct arc_plister *l,
 		    strlen(d) > l->prefix.len)
 			arc_pager_add(pg, d, strlen(d));
 	l->token.len = 0;
-	if (p.marker.len > 0)
-		arc_buf_add(&l->token, p.marker.s, p.marker.len);
+	if (p.token.len > 0)
+		arc_buf_add(&l->token, p.token.s, p.token.len);
 	else
 		l->done = 1;
 out:
-	page_free(&p);
+	arc_os_page_free(&p);
 	arc_buf_free(&msg);
-	arc_buf_free(&eb);
 	arc_buf_free(&what);
 	return ret;
 }
@@ -695,161 +547,49 @@ az_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 	struct az *a = st->priv;
 	struct arc_pager pg;
 	struct arc_plister *l;
-	size_t i, n;
 	int jobs = st->jobs > 0 ? st->jobs : 8;
 
-	memset(&pg, 0, sizeof(pg));
-	pg.flags = flags;
-	pg.fn = fn;
-	pg.arg = arg;
-	pg.name = a->name;
-	for (i = 0; i < np; i++) {
-		n = strlen(prefixes[i]);
-		while (n > 0 && prefixes[i][n - 1] == '/')
-			n--;
-		if (arc_path_unsafe(prefixes[i], n) != NULL) {
-			warnx("'%s': invalid prefix", prefixes[i]);
-			return ARC_EXIT_ERROR;
-		}
-		l = arc_pager_add(&pg, a->prefix, a->prefixlen);
-		arc_buf_add(&l->prefix, prefixes[i], n);
-		arc_buf_addc(&l->prefix, '/');
-	}
+	arc_os_pager(&a->os, &pg, flags, fn, arg);
+	if (arc_os_listers(&a->os, &pg, prefixes, np) == -1)
+		return ARC_EXIT_ERROR;
 	if (np == 0) {
-		l = arc_pager_add(&pg, a->prefix, a->prefixlen);
+		l = arc_pager_add(&pg, a->os.prefix, a->os.prefixlen);
 		l->delimiter = jobs > 1;
 	}
-	return arc_pager_run(&pg, a->http, &list_ops, a, jobs);
+	return arc_pager_run(&pg, a->os.http, &list_ops, a, jobs);
 }
 
 /* ---- objects ---------------------------------------------------------- */
 
-/* Whether an answer carries the Azure error code (header or body). */
+/*
+ * Only 404 BlobNotFound means absent: ContainerNotFound, a 404 without
+ * a code (a proxy, a wrong endpoint) or anything else is an error.
+ */
 static int
-is_code(const struct arc_http_req *r, const char *code)
+absent(const struct arc_http_req *r, int deleting)
 {
 	struct arc_buf v = { 0 };
 	int yes;
 
-	yes = arc_http_header(r, "x-ms-error-code", &v) == 0 &&
-	    strcmp(v.s, code) == 0;
+	(void)deleting;
+	yes = r->status == 404 &&
+	    arc_http_header(r, "x-ms-error-code", &v) == 0 &&
+	    strcmp(v.s, "BlobNotFound") == 0;
 	arc_buf_free(&v);
 	return yes;
 }
 
+/* A request on a blob; a put is a block blob, never over another. */
 static void
-fill_stat(const struct arc_http_req *r, struct arc_stat *st,
-    struct arc_buf *etag)
+object_request(struct arc_objstore *os, struct arc_http_req *r,
+    const char *method, const char *path, size_t n, const char *ifmatch,
+    off_t len)
 {
-	struct arc_buf v = { 0 };
+	int put = strcmp(method, "PUT") == 0;
 
-	st->mtime = ARC_TIME_UNKNOWN;
-	st->size = -1;
-	st->regular = 1;
-	if (arc_http_header(r, "last-modified", &v) == 0)
-		st->mtime = http_time(v.s);
-	if (arc_http_header(r, "content-length", &v) == 0)
-		st->size = parse_size(v.s, v.len);
-	if (etag != NULL) {
-		etag->len = 0;
-		if (arc_http_header(r, "etag", &v) == 0)
-			arc_buf_add(etag, v.s, v.len);
-		arc_buf_str(etag);
-	}
-	arc_buf_free(&v);
-}
-
-static void
-az_stat_many(struct arc_store *st, struct arc_sitem *items, size_t n,
-    int jobs)
-{
-	struct az *a = st->priv;
-	struct arc_http_req *rv, **rp;
-	size_t i;
-
-	rv = arc_ecalloc(n, sizeof(*rv));
-	rp = arc_ecalloc(n, sizeof(*rp));
-	for (i = 0; i < n; i++) {
-		request(a, &rv[i], "HEAD", items[i].path, items[i].pathlen,
-		    NULL, 0, 0, NULL, NULL, NULL, 0);
-		rp[i] = &rv[i];
-	}
-	arc_http_perform_many(a->http, rp, n, jobs);
-	for (i = 0; i < n; i++) {
-		/*
-		 * Only 404 BlobNotFound means absent: ContainerNotFound, a
-		 * 404 without a code (a proxy, a wrong endpoint) or anything
-		 * else is an error.
-		 */
-		if (rv[i].status == 200) {
-			items[i].presence = ARC_PRESENT;
-			fill_stat(&rv[i], &items[i].st, &items[i].etag);
-		} else if (rv[i].status == 404 && is_code(&rv[i], "BlobNotFound"))
-			items[i].presence = ARC_ABSENT;
-		else {
-			items[i].presence = ARC_UNKNOWN;
-			describe(&rv[i], "HEAD", items[i].path, &items[i].err);
-		}
-		arc_http_req_free(&rv[i]);
-	}
-	free(rv);
-	free(rp);
-}
-
-static int
-az_stat(struct arc_store *st, const char *p, size_t n, struct arc_stat *out,
-    struct arc_buf *eb)
-{
-	struct arc_sitem it;
-
-	memset(&it, 0, sizeof(it));
-	it.path = p;
-	it.pathlen = n;
-	az_stat_many(st, &it, 1, 1);
-	*out = it.st;
-	eb->len = 0;
-	if (it.err.len)
-		arc_buf_add(eb, it.err.s, it.err.len);
-	arc_buf_free(&it.err);
-	arc_buf_free(&it.etag);
-	return it.presence;
-}
-
-/* Single Delete Blob for the items not settled yet (removal < 0). */
-static void
-delete_each(struct az *a, struct arc_sitem *items, size_t n, int jobs)
-{
-	struct arc_http_req *rv, **rp;
-	size_t i, k = 0;
-
-	rv = arc_ecalloc(n, sizeof(*rv));
-	rp = arc_ecalloc(n, sizeof(*rp));
-	for (i = 0; i < n; i++) {
-		if (items[i].removal >= 0)
-			continue;
-		request(a, &rv[i], "DELETE", items[i].path, items[i].pathlen,
-		    NULL, 0, 0, NULL, NULL, items[i].if_match, 0);
-		rv[i].arg = &items[i];
-		rp[k++] = &rv[i];
-	}
-	arc_http_perform_many(a->http, rp, k, jobs);
-	for (i = 0; i < k; i++) {
-		struct arc_sitem *it = rp[i]->arg;
-
-		if (rp[i]->status == 202 || rp[i]->status == 200)
-			it->removal = ARC_REMOVED;
-		else if (rp[i]->status == 404 && is_code(rp[i], "BlobNotFound"))
-			it->removal = ARC_GONE;
-		else if (rp[i]->status == 412)
-			it->removal = ARC_REMOVE_CHANGED;
-		else {
-			it->removal = ARC_REMOVE_FAILED;
-			describe(rp[i], "DELETE", it->path, &it->err);
-		}
-		arc_http_req_free(rp[i]);
-	}
-	free(rv);
-	free(rp);
+	request((struct az *)os, r, method, path, n, NULL, 0,
+	    put ? (long long)len : 0, put ? "application/octet-stream" : NULL,
+	    NULL, ifmatch, put);
 }
 
 /*
@@ -927,10 +667,9 @@ read_batch(const char *body, size_t len, const char *boundary,
  * blob), which cannot authorize a batch at all: single deletes then.
  */
 static void
-az_remove_many(struct arc_store *st, struct arc_sitem *items, size_t n,
-    int jobs)
+delete_batch(struct arc_objstore *os, struct arc_sitem *items, size_t n)
 {
-	struct az *a = st->priv;
+	struct az *a = (struct az *)os;
 	struct arc_http_req r;
 	struct arc_buf body = { 0 }, up = { 0 }, auth = { 0 }, ct = { 0 };
 	struct arc_buf rb = { 0 };
@@ -939,8 +678,6 @@ az_remove_many(struct arc_store *st, struct arc_sitem *items, size_t n,
 	const char *b, *tok = NULL, *sas;
 	size_t i, start, cnt, ok;
 
-	for (i = 0; i < n; i++)
-		items[i].removal = -1;
 	run = arc_run_id();
 	sas = a->keylen == 0 && a->sas != NULL ? a->sas : NULL;
 	for (start = 0; start < n; start += cnt) {
@@ -1003,7 +740,7 @@ az_remove_many(struct arc_store *st, struct arc_sitem *items, size_t n,
 		r.body = body.s;
 		r.bodylen = body.len;
 		ok = 0;
-		if (arc_http_perform(a->http, &r) == 0 && r.status == 202 &&
+		if (arc_http_perform(a->os.http, &r) == 0 && r.status == 202 &&
 		    arc_http_header(&r, "content-type", &rb) == 0 &&
 		    (b = strstr(rb.s, "boundary=")) != NULL &&
 		    read_batch(r.resp.s, r.resp.len, b + 9, items + start,
@@ -1021,7 +758,6 @@ az_remove_many(struct arc_store *st, struct arc_sitem *items, size_t n,
 		}
 		arc_http_req_free(&r);
 	}
-	delete_each(a, items, n, jobs);
 	free(run);
 	if (body.s != NULL)	/* it held the SAS or tokens */
 		explicit_bzero(body.s, body.len);
@@ -1034,103 +770,28 @@ az_remove_many(struct arc_store *st, struct arc_sitem *items, size_t n,
 	arc_buf_free(&rb);
 }
 
-static int
-az_remove(struct arc_store *st, const char *p, size_t n, struct arc_buf *eb)
-{
-	struct arc_sitem it;
-
-	memset(&it, 0, sizeof(it));
-	it.path = p;
-	it.pathlen = n;
-	it.removal = -1;
-	delete_each(st->priv, &it, 1, 1);
-	eb->len = 0;
-	if (it.err.len)
-		arc_buf_add(eb, it.err.s, it.err.len);
-	arc_buf_free(&it.err);
-	return it.removal;
-}
-
-static int
-az_get(struct arc_store *st, const char *p, size_t n, int fd,
-    struct arc_stat *out, struct arc_buf *eb)
-{
-	struct az *a = st->priv;
-	struct arc_http_req r;
-	int ret;
-
-	request(a, &r, "GET", p, n, NULL, 0, 0, NULL, NULL, NULL, 0);
-	r.outfd = fd;
-	arc_http_perform(a->http, &r);
-	if (r.status == 200) {
-		fill_stat(&r, out, NULL);
-		ret = ARC_PRESENT;
-	} else if (r.status == 404 && is_code(&r, "BlobNotFound"))
-		ret = ARC_ABSENT;
-	else {
-		describe(&r, "GET", p, eb);
-		ret = ARC_UNKNOWN;
-	}
-	arc_http_req_free(&r);
-	return ret;
-}
-
-/* Put Blob, never over an existing blob. */
-static int
-az_put(struct arc_store *st, const char *p, size_t n, int fd, int64_t mtime,
-    struct arc_buf *eb)
-{
-	struct az *a = st->priv;
-	struct arc_http_req r;
-	struct arc_stat sb;
-	const char *why;
-	off_t len;
-	int ret = -1;
-
-	(void)mtime;	/* Azure sets Last-Modified itself */
-	/* checked by arc_store_put too: a write never leaves the prefix */
-	if ((why = arc_path_unsafe(p, n)) != NULL) {
-		eb->len = 0;
-		arc_buf_adds(eb, why);
-		return -1;
-	}
-	switch (az_stat(st, p, n, &sb, eb)) {
-	case ARC_ABSENT:
-		break;
-	case ARC_PRESENT:
-		eb->len = 0;
-		arc_buf_adds(eb, "a blob exists there");
-		return -1;
-	default:
-		return -1;
-	}
-	if ((len = lseek(fd, 0, SEEK_END)) == -1) {
-		eb->len = 0;
-		arc_buf_adds(eb, "cannot read the archived content");
-		return -1;
-	}
-	request(a, &r, "PUT", p, n, NULL, 0, (long long)len,
-	    "application/octet-stream", NULL, NULL, 1);
-	r.infd = fd;
-	r.inlen = len;
-	arc_http_perform(a->http, &r);
-	if (r.status == 201)
-		ret = 0;
-	else
-		describe(&r, "PUT", p, eb);
-	arc_http_req_free(&r);
-	return ret;
-}
+static const struct arc_objstore_ops az_osops = {
+	.label = "Azure",
+	.exists = "a blob exists there",
+	.put_ok = 201,
+	.delete_ok = 202,
+	.oneline = 1,
+	.request = object_request,
+	.absent = absent,
+	.batch = delete_batch,
+	.codehdr = "x-ms-error-code",
+	.redact = arc_azcred_redact,
+};
 
 const struct arc_store_ops arc_store_azure = {
 	.scheme = "az",
 	.open = az_open,
 	.list = az_list,
-	.stat = az_stat,
-	.remove = az_remove,
-	.stat_many = az_stat_many,
-	.remove_many = az_remove_many,
-	.get = az_get,
-	.put = az_put,
+	.stat = arc_os_stat,
+	.remove = arc_os_remove,
+	.stat_many = arc_os_stat_many,
+	.remove_many = arc_os_remove_many,
+	.get = arc_os_get,
+	.put = arc_os_put,
 	.close = az_close,
 };

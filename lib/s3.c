@@ -39,16 +39,15 @@ static const char *const s3ns[] = {
  */
 #define SKIP_PAST	"\xf4\x8f\xbf\xbf"
 
+static const struct arc_objstore_ops s3_osops;
+
 struct s3 {
+	struct arc_objstore os;		/* first: st->priv is both */
 	char		*base;		/* bucket URL, no trailing '/' */
-	char		*prefix;	/* key prefix, "" or ending in '/' */
-	size_t		 prefixlen;
 	char		*sigv4;
 	struct arc_awscred *cred;	/* NULL: anonymous, as asked */
 	char		*cainfo;
 	int		 virtual;	/* bucket in the host name */
-	struct arc_http	*http;
-	char		*name;		/* s3://bucket/, for messages */
 	int		 checked;	/* the bucket is known to exist */
 	char		**hints;	/* split points of the listing */
 	size_t		 nhints;
@@ -72,28 +71,15 @@ s3_open(struct arc_store *st, const char *rest)
 		return -1;
 	}
 	s = arc_ecalloc(1, sizeof(*s));
-	/* the prefix is a folder: "x" and "x/" both mean "x/" */
-	if (slash != NULL) {
-		arc_buf_adds(&b, slash + 1);
-		while (b.len > 0 && b.s[b.len - 1] == '/')
-			b.s[--b.len] = '\0';
-		if (b.len > 0) {
-			if (arc_path_unsafe(b.s, b.len) != NULL) {
-				warnx("'%s': invalid prefix", st->url);
-				arc_buf_free(&b);
-				free(s);
-				return -1;
-			}
-			arc_buf_addc(&b, '/');
-		}
+	s->os.ops = &s3_osops;
+	if (arc_os_prefix(&s->os, st->url, slash) == -1) {
+		free(s);
+		return -1;
 	}
-	s->prefix = arc_estrdup(b.len ? b.s : "");
-	s->prefixlen = strlen(s->prefix);
-	b.len = 0;
 
 	/* no credentials is an error here: never an unsigned request */
 	if (arc_awscred_open(&conf, &s->cred) == -1) {
-		free(s->prefix);
+		free(s->os.prefix);
 		free(s);
 		return -1;
 	}
@@ -110,7 +96,7 @@ s3_open(struct arc_store *st, const char *rest)
 		    style);
 		arc_awscred_free(s->cred);
 		arc_awsconf_free(&conf);
-		free(s->prefix);
+		free(s->os.prefix);
 		free(s);
 		return -1;
 	}
@@ -123,7 +109,7 @@ s3_open(struct arc_store *st, const char *rest)
 			    endpoint);
 			arc_awscred_free(s->cred);
 			arc_awsconf_free(&conf);
-			free(s->prefix);
+			free(s->os.prefix);
 			free(s);
 			return -1;
 		}
@@ -146,7 +132,7 @@ s3_open(struct arc_store *st, const char *rest)
 		    (int)blen, rest, region);
 	s->base = arc_estrdup(b.s);
 	s->virtual = !path_style;
-	if (asprintf(&s->name, "s3://%.*s/", (int)blen, rest) == -1)
+	if (asprintf(&s->os.name, "s3://%.*s/", (int)blen, rest) == -1)
 		err(arc_errstatus, "asprintf");
 	arc_buf_free(&b);
 
@@ -156,7 +142,7 @@ s3_open(struct arc_store *st, const char *rest)
 	s->cainfo = conf.ca_bundle;
 	conf.ca_bundle = NULL;
 	arc_awsconf_free(&conf);
-	s->http = arc_http_new();
+	s->os.http = arc_http_new();
 	st->priv = s;
 	st->unordered = 1;
 	return 0;
@@ -167,10 +153,8 @@ s3_close(struct arc_store *st)
 {
 	struct s3 *s = st->priv;
 
-	arc_http_free(s->http);
+	arc_os_free(&s->os);
 	free(s->base);
-	free(s->name);
-	free(s->prefix);
 	free(s->sigv4);
 	arc_awscred_free(s->cred);
 	free(s->cainfo);
@@ -187,7 +171,7 @@ request(struct s3 *s, struct arc_http_req *r, const char *method,
 	arc_buf_adds(&u, s->base);
 	if (path != NULL) {
 		arc_buf_addc(&u, '/');
-		arc_http_escape(&u, s->prefix, s->prefixlen, 1);
+		arc_http_escape(&u, s->os.prefix, s->os.prefixlen, 1);
 		arc_http_escape(&u, path, n, 1);
 	} else if (s->virtual)
 		arc_buf_addc(&u, '/');	/* the bucket is the host: its root */
@@ -204,52 +188,6 @@ request(struct s3 *s, struct arc_http_req *r, const char *method,
 	/* libcurl does not add it; S3 wants it on every signed request */
 	arc_http_add_header(r, "x-amz-content-sha256: %s",
 	    payload_hash ? payload_hash : "UNSIGNED-PAYLOAD");
-}
-
-struct s3err {
-	struct arc_buf	code, message;
-};
-
-static int
-error_field(void *arg, const char *path, const char *text, size_t n)
-{
-	struct s3err *e = arg;
-
-	if (strcmp(path, "Error/Code") == 0)
-		arc_buf_add(&e->code, text, n);
-	else if (strcmp(path, "Error/Message") == 0)
-		arc_buf_add(&e->message, text, n);
-	return 0;
-}
-
-/* "S3 error CODE: MESSAGE (HTTP n)", or the transport error. */
-static void
-describe(const struct arc_http_req *r, const char *op, const char *what,
-    struct arc_buf *out)
-{
-	struct s3err e = { { 0 }, { 0 } };
-	struct arc_buf xe = { 0 };
-
-	out->len = 0;
-	arc_buf_printf(out, "%s '%s': ", op, what);
-	if (r->status == 0) {
-		arc_buf_printf(out, "%s (after %d attempts)", r->err,
-		    r->attempts);
-		return;
-	}
-	if (r->resp.len > 0)
-		arc_xml_parse(r->resp.s, r->resp.len, NULL, error_field, &e,
-		    &xe);
-	if (e.code.len > 0)
-		arc_buf_printf(out, "S3 error %s: %s (HTTP %ld)",
-		    arc_buf_str(&e.code), arc_buf_str(&e.message), r->status);
-	else
-		arc_buf_printf(out, "HTTP %ld", r->status);
-	if (r->attempts > 1)
-		arc_buf_printf(out, " after %d attempts", r->attempts);
-	arc_buf_free(&e.code);
-	arc_buf_free(&e.message);
-	arc_buf_free(&xe);
 }
 
 /* S3 times carry milliseconds: round up, never make a file look older. */
@@ -270,93 +208,21 @@ parse_s3_time(const char *s, size_t n)
 	return t;
 }
 
-static int64_t
-parse_size(const char *s, size_t n)
-{
-	int64_t v = 0;
-	size_t i;
-
-	if (n == 0 || n > 18)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v;
-}
-
 /* ---- listing ---------------------------------------------------------- */
 
-struct page {
-	struct arc_buf	 key, mtime, size, token;
-	int		 truncated;
-	int		 bad;
-	int		 urlenc;	/* keys come percent-encoded */
-	/* collected objects: key \0 mtime \0 size \0 ... */
-	struct arc_buf	 objs;
-	size_t		 nobjs;
-	/* CommonPrefixes, for discovery */
-	struct arc_buf	 dirs;
-	size_t		 ndirs;
+static const struct arc_ospaths s3_page = {
+	.ns = s3ns,
+	.answer = "not a ListObjectsV2 answer",
+	.root = "ListBucketResult",
+	.object = "/Contents",
+	.key = "/Contents/Key",
+	.mtime = "/Contents/LastModified",
+	.size = "/Contents/Size",
+	.dir = "/CommonPrefixes/Prefix",
+	.token = "/NextContinuationToken",
+	.truncated = "/IsTruncated",
+	.encoding = "/EncodingType",
 };
-
-static int
-page_field(void *arg, const char *path, const char *text, size_t n)
-{
-	struct page *p = arg;
-
-	if (strncmp(path, "ListBucketResult", 16) != 0) {
-		p->bad = 1;
-		return -1;
-	}
-	path += 16;
-	if (strcmp(path, "/Contents/Key") == 0) {
-		p->key.len = 0;
-		arc_buf_add(&p->key, text, n);
-	} else if (strcmp(path, "/Contents/LastModified") == 0) {
-		p->mtime.len = 0;
-		arc_buf_add(&p->mtime, text, n);
-	} else if (strcmp(path, "/Contents/Size") == 0) {
-		p->size.len = 0;
-		arc_buf_add(&p->size, text, n);
-	} else if (strcmp(path, "/Contents") == 0) {
-		if (p->key.len == 0)
-			p->bad = 1;
-		arc_buf_add(&p->objs, p->key.s ? p->key.s : "", p->key.len);
-		arc_buf_addc(&p->objs, '\0');
-		arc_buf_add(&p->objs, p->mtime.s ? p->mtime.s : "",
-		    p->mtime.len);
-		arc_buf_addc(&p->objs, '\0');
-		arc_buf_add(&p->objs, p->size.s ? p->size.s : "", p->size.len);
-		arc_buf_addc(&p->objs, '\0');
-		p->nobjs++;
-		p->key.len = p->mtime.len = p->size.len = 0;
-	} else if (strcmp(path, "/IsTruncated") == 0)
-		p->truncated = n == 4 && memcmp(text, "true", 4) == 0;
-	else if (strcmp(path, "/EncodingType") == 0)
-		p->urlenc = n == 3 && memcmp(text, "url", 3) == 0;
-	else if (strcmp(path, "/NextContinuationToken") == 0) {
-		p->token.len = 0;
-		arc_buf_add(&p->token, text, n);
-	} else if (strcmp(path, "/CommonPrefixes/Prefix") == 0) {
-		arc_buf_add(&p->dirs, text, n);
-		arc_buf_addc(&p->dirs, '\0');
-		p->ndirs++;
-	}
-	return 0;
-}
-
-static void
-page_free(struct page *p)
-{
-	arc_buf_free(&p->key);
-	arc_buf_free(&p->mtime);
-	arc_buf_free(&p->size);
-	arc_buf_free(&p->token);
-	arc_buf_free(&p->objs);
-	arc_buf_free(&p->dirs);
-}
 
 /* A ListObjectsV2 page request, parameters in canonical order. */
 static void
@@ -406,8 +272,8 @@ static void
 split_prefix(struct s3 *s, struct arc_pager *pg, struct arc_plister *l,
     char **bv, size_t nb)
 {
-	const char *p = l->prefix.s + s->prefixlen;
-	size_t plen = l->prefix.len - s->prefixlen, lo = 0, hi = nb, mid, bl;
+	const char *p = l->prefix.s + s->os.prefixlen;
+	size_t plen = l->prefix.len - s->os.prefixlen, lo = 0, hi = nb, mid, bl;
 
 	while (lo < hi) {	/* the first bound >= the prefix */
 		mid = (lo + hi) / 2;
@@ -421,9 +287,9 @@ split_prefix(struct s3 *s, struct arc_pager *pg, struct arc_plister *l,
 		if (bl <= plen || memcmp(bv[lo], p, plen) != 0)
 			break;
 		arc_buf_add(&l->until, bv[lo], bl);
-		l = arc_pager_add(pg, s->prefix, s->prefixlen);
+		l = arc_pager_add(pg, s->os.prefix, s->os.prefixlen);
 		arc_buf_add(&l->prefix, p, plen);
-		arc_buf_add(&l->after, s->prefix, s->prefixlen);
+		arc_buf_add(&l->after, s->os.prefix, s->os.prefixlen);
 		arc_buf_add(&l->after, bv[lo], bl);
 	}
 }
@@ -456,33 +322,20 @@ list_page(void *be, struct arc_pager *pg, struct arc_plister *l,
     struct arc_http_req *r)
 {
 	struct s3 *s = be;
-	struct page p;
-	struct arc_buf msg = { 0 }, eb = { 0 }, what = { 0 }, dec = { 0 };
+	struct arc_ospage p;
+	struct arc_buf msg = { 0 }, what = { 0 }, dec = { 0 };
 	struct arc_buf skip = { 0 };
 	const char *o, *key, *mt, *sz, *rel, *h;
 	size_t i, rlen, klen;
 	int ret = 0, past = 0, covered = 0;
 
-	memset(&p, 0, sizeof(p));
-	arc_buf_printf(&what, "%s%s", s->name, l->prefix.s);
-	if (r->status != 200) {
-		describe(r, "list", what.s, &msg);
-		/*
-		 * A refusal (wrong credentials, no such bucket) is an error;
-		 * a server that kept failing makes the listing partial.
-		 */
-		ret = r->status >= 400 && r->status < 500 && r->status != 429 ?
-		    -2 : -1;
-	} else if (arc_xml_parse(r->resp.s, r->resp.len, s3ns, page_field, &p,
-	    &eb) == -1 || p.bad) {
-		arc_buf_printf(&msg, "list '%s': %s", what.s, p.bad ?
-		    "not a ListObjectsV2 answer" : arc_buf_str(&eb));
-		ret = -1;
-	} else if (p.truncated && p.token.len == 0) {
+	arc_buf_printf(&what, "%s%s", s->os.name, l->prefix.s);
+	ret = arc_os_page_read(&s->os, r, &s3_page, what.s, &p, &msg);
+	if (ret == 0 && p.truncated && p.token.len == 0) {
 		arc_buf_printf(&msg, "list '%s': truncated page without a "
 		    "continuation token", what.s);
 		ret = -1;
-	} else if (p.truncated && l->token.len == p.token.len &&
+	} else if (ret == 0 && p.truncated && l->token.len == p.token.len &&
 	    memcmp(l->token.s, p.token.s, p.token.len) == 0) {
 		arc_buf_printf(&msg, "list '%s': the continuation token "
 		    "repeats", what.s);
@@ -515,15 +368,15 @@ list_page(void *be, struct arc_pager *pg, struct arc_plister *l,
 			ret = -1;
 			goto out;
 		}
-		if (strncmp(key, s->prefix, s->prefixlen) != 0)
+		if (strncmp(key, s->os.prefix, s->os.prefixlen) != 0)
 			continue;
-		rel = key + s->prefixlen;
+		rel = key + s->os.prefixlen;
 		rlen = strlen(rel);
 		if (l->rest && (h = hint_covering(s, rel, rlen)) != NULL) {
 			/* another lister has these: skip past them at once,
 			 * unless this key sorts past the skip point itself */
 			skip.len = 0;
-			arc_buf_add(&skip, s->prefix, s->prefixlen);
+			arc_buf_add(&skip, s->os.prefix, s->os.prefixlen);
 			arc_buf_adds(&skip, h);
 			arc_buf_adds(&skip, SKIP_PAST);
 			if (arc_pathcmp(key, klen, skip.s, skip.len) < 0) {
@@ -538,7 +391,7 @@ list_page(void *be, struct arc_pager *pg, struct arc_plister *l,
 			break;
 		}
 		arc_pager_emit(pg, rel, rlen, parse_s3_time(mt, strlen(mt)),
-		    parse_size(sz, strlen(sz)));
+		    arc_os_size(sz, strlen(sz)));
 	}
 	l->token.len = 0;
 	if (covered) {
@@ -550,9 +403,8 @@ list_page(void *be, struct arc_pager *pg, struct arc_plister *l,
 	else
 		l->done = 1;
 out:
-	page_free(&p);
+	arc_os_page_free(&p);
 	arc_buf_free(&msg);
-	arc_buf_free(&eb);
 	arc_buf_free(&what);
 	arc_buf_free(&dec);
 	arc_buf_free(&skip);
@@ -566,18 +418,18 @@ discover_page(void *be, struct arc_pager *pg, struct arc_plister *l,
     struct arc_http_req *r)
 {
 	struct s3 *s = be;
-	struct page p;
-	struct arc_buf eb = { 0 };
+	struct arc_ospage p;
+	struct arc_buf msg = { 0 };
 	const char *d;
 	size_t i;
 	int k;
 
 	(void)pg;
-	memset(&p, 0, sizeof(p));
-	if (r->status != 200 || arc_xml_parse(r->resp.s, r->resp.len, s3ns,
-	    page_field, &p, &eb) == -1 || p.bad) {
-		page_free(&p);
-		arc_buf_free(&eb);
+	/* quiet: only hints, what fails here the rest lister says */
+	k = arc_os_page_read(&s->os, r, &s3_page, s->os.name, &p, &msg);
+	arc_buf_free(&msg);
+	if (k != 0) {
+		arc_os_page_free(&p);
 		return -1;
 	}
 	/* the top level's objects, then its prefixes, each in order */
@@ -609,12 +461,12 @@ discover_page(void *be, struct arc_pager *pg, struct arc_plister *l,
 			arc_buf_free(&dec);
 			goto stop;
 		}
-		if (strncmp(name, s->prefix, s->prefixlen) == 0 &&
+		if (strncmp(name, s->os.prefix, s->os.prefixlen) == 0 &&
 		    s->nhints < DISCOVER_MAX &&
 		    strlen(name) == (p.urlenc ? dec.len : strlen(d))) {
 			s->hints = arc_ereallocarray(s->hints, s->nhints + 1,
 			    sizeof(*s->hints));
-			s->hints[s->nhints++] = arc_estrdup(name + s->prefixlen);
+			s->hints[s->nhints++] = arc_estrdup(name + s->os.prefixlen);
 		}
 		arc_buf_free(&dec);
 	}
@@ -626,12 +478,10 @@ discover_page(void *be, struct arc_pager *pg, struct arc_plister *l,
 		arc_buf_add(&l->token, p.token.s, p.token.len);
 	} else
 		l->done = 1;
-	page_free(&p);
-	arc_buf_free(&eb);
+	arc_os_page_free(&p);
 	return 0;
 stop:	/* keys that do not advance: the split points found will do */
-	page_free(&p);
-	arc_buf_free(&eb);
+	arc_os_page_free(&p);
 	return -1;
 }
 
@@ -664,25 +514,11 @@ s3_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 	size_t i, n;
 	int jobs = st->jobs > 0 ? st->jobs : 8;
 
-	memset(&pg, 0, sizeof(pg));
-	pg.flags = flags;
-	pg.fn = fn;
-	pg.arg = arg;
-	pg.name = s->name;
+	arc_os_pager(&s->os, &pg, flags, fn, arg);
 	if (np > 0) {
-		for (i = 0; i < np; i++) {
-			n = strlen(prefixes[i]);
-			while (n > 0 && prefixes[i][n - 1] == '/')
-				n--;
-			if (arc_path_unsafe(prefixes[i], n) != NULL) {
-				warnx("'%s': invalid prefix", prefixes[i]);
-				return ARC_EXIT_ERROR;
-			}
-			l = arc_pager_add(&pg, s->prefix, s->prefixlen);
-			arc_buf_add(&l->prefix, prefixes[i], n);
-			arc_buf_addc(&l->prefix, '/');
-		}
-		return arc_pager_run(&pg, s->http, &list_ops, s, jobs);
+		if (arc_os_listers(&s->os, &pg, prefixes, np) == -1)
+			return ARC_EXIT_ERROR;
+		return arc_pager_run(&pg, s->os.http, &list_ops, s, jobs);
 	}
 	s->hints = NULL;
 	s->nhints = 0;
@@ -692,10 +528,10 @@ s3_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 		s->hints[s->nhints++] = arc_estrdup(st->hints[i]);
 	}
 	if (s->nhints == 0 && jobs > 1) {
-		l = arc_pager_add(&pg, s->prefix, s->prefixlen);
+		l = arc_pager_add(&pg, s->os.prefix, s->os.prefixlen);
 		l->delimiter = 1;
 		pg.quiet = 1;	/* only hints: the rest lister lists all */
-		arc_pager_run(&pg, s->http, &discover_ops, s, 1);
+		arc_pager_run(&pg, s->os.http, &discover_ops, s, 1);
 		pg.quiet = 0;
 	}
 	if (s->nhints > 1)
@@ -703,13 +539,13 @@ s3_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 	if (st->nbounds > 1)
 		qsort(st->bounds, st->nbounds, sizeof(*st->bounds), cmpstr);
 	for (i = 0; i < s->nhints; i++) {
-		l = arc_pager_add(&pg, s->prefix, s->prefixlen);
+		l = arc_pager_add(&pg, s->os.prefix, s->os.prefixlen);
 		arc_buf_adds(&l->prefix, s->hints[i]);
 		split_prefix(s, &pg, l, st->bounds, st->nbounds);
 	}
-	l = arc_pager_add(&pg, s->prefix, s->prefixlen);
+	l = arc_pager_add(&pg, s->os.prefix, s->os.prefixlen);
 	l->rest = 1;
-	n = (size_t)arc_pager_run(&pg, s->http, &list_ops, s, jobs);
+	n = (size_t)arc_pager_run(&pg, s->os.http, &list_ops, s, jobs);
 	for (i = 0; i < s->nhints; i++)
 		free(s->hints[i]);
 	free(s->hints);
@@ -726,170 +562,53 @@ s3_list(struct arc_store *st, char **prefixes, size_t np, int flags,
  * the bucket); -1 with the reason in eb when the bucket is not there.
  */
 static int
-bucket_exists(struct s3 *s, struct arc_buf *eb)
+bucket_exists(struct arc_objstore *os, struct arc_buf *eb)
 {
+	struct s3 *s = (struct s3 *)os;
 	struct arc_http_req r;
 
 	if (s->checked)
 		return 0;
 	request(s, &r, "HEAD", NULL, 0, NULL, NULL);
-	arc_http_perform(s->http, &r);
+	arc_http_perform(s->os.http, &r);
 	if (r.status == 200)
 		s->checked = 1;
 	else {
-		describe(&r, "HEAD", s->name, eb);
+		arc_os_describe(os, &r, "HEAD", s->os.name, eb);
 		if (r.status == 404) {
 			eb->len = 0;
 			arc_buf_printf(eb, "HEAD '%s': no such bucket (HTTP 404)",
-			    s->name);
+			    s->os.name);
 		}
 	}
 	arc_http_req_free(&r);
 	return s->checked ? 0 : -1;
 }
 
+/* A request on a key: a conditional delete, a put never over a key. */
 static void
-fill_stat(const struct arc_http_req *r, struct arc_stat *st,
-    struct arc_buf *etag)
+object_request(struct arc_objstore *os, struct arc_http_req *r,
+    const char *method, const char *path, size_t n, const char *ifmatch,
+    off_t len)
 {
-	struct arc_buf v = { 0 };
-	time_t t;
-
-	st->mtime = ARC_TIME_UNKNOWN;
-	st->size = -1;
-	st->regular = 1;
-	if (arc_http_header(r, "last-modified", &v) == 0 &&
-	    (t = curl_getdate(v.s, NULL)) != -1)
-		st->mtime = (int64_t)t;
-	if (arc_http_header(r, "content-length", &v) == 0)
-		st->size = parse_size(v.s, v.len);
-	if (etag != NULL) {
-		etag->len = 0;
-		if (arc_http_header(r, "etag", &v) == 0)
-			arc_buf_add(etag, v.s, v.len);
-		arc_buf_str(etag);
+	(void)len;
+	request((struct s3 *)os, r, method, path, n, NULL, NULL);
+	if (ifmatch != NULL)
+		arc_http_add_header(r, "If-Match: %s", ifmatch);
+	if (strcmp(method, "PUT") == 0) {
+		arc_http_add_header(r, "If-None-Match: *");
+		arc_http_add_header(r, "Content-Type: application/octet-stream");
 	}
-	arc_buf_free(&v);
 }
 
-static void
-s3_stat_many(struct arc_store *st, struct arc_sitem *items, size_t n,
-    int jobs)
-{
-	struct s3 *s = st->priv;
-	struct arc_http_req *rv, **rp;
-	struct arc_buf eb = { 0 };
-	size_t i;
-
-	if (bucket_exists(s, &eb) == -1) {
-		for (i = 0; i < n; i++) {
-			items[i].presence = ARC_UNKNOWN;
-			items[i].err.len = 0;
-			arc_buf_add(&items[i].err, eb.s, eb.len);
-		}
-		arc_buf_free(&eb);
-		return;
-	}
-	rv = arc_ecalloc(n, sizeof(*rv));
-	rp = arc_ecalloc(n, sizeof(*rp));
-	for (i = 0; i < n; i++) {
-		request(s, &rv[i], "HEAD", items[i].path, items[i].pathlen,
-		    NULL, NULL);
-		rp[i] = &rv[i];
-	}
-	arc_http_perform_many(s->http, rp, n, jobs);
-	for (i = 0; i < n; i++) {
-		/* Only 404 means absent: 403, 5xx, timeouts are unknown. */
-		if (rv[i].status == 200) {
-			items[i].presence = ARC_PRESENT;
-			fill_stat(&rv[i], &items[i].st, &items[i].etag);
-		} else if (rv[i].status == 404)
-			items[i].presence = ARC_ABSENT;
-		else {
-			items[i].presence = ARC_UNKNOWN;
-			describe(&rv[i], "HEAD", items[i].path, &items[i].err);
-		}
-		arc_http_req_free(&rv[i]);
-	}
-	free(rv);
-	free(rp);
-}
-
+/*
+ * In a bucket that exists (bucket_exists), a 404 on a HEAD or GET is no
+ * such key; a DELETE's 404 must say NoSuchKey.
+ */
 static int
-s3_stat(struct arc_store *st, const char *p, size_t n, struct arc_stat *out,
-    struct arc_buf *eb)
+absent(const struct arc_http_req *r, int deleting)
 {
-	struct arc_sitem it;
-
-	memset(&it, 0, sizeof(it));
-	it.path = p;
-	it.pathlen = n;
-	s3_stat_many(st, &it, 1, 1);
-	*out = it.st;
-	eb->len = 0;
-	if (it.err.len)
-		arc_buf_add(eb, it.err.s, it.err.len);
-	arc_buf_free(&it.err);
-	arc_buf_free(&it.etag);
-	return it.presence;
-}
-
-/* Whether an error answer carries the S3 error code. */
-static int
-is_code(const struct arc_http_req *r, const char *code)
-{
-	struct s3err e = { { 0 }, { 0 } };
-	struct arc_buf xe = { 0 };
-	int yes;
-
-	if (r->resp.len > 0)
-		arc_xml_parse(r->resp.s, r->resp.len, NULL, error_field, &e,
-		    &xe);
-	yes = e.code.len > 0 && strcmp(e.code.s, code) == 0;
-	arc_buf_free(&e.code);
-	arc_buf_free(&e.message);
-	arc_buf_free(&xe);
-	return yes;
-}
-
-/* Per-key DELETE for the items that are not yet settled (removal < 0). */
-static void
-delete_each(struct s3 *s, struct arc_sitem *items, size_t n, int jobs)
-{
-	struct arc_http_req *rv, **rp;
-	size_t i, k = 0;
-
-	rv = arc_ecalloc(n, sizeof(*rv));
-	rp = arc_ecalloc(n, sizeof(*rp));
-	for (i = 0; i < n; i++) {
-		if (items[i].removal >= 0)
-			continue;
-		request(s, &rv[i], "DELETE", items[i].path, items[i].pathlen,
-		    NULL, NULL);
-		if (items[i].if_match != NULL)
-			arc_http_add_header(&rv[i], "If-Match: %s",
-			    items[i].if_match);
-		rv[i].arg = &items[i];
-		rp[k++] = &rv[i];
-	}
-	arc_http_perform_many(s->http, rp, k, jobs);
-	for (i = 0; i < k; i++) {
-		struct arc_sitem *it = rp[i]->arg;
-
-		if (rp[i]->status == 204 || rp[i]->status == 200)
-			it->removal = ARC_REMOVED;
-		else if (rp[i]->status == 404 && is_code(rp[i], "NoSuchKey"))
-			it->removal = ARC_GONE;
-		else if (rp[i]->status == 412)
-			it->removal = ARC_REMOVE_CHANGED;
-		else {
-			it->removal = ARC_REMOVE_FAILED;
-			describe(rp[i], "DELETE", it->path, &it->err);
-		}
-		arc_http_req_free(rp[i]);
-	}
-	free(rv);
-	free(rp);
+	return r->status == 404 && (!deleting || arc_os_code(r, "NoSuchKey"));
 }
 
 static int
@@ -932,10 +651,10 @@ find_item(struct delres *d, const char *key, size_t n)
 {
 	size_t i;
 
-	if (n < d->s->prefixlen || memcmp(key, d->s->prefix, d->s->prefixlen))
+	if (n < d->s->os.prefixlen || memcmp(key, d->s->os.prefix, d->s->os.prefixlen))
 		return NULL;
-	key += d->s->prefixlen;
-	n -= d->s->prefixlen;
+	key += d->s->os.prefixlen;
+	n -= d->s->os.prefixlen;
 	for (i = 0; i < d->n; i++)
 		if (d->items[i].pathlen == n &&
 		    memcmp(d->items[i].path, key, n) == 0)
@@ -989,13 +708,13 @@ delete_field(void *arg, const char *path, const char *text, size_t n)
 /*
  * DeleteObjects in groups of up to 1000 keys, Content-MD5 always sent,
  * each key's <Deleted> or <Error> read; a group that fails as a whole,
- * keys XML cannot carry, and conditional deletes go key by key.
+ * keys XML cannot carry, and conditional deletes are left to the
+ * engine, key by key.
  */
 static void
-s3_remove_many(struct arc_store *st, struct arc_sitem *items, size_t n,
-    int jobs)
+delete_batch(struct arc_objstore *os, struct arc_sitem *items, size_t n)
 {
-	struct s3 *s = st->priv;
+	struct s3 *s = (struct s3 *)os;
 	struct arc_http_req r;
 	struct arc_buf body = { 0 }, eb = { 0 }, hex = { 0 };
 	unsigned char md[EVP_MAX_MD_SIZE], b64[64];
@@ -1003,17 +722,6 @@ s3_remove_many(struct arc_store *st, struct arc_sitem *items, size_t n,
 	size_t i, start, cnt;
 	struct delres d;
 
-	for (i = 0; i < n; i++)
-		items[i].removal = -1;
-	if (bucket_exists(s, &eb) == -1) {
-		for (i = 0; i < n; i++) {
-			items[i].removal = ARC_REMOVE_FAILED;
-			items[i].err.len = 0;
-			arc_buf_add(&items[i].err, eb.s, eb.len);
-		}
-		arc_buf_free(&eb);
-		return;
-	}
 	for (start = 0; start < n; start += cnt) {
 		size_t nkeys = 0;
 
@@ -1027,7 +735,7 @@ s3_remove_many(struct arc_store *st, struct arc_sitem *items, size_t n,
 				continue;
 			nkeys++;
 			arc_buf_adds(&body, "<Object><Key>");
-			xml_escape(&body, s->prefix, s->prefixlen);
+			xml_escape(&body, s->os.prefix, s->os.prefixlen);
 			xml_escape(&body, items[i].path, items[i].pathlen);
 			arc_buf_adds(&body, "</Key></Object>");
 		}
@@ -1049,7 +757,7 @@ s3_remove_many(struct arc_store *st, struct arc_sitem *items, size_t n,
 		d.s = s;
 		d.items = items + start;
 		d.n = cnt;
-		if (arc_http_perform(s->http, &r) == 0 && r.status == 200 &&
+		if (arc_http_perform(s->os.http, &r) == 0 && r.status == 200 &&
 		    arc_xml_parse(r.resp.s, r.resp.len, s3ns, delete_field, &d,
 		    &eb) == 0 && !d.bad) {
 			/* a key the answer did not mention is not deleted */
@@ -1072,112 +780,31 @@ s3_remove_many(struct arc_store *st, struct arc_sitem *items, size_t n,
 		arc_buf_free(&d.code);
 		arc_buf_free(&d.message);
 	}
-	delete_each(s, items, n, jobs);
 	arc_buf_free(&body);
 	arc_buf_free(&eb);
 	arc_buf_free(&hex);
 }
 
-static int
-s3_remove(struct arc_store *st, const char *p, size_t n, struct arc_buf *eb)
-{
-	struct arc_sitem it;
-
-	memset(&it, 0, sizeof(it));
-	it.path = p;
-	it.pathlen = n;
-	it.removal = -1;
-	delete_each(st->priv, &it, 1, 1);
-	eb->len = 0;
-	if (it.err.len)
-		arc_buf_add(eb, it.err.s, it.err.len);
-	arc_buf_free(&it.err);
-	return it.removal;
-}
-
-static int
-s3_get(struct arc_store *st, const char *p, size_t n, int fd,
-    struct arc_stat *out, struct arc_buf *eb)
-{
-	struct s3 *s = st->priv;
-	struct arc_http_req r;
-	int ret;
-
-	if (bucket_exists(s, eb) == -1)
-		return ARC_UNKNOWN;
-	request(s, &r, "GET", p, n, NULL, NULL);
-	r.outfd = fd;
-	arc_http_perform(s->http, &r);
-	if (r.status == 200) {
-		fill_stat(&r, out, NULL);
-		ret = ARC_PRESENT;
-	} else if (r.status == 404)
-		ret = ARC_ABSENT;
-	else {
-		describe(&r, "GET", p, eb);
-		ret = ARC_UNKNOWN;
-	}
-	arc_http_req_free(&r);
-	return ret;
-}
-
-/* PUT, never over an existing object (HEAD first, If-None-Match too). */
-static int
-s3_put(struct arc_store *st, const char *p, size_t n, int fd, int64_t mtime,
-    struct arc_buf *eb)
-{
-	struct s3 *s = st->priv;
-	struct arc_http_req r;
-	struct arc_stat sb;
-	const char *why;
-	off_t len;
-	int ret = -1;
-
-	(void)mtime;	/* S3 sets LastModified itself */
-	/* checked by arc_store_put too: a write never leaves the prefix */
-	if ((why = arc_path_unsafe(p, n)) != NULL) {
-		eb->len = 0;
-		arc_buf_adds(eb, why);
-		return -1;
-	}
-	switch (s3_stat(st, p, n, &sb, eb)) {
-	case ARC_ABSENT:
-		break;
-	case ARC_PRESENT:
-		eb->len = 0;
-		arc_buf_adds(eb, "an object exists there");
-		return -1;
-	default:
-		return -1;
-	}
-	if ((len = lseek(fd, 0, SEEK_END)) == -1) {
-		eb->len = 0;
-		arc_buf_adds(eb, "cannot read the archived content");
-		return -1;
-	}
-	request(s, &r, "PUT", p, n, NULL, NULL);
-	arc_http_add_header(&r, "If-None-Match: *");
-	arc_http_add_header(&r, "Content-Type: application/octet-stream");
-	r.infd = fd;
-	r.inlen = len;
-	arc_http_perform(s->http, &r);
-	if (r.status == 200)
-		ret = 0;
-	else
-		describe(&r, "PUT", p, eb);
-	arc_http_req_free(&r);
-	return ret;
-}
+static const struct arc_objstore_ops s3_osops = {
+	.label = "S3",
+	.exists = "an object exists there",
+	.put_ok = 200,
+	.delete_ok = 204,
+	.request = object_request,
+	.absent = absent,
+	.ready = bucket_exists,
+	.batch = delete_batch,
+};
 
 const struct arc_store_ops arc_store_s3 = {
 	.scheme = "s3",
 	.open = s3_open,
 	.list = s3_list,
-	.stat = s3_stat,
-	.remove = s3_remove,
-	.stat_many = s3_stat_many,
-	.remove_many = s3_remove_many,
-	.get = s3_get,
-	.put = s3_put,
+	.stat = arc_os_stat,
+	.remove = arc_os_remove,
+	.stat_many = arc_os_stat_many,
+	.remove_many = arc_os_remove_many,
+	.get = arc_os_get,
+	.put = arc_os_put,
 	.close = s3_close,
 };

@@ -35,9 +35,10 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	devnull = freopen("/dev/null", "w", stderr);
 	(void)devnull;
 	memset(&a, 0, sizeof(a));
-	a.prefix = "x/";
-	a.prefixlen = 2;
-	a.name = "az://c/";
+	a.os.prefix = "x/";
+	a.os.prefixlen = 2;
+	a.os.ops = &az_osops;
+	a.os.name = "az://c/";
 	memset(&pg, 0, sizeof(pg));
 	pg.fn = emitted;
 	l = arc_pager_add(&pg, "x/", 2);

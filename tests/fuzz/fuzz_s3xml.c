@@ -37,9 +37,10 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	devnull = freopen("/dev/null", "w", stderr);
 	(void)devnull;
 	memset(&s, 0, sizeof(s));
-	s.prefix = "x/";
-	s.prefixlen = 2;
-	s.name = "s3://b/";
+	s.os.prefix = "x/";
+	s.os.prefixlen = 2;
+	s.os.ops = &s3_osops;
+	s.os.name = "s3://b/";
 	s.hints = &hint;
 	s.nhints = size > 0 && (data[0] & 1);
 	memset(&pg, 0, sizeof(pg));
