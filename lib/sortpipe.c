@@ -90,16 +90,20 @@ arc_sort_output(struct arc_sort *s)
 int
 arc_sort_close(struct arc_sort *s)
 {
-	int status, ret = 0, early = 0;
+	int status, ret = 0, early;
 
-	if (s->in != NULL)
-		fclose(s->in);
-	if (s->out != NULL) {
-		early = !feof(s->out);
-		fclose(s->out);
-	}
+	/*
+	 * Stopped early, sort is killed before its pipes close: closed first,
+	 * it could meet a broken pipe and say so on our standard error, a
+	 * second line after the one message that says why we stopped.
+	 */
+	early = s->in != NULL || (s->out != NULL && !feof(s->out));
 	if (early)
 		kill(s->pid, SIGTERM);
+	if (s->in != NULL)
+		fclose(s->in);
+	if (s->out != NULL)
+		fclose(s->out);
 	while (waitpid(s->pid, &status, 0) == -1)
 		if (errno != EINTR)
 			err(arc_errstatus, "waitpid");
