@@ -13,7 +13,7 @@
 #    client secret, workload identity, App Service and VM managed
 #    identity, refresh, and the CA bundle from SSL_CERT_FILE/SSL_CERT_DIR.
 #
-# No test reaches 169.254.169.254: AZURE_POD_IDENTITY_AUTHORITY_HOST
+# No test reaches the instance metadata address: AZURE_POD_IDENTITY_AUTHORITY_HOST
 # points at the stand-in or at 127.0.0.1:9 (test_helper.bash).
 load test_helper
 load servers

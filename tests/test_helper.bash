@@ -20,7 +20,7 @@ unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY \
     ARC_API_TOKEN_FILE
 # AWS credentials come only from what a test sets: never from the
 # machine's ~/.aws, a container or an instance (no packet to
-# 169.254.169.254 or 169.254.170.2: awscred.bats points the instance
+# the instance or container metadata addresses: awscred.bats points the instance
 # metadata endpoint at a loopback stand-in when it enables it)
 export AWS_EC2_METADATA_DISABLED=true
 export AWS_SHARED_CREDENTIALS_FILE="$BATS_TEST_TMPDIR/no-aws-credentials"
