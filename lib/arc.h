@@ -49,6 +49,8 @@ const char *arc_file_kind(mode_t);
 char	*arc_run_id(void);
 int	 arc_fsync_dir(const char *);
 int	 arc_open_tmp(const char *, char **);
+const char *arc_env(const char *);
+void	 arc_zfree(char *);
 FILE	*arc_tmpstream(void);
 int	 arc_put_tmp(const char *, const char *, int);
 struct arc_out {

@@ -99,23 +99,6 @@ struct arc_awscred {
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static const char *
-env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v != NULL && *v != '\0' ? v : NULL;
-}
-
-static void
-zfree(char *s)
-{
-	if (s != NULL) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
-
 static void
 zbuf_free(struct arc_buf *b)
 {
@@ -127,9 +110,9 @@ zbuf_free(struct arc_buf *b)
 static void
 keys_free(struct keys *k)
 {
-	zfree(k->id);
-	zfree(k->secret);
-	zfree(k->token);
+	arc_zfree(k->id);
+	arc_zfree(k->secret);
+	arc_zfree(k->token);
 	memset(k, 0, sizeof(*k));
 }
 
@@ -345,7 +328,7 @@ ini_free(struct ini *f)
 	for (i = 0; i < f->n; i++) {
 		free(f->v[i].sec);
 		free(f->v[i].key);
-		zfree(f->v[i].val);
+		arc_zfree(f->v[i].val);
 	}
 	free(f->v);
 	free(f->path);
@@ -395,7 +378,7 @@ pget(const struct files *fs, const char *profile, const char *key)
 static char *
 home_path(const char *var, const char *def)
 {
-	const char *v = env(var), *home;
+	const char *v = arc_env(var), *home;
 	struct passwd *pw;
 	char *s;
 
@@ -403,7 +386,7 @@ home_path(const char *var, const char *def)
 		v = def;
 	if (v[0] != '~' || (v[1] != '/' && v[1] != '\0'))
 		return arc_estrdup(v);
-	if ((home = env("HOME")) == NULL)
+	if ((home = arc_env("HOME")) == NULL)
 		home = (pw = getpwuid(getuid())) != NULL ? pw->pw_dir : "/";
 	if (asprintf(&s, "%s%s", home, v + 1) == -1)
 		err(arc_errstatus, "asprintf");
@@ -444,7 +427,7 @@ sts_field(void *arg, const char *path, const char *text, size_t n)
 		arc_buf_add(&a->exp, text, n);
 	}
 	if (to != NULL) {
-		zfree(*to);
+		arc_zfree(*to);
 		*to = arc_estrndup(text, n);
 	}
 	return 0;
@@ -752,7 +735,7 @@ process_fetch(struct arc_awscred *c, struct keys *out)
 		warnx("%s: '%s' exited with status 127", c->what, argv[0]);
 	zbuf_free(&o);
 	for (i = 0; i < argc; i++)
-		zfree(argv[i]);
+		arc_zfree(argv[i]);
 	free(argv);
 	return ret;
 }
@@ -1012,9 +995,9 @@ arc_awscred_free(struct arc_awscred *c)
 	free(c->duration);
 	free(c->sts);
 	free(c->sts_sigv4);
-	zfree(c->command);
+	arc_zfree(c->command);
 	free(c->url);
-	zfree(c->auth);
+	arc_zfree(c->auth);
 	free(c->auth_file);
 	free(c->imds);
 	arc_buf_free(&c->why);
@@ -1071,9 +1054,9 @@ sts_setup(struct arc_awscred *c, const struct files *fs,
 {
 	const char *e;
 
-	if ((e = env("AWS_ENDPOINT_URL_STS")) == NULL &&
+	if ((e = arc_env("AWS_ENDPOINT_URL_STS")) == NULL &&
 	    (e = pget(fs, profile, "sts.endpoint_url")) == NULL &&
-	    (e = env("AWS_ENDPOINT_URL")) == NULL)
+	    (e = arc_env("AWS_ENDPOINT_URL")) == NULL)
 		e = pget(fs, profile, "endpoint_url");
 	if (e != NULL)
 		c->sts = arc_estrdup(e);
@@ -1134,9 +1117,9 @@ from_profile(const struct files *fs, const char *profile,
 			    "credential_source")) != NULL) {
 				if (strcmp(v, "Environment") == 0)
 					ret = static_keys(
-					    env("AWS_ACCESS_KEY_ID"),
-					    env("AWS_SECRET_ACCESS_KEY"),
-					    env("AWS_SESSION_TOKEN"),
+					    arc_env("AWS_ACCESS_KEY_ID"),
+					    arc_env("AWS_SECRET_ACCESS_KEY"),
+					    arc_env("AWS_SESSION_TOKEN"),
 					    "the environment", conf, &src);
 				else if (strcmp(v, "EcsContainer") == 0)
 					ret = from_container(conf, &src, &what);
@@ -1213,8 +1196,8 @@ static int
 from_container(const struct arc_awsconf *conf, struct arc_awscred **out,
     struct arc_buf *searched)
 {
-	const char *rel = env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
-	const char *full = env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+	const char *rel = arc_env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+	const char *full = arc_env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
 	struct arc_awscred *c;
 
 	arc_buf_adds(searched, ", AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and "
@@ -1234,8 +1217,8 @@ from_container(const struct arc_awsconf *conf, struct arc_awscred **out,
 			err(arc_errstatus, "asprintf");
 	} else
 		c->url = arc_estrdup(full);
-	c->auth_file = dupnull(env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"));
-	c->auth = dupnull(env("AWS_CONTAINER_AUTHORIZATION_TOKEN"));
+	c->auth_file = dupnull(arc_env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"));
+	c->auth = dupnull(arc_env("AWS_CONTAINER_AUTHORIZATION_TOKEN"));
 	if (fetch(c) == -1) {
 		arc_awscred_free(c);
 		return -1;
@@ -1248,7 +1231,7 @@ static int
 from_imds(const struct arc_awsconf *conf, struct arc_awscred **out,
     struct arc_buf *searched)
 {
-	const char *v = env("AWS_EC2_METADATA_DISABLED"), *mode;
+	const char *v = arc_env("AWS_EC2_METADATA_DISABLED"), *mode;
 	struct arc_awscred *c;
 	size_t n;
 
@@ -1258,8 +1241,8 @@ from_imds(const struct arc_awsconf *conf, struct arc_awscred **out,
 		return 0;
 	}
 	c = cred_new(K_IMDS, conf, "EC2 instance metadata");
-	mode = env("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
-	if ((v = env("AWS_EC2_METADATA_SERVICE_ENDPOINT")) == NULL)
+	mode = arc_env("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
+	if ((v = arc_env("AWS_EC2_METADATA_SERVICE_ENDPOINT")) == NULL)
 		v = mode != NULL && strcasecmp(mode, "IPv6") == 0 ?
 		    IMDS_HOST6 : IMDS_HOST;
 	n = strlen(v);
@@ -1298,7 +1281,7 @@ setting(const char *e1, const char *e2, const struct files *fs,
 {
 	const char *v;
 
-	if ((v = env(e1)) == NULL && (e2 == NULL || (v = env(e2)) == NULL) &&
+	if ((v = arc_env(e1)) == NULL && (e2 == NULL || (v = arc_env(e2)) == NULL) &&
 	    (v = pget(fs, fs->profile, k1)) == NULL && k2 != NULL)
 		v = pget(fs, fs->profile, k2);
 	return dupnull(v);
@@ -1343,8 +1326,8 @@ arc_awscred_open(struct arc_awsconf *conf, struct arc_awscred **credp)
 	    ini_load(&fs.conf, confpath, 1) == -1)
 		goto out;
 	explicit = 1;
-	if ((fs.profile = env("AWS_PROFILE")) == NULL &&
-	    (fs.profile = env("AWS_DEFAULT_PROFILE")) == NULL) {
+	if ((fs.profile = arc_env("AWS_PROFILE")) == NULL &&
+	    (fs.profile = arc_env("AWS_DEFAULT_PROFILE")) == NULL) {
 		fs.profile = "default";
 		explicit = 0;
 	}
@@ -1371,20 +1354,20 @@ arc_awscred_open(struct arc_awsconf *conf, struct arc_awscred **credp)
 	conf->ca_bundle = setting("AWS_CA_BUNDLE", NULL, &fs, "ca_bundle",
 	    NULL);
 
-	if ((v = env("AWS_S3_NO_SIGN_REQUEST")) != NULL &&
+	if ((v = arc_env("AWS_S3_NO_SIGN_REQUEST")) != NULL &&
 	    strcasecmp(v, "true") == 0) {
 		ret = 0;	/* anonymous, as asked */
 		goto out;
 	}
 	/* 1. the environment */
-	if ((ret = static_keys(env("AWS_ACCESS_KEY_ID"),
-	    env("AWS_SECRET_ACCESS_KEY"), env("AWS_SESSION_TOKEN"),
+	if ((ret = static_keys(arc_env("AWS_ACCESS_KEY_ID"),
+	    arc_env("AWS_SECRET_ACCESS_KEY"), arc_env("AWS_SESSION_TOKEN"),
 	    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", conf, &c)) != 0)
 		goto out;
 	arc_buf_adds(&searched, "AWS_ACCESS_KEY_ID (unset)");
 	/* 2. web identity */
-	tokfile = env("AWS_WEB_IDENTITY_TOKEN_FILE");
-	role = env("AWS_ROLE_ARN");
+	tokfile = arc_env("AWS_WEB_IDENTITY_TOKEN_FILE");
+	role = arc_env("AWS_ROLE_ARN");
 	if ((tokfile == NULL) != (role == NULL)) {
 		warnx("set both AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN, "
 		    "or neither");
@@ -1395,7 +1378,7 @@ arc_awscred_open(struct arc_awsconf *conf, struct arc_awscred **credp)
 		c->token_file = arc_estrdup(tokfile);
 		c->role_arn = arc_estrdup(role);
 		sts_setup(c, &fs, conf, fs.profile);
-		if ((v = env("AWS_ROLE_SESSION_NAME")) != NULL) {
+		if ((v = arc_env("AWS_ROLE_SESSION_NAME")) != NULL) {
 			free(c->session_name);
 			c->session_name = arc_estrdup(v);
 		}

@@ -65,23 +65,6 @@ struct arc_azcred {
 	struct arc_http	*http;
 };
 
-static const char *
-env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v != NULL && *v != '\0' ? v : NULL;
-}
-
-static void
-zfree(char *s)
-{
-	if (s != NULL) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
-
 /*
  * Append text with every URL query string left out ('?' up to the next
  * space or quote): a SAS token travels in the query, and libcurl or a
@@ -103,8 +86,8 @@ arc_azcred_redact(struct arc_buf *out, const char *text)
 void
 arc_azcred_ca(struct arc_http_req *r)
 {
-	r->cainfo = env("SSL_CERT_FILE");
-	r->capath = env("SSL_CERT_DIR");
+	r->cainfo = arc_env("SSL_CERT_FILE");
+	r->capath = arc_env("SSL_CERT_DIR");
 }
 
 /* A tenant is a GUID or a domain name: nothing that changes the URL. */
@@ -139,10 +122,10 @@ arc_azcred_new(struct arc_buf *eb)
 
 	eb->len = 0;
 	c = arc_ecalloc(1, sizeof(*c));
-	tenant = env("AZURE_TENANT_ID");
-	client = env("AZURE_CLIENT_ID");
-	secret = env("AZURE_CLIENT_SECRET");
-	file = env("AZURE_FEDERATED_TOKEN_FILE");
+	tenant = arc_env("AZURE_TENANT_ID");
+	client = arc_env("AZURE_CLIENT_ID");
+	secret = arc_env("AZURE_CLIENT_SECRET");
+	file = arc_env("AZURE_FEDERATED_TOKEN_FILE");
 	if (client != NULL)
 		c->client = arc_estrdup(client);
 	if (tenant != NULL && client != NULL && (secret != NULL ||
@@ -152,7 +135,7 @@ arc_azcred_new(struct arc_buf *eb)
 			    tenant);
 			goto fail;
 		}
-		auth = env("AZURE_AUTHORITY_HOST");
+		auth = arc_env("AZURE_AUTHORITY_HOST");
 		auth = auth != NULL ? auth : AUTHORITY;
 		if (strncmp(auth, "https://", 8) != 0 &&
 		    strncmp(auth, "http://", 7) != 0) {
@@ -170,8 +153,8 @@ arc_azcred_new(struct arc_buf *eb)
 			c->kind = WORKLOAD;
 			c->file = arc_estrdup(file);
 		}
-	} else if ((ep = env("IDENTITY_ENDPOINT")) != NULL &&
-	    (hdr = env("IDENTITY_HEADER")) != NULL) {
+	} else if ((ep = arc_env("IDENTITY_ENDPOINT")) != NULL &&
+	    (hdr = arc_env("IDENTITY_HEADER")) != NULL) {
 		c->kind = APPSERVICE;
 		c->url = arc_estrdup(ep);
 		c->url[strcspn(c->url, "?")] = '\0';
@@ -179,7 +162,7 @@ arc_azcred_new(struct arc_buf *eb)
 		arc_buf_adds(&u, "api-version=2019-08-01&resource=");
 	} else {
 		c->kind = IMDSKIND;
-		ep = env("AZURE_POD_IDENTITY_AUTHORITY_HOST");
+		ep = arc_env("AZURE_POD_IDENTITY_AUTHORITY_HOST");
 		c->url = trimmed(ep != NULL ? ep : IMDS);
 		arc_buf_printf(&u, "%s/metadata/identity/oauth2/token", c->url);
 		free(c->url);
@@ -212,9 +195,9 @@ arc_azcred_free(struct arc_azcred *c)
 	free(c->url);
 	free(c->query);
 	free(c->client);
-	zfree(c->secret);
+	arc_zfree(c->secret);
 	free(c->file);
-	zfree(c->token);
+	arc_zfree(c->token);
 	arc_buf_free(&c->why);
 	arc_http_free(c->http);
 	free(c);
@@ -390,7 +373,7 @@ fetch(struct arc_azcred *c, struct arc_buf *eb)
 		arc_buf_adds(eb, "not a token answer");
 		goto out;
 	}
-	zfree(c->token);
+	arc_zfree(c->token);
 	c->token = arc_estrdup(tok);
 	c->expires = on >= 0 ? on : now + in;
 	ret = 0;

@@ -103,14 +103,6 @@ conn_field(const char *cs, const char *key)
 	return NULL;
 }
 
-static const char *
-env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v != NULL && *v != '\0' ? v : NULL;
-}
-
 static int
 decode_key(struct az *a, const char *b64)
 {
@@ -163,7 +155,7 @@ az_open(struct arc_store *st, const char *rest)
 	if (asprintf(&a->os.name, "az://%s/", a->container) == -1)
 		err(arc_errstatus, "asprintf");
 
-	if ((cs = env("AZURE_STORAGE_CONNECTION_STRING")) != NULL) {
+	if ((cs = arc_env("AZURE_STORAGE_CONNECTION_STRING")) != NULL) {
 		dev = conn_field(cs, "UseDevelopmentStorage");
 		if (dev != NULL && strcasecmp(dev, "true") == 0) {
 			a->account = arc_estrdup(DEV_ACCOUNT);
@@ -188,14 +180,14 @@ az_open(struct arc_store *st, const char *rest)
 		proto = conn_field(cs, "DefaultEndpointsProtocol");
 		suffix = conn_field(cs, "EndpointSuffix");
 	} else {
-		if ((v = env("AZURE_STORAGE_ACCOUNT")) != NULL)
+		if ((v = arc_env("AZURE_STORAGE_ACCOUNT")) != NULL)
 			a->account = arc_estrdup(v);
-		if ((v = env("AZURE_STORAGE_KEY")) != NULL)
+		if ((v = arc_env("AZURE_STORAGE_KEY")) != NULL)
 			key = arc_estrdup(v);
-		if ((v = env("AZURE_STORAGE_SAS_TOKEN")) != NULL)
+		if ((v = arc_env("AZURE_STORAGE_SAS_TOKEN")) != NULL)
 			a->sas = arc_estrdup(v);
 	}
-	if ((v = env("AZURE_STORAGE_BLOB_ENDPOINT")) != NULL) {
+	if ((v = arc_env("AZURE_STORAGE_BLOB_ENDPOINT")) != NULL) {
 		free(ep);
 		ep = arc_estrdup(v);
 	}

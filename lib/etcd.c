@@ -46,15 +46,6 @@ struct arc_etcd {
 	char		*token;		/* from Authenticate, or NULL */
 };
 
-static void
-wipe(char *s)
-{
-	if (s != NULL) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
-
 /* A copy of environment variable name, or NULL when unset or empty. */
 static char *
 env_copy(const char *name)
@@ -137,7 +128,7 @@ credentials(struct arc_etcd *e)
 	} else
 		e->password = env_copy("ETCDCTL_PASSWORD");
 	e->user = arc_estrdup(u);
-	wipe(u);
+	arc_zfree(u);
 	if (*e->user == '\0' || e->password == NULL) {
 		warnx("ETCDCTL_USER needs a user name and a password "
 		    "('user:password', or 'user' and ETCDCTL_PASSWORD)");
@@ -227,8 +218,8 @@ arc_etcd_close(struct arc_etcd *e)
 	free(e->cert);
 	free(e->key);
 	free(e->user);
-	wipe(e->password);
-	wipe(e->token);
+	arc_zfree(e->password);
+	arc_zfree(e->token);
 	free(e);
 }
 
@@ -377,7 +368,7 @@ authenticate(struct arc_etcd *e, struct arc_buf *eb)
 	char *body;
 	int ret = -1;
 
-	wipe(e->token);
+	arc_zfree(e->token);
 	e->token = NULL;
 	req = json_object_new_object();
 	json_object_object_add(req, "name", json_object_new_string(e->user));

@@ -421,3 +421,22 @@ arc_file_kind(mode_t m)
 	default:	return "not a regular file";
 	}
 }
+
+/* The value of environment variable name, or NULL when unset or empty. */
+const char *
+arc_env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+/* Free a string that held a secret, overwriting it first. */
+void
+arc_zfree(char *s)
+{
+	if (s != NULL) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
