@@ -39,7 +39,7 @@ all: $(TOOLS)
 .c.o:
 	$(CC) $(CPPFLAGS) $(DEP_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(LIBOBJ): lib/arc.h
+$(LIBOBJ): lib/arc.h lib/arc_priv.h
 
 lib/libarc.a: $(LIBOBJ)
 	rm -f $@
@@ -69,10 +69,10 @@ ASANFLAGS = -O1 -g -Wall -Wextra $(SAN)
 FUZZCC = clang
 FUZZFLAGS = -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
 
-build/asan/%.o: lib/%.c lib/arc.h
+build/asan/%.o: lib/%.c lib/arc.h lib/arc_priv.h
 	@mkdir -p build/asan
 	$(CC) $(CPPFLAGS) $(DEP_CFLAGS) $(ASANFLAGS) -c -o $@ $<
-build/fuzz/%.o: lib/%.c lib/arc.h
+build/fuzz/%.o: lib/%.c lib/arc.h lib/arc_priv.h
 	@mkdir -p build/fuzz
 	$(FUZZCC) $(CPPFLAGS) $(DEP_CFLAGS) $(FUZZFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 

@@ -29,7 +29,7 @@
 
 #include <json-c/json.h>
 
-#include "arc.h"
+#include "arc_priv.h"
 
 #define PAGE_LIMIT	10000
 #define LOOKUP_JOBS	16

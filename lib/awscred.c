@@ -43,7 +43,7 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
-#include "arc.h"
+#include "arc_priv.h"
 
 #define STSNS		"https://sts.amazonaws.com/doc/2011-06-15/"
 #define MARGIN_MAX	300		/* refresh this long before expiry */

@@ -34,7 +34,7 @@
 
 #include <json-c/json.h>
 
-#include "arc.h"
+#include "arc_priv.h"
 
 #define AUTHORITY	"https://login.microsoftonline.com"
 #define IMDS		"http://169.254.169.254"

@@ -31,7 +31,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "arc.h"
+#include "arc_priv.h"
 
 #define XMS_VERSION	"2021-12-02"
 #define PAGE_BLOBS	5000

@@ -25,7 +25,7 @@
 
 #include <json-c/json.h>
 
-#include "arc.h"
+#include "arc_priv.h"
 
 #define PAGE_KEYS	10000	/* default; ARC_ETCD_PAGE_KEYS */
 #define WINDOW_PAGES	8	/* a range of more pages than this is narrowed */

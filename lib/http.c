@@ -35,7 +35,7 @@
 #include <curl/curl.h>
 #include <openssl/ssl.h>
 
-#include "arc.h"
+#include "arc_priv.h"
 
 #define RESPONSE_MAX	(64 * 1024 * 1024)
 #define BACKOFF_CAP_MS	10000
@@ -769,18 +769,6 @@ arc_http_perform_many(struct arc_http *h, struct arc_http_req **reqs,
 
 	if (n > 0)
 		arc_http_perform_each(h, parallel, many_next, NULL, &m);
-}
-
-/* A one-line description of a failed answer, for messages. */
-void
-arc_http_describe(const struct arc_http_req *r, struct arc_buf *out)
-{
-	out->len = 0;
-	if (r->status == 0)
-		arc_buf_printf(out, "%s (after %d attempts)", r->err,
-		    r->attempts);
-	else
-		arc_buf_printf(out, "HTTP %ld", r->status);
 }
 
 static int

@@ -17,7 +17,7 @@
 
 #include <json-c/json.h>
 
-#include "arc.h"
+#include "arc_priv.h"
 
 enum mode {
 	M_TOP,		/* between top-level values */

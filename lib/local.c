@@ -31,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "arc.h"
+#include "arc_priv.h"
 
 struct local {
 	int	 rootfd;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arc.h"
+#include "arc_priv.h"
 
 static const struct arc_manifest_ops *sources[] = {
 	&arc_manifest_file,

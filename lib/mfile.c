@@ -32,7 +32,7 @@
 
 #include <json-c/json.h>
 
-#include "arc.h"
+#include "arc_priv.h"
 
 #define LOCK_WAIT_SECONDS	60
 

@@ -20,7 +20,7 @@
 
 #include <curl/curl.h>
 
-#include "arc.h"
+#include "arc_priv.h"
 
 /*
  * The prefix after the container's name (slash: its '/', or NULL) is a

@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arc.h"
+#include "arc_priv.h"
 
 /*
  * Pages in a row that may bring no new key: S3 and Azure may answer a

@@ -21,7 +21,7 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 
-#include "arc.h"
+#include "arc_priv.h"
 
 #define S3NS		"http://s3.amazonaws.com/doc/2006-03-01/"
 /* S3's namespace, and the one s3rver (a common test double) writes. */

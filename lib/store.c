@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arc.h"
+#include "arc_priv.h"
 
 static const struct arc_store_ops *backends[] = {
 	&arc_store_local,
@@ -72,24 +72,6 @@ gate(const char *path, size_t n, struct arc_buf *eb)
 	eb->len = 0;
 	arc_buf_adds(eb, why);
 	return -1;
-}
-
-int
-arc_store_stat(struct arc_store *st, const char *path, size_t n,
-    struct arc_stat *sb, struct arc_buf *eb)
-{
-	if (gate(path, n, eb) == -1)
-		return ARC_UNKNOWN;
-	return st->ops->stat(st, path, n, sb, eb);
-}
-
-int
-arc_store_remove(struct arc_store *st, const char *path, size_t n,
-    struct arc_buf *eb)
-{
-	if (gate(path, n, eb) == -1)
-		return ARC_REMOVE_FAILED;
-	return st->ops->remove(st, path, n, eb);
 }
 
 struct pool {

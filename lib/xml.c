@@ -9,7 +9,7 @@
 
 #include <expat.h>
 
-#include "arc.h"
+#include "arc_priv.h"
 
 #define NSSEP		'\x01'
 #define TEXT_MAX	(64 * 1024)

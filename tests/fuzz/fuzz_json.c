@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "arc.h"
+#include "arc_priv.h"
 
 static int
 check(void *arg, struct arc_entry *e, uintmax_t line)

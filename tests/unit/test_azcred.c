@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arc.h"
+#include "arc_priv.h"
 #include "unit.h"
 
 static const char *const vars[] = {

@@ -15,7 +15,7 @@
 
 #include <json-c/json.h>
 
-#include "arc.h"
+#include "arc_priv.h"
 #include "unit.h"
 
 #define L(s)	(s), sizeof(s) - 1

@@ -1,0 +1,278 @@
+/*
+ * arc_priv.h - what the library's modules share and the tools do not:
+ * the one HTTP layer and its credentials, paged listings, XML answers,
+ * the JSON stream reader, the object-store engine under s3.c and
+ * azure.c, and the backends' operation tables behind store.c and
+ * manifest.c.  Only the library's own files include it (and the unit
+ * and fuzz tests of those modules); the tools include arc.h alone.
+ */
+#ifndef ARC_PRIV_H
+#define ARC_PRIV_H
+
+#include "arc.h"
+
+/* jsonstream.c: bounded-memory reading of Arc manifest bodies and NDJSON */
+#define ARC_ENTRY_MAX	(1024 * 1024)	/* largest single FileEntry */
+struct arc_json_meta {
+	int		 bodies;	/* Arc bodies read */
+	int		 have_cursor;	/* the last one had next_cursor */
+	struct arc_buf	 next_cursor;
+};
+int	 arc_json_entries(FILE *, const char *, arc_entry_fn, void *);
+int	 arc_json_entries_meta(FILE *, const char *, arc_entry_fn, void *,
+	    struct arc_json_meta *);
+/*
+ * A simple entry, offered before it is parsed: its bytes ('{' to '}')
+ * and its path, which is exactly what parsing would decode.
+ */
+struct arc_json_raw {
+	const char	*text;
+	size_t		 len;
+	const char	*path;
+	size_t		 pathlen;
+	int		 oneline;	/* no line break: text is an NDJSON line */
+};
+typedef int (*arc_raw_fn)(void *, const struct arc_json_raw *, uintmax_t);
+int	 arc_json_entries_raw(FILE *, const char *, arc_raw_fn, arc_entry_fn,
+	    void *);
+int	 arc_json_simple(const char *, size_t, struct arc_json_raw *);
+
+/* http.c: the one HTTP layer and the one retry policy (libcurl) */
+struct curl_slist;
+struct arc_http;
+struct arc_http_req {
+	const char	*method;	/* GET HEAD PUT POST DELETE */
+	char		*url;		/* owned */
+	struct curl_slist *headers;	/* owned */
+	const char	*sigv4;		/* CURLOPT_AWS_SIGV4, or NULL */
+	struct arc_awscred *cred;	/* signs with these (sigv4 set) */
+	const char	*cainfo;	/* CA bundle, or NULL */
+	const char	*cavar;		/* where cainfo came from, for messages */
+	const char	*sslcert;	/* client certificate and key, or NULL */
+	const char	*sslkey;
+	const char	*capath;	/* CA directory (c_rehash), or NULL */
+	const char	*body;		/* request body in memory */
+	size_t		 bodylen;
+	int		 infd;		/* or from this file (-1: none) */
+	int64_t		 inlen;
+	int		 outfd;		/* response body to this file */
+	long		 status;	/* 0: no HTTP answer */
+	struct arc_buf	 resp;		/* response body (outfd == -1) */
+	struct arc_buf	 rhdr;		/* response headers */
+	char		 err[512];	/* why there was no answer */
+	int		 attempts;
+	int		 cc;		/* CURLcode of the last attempt */
+	int		 misconf;	/* it failed on a TLS setting */
+	void		*arg;		/* the caller's */
+	int64_t		 next_ms;	/* private to http.c */
+	int		 slot;
+	struct curl_slist *signedhdr;	/* headers with the session token */
+};
+struct arc_http *arc_http_new(void);
+void	 arc_http_limits(struct arc_http *, long, long);
+void	 arc_http_free(struct arc_http *);
+void	 arc_http_req_init(struct arc_http_req *, const char *, char *);
+void	 arc_http_req_free(struct arc_http_req *);
+void	 arc_http_add_header(struct arc_http_req *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+int	 arc_http_header(const struct arc_http_req *, const char *,
+	    struct arc_buf *);
+int	 arc_http_perform(struct arc_http *, struct arc_http_req *);
+void	 arc_http_perform_many(struct arc_http *, struct arc_http_req **,
+	    size_t, int);
+int	 arc_http_misconfigured(const struct arc_http_req *);
+void	 arc_http_escape(struct arc_buf *, const char *, size_t, int);
+int	 arc_http_unescape(struct arc_buf *, const char *, size_t, int);
+
+/* azcred.c: Microsoft Entra ID tokens and TLS trust for Azure Storage */
+struct arc_azcred;
+struct arc_azcred *arc_azcred_new(struct arc_buf *);
+const char *arc_azcred_token(struct arc_azcred *, struct arc_buf *);
+const char *arc_azcred_kind(const struct arc_azcred *);
+void	 arc_azcred_free(struct arc_azcred *);
+void	 arc_azcred_ca(struct arc_http_req *);
+void	 arc_azcred_redact(struct arc_buf *, const char *);
+
+/* awscred.c: AWS credentials and settings, found as the AWS CLI does */
+struct arc_awscred;
+struct arc_awsconf {
+	char	*region;	/* never NULL */
+	char	*endpoint;	/* the S3 endpoint URL, or NULL */
+	char	*style;		/* S3 addressing style, or NULL */
+	char	*ca_bundle;	/* or NULL */
+};
+int	 arc_awscred_open(struct arc_awsconf *, struct arc_awscred **);
+void	 arc_awscred_keys(struct arc_awscred *, const char **, const char **,
+	    const char **);
+void	 arc_awscred_free(struct arc_awscred *);
+void	 arc_awsconf_free(struct arc_awsconf *);
+
+/* pager.c: paged object-store listings, many at once */
+struct arc_plister {
+	struct arc_buf	 prefix;	/* the key prefix it lists */
+	struct arc_buf	 token;		/* continuation, "" at the start */
+	struct arc_buf	 after;		/* where to resume (start-after) */
+	struct arc_buf	 until;		/* the last key it lists; "" none */
+	int		 delimiter;	/* list one level, split by prefix */
+	int		 rest;		/* lists around other listers */
+	int		 done;
+	int		 pages;
+	/* progress (pager.c): every key above floor, the page's start */
+	struct arc_buf	 pos;		/* the greatest key returned */
+	struct arc_buf	 floor;		/* the position the page was asked at */
+	struct arc_buf	 asked;		/* the page's token, or its after */
+	int		 fresh;		/* keys this page returned above floor */
+	int		 stall;		/* pages in a row with no new key */
+	struct arc_http_req req;
+};
+struct arc_pager {
+	struct arc_plister **v;
+	size_t		 n, cap;
+	int		 flags;		/* ARC_LIST_ALL */
+	arc_list_fn	 fn;
+	void		*arg;
+	const char	*name;		/* the store URL, for messages */
+	int		 quiet;		/* a listing of hints: no warnings */
+};
+struct arc_pager_ops {
+	void	(*request)(void *, struct arc_plister *, struct arc_http_req *);
+	int	(*page)(void *, struct arc_pager *, struct arc_plister *,
+		    struct arc_http_req *);
+};
+struct arc_plister *arc_pager_add(struct arc_pager *, const char *, size_t);
+void	 arc_pager_emit(struct arc_pager *, const char *, size_t, int64_t,
+	    int64_t);
+int	 arc_pager_key(struct arc_plister *, const char *, size_t);
+long	 arc_list_max_pages(void);
+void	 arc_pager_free(struct arc_pager *);
+int	 arc_pager_run(struct arc_pager *, struct arc_http *,
+	    const struct arc_pager_ops *, void *, int);
+
+/* xml.c: XML answers through expat */
+typedef int (*arc_xml_fn)(void *, const char *, const char *, size_t);
+int	 arc_xml_parse(const char *, size_t, const char *const *, arc_xml_fn,
+	    void *, struct arc_buf *);
+
+struct arc_store;
+struct arc_store_ops {
+	const char *scheme;
+	int	(*open)(struct arc_store *, const char *);
+	int	(*list)(struct arc_store *, char **, size_t, int,
+		    arc_list_fn, void *);
+	int	(*stat)(struct arc_store *, const char *, size_t,
+		    struct arc_stat *, struct arc_buf *);
+	int	(*remove)(struct arc_store *, const char *, size_t,
+		    struct arc_buf *);
+	void	(*stat_many)(struct arc_store *, struct arc_sitem *, size_t,
+		    int);
+	void	(*remove_many)(struct arc_store *, struct arc_sitem *, size_t,
+		    int);
+	int	(*get)(struct arc_store *, const char *, size_t, int,
+		    struct arc_stat *, struct arc_buf *);
+	int	(*put)(struct arc_store *, const char *, size_t, int,
+		    int64_t, struct arc_buf *);
+	void	(*close)(struct arc_store *);
+};
+extern const struct arc_store_ops arc_store_local;
+extern const struct arc_store_ops arc_store_s3;
+extern const struct arc_store_ops arc_store_azure;
+
+/*
+ * objstore.c: the HTTP object-store engine under s3.c and azure.c.  A
+ * service's private state starts with a struct arc_objstore (st->priv
+ * points to both); the engine does stat, get, put and deletes through
+ * the one HTTP layer, the service builds and authorizes requests and
+ * reads its own answers through a table of its functions.
+ */
+struct arc_objstore;
+struct arc_objstore_ops {
+	const char *label;	/* "S3": "S3 error CODE: MESSAGE" */
+	const char *exists;	/* why a put is refused: "an object ..." */
+	long	 put_ok;	/* the status of a put that was done */
+	long	 delete_ok;	/* the status of a delete that was done */
+	int	 oneline;	/* an error message up to its first line break */
+	/* A request on an object: method, path, If-Match, a put's length. */
+	void	(*request)(struct arc_objstore *, struct arc_http_req *,
+		    const char *, const char *, size_t, const char *, off_t);
+	/* 404 that means "no such object" (deleting: a DELETE's answer) */
+	int	(*absent)(const struct arc_http_req *, int);
+	/* The container can be used; -1 with the reason (NULL: always). */
+	int	(*ready)(struct arc_objstore *, struct arc_buf *);
+	/* Batched deletes: settle what it can, leave the rest at -1. */
+	void	(*batch)(struct arc_objstore *, struct arc_sitem *, size_t);
+	/* The error code an answer carries in a header (NULL: none). */
+	const char *codehdr;
+	/* A transport error, secrets removed (NULL: as it is). */
+	void	(*redact)(struct arc_buf *, const char *);
+};
+struct arc_objstore {
+	const struct arc_objstore_ops *ops;
+	struct arc_http	*http;
+	char		*prefix;	/* "" or ending in '/' */
+	size_t		 prefixlen;
+	char		*name;		/* s3://bucket/, for messages */
+};
+int	 arc_os_prefix(struct arc_objstore *, const char *, const char *);
+void	 arc_os_free(struct arc_objstore *);
+void	 arc_os_describe(struct arc_objstore *, const struct arc_http_req *,
+	    const char *, const char *, struct arc_buf *);
+int	 arc_os_list_failed(struct arc_objstore *, const struct arc_http_req *,
+	    const char *, struct arc_buf *);
+void	 arc_os_pager(struct arc_objstore *, struct arc_pager *, int,
+	    arc_list_fn, void *);
+int	 arc_os_listers(struct arc_objstore *, struct arc_pager *, char **,
+	    size_t);
+int	 arc_os_code(const struct arc_http_req *, const char *);
+int64_t	 arc_os_size(const char *, size_t);
+/* A listing page: its objects and prefixes, read by the paths below. */
+struct arc_ospage {
+	struct arc_buf	 key, mtime, size, token;
+	struct arc_buf	 objs;		/* key \0 mtime \0 size \0 ... */
+	size_t		 nobjs;
+	struct arc_buf	 dirs;		/* prefixes, each ending in \0 */
+	size_t		 ndirs;
+	int		 truncated;
+	int		 urlenc;	/* keys come percent-encoded */
+	int		 bad;
+};
+/* Where a service's listing answer says what, below its root element. */
+struct arc_ospaths {
+	const char *const *ns;	/* its namespaces, for arc_xml_parse */
+	const char *answer;	/* "not a NAME answer" */
+	const char *root, *object, *key, *mtime, *size, *dir, *token;
+	const char *truncated, *encoding;	/* NULL: not in the answer */
+};
+int	 arc_os_page_read(struct arc_objstore *, const struct arc_http_req *,
+	    const struct arc_ospaths *, const char *, struct arc_ospage *,
+	    struct arc_buf *);
+void	 arc_os_page_free(struct arc_ospage *);
+int64_t	 arc_os_time(const char *);
+void	 arc_os_stat_many(struct arc_store *, struct arc_sitem *, size_t, int);
+int	 arc_os_stat(struct arc_store *, const char *, size_t,
+	    struct arc_stat *, struct arc_buf *);
+void	 arc_os_remove_many(struct arc_store *, struct arc_sitem *, size_t,
+	    int);
+int	 arc_os_remove(struct arc_store *, const char *, size_t,
+	    struct arc_buf *);
+int	 arc_os_get(struct arc_store *, const char *, size_t, int,
+	    struct arc_stat *, struct arc_buf *);
+int	 arc_os_put(struct arc_store *, const char *, size_t, int, int64_t,
+	    struct arc_buf *);
+
+struct arc_manifest;
+struct arc_manifest_ops {
+	const char *scheme;
+	int	(*open)(struct arc_manifest *, const char *);
+	int	(*dump)(struct arc_manifest *, arc_entry_fn, void *);
+	int	(*lookup)(struct arc_manifest *, struct arc_mitem *, size_t);
+	int	(*fetch)(struct arc_manifest *, struct arc_mitem *, size_t);
+	int	(*remove)(struct arc_manifest *, struct arc_mitem *, size_t,
+		    struct arc_buf *);
+	int	(*restore)(struct arc_manifest *, FILE *, struct arc_buf *);
+	void	(*close)(struct arc_manifest *);
+};
+extern const struct arc_manifest_ops arc_manifest_file;
+extern const struct arc_manifest_ops arc_manifest_arcapi;
+extern const struct arc_manifest_ops arc_manifest_etcd;
+
+#endif /* ARC_PRIV_H */
