@@ -70,8 +70,6 @@ struct arc_out *arc_out_open(const char *, int, int);
 int	 arc_out_commit(struct arc_out *);
 void	 arc_out_abort(struct arc_out *);
 struct arc_buf;
-void	 arc_base64_encode(struct arc_buf *, const void *, size_t);
-int	 arc_base64_decode(struct arc_buf *, const char *, size_t);
 
 /*
  * usage.c: what every tool's options do alike.  arc_getopt is
@@ -135,6 +133,13 @@ int64_t	 arc_time_now(void);
 int	 arc_duration_parse(const char *, int64_t *);
 int64_t	 arc_duration_const(const char *);
 int	 arc_is_young(int64_t, int64_t, int64_t);
+/* The age an orphan must have: the -g grace window plus the -k skew. */
+struct arc_window {
+	int64_t	 grace, skew;
+};
+void	 arc_window_init(struct arc_window *);
+void	 arc_window_opt(struct arc_window *, int, const char *);
+int64_t	 arc_window_ns(const struct arc_window *);
 
 /* path.c: the one path validator */
 const char *arc_path_manifest_error(const char *, size_t);
