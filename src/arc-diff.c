@@ -156,6 +156,15 @@ options(int argc, char *argv[], struct opts *o, char *operand[2])
 	operand[1] = argv[1];
 }
 
+/* Write a candidate when its kind is wanted; whether it was written. */
+static int
+candidate(int want, int kind, const struct arc_record *r)
+{
+	if (want)
+		arc_write_candidate(stdout, kind, r->line, r->linelen);
+	return want;
+}
+
 /*
  * A manifest path with no stored file.  Local mode: only this node's own
  * entries; an empty origin ("-") is never this node's (Arc weakness 12).
@@ -168,10 +177,7 @@ manifest_only(const struct opts *o, const struct arc_record *m,
 	    memcmp(m->origin, o->node.s, o->node.len) != 0))
 		return 0;
 	c->orphan_manifest++;
-	if (!o->wantm)
-		return 0;
-	arc_write_candidate(stdout, ARC_KIND_MANIFEST, m->line, m->linelen);
-	return 1;
+	return candidate(o->wantm, ARC_KIND_MANIFEST, m);
 }
 
 /* A stored file with no manifest path: a candidate once old enough. */
@@ -184,10 +190,7 @@ storage_only(const struct opts *o, const struct arc_record *s,
 		return 0;
 	}
 	c->orphan_storage++;
-	if (!o->wants)
-		return 0;
-	arc_write_candidate(stdout, ARC_KIND_STORAGE, s->line, s->linelen);
-	return 1;
+	return candidate(o->wants, ARC_KIND_STORAGE, s);
 }
 
 /* The merge join; whether a candidate was written. */
