@@ -414,6 +414,7 @@ arc_audit_verify(const char *path, int (*each)(void *, struct json_object *,
     struct arc_audit_check *), void *arg, struct arc_audit_check *c)
 {
 	struct json_object *o;
+	struct stat sb;
 	char prev[ARC_SHA256_HEX], *line = NULL;
 	const char *why;
 	size_t cap = 0;
@@ -423,13 +424,23 @@ arc_audit_verify(const char *path, int (*each)(void *, struct json_object *,
 
 	memset(c, 0, sizeof(*c));
 	memcpy(prev, zeros, ARC_SHA256_HEX);
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
-	    (fp = fdopen(fd, "r")) == NULL) {
+	/* a FIFO planted there is never waited on */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1 || fstat(fd, &sb) == -1 ||
+	    fcntl(fd, F_SETFL, 0) == -1) {
 		warn("cannot open audit log '%s'", path);
 		if (fd != -1)
 			close(fd);
 		return -1;
 	}
+	if (!S_ISREG(sb.st_mode)) {
+		warnx("cannot open audit log '%s': %s", path,
+		    arc_file_kind(sb.st_mode));
+		close(fd);
+		return -1;
+	}
+	if ((fp = fdopen(fd, "r")) == NULL)
+		err(arc_errstatus, "fdopen");
 	while (flock(fd, LOCK_SH) == -1)
 		if (errno != EINTR) {
 			warn("cannot lock audit log '%s'", path);

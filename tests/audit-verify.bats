@@ -199,7 +199,7 @@ line_of() {
 	run -0 verify
 }
 
-@test "audit-verify: a missing or linked log is exit 2; a usage error prints the usage" {
+@test "audit-verify: a missing, linked or FIFO log is exit 2, never waited on; an empty one is 0; a usage error prints the usage" {
 	mkdir -p "$STATE" other
 	run -2 --separate-stderr verify
 	assert_stderr --partial "cannot open audit log '$LOG'"
@@ -208,8 +208,13 @@ line_of() {
 	run -2 --separate-stderr verify
 	assert_stderr --partial "cannot open audit log"
 	rm "$LOG"
+	mkfifo "$LOG"
+	run -2 --separate-stderr timeout 20 arc-reconcile audit-verify --state-dir "$STATE"
+	assert_stderr --partial "cannot open audit log '$LOG': a FIFO"
+	rm "$LOG"
 	: >"$LOG"
 	run -0 verify
+	assert_output --partial "0 lines, none with prev_sha256"
 	run -2 --separate-stderr arc-reconcile audit-verify --bogus
 	assert_stderr --partial "usage: arc-reconcile"
 }
