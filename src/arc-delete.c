@@ -41,6 +41,7 @@ static struct arc_plan plan;
 static struct {
 	uintmax_t	 deleted[3], would[3], gone[3], refused[3], failed[3];
 	uintmax_t	 changed[3], deferred;
+	uintmax_t	 verified[3], unverified[3];	/* of the deleted */
 	uintmax_t	 bytes_freed;
 	int		 cap_emitted;
 } count;
@@ -168,6 +169,66 @@ would_delete(struct arc_batch *b, int kind, const char *event)
 	sync_audit();
 }
 
+/* The candidates v as manifest items (with their revs when rev is set). */
+static void
+to_mitems(struct arc_cand **v, size_t n, struct arc_mitem *mi, int rev)
+{
+	size_t j;
+
+	for (j = 0; j < n; j++) {
+		memset(&mi[j], 0, sizeof(mi[j]));
+		mi[j].path = v[j]->path;
+		mi[j].pathlen = v[j]->pathlen;
+		if (rev) {
+			mi[j].rev = v[j]->rev;
+			mi[j].revlen = v[j]->revlen;
+		}
+	}
+}
+
+/* The candidates v as store items (with their ETags when etag is set). */
+static void
+to_sitems(struct arc_cand **v, size_t n, struct arc_sitem *si, int etag)
+{
+	size_t j;
+
+	for (j = 0; j < n; j++) {
+		si[j].path = v[j]->path;
+		si[j].pathlen = v[j]->pathlen;
+		si[j].if_match = etag ? v[j]->etag : NULL;
+		si[j].err.len = 0;
+	}
+}
+
+/*
+ * Verified deletes: a removal the manifest acknowledged stays "deleted"
+ * only when a look-up now finds no entry at its path; an entry still
+ * there, or a look-up that cannot answer, makes it "unverified".
+ */
+static void
+verify_entries(struct arc_manifest *man, struct arc_cand **v, size_t n,
+    struct arc_mitem *mi)
+{
+	size_t j;
+
+	if (n == 0)
+		return;
+	to_mitems(v, n, mi, 0);
+	(void)arc_manifest_lookup(man, mi, n);	/* unanswered: not absent */
+	for (j = 0; j < n; j++) {
+		if (mi[j].result == ARC_ABSENT) {
+			count.verified[ARC_KIND_MANIFEST]++;
+			continue;
+		}
+		warnx("'%.*s': unverified: %s", (int)v[j]->qpathlen,
+		    v[j]->qpath, mi[j].result == ARC_PRESENT ?
+		    "the manifest acknowledged the removal but still has the "
+		    "entry" : "the manifest did not answer the check");
+		v[j]->res = "unverified";
+		count.unverified[ARC_KIND_MANIFEST]++;
+	}
+}
+
 /* The manifest half: 0, or -1 when a batch failed (exit 4). */
 static int
 manifest_phase(struct arc_manifest *man, struct arc_cands *l)
@@ -191,12 +252,7 @@ manifest_phase(struct arc_manifest *man, struct arc_cands *l)
 		}
 		if (reserve_audit(b.v, b.n) == -1)
 			break;	/* these are not started: no result */
-		for (j = 0; j < b.n; j++) {
-			mi[j].path = b.v[j]->path;
-			mi[j].pathlen = b.v[j]->pathlen;
-			mi[j].rev = b.v[j]->rev;
-			mi[j].revlen = b.v[j]->revlen;
-		}
+		to_mitems(b.v, b.n, mi, 1);
 		if (arc_manifest_remove(man, mi, b.n, &eb) == -1) {
 			for (j = 0; j < b.n; j++)
 				b.v[j]->res = "failed";
@@ -233,6 +289,7 @@ manifest_phase(struct arc_manifest *man, struct arc_cands *l)
 			batch_event("reconcile.manifest_batch_deleted", b.v, done,
 			    done);
 		sync_audit();
+		verify_entries(man, b.v, done, mi);
 	}
 	arc_batch_end(&b);
 	count.refused[ARC_KIND_MANIFEST] += b.refused;
@@ -252,10 +309,7 @@ still_unregistered(struct arc_manifest *man, struct arc_batch *b,
 {
 	size_t j, k;
 
-	for (j = 0; j < b->n; j++) {
-		mi[j].path = b->v[j]->path;
-		mi[j].pathlen = b->v[j]->pathlen;
-	}
+	to_mitems(b->v, b->n, mi, 0);
 	if (arc_manifest_lookup(man, mi, b->n) == -1)
 		warnx("the manifest did not answer for every path; "
 		    "those paths are refused");
@@ -285,10 +339,7 @@ still_unchanged(struct arc_store *st, struct arc_batch *b,
 	struct arc_cand *c;
 	size_t j, k;
 
-	for (j = 0; j < b->n; j++) {
-		si[j].path = b->v[j]->path;
-		si[j].pathlen = b->v[j]->pathlen;
-	}
+	to_sitems(b->v, b->n, si, 0);
 	arc_store_stat_many(st, si, b->n, DELETE_JOBS);
 	for (j = k = 0; j < b->n; j++) {
 		c = b->v[j];
@@ -318,18 +369,49 @@ still_unchanged(struct arc_store *st, struct arc_batch *b,
 	b->n = k;
 }
 
-/* Delete a batch of files; how many are now gone (Arc's count). */
+/*
+ * Verified deletes: a delete the store acknowledged stays "deleted" only
+ * when the store now says the object is absent; an object still there,
+ * or a check that cannot answer (5xx, a timeout), makes it "unverified".
+ */
+static void
+verify_files(struct arc_store *st, struct arc_cand **v, size_t n,
+    struct arc_sitem *si)
+{
+	size_t j;
+
+	if (n == 0)
+		return;
+	to_sitems(v, n, si, 0);
+	arc_store_stat_many(st, si, n, DELETE_JOBS);
+	for (j = 0; j < n; j++) {
+		if (si[j].presence == ARC_ABSENT) {
+			count.verified[ARC_KIND_STORAGE]++;
+			if (v[j]->size > 0)
+				count.bytes_freed += (uintmax_t)v[j]->size;
+			continue;
+		}
+		warnx("'%.*s': unverified: %s", (int)v[j]->qpathlen,
+		    v[j]->qpath, si[j].presence == ARC_PRESENT ?
+		    "the store acknowledged the delete but still has the file" :
+		    arc_buf_str(&si[j].err));
+		v[j]->res = "unverified";
+		count.unverified[ARC_KIND_STORAGE]++;
+	}
+}
+
+/*
+ * Delete a batch of files; how many are now gone (Arc's count).  The
+ * ones the store acknowledged deleting go to ack, *nack of them.
+ */
 static size_t
-remove_files(struct arc_store *st, struct arc_batch *b, struct arc_sitem *si)
+remove_files(struct arc_store *st, struct arc_batch *b, struct arc_sitem *si,
+    struct arc_cand **ack, size_t *nack)
 {
 	struct arc_cand *c;
 	size_t j, applied = 0;
 
-	for (j = 0; j < b->n; j++) {
-		si[j].path = b->v[j]->path;
-		si[j].pathlen = b->v[j]->pathlen;
-		si[j].if_match = b->v[j]->etag;
-	}
+	to_sitems(b->v, b->n, si, 1);
 	arc_store_remove_many(st, si, b->n, DELETE_JOBS);
 	for (j = 0; j < b->n; j++) {
 		c = b->v[j];
@@ -337,8 +419,7 @@ remove_files(struct arc_store *st, struct arc_batch *b, struct arc_sitem *si)
 		case ARC_REMOVED:
 			c->res = "deleted";
 			count.deleted[ARC_KIND_STORAGE]++;
-			if (c->size > 0)
-				count.bytes_freed += (uintmax_t)c->size;
+			ack[(*nack)++] = c;
 			applied++;
 			break;
 		case ARC_GONE:
@@ -368,11 +449,13 @@ storage_phase(struct arc_store *st, struct arc_manifest *man,
 	struct arc_batch b;
 	struct arc_mitem *mi;
 	struct arc_sitem *si;
-	size_t j, applied;
+	struct arc_cand **ack;
+	size_t j, applied, nack;
 
 	arc_batch_init(&b, l, (size_t)opt.batch);
 	mi = arc_ecalloc((size_t)opt.batch, sizeof(*mi));
 	si = arc_ecalloc((size_t)opt.batch, sizeof(*si));
+	ack = arc_ereallocarray(NULL, (size_t)opt.batch, sizeof(*ack));
 	while (arc_batch_next(&b, stopping || halted)) {
 		still_unregistered(man, &b, mi);
 		if (opt.if_unchanged && b.n > 0)
@@ -388,11 +471,13 @@ storage_phase(struct arc_store *st, struct arc_manifest *man,
 		}
 		if (reserve_audit(b.v, b.n) == -1)
 			break;	/* these are not started: no result */
-		applied = remove_files(st, &b, si);
+		nack = 0;
+		applied = remove_files(st, &b, si, ack, &nack);
 		/* Arc's sample is of the attempted paths */
 		batch_event("reconcile.storage_batch_deleted", b.v, b.n,
 		    applied);
 		sync_audit();
+		verify_files(st, ack, nack, si);
 	}
 	arc_batch_end(&b);
 	count.refused[ARC_KIND_STORAGE] += b.refused;
@@ -403,6 +488,7 @@ storage_phase(struct arc_store *st, struct arc_manifest *man,
 	}
 	free(si);
 	free(mi);
+	free(ack);
 }
 
 /* add a count to a stats object */
@@ -446,6 +532,9 @@ write_stats(void)
 	stat_add(o, "failed", count.failed[1] + count.failed[2]);
 	stat_add(o, "changed", count.changed[1] + count.changed[2]);
 	stat_add(o, "deferred", count.deferred);
+	stat_add(o, "verified_deletes", count.verified[1] + count.verified[2]);
+	stat_add(o, "unverified_deletes",
+	    count.unverified[1] + count.unverified[2]);
 	stat_add(o, "left_over_by_cap", plan.leftover);
 	json_object_object_add(o, "cap_hit",
 	    json_object_new_boolean(plan.cap_hit));
@@ -579,7 +668,8 @@ finish(int ret)
 	if (ret == ARC_EXIT_OK && (plan.cap_hit ||
 	    count.refused[1] + count.refused[2] +
 	    count.failed[1] + count.failed[2] +
-	    count.changed[1] + count.changed[2] + count.deferred > 0))
+	    count.changed[1] + count.changed[2] + count.deferred +
+	    count.unverified[1] + count.unverified[2] > 0))
 		ret = ARC_EXIT_SOME;
 	/* a TLS or credential refusal is a wrong setting: exit 2 */
 	if (arc_config_error && (ret == ARC_EXIT_OK || ret == ARC_EXIT_SOME))

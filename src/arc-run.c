@@ -1259,6 +1259,11 @@ cmd_record(int argc, char *argv[])
 		json_object_object_add(rec, "deferred",
 		    arc_json_path(o.deferred, strlen(o.deferred)));
 	add_int(rec, "bytes_freed", o.act ? stats_int(d2, "bytes_freed") : 0);
+	/* arc-delete's deletes checked gone, and those still visible */
+	add_int(rec, "verified_deletes", stats_int(d1, "verified_deletes") +
+	    stats_int(d2, "verified_deletes"));
+	add_int(rec, "unverified_deletes", stats_int(d1, "unverified_deletes") +
+	    stats_int(d2, "unverified_deletes"));
 
 	name = arc_emalloc(strlen(o.id) + 6);
 	sprintf(name, "%s.json", o.id);

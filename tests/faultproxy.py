@@ -27,6 +27,10 @@ the request target (path and query as sent) and that has TIMES left
     empty:KIND  answer a page with no keys that says there is more, with
                 a new token each time: KIND s3 (ListObjectsV2) or az
                 (List Blobs)
+    ack-delete  a store that acknowledges deletes and keeps the objects:
+                answer a DELETE with 204 and an S3 DeleteObjects POST
+                with <Deleted> for every key of its body, without
+                forwarding either
 
 LOG gets one line per request: "METHOD TARGET NNN" or "METHOD TARGET
 drop" for an injected fault, "METHOD TARGET RULE pass STATUS" for a
@@ -112,6 +116,18 @@ def empty_page(kind):
             b'</ListBucketResult>' % n)
 
 
+def ack_delete(method, data):
+    """ack-delete: the answer of a store that deleted and did not."""
+    if method == "DELETE":
+        return 204, [], b""
+    keys = re.findall(rb"<Key>(.*?)</Key>", data, re.S)
+    body = (b'<?xml version="1.0" encoding="UTF-8"?><DeleteResult '
+            b'xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+            b"".join(b"<Deleted><Key>%s</Key></Deleted>" % k for k in keys) +
+            b"</DeleteResult>")
+    return 200, [("Content-Type", "application/xml")], body
+
+
 def log(line):
     with lock:
         with open(LOG, "a") as f:
@@ -136,6 +152,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             log("%s %s %s" % (method, target, action))
             self.send_raw(200, [("Content-Type", "application/xml")],
                           empty_page(action[6:]), method)
+            return
+        if action == "ack-delete" and method in ("DELETE", "POST"):
+            log("%s %s ack-delete" % (method, target))
+            status, headers, body = ack_delete(method, data)
+            self.send_raw(status, headers, body, method)
             return
         if action == "replay":
             with lock:
