@@ -116,13 +116,13 @@ for i in $(seq 1 "$RUNS"); do
 	gone "xargs rm"
 	recreate
 	sync
-	measure "arc-delete --act" "arc-delete --act -n $MAXD -A '$OUT/a.tgz' \
+	measure "arc-delete --act" "rm -f '$OUT/a.tgz' && arc-delete --act -n $MAXD -A '$OUT/a.tgz' \
 	    '$OUT/store' '$OUT/manifest.ndjson' <'$OUT/c.del' >'$OUT/d.out'"
 	[ "$(grep -c '^deleted' "$OUT/d.out")" -eq "$ND" ] || die "arc-delete did not delete them all"
 	gone "arc-delete"
 	recreate
 	sync
-	measure "arc-delete --act, empty manifest" "arc-delete --act -n $MAXD \
+	measure "arc-delete --act, empty manifest" "rm -f '$OUT/a.tgz' && arc-delete --act -n $MAXD \
 	    -A '$OUT/a.tgz' '$OUT/store' '$OUT/empty.ndjson' <'$OUT/c.del' >'$OUT/d.out'"
 	gone "arc-delete (empty manifest)"
 done
