@@ -323,4 +323,7 @@ extern const struct arc_manifest_ops arc_manifest_file;
 extern const struct arc_manifest_ops arc_manifest_arcapi;
 extern const struct arc_manifest_ops arc_manifest_etcd;
 
+/* runarchive.c: whether a member is the run's run.json (for archive.c) */
+int	 arc_runarchive_is_run(const char *);
+
 #endif /* ARC_PRIV_H */

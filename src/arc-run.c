@@ -1416,6 +1416,11 @@ record_build(const struct recopt *o, const struct runstats *s, int64_t end_ms)
 		    arc_json_path(o->deferred, strlen(o->deferred)));
 	add_int(rec, "bytes_freed", o->act ? stats_int(s->d2, "bytes_freed") :
 	    0);
+	/* arc-delete's deletes checked gone, and those still visible */
+	add_int(rec, "verified_deletes", stats_int(s->d1, "verified_deletes") +
+	    stats_int(s->d2, "verified_deletes"));
+	add_int(rec, "unverified_deletes", stats_int(s->d1,
+	    "unverified_deletes") + stats_int(s->d2, "unverified_deletes"));
 	return rec;
 }
 

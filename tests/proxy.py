@@ -36,6 +36,10 @@ unlimited) is applied:
     empty:KIND  answer a page with no keys that says there is more, with
                 a new token each time: KIND s3 (ListObjectsV2) or az
                 (List Blobs)
+    ack-delete  a store that acknowledges deletes and keeps the objects:
+                answer a DELETE with 204 and an S3 DeleteObjects POST
+                with <Deleted> for every key of its body, without
+                forwarding either
 
 LOG gets one line per request: "METHOD TARGET NNN" or "METHOD TARGET
 drop" for an injected fault, "METHOD TARGET RULE pass STATUS" for a
@@ -62,6 +66,18 @@ state = {"text": None, "rules": [], "empty": 0}
 
 HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer",
        "upgrade", "proxy-connection", "content-length"}
+
+
+def ack_delete(method, data):
+    """ack-delete: the answer of a store that deleted and did not."""
+    if method == "DELETE":
+        return 204, [], b""
+    keys = re.findall(rb"<Key>(.*?)</Key>", data, re.S)
+    body = (b'<?xml version="1.0" encoding="UTF-8"?><DeleteResult '
+            b'xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+            b"".join(b"<Deleted><Key>%s</Key></Deleted>" % k for k in keys) +
+            b"</DeleteResult>")
+    return 200, [("Content-Type", "application/xml")], body
 
 
 def log(line):
@@ -208,8 +224,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     # ---- fault-injecting reverse proxy ----------------------------------
 
-    def fault(self, method, target, action, rule):
+    def fault(self, method, target, action, rule, data):
         """Apply an action that answers itself; False: forward."""
+        if action == "ack-delete" and method in ("DELETE", "POST"):
+            log("%s %s ack-delete" % (method, target))
+            status, headers, body = ack_delete(method, data)
+            self.send_raw(status, headers, body, method)
+            return True
         if action is not None and action.startswith("empty:"):
             log("%s %s %s" % (method, target, action))
             self.send_raw(200, [("Content-Type", "application/xml")],
@@ -252,7 +273,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         action, rule = pick(method, target)
         if action is not None and action.startswith("strip:"):
             target = strip_param(target, action[6:])
-        if self.fault(method, target, action, rule):
+        if self.fault(method, target, action, rule, data):
             return
         headers = [(k, v) for k, v in self.headers.items()
                    if k.lower() not in HOP and k.lower() != "expect"]

@@ -587,6 +587,34 @@ stop_named() {
 	rm -f "$f"
 }
 
+# s3seed_old BUCKET KEY...: objects written straight into s3rver
+# ($S3_DATA), all with the LastModified $OLD of the suite.
+s3seed_old() {
+	local b=$1 k f=()
+	shift
+	printf '%s\n' "$@" | s3seed_many "$b"
+	for k in "$@"; do
+		f+=("$S3_DATA/$b/$k._S3rver_object")
+	done
+	touch -d "$OLD" "${f[@]}"
+}
+
+# faults RULE...: the rules of the fault proxy that reads $FP_RULES
+# ("METHOD REGEX ACTION [TIMES]", see tests/proxy.py); the first
+# line makes every test's rules new to the proxy, so its counters start
+# over.  No rule: every request is forwarded.
+faults() {
+	{
+		echo "# test $BATS_TEST_NUMBER $RANDOM"
+		printf '%s\n' "$@"
+	} >"$FP_RULES"
+}
+
+# proxied CMD...: CMD with the fault proxy at $FP_URL as the S3 endpoint.
+proxied() {
+	AWS_ENDPOINT_URL=$FP_URL "$@"
+}
+
 # s3seed_many BUCKET: s3seed every key read from standard input, one a
 # line, and the MD5 files s3rver would otherwise compute on its first
 # listing; a few processes in all, so thousands of keys take a second.
