@@ -6,8 +6,11 @@
  * awscred.c).  Requests are signed by libcurl (CURLOPT_AWS_SIGV4);
  * since it signs the query string and path verbatim, both are built here
  * already canonical (parameters sorted, values RFC 3986 encoded).
- * Answers are read with expat.  Credentials go to libcurl only: never to
- * a message, a log or a child's argv.
+ * Listing pages, HEADs, GETs, PUTs and deletes go through the object-store
+ * engine (objstore.c); this file builds and signs the requests and reads
+ * what is S3's own: ListObjectsV2's paths, DeleteObjects' answer, and the
+ * split points of a listing.  Credentials go to libcurl only: never to a
+ * message, a log or a child's argv.
  *
  * PREFIX is a folder: s3://b/x and s3://b/x/ both mean the keys under
  * "x/", and paths are the keys with "x/" removed, byte for byte.
