@@ -133,6 +133,7 @@ struct arc_pager {
 	void		*arg;
 	const char	*name;		/* the store URL, for messages */
 	int		 quiet;		/* a listing of hints: no warnings */
+	const struct arc_shard *shard;	/* list only its prefixes */
 };
 struct arc_pager_ops {
 	void	(*request)(void *, struct arc_plister *, struct arc_http_req *);
@@ -140,6 +141,10 @@ struct arc_pager_ops {
 		    struct arc_http_req *);
 };
 struct arc_plister *arc_pager_add(struct arc_pager *, const char *, size_t);
+struct arc_plister *arc_pager_prefix(struct arc_pager *, const char *, size_t,
+	    size_t);
+int	 arc_pager_found(struct arc_pager *, struct arc_plister *,
+	    const char *, size_t, size_t, struct arc_plister **);
 void	 arc_pager_emit(struct arc_pager *, const char *, size_t, int64_t,
 	    int64_t);
 int	 arc_pager_key(struct arc_plister *, const char *, size_t);
@@ -218,7 +223,7 @@ void	 arc_os_describe(struct arc_objstore *, const struct arc_http_req *,
 	    const char *, const char *, struct arc_buf *);
 int	 arc_os_list_failed(struct arc_objstore *, const struct arc_http_req *,
 	    const char *, struct arc_buf *);
-void	 arc_os_pager(struct arc_objstore *, struct arc_pager *, int,
+void	 arc_os_pager(struct arc_store *, struct arc_pager *, int,
 	    arc_list_fn, void *);
 int	 arc_os_listers(struct arc_objstore *, struct arc_pager *, char **,
 	    size_t);

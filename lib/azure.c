@@ -467,6 +467,7 @@ list_page(void *be, struct arc_pager *pg, struct arc_plister *l,
 	struct az *a = be;
 	struct arc_ospage p;
 	struct arc_buf msg = { 0 }, what = { 0 };
+	struct arc_plister *nl;
 	const char *o, *name, *mt, *sz, *d;
 	size_t i;
 	int ret = 0;
@@ -510,9 +511,11 @@ list_page(void *be, struct arc_pager *pg, struct arc_plister *l,
 	}
 	/* a delimiter listing splits: each prefix gets a lister of its own */
 	for (d = p.dirs.s, i = 0; i < p.ndirs; i++, d += strlen(d) + 1)
-		if (strncmp(d, l->prefix.s, l->prefix.len) == 0 &&
-		    strlen(d) > l->prefix.len)
-			arc_pager_add(pg, d, strlen(d));
+		if (arc_pager_found(pg, l, d, strlen(d), a->os.prefixlen,
+		    &nl) == -1) {
+			ret = -1;
+			goto out;
+		}
 	l->token.len = 0;
 	if (p.token.len > 0)
 		arc_buf_add(&l->token, p.token.s, p.token.len);
@@ -530,7 +533,9 @@ static const struct arc_pager_ops list_ops = { list_request, list_page };
 /*
  * List the container: with -p, one lister per prefix; otherwise a
  * delimiter listing of the top level, whose blobs are emitted and whose
- * prefixes are listed in parallel, a partition of the whole.
+ * prefixes are listed in parallel, a partition of the whole.  A shard
+ * lists the database level one level at a time too, and only its
+ * measurement prefixes (arc_pager_prefix).
  */
 static int
 az_list(struct arc_store *st, char **prefixes, size_t np, int flags,
@@ -541,12 +546,13 @@ az_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 	struct arc_plister *l;
 	int jobs = st->jobs > 0 ? st->jobs : 8;
 
-	arc_os_pager(&a->os, &pg, flags, fn, arg);
+	arc_os_pager(st, &pg, flags, fn, arg);
 	if (arc_os_listers(&a->os, &pg, prefixes, np) == -1)
 		return ARC_EXIT_ERROR;
 	if (np == 0) {
-		l = arc_pager_add(&pg, a->os.prefix, a->os.prefixlen);
-		l->delimiter = jobs > 1;
+		l = arc_pager_prefix(&pg, a->os.prefix, a->os.prefixlen,
+		    a->os.prefixlen);
+		l->delimiter = l->delimiter || jobs > 1;
 	}
 	return arc_pager_run(&pg, a->os.http, &list_ops, a, jobs);
 }

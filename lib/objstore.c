@@ -250,22 +250,28 @@ arc_os_page_free(struct arc_ospage *p)
 }
 
 void
-arc_os_pager(struct arc_objstore *os, struct arc_pager *pg, int flags,
+arc_os_pager(struct arc_store *st, struct arc_pager *pg, int flags,
     arc_list_fn fn, void *arg)
 {
+	struct arc_objstore *os = st->priv;
+
 	memset(pg, 0, sizeof(*pg));
 	pg->flags = flags;
 	pg->fn = fn;
 	pg->arg = arg;
 	pg->name = os->name;
+	pg->shard = &st->shard;
 }
 
-/* One lister for each -p prefix; -1 when one is not a safe path. */
+/*
+ * One lister for each -p prefix (none for a prefix that holds only
+ * other shards' paths); -1 when one is not a safe path.
+ */
 int
 arc_os_listers(struct arc_objstore *os, struct arc_pager *pg,
     char **prefixes, size_t np)
 {
-	struct arc_plister *l;
+	struct arc_buf key = { 0 };
 	size_t i, n;
 
 	for (i = 0; i < np; i++) {
@@ -274,12 +280,16 @@ arc_os_listers(struct arc_objstore *os, struct arc_pager *pg,
 			n--;
 		if (arc_path_unsafe(prefixes[i], n) != NULL) {
 			warnx("'%s': invalid prefix", prefixes[i]);
+			arc_buf_free(&key);
 			return -1;
 		}
-		l = arc_pager_add(pg, os->prefix, os->prefixlen);
-		arc_buf_add(&l->prefix, prefixes[i], n);
-		arc_buf_addc(&l->prefix, '/');
+		key.len = 0;
+		arc_buf_add(&key, os->prefix, os->prefixlen);
+		arc_buf_add(&key, prefixes[i], n);
+		arc_buf_addc(&key, '/');
+		arc_pager_prefix(pg, key.s, key.len, os->prefixlen);
 	}
+	arc_buf_free(&key);
 	return 0;
 }
 

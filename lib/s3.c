@@ -51,6 +51,8 @@ struct s3 {
 	int		 checked;	/* the bucket is known to exist */
 	char		**hints;	/* split points of the listing */
 	size_t		 nhints;
+	char		**bounds;	/* -M bounds, sorted (a sharded listing) */
+	size_t		 nbounds;
 };
 
 static int
@@ -317,6 +319,52 @@ hint_covering(struct s3 *s, const char *rel, size_t n)
 	return NULL;
 }
 
+/*
+ * The prefixes a delimiter page found (a sharded listing): each moves
+ * the lister on as a key does, and gets a lister of its own, split at
+ * the -M bounds below it when it lists a measurement whole.  0, or -1
+ * after a warning.
+ */
+static int
+found_prefixes(struct s3 *s, struct arc_pager *pg, struct arc_plister *l,
+    const struct arc_ospage *p, const char *what)
+{
+	struct arc_buf dec = { 0 };
+	struct arc_plister *nl;
+	const char *d, *name;
+	size_t i, n;
+	int ret = 0;
+
+	for (d = p->dirs.s, i = 0; i < p->ndirs && ret == 0;
+	    i++, d += strlen(d) + 1) {
+		name = d;
+		n = strlen(d);
+		if (p->urlenc) {
+			dec.len = 0;
+			if (arc_http_unescape(&dec, d, n, 1) == -1 ||
+			    dec.len == 0 || memchr(dec.s, '\0', dec.len)) {
+				warnx("list '%s': a prefix that does not decode",
+				    what);
+				ret = -1;
+				break;
+			}
+			name = dec.s;
+			n = dec.len;
+		}
+		if (arc_pager_key(l, name, n) == -1) {
+			warnx("list '%s': a prefix that does not advance (the "
+			    "server ignored where the page starts)", what);
+			ret = -1;
+		} else if (arc_pager_found(pg, l, name, n, s->os.prefixlen,
+		    &nl) == -1)
+			ret = -1;
+		else if (nl != NULL && !nl->delimiter)
+			split_prefix(s, pg, nl, s->bounds, s->nbounds);
+	}
+	arc_buf_free(&dec);
+	return ret;
+}
+
 static int
 list_page(void *be, struct arc_pager *pg, struct arc_plister *l,
     struct arc_http_req *r)
@@ -393,6 +441,8 @@ list_page(void *be, struct arc_pager *pg, struct arc_plister *l,
 		arc_pager_emit(pg, rel, rlen, parse_s3_time(mt, strlen(mt)),
 		    arc_os_size(sz, strlen(sz)));
 	}
+	if (l->delimiter && (ret = found_prefixes(s, pg, l, &p, what.s)) != 0)
+		goto out;
 	l->token.len = 0;
 	if (covered) {
 		/* resume past that split point's keys */
@@ -514,7 +564,21 @@ s3_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 	size_t i, n;
 	int jobs = st->jobs > 0 ? st->jobs : 8;
 
-	arc_os_pager(&s->os, &pg, flags, fn, arg);
+	arc_os_pager(st, &pg, flags, fn, arg);
+	if (st->nbounds > 1)
+		qsort(st->bounds, st->nbounds, sizeof(*st->bounds), cmpstr);
+	s->bounds = st->bounds;
+	s->nbounds = st->nbounds;
+	if (np == 0 && st->shard.count > 0) {
+		/*
+		 * A shard: the levels above the measurements one at a time,
+		 * then its measurement prefixes whole (see arc_pager_prefix),
+		 * and no rest lister, which would list every shard's paths.
+		 */
+		arc_pager_prefix(&pg, s->os.prefix, s->os.prefixlen,
+		    s->os.prefixlen);
+		return arc_pager_run(&pg, s->os.http, &list_ops, s, jobs);
+	}
 	if (np > 0) {
 		if (arc_os_listers(&s->os, &pg, prefixes, np) == -1)
 			return ARC_EXIT_ERROR;
@@ -536,8 +600,6 @@ s3_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 	}
 	if (s->nhints > 1)
 		qsort(s->hints, s->nhints, sizeof(*s->hints), cmpstr);
-	if (st->nbounds > 1)
-		qsort(st->bounds, st->nbounds, sizeof(*st->bounds), cmpstr);
 	for (i = 0; i < s->nhints; i++) {
 		l = arc_pager_add(&pg, s->os.prefix, s->os.prefixlen);
 		arc_buf_adds(&l->prefix, s->hints[i]);

@@ -9,6 +9,7 @@
  * grace window.  Two cursors, O(1) memory (comm(1)'s shape).
  */
 #include <err.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,7 @@ struct counts {
 static const char usage_text[] =
     "usage: arc-diff [-ms] [-g grace] [-k skew] [-o node] "
     "[-S file] [-t time]\n"
-    "                manifest-records storage-records\n";
+    "                [--shard i/n] manifest-records storage-records\n";
 
 static void
 usage(void)
@@ -92,6 +93,11 @@ write_counts(const char *path, const struct counts *c)
 int
 main(int argc, char *argv[])
 {
+	static const struct option longopts[] = {
+		{ "shard", required_argument, NULL, 'H' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct arc_shard shard = { 0, 0 };
 	struct arc_reader mr, sr;
 	struct arc_record m, s;
 	struct arc_buf node = { 0 };
@@ -102,7 +108,7 @@ main(int argc, char *argv[])
 	int64_t now = arc_time_now();
 	int ch, cmp, havem, haves, wantm = 1, wants = 1, emitted = 0;
 
-	while ((ch = arc_getopt(argc, argv, "g:k:mo:sS:t:", NULL,
+	while ((ch = arc_getopt(argc, argv, "g:k:mo:sS:t:", longopts,
 	    usage_text)) != -1) {
 		switch (ch) {
 		case 'g':
@@ -126,6 +132,9 @@ main(int argc, char *argv[])
 			break;
 		case 'S':
 			statsfile = optarg;
+			break;
+		case 'H':
+			arc_shard_opt(optarg, &shard);
 			break;
 		case 't':
 			if (arc_time_parse(optarg, strlen(optarg),
@@ -154,6 +163,7 @@ main(int argc, char *argv[])
 	}
 	arc_reader_init(&mr, open_operand(argv[0]), argv[0], ARC_REC_MANIFEST, 1);
 	arc_reader_init(&sr, open_operand(argv[1]), argv[1], ARC_REC_STORAGE, 1);
+	mr.shard = sr.shard = &shard;	/* both sides: only the shard's */
 
 	havem = next(&mr, &m);
 	haves = next(&sr, &s);

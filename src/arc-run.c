@@ -370,7 +370,7 @@ go_duration(int64_t s, char *buf, size_t sz)
 
 /* The driver's options besides the knobs, in the order they print. */
 enum { O_ACT, O_ARCHIVE_FILES, O_IF_UNCHANGED, O_LOCK, O_METRICS, O_MODE,
-	O_NODE, O_NOW, O_STATE, O_NOPTS };
+	O_NODE, O_NOW, O_SHARD, O_STATE, O_NOPTS };
 static const struct {
 	const char	*flag;
 	const char	*name;		/* shell variable */
@@ -380,7 +380,7 @@ static const struct {
 	{ "--if-unchanged", "if_unchanged", 0 }, { "--lock", "lock_url", 1 },
 	{ "--metrics", "metrics", 1 }, { "--mode", "mode", 1 },
 	{ "--node", "node", 1 }, { "--now", "now", 1 },
-	{ "--state-dir", "state", 1 },
+	{ "--shard", "shard", 1 }, { "--state-dir", "state", 1 },
 };
 
 static void
@@ -401,7 +401,9 @@ cmd_config(int argc, char *argv[])
 {
 	struct arc_buf out = { 0 }, pb = { 0 };
 	const char *val[O_NOPTS] = { "0", "0", "0", "", "", "shared", "", "",
-	    "" }, *flag, *v;
+	    "", "" }, *flag, *v;
+	struct arc_shard sh;
+	char shard[32];
 	struct knob *k;
 	size_t i, flen;
 	int a;
@@ -477,6 +479,11 @@ cmd_config(int argc, char *argv[])
 	    strspn(val[O_NOW] + 8, "0123456789") != 2 || val[O_NOW][10] != 'T'))
 		errx(ARC_EXIT_ERROR, "'%s': --now must be an RFC 3339 time",
 		    printable(&pb, val[O_NOW]));
+	if (*val[O_SHARD] != '\0') {
+		arc_shard_opt(val[O_SHARD], &sh);
+		snprintf(shard, sizeof(shard), "%u/%u", sh.index, sh.count);
+		val[O_SHARD] = shard;
+	}
 	for (i = 0; i < O_NOPTS; i++)
 		put_var(&out, opts[i].name, val[i]);
 	put_var(&out, "backend_kind", val[O_MODE]);
@@ -994,7 +1001,7 @@ struct recopt {
 	const char	*state, *id, *backend_kind, *diff, *recheck1;
 	const char	*recheck2, *delete1, *delete2, *mrec, *srec, *cand;
 	const char	*errors, *archive, *deferred, *metrics;
-	const char	*abort_reason, *abort_message;
+	const char	*abort_reason, *abort_message, *shard;
 	int64_t		 started_ms;
 	long long	 sample, history;
 	int		 act, walk_partial;
@@ -1141,9 +1148,12 @@ cmd_record(int argc, char *argv[])
 		{ "abort", required_argument, NULL, 'x' },
 		{ "abort-message", required_argument, NULL, 'X' },
 		{ "metrics", required_argument, NULL, 'M' },
+		{ "shard", required_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct recopt o = { 0 };
+	struct arc_shard sh;
+	char shard[32];
 	struct json_object *rec, *diff, *rc1, *rc2, *d1, *d2, *a;
 	char tbuf[ARC_TIME_BUFSZ], num[7][32], *path, *name;
 	const char *reason, *message;
@@ -1191,6 +1201,12 @@ cmd_record(int argc, char *argv[])
 		case 'x': o.abort_reason = optarg; break;
 		case 'X': o.abort_message = optarg; break;
 		case 'M': o.metrics = optarg; break;
+		case 'h':
+			arc_shard_opt(optarg, &sh);
+			snprintf(shard, sizeof(shard), "%u/%u", sh.index,
+			    sh.count);
+			o.shard = shard;
+			break;
 		default: usage();
 		}
 	}
@@ -1223,7 +1239,12 @@ cmd_record(int argc, char *argv[])
 	json_object_object_add(rec, "backend_kind",
 	    arc_json_text(o.backend_kind));
 	json_object_object_add(rec, "role", json_object_new_string(""));
-	add_int(rec, "manifest_file_count", count_lines(o.mrec));
+	/* a shard's counts are of its share of the manifest, as diffed */
+	if (o.shard != NULL)
+		json_object_object_add(rec, "shard",
+		    json_object_new_string(o.shard));
+	add_int(rec, "manifest_file_count", o.shard != NULL && diff != NULL ?
+	    stats_int(diff, "manifest_file_count") : count_lines(o.mrec));
 	add_int(rec, "storage_file_count", count_lines(o.srec));
 	add_int(rec, "orphan_manifest_count",
 	    stats_int(diff, "orphan_manifest_count"));
