@@ -331,7 +331,7 @@ found_prefixes(struct s3 *s, struct arc_pager *pg, struct arc_plister *l,
 {
 	struct arc_buf dec = { 0 };
 	struct arc_plister *nl;
-	const char *d, *name;
+	const char *d, *name, *h;
 	size_t i, n;
 	int ret = 0;
 
@@ -355,7 +355,12 @@ found_prefixes(struct s3 *s, struct arc_pager *pg, struct arc_plister *l,
 			warnx("list '%s': a prefix that does not advance (the "
 			    "server ignored where the page starts)", what);
 			ret = -1;
-		} else if (arc_pager_found(pg, l, name, n, s->os.prefixlen,
+		} else if (n > s->os.prefixlen && memcmp(name, s->os.prefix,
+		    s->os.prefixlen) == 0 && (h = hint_covering(s, name +
+		    s->os.prefixlen, n - s->os.prefixlen)) != NULL &&
+		    strlen(h) == n - s->os.prefixlen)
+			continue;	/* a -M prefix, listed already */
+		else if (arc_pager_found(pg, l, name, n, s->os.prefixlen,
 		    &nl) == -1)
 			ret = -1;
 		else if (nl != NULL && !nl->delimiter)
@@ -559,6 +564,7 @@ s3_list(struct arc_store *st, char **prefixes, size_t np, int flags,
     arc_list_fn fn, void *arg)
 {
 	struct s3 *s = st->priv;
+	struct arc_buf key = { 0 };
 	struct arc_pager pg;
 	struct arc_plister *l;
 	size_t i, n;
@@ -569,16 +575,6 @@ s3_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 		qsort(st->bounds, st->nbounds, sizeof(*st->bounds), cmpstr);
 	s->bounds = st->bounds;
 	s->nbounds = st->nbounds;
-	if (np == 0 && st->shard.count > 0) {
-		/*
-		 * A shard: the levels above the measurements one at a time,
-		 * then its measurement prefixes whole (see arc_pager_prefix),
-		 * and no rest lister, which would list every shard's paths.
-		 */
-		arc_pager_prefix(&pg, s->os.prefix, s->os.prefixlen,
-		    s->os.prefixlen);
-		return arc_pager_run(&pg, s->os.http, &list_ops, s, jobs);
-	}
 	if (np > 0) {
 		if (arc_os_listers(&s->os, &pg, prefixes, np) == -1)
 			return ARC_EXIT_ERROR;
@@ -591,7 +587,16 @@ s3_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 		    sizeof(*s->hints));
 		s->hints[s->nhints++] = arc_estrdup(st->hints[i]);
 	}
-	if (s->nhints == 0 && jobs > 1) {
+	if (st->shard.count > 0)
+		/*
+		 * A shard: the levels above the measurements one at a time,
+		 * then its measurement prefixes whole (arc_pager_prefix):
+		 * those found, and those of -M, which a server whose
+		 * delimiter listing leaves prefixes out cannot hide.
+		 */
+		arc_pager_prefix(&pg, s->os.prefix, s->os.prefixlen,
+		    s->os.prefixlen);
+	else if (s->nhints == 0 && jobs > 1) {
 		l = arc_pager_add(&pg, s->os.prefix, s->os.prefixlen);
 		l->delimiter = 1;
 		pg.quiet = 1;	/* only hints: the rest lister lists all */
@@ -601,12 +606,19 @@ s3_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 	if (s->nhints > 1)
 		qsort(s->hints, s->nhints, sizeof(*s->hints), cmpstr);
 	for (i = 0; i < s->nhints; i++) {
-		l = arc_pager_add(&pg, s->os.prefix, s->os.prefixlen);
-		arc_buf_adds(&l->prefix, s->hints[i]);
-		split_prefix(s, &pg, l, st->bounds, st->nbounds);
+		key.len = 0;
+		arc_buf_add(&key, s->os.prefix, s->os.prefixlen);
+		arc_buf_adds(&key, s->hints[i]);
+		if ((l = arc_pager_prefix(&pg, key.s, key.len,
+		    s->os.prefixlen)) != NULL)
+			split_prefix(s, &pg, l, st->bounds, st->nbounds);
 	}
-	l = arc_pager_add(&pg, s->os.prefix, s->os.prefixlen);
-	l->rest = 1;
+	arc_buf_free(&key);
+	/* the rest lister would list every shard's paths */
+	if (st->shard.count == 0) {
+		l = arc_pager_add(&pg, s->os.prefix, s->os.prefixlen);
+		l->rest = 1;
+	}
 	n = (size_t)arc_pager_run(&pg, s->os.http, &list_ops, s, jobs);
 	for (i = 0; i < s->nhints; i++)
 		free(s->hints[i]);
