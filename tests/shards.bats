@@ -68,24 +68,49 @@ plog_reset() {
 	: >"$(plog "$1")"
 }
 
-# shard_of N: for each record path on standard input (quoted as in
-# arc(7), one a line), "SHARD TAB path": the documented hash written
-# again, independently of lib/shard.c.
-shard_of() {
-	python3 -c '
-import re, sys
-n = int(sys.argv[1])
+# The documented hash written again, in Python, independently of
+# lib/shard.c: shard(PATH, N) of a decoded path, unquote(Q) of a record
+# path quoted as in arc(7).
+ORACLE='
+import re, sys, urllib.parse
+def shard(p, n):
+    h = 0xcbf29ce484222325
+    for c in b"/".join(p.split(b"/")[:2]):
+        h = ((h ^ c) * 0x100000001b3) & 0xffffffffffffffff
+    return h % n
 esc = {b"t": b"\t", b"n": b"\n", b"r": b"\r", b"\\": b"\\"}
 def unquote(q):
     return re.sub(rb"\\([0-7]{3}|.)", lambda m: bytes([int(m.group(1), 8)])
         if len(m.group(1)) == 3 else esc[m.group(1)], q)
+'
+
+# shard_of N: for each record path on standard input (quoted, one a
+# line), "SHARD TAB path".
+shard_of() {
+	python3 -c "$ORACLE"'
+n = int(sys.argv[1])
 for line in sys.stdin.buffer:
     q = line.rstrip(b"\n")
-    h = 0xcbf29ce484222325
-    for c in b"/".join(unquote(q).split(b"/")[:2]):
-        h = ((h ^ c) * 0x100000001b3) & 0xffffffffffffffff
-    sys.stdout.buffer.write(b"%d\t%s\n" % (h % n, q))
+    sys.stdout.buffer.write(b"%d\t%s\n" % (shard(unquote(q), n), q))
 ' "$1"
+}
+
+# misplaced N COLUMN FILE...: the record paths in field COLUMN of the
+# lines of each FILE that are not of shard K of N, K the FILE's place
+# among them (0 the first), as "FILE: path"; and "FILE: empty" for a
+# FILE with no line.  Nothing when every path is its shard's.
+misplaced() {
+	python3 -c "$ORACLE"'
+n, col = int(sys.argv[1]), int(sys.argv[2])
+for k, f in enumerate(sys.argv[3:]):
+    lines = [l.rstrip(b"\n") for l in open(f, "rb") if l.strip()]
+    if not lines:
+        print(f + ": empty")
+    for l in lines:
+        q = l.split(b"\t")[col - 1]
+        if shard(unquote(q), n) != k:
+            print(f + ": " + q.decode("utf-8", "replace"))
+' "$@"
 }
 
 # outside I N LOG: the requests in a proxy LOG that shard I of N must
@@ -95,14 +120,8 @@ for line in sys.stdin.buffer:
 # an object key of another shard.  Prints "own K" last: K listings of
 # its own measurement prefixes.
 outside() {
-	python3 -c '
-import sys, urllib.parse
+	python3 -c "$ORACLE"'
 i, n, log = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-def shard(p):
-    h = 0xcbf29ce484222325
-    for c in b"/".join(p.split(b"/")[:2]):
-        h = ((h ^ c) * 0x100000001b3) & 0xffffffffffffffff
-    return h % n
 own = 0
 for line in open(log):
     method, target = line.split()[:2]
@@ -114,11 +133,11 @@ for line in open(log):
         if prefix.count(b"/") < 2:
             if "delimiter" not in q:
                 print("whole listing above the measurements:", line.strip())
-        elif shard(prefix) != i:
+        elif shard(prefix, n) != i:
             print("listing of another shard:", line.strip())
         else:
             own += 1
-    elif key and key[0] and shard(key[0]) != i:
+    elif key and key[0] and shard(key[0], n) != i:
         print("request on another shard'"'"'s object:", line.strip())
 print("own", own)
 ' "$@"
@@ -220,20 +239,17 @@ ekeys() {
 		run -0 --separate-stderr arc-list -a --shard "$k/4" "s3://$b"
 		assert_equal "$stderr" ''
 		echo "$output" >"s$k.rec"
-		# not empty, and each path the shard's by the oracle
-		[ -n "$output" ]
-		cut -f1 "s$k.rec" | shard_of 4 | cut -f1 | sort -u >got
-		assert_equal "$(cat got)" "$k"
 		cat "s$k.rec" >>union
 	done
+	# each path the shard's by the oracle, and no shard empty
+	run misplaced 4 1 s0.rec s1.rec s2.rec s3.rec
+	assert_output ''
 	sort union | cmp - all.rec
 	# each path in exactly one shard
 	assert_equal "$(cut -f1 union | sort | uniq -d)" ''
 	# one job at a time lists the same
-	for k in 0 1 2 3; do
-		run -0 arc-list -a -j 1 --shard "$k/4" "s3://$b"
-		assert_output "$(cat "s$k.rec")"
-	done
+	run -0 arc-list -a -j 1 --shard 2/4 "s3://$b"
+	assert_output "$(cat s2.rec)"
 }
 
 @test "a shard lists the bucket's two upper levels one level at a time and then only its own measurement prefixes, never another shard's" {
@@ -265,9 +281,10 @@ ekeys() {
 	: >union
 	for k in 0 1 2; do
 		arc-list -a --shard "$k/3" "s3://$b/pre/x" >"s$k.rec"
-		[ "$(cut -f1 "s$k.rec" | shard_of 3 | cut -f1 | sort -u)" = "$k" ]
 		cat "s$k.rec" >>union
 	done
+	run misplaced 3 1 s0.rec s1.rec s2.rec
+	assert_output ''
 	sort union | cmp - all.rec
 }
 
@@ -296,10 +313,9 @@ ekeys() {
 @test "a local shard never opens another shard's measurement directory, and the shards together are the unsharded walk" {
 	need_unpriv
 	local k p own=
-	world store | while IFS= read -r p; do
-		mkdir -p "store/$(dirname "$p")"
-		echo x >"store/$p"
-	done
+	world store | sed -n 's|^\(.*\)/[^/]*$|store/\1|p' | sort -u |
+	    xargs mkdir -p store
+	world store | sed 's|^|store/|' | xargs touch
 	chmod -R a+rX store
 	unpriv test -r "store/db0/cpu/$D/a.parquet" ||
 	    skip "the unprivileged user cannot reach the store"
@@ -347,10 +363,10 @@ ekeys() {
 	for k in 0 1 2 3; do
 		run --separate-stderr arc-diff -S "s$k.json" --shard "$k/4" m.rec s.rec
 		echo "$output" >"s$k.cand"
-		grep . "s$k.cand" | cut -f2 | shard_of 4 | cut -f1 | sort -u >got
-		[ ! -s got ] || assert_equal "$(cat got)" "$k"
 		grep . "s$k.cand" >>union || true
 	done
+	run misplaced 4 2 s0.cand s1.cand s2.cand s3.cand
+	assert_output ''
 	sort union | cmp - <(sort all.cand)
 	for k in manifest_file_count storage_file_count orphan_manifest_count \
 	    orphan_storage_count; do
@@ -385,12 +401,13 @@ ekeys() {
 		wait "${pids[$k]}" || rc=$?
 		[ "$rc" -le 1 ] || { cat "sh$k.err"; false; }
 		assert_equal "$(jq -r .shard st-$k/runs/*.json)" "$k/4"
-		# its deletes are its own, and it asked nothing of another's
-		cut -f3 "sh$k.out" | shard_of 4 | cut -f1 | sort -u >got
-		assert_equal "$(cat got)" "$k"
+		# it asked nothing of another shard's
 		run outside "$k" 4 "$(plog "$k")"
 		assert_equal "${#lines[@]}" 1
 	done
+	# each shard's results are of its own paths
+	run misplaced 4 3 sh0.out sh1.out sh2.out sh3.out
+	assert_output ''
 	cat sh?.out | sort >sh.out
 	cmp sh.out one.out
 	assert_equal "$(cut -f3 sh.out | uniq -d)" ''
