@@ -90,6 +90,10 @@ hash_vectors(void)
 	    "FNV-1a of \"a\"");
 	CHECK_INT(hash(L("foobar")), (intmax_t)0x85944171f73967e8ULL,
 	    "FNV-1a of \"foobar\"");
+	CHECK_INT(hash(L("db/cpu")), (intmax_t)0xedae238925164d2eULL,
+	    "the example of arc(7): the key db/cpu");
+	CHECK_INT(shard_of(L("db/cpu/2026/04/11/14/f.parquet"), 4), 2,
+	    "the example of arc(7): db/cpu/... is in shard 2 of 4");
 }
 
 static void
