@@ -417,6 +417,33 @@ ekeys() {
 	[ "$(s3keys "$sh" | wc -l)" -eq "$(world store | grep -vc orph)" ]
 }
 
+@test "a shard's circuit breaker weighs the drift of its own share, not of the whole manifest" {
+	local own other m k
+	own=$(echo db/lost | shard_of 4 | cut -f1)
+	other=$(( (own + 1) % 4 ))
+	# 3 entries without their files in db/lost, in shard $own; 40 whole
+	# entries in measurements of other shards
+	for k in 1 2 3; do
+		entry "db/lost/$D/f$k.parquet"
+	done >m.ndjson
+	for m in $(seq -f 'db/m%g' 0 99 | shard_of 4 |
+	    awk -v own="$own" '$1 != own { print $2 }' | head -n 40); do
+		mkfile "store/$m/$D/f.parquet"
+		entry "$m/$D/f.parquet" >>m.ndjson
+	done
+	# 3 of the shard's 3 entries are orphans: over the 0.10 ratio
+	run -2 --separate-stderr arc-reconcile --state-dir "st$own" \
+	    --shard "$own/4" --act store m.ndjson
+	assert_stderr --partial 'implausible_drift'
+	assert_equal "$(jq -r .abort_reason st$own/runs/*.json)" implausible_drift
+	[ "$(wc -l <m.ndjson)" -eq 43 ]
+	# another shard has no drift, and the whole store 3 of 43: both pass
+	run -0 --separate-stderr arc-reconcile --state-dir "st$other" \
+	    --shard "$other/4" --act store m.ndjson
+	run -0 --separate-stderr arc-reconcile --state-dir st --act store m.ndjson
+	assert_equal "$(jq -r .manifest_deletes st/runs/*.json)" 3
+}
+
 @test "with --lock KEY a shard takes KEY/shard-i-of-n: shard 1's lock held stops shard 1 only" {
 	local lock="etcd://$ETCD/t$N/lock" key=/t$N/lock/shard-1-of-4 k
 	: >m.rec
