@@ -116,13 +116,14 @@ for k, f in enumerate(sys.argv[3:]):
 # outside I N LOG: the requests in a proxy LOG that shard I of N must
 # not have made, one a line: a listing of a prefix at or below a
 # measurement of another shard, a listing above the measurement level
-# that is not one level deep (a delimiter listing), or any request on
-# an object key of another shard.  Prints "own K" last: K listings of
-# its own measurement prefixes.
+# that is not one level deep (a delimiter listing), a second listing of
+# a prefix from its start, or any request on an object key of another
+# shard.  Prints "own K" last: K listings of its own measurement
+# prefixes.
 outside() {
 	python3 -c "$ORACLE"'
 i, n, log = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-own = 0
+own, starts = 0, set()
 for line in open(log):
     method, target = line.split()[:2]
     path, _, query = target.partition("?")
@@ -130,6 +131,10 @@ for line in open(log):
     key = urllib.parse.unquote_to_bytes(path).split(b"/", 2)[2:]
     if "list-type" in q:
         prefix = urllib.parse.unquote_to_bytes(q.get("prefix", [""])[0])
+        if "continuation-token" not in q and "start-after" not in q:
+            if prefix in starts:
+                print("listed twice:", line.strip())
+            starts.add(prefix)
         if prefix.count(b"/") < 2:
             if "delimiter" not in q:
                 print("whole listing above the measurements:", line.strip())
