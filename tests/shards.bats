@@ -429,13 +429,15 @@ ekeys() {
 	# 3 entries without their files in db/lost, in shard $own; 40 whole
 	# entries in measurements of other shards
 	for k in 1 2 3; do
-		entry "db/lost/$D/f$k.parquet"
+		fentry "db/lost/$D/f$k.parquet"
 	done >m.ndjson
-	for m in $(seq -f 'db/m%g' 0 99 | shard_of 4 |
-	    awk -v own="$own" '$1 != own { print $2 }' | head -n 40); do
-		mkfile "store/$m/$D/f.parquet"
-		entry "$m/$D/f.parquet" >>m.ndjson
-	done
+	seq -f 'db/m%g' 0 99 | shard_of 4 |
+	    awk -v own="$own" '$1 != own { print $2 }' | head -n 40 >ms
+	sed "s|^|store/|; s|\$|/$D|" ms | xargs mkdir -p
+	sed "s|^|store/|; s|\$|/$D/f.parquet|" ms | xargs touch -d '2 days ago'
+	while IFS= read -r m; do
+		fentry "$m/$D/f.parquet"
+	done <ms >>m.ndjson
 	# 3 of the shard's 3 entries are orphans: over the 0.10 ratio
 	run -2 --separate-stderr arc-reconcile --state-dir "st$own" \
 	    --shard "$own/4" --act store m.ndjson
