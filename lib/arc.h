@@ -70,8 +70,10 @@ struct arc_out *arc_out_open(const char *, int, int);
 int	 arc_out_commit(struct arc_out *);
 void	 arc_out_abort(struct arc_out *);
 struct arc_buf;
-void	 arc_base64_encode(struct arc_buf *, const void *, size_t);
-int	 arc_base64_decode(struct arc_buf *, const char *, size_t);
+/* sha256.c: SHA-256 as hex (the audit chain, archive seals) */
+#define ARC_SHA256_HEX	65	/* 64 hex digits and a NUL */
+void	 arc_sha256_hex(const void *, size_t, char [ARC_SHA256_HEX]);
+int	 arc_sha256_file(const char *, char [ARC_SHA256_HEX]);
 
 /*
  * usage.c: what every tool's options do alike.  arc_getopt is
@@ -93,6 +95,8 @@ void	 arc_json_path_text(struct arc_buf *, const char *, size_t);
 struct json_object *arc_json_path(const char *, size_t);
 struct json_object *arc_json_text(const char *);
 int	 arc_json_path_decode(struct arc_buf *, const char *, size_t);
+struct json_object *arc_json_parse_strict(const char *, size_t,
+	    const char **);
 int	 arc_json_save(const char *, struct json_object *, int);
 int	 arc_json_save_line(const char *, struct json_object *, int);
 int	 arc_json_spell_strings(struct arc_buf *, const char *, size_t, int);
@@ -135,6 +139,13 @@ int64_t	 arc_time_now(void);
 int	 arc_duration_parse(const char *, int64_t *);
 int64_t	 arc_duration_const(const char *);
 int	 arc_is_young(int64_t, int64_t, int64_t);
+/* The age an orphan must have: the -g grace window plus the -k skew. */
+struct arc_window {
+	int64_t	 grace, skew;
+};
+void	 arc_window_init(struct arc_window *);
+void	 arc_window_opt(struct arc_window *, int, const char *);
+int64_t	 arc_window_ns(const struct arc_window *);
 
 /* path.c: the one path validator */
 const char *arc_path_manifest_error(const char *, size_t);
@@ -371,12 +382,22 @@ int	 arc_restore(const char *, struct arc_store *, struct arc_manifest *);
 void	 arc_progress_add(uintmax_t);
 void	 arc_progress_done(void);
 
-/* audit.c: the NDJSON audit trail, fsync'ed per batch */
+/* audit.c: the NDJSON audit trail, a hash chain, fsync'ed per batch */
+#define ARC_AUDIT_CHAIN_BYTES	81	/* what prev_sha256 adds to a line */
 struct arc_audit;
 struct arc_audit *arc_audit_open(const char *);
 void	 arc_audit_event(struct arc_audit *, const char *, const char *, ...);
 int	 arc_audit_reserve(struct arc_audit *, size_t);
 int	 arc_audit_sync(struct arc_audit *);
 void	 arc_audit_close(struct arc_audit *);
+struct arc_audit_check {
+	uintmax_t	lines;		/* lines read */
+	uintmax_t	first;		/* the first with prev_sha256, or 0 */
+	uintmax_t	bad;		/* the first that breaks the chain */
+	char		why[512];
+	char		last[ARC_SHA256_HEX];	/* the last line's SHA-256 */
+};
+int	 arc_audit_verify(const char *, int (*)(void *, struct json_object *,
+	    struct arc_audit_check *), void *, struct arc_audit_check *);
 
 #endif /* ARC_H */

@@ -396,7 +396,8 @@ reserve_audit(struct cand **v, size_t n)
 {
 	size_t i, room;
 
-	room = 1024 + 18 * strlen(opt.run_id);
+	/* the batch's event and a cap_hit one, each chained */
+	room = 1024 + 2 * ARC_AUDIT_CHAIN_BYTES + 18 * strlen(opt.run_id);
 	for (i = 0; i < n && (long long)i < opt.sample; i++)
 		room += 6 * v[i]->pathlen + 8;
 	if (arc_audit_reserve(audit, room) == -1) {

@@ -2,7 +2,7 @@
 # s3.bats - the S3 store (s3://BUCKET[/PREFIX]) end to end against real
 # servers on 127.0.0.1: s3rver 3.7.1 for function and paging, the
 # signature-checking @20minutes/s3rver 4.0.4 for signing, and
-# tests/faultproxy.py in front of them to count requests and to answer
+# tests/proxy.py in front of them to count requests and to answer
 # 500/503/403, drop connections and delay answers.  arc-list, arc-recheck,
 # arc-delete and the arc-reconcile driver.
 load test_helper
@@ -24,8 +24,8 @@ setup_file() {
 	# both servers start at once; a proxy in front of each
 	start_s3rver_as s3
 	start_s3rver_as v4 v4
-	start_faultproxy fp "$(cat "$BATS_FILE_TMPDIR/s3.port")"
-	start_faultproxy v4p "$(cat "$BATS_FILE_TMPDIR/v4.port")"
+	start_proxy fp "$(cat "$BATS_FILE_TMPDIR/s3.port")"
+	start_proxy v4p "$(cat "$BATS_FILE_TMPDIR/v4.port")"
 	wait_named s3
 	wait_named v4
 	S3_PORT=$(cat "$BATS_FILE_TMPDIR/s3.port")
@@ -105,7 +105,7 @@ setup() {
 # ---- helpers -------------------------------------------------------------
 
 # faults RULE...: the fault proxy's rules for this test ("METHOD REGEX
-# ACTION [TIMES]", see tests/faultproxy.py); the first line makes every
+# ACTION [TIMES]", see tests/proxy.py); the first line makes every
 # test's rules new to the proxy, so its counters start over.
 faults() {
 	{

@@ -3,7 +3,7 @@
 # paths of shard i of n, by the FNV-1a hash of a path's first two
 # segments modulo n (arc(7), SHARDS), computed here a second time, in
 # Python, as the oracle.  Against real servers on 127.0.0.1: one s3rver
-# and one etcd for the file, and tests/faultproxy.py in front of the
+# and one etcd for the file, and tests/proxy.py in front of the
 # s3rver for every shard, whose request logs show what each shard asked.
 #
 # Each test uses buckets and etcd keys of its own (N its number).  Every
@@ -20,7 +20,7 @@ setup_file() {
 	wait_named s3
 	local k
 	for k in 0 1 2 3; do
-		start_faultproxy "p$k" "$(cat "$BATS_FILE_TMPDIR/s3.port")"
+		start_proxy "p$k" "$(cat "$BATS_FILE_TMPDIR/s3.port")"
 	done
 	etcd_wait "$ETCD_PORT"
 }
