@@ -24,7 +24,7 @@ TOOLS = bin/arc-list bin/arc-manifest-dump bin/arc-diff bin/arc-recheck \
 	bin/arc-delete bin/arc-manifest-load bin/arc-lock bin/arc-restore \
 	bin/arc-run
 LIBOBJ = lib/arcapi.o lib/archive.o lib/audit.o lib/awscred.o lib/azcred.o lib/azure.o lib/base64.o lib/buf.o lib/etcd.o lib/http.o lib/entry.o lib/jsonout.o lib/jsonstream.o lib/local.o lib/manifest.o \
-	lib/mfile.o lib/objstore.o lib/pager.o lib/path.o lib/plan.o lib/progress.o lib/quote.o lib/record.o lib/runarchive.o lib/sha256.o lib/s3.o lib/sortpipe.o \
+	lib/mfile.o lib/objstore.o lib/pager.o lib/path.o lib/plan.o lib/progress.o lib/quote.o lib/record.o lib/runarchive.o lib/s3.o lib/sha256.o lib/shard.o lib/sortpipe.o \
 	lib/store.o lib/time.o lib/usage.o lib/util.o lib/xml.o
 MAN1 = share/man/man1/arc-list.1 share/man/man1/arc-manifest-dump.1 \
 	share/man/man1/arc-diff.1 share/man/man1/arc-recheck.1 \
@@ -32,7 +32,7 @@ MAN1 = share/man/man1/arc-list.1 share/man/man1/arc-manifest-dump.1 \
 	share/man/man1/arc-manifest-load.1 share/man/man1/arc-lock.1 \
 	share/man/man1/arc-restore.1 share/man/man1/arc-run.1
 MAN7 = share/man/man7/arc.7
-UNIT = tests/unit/test_quote.c tests/unit/test_time.c \
+UNIT = tests/unit/test_quote.c tests/unit/test_time.c tests/unit/test_shard.c \
 	tests/unit/test_path.c tests/unit/test_record.c tests/unit/test_json.c \
 	tests/unit/test_azcred.c
 

@@ -153,6 +153,22 @@ const char *arc_path_unsafe(const char *, size_t);
 int	 arc_path_is_candidate(const char *, size_t);
 int	 arc_path_is_managed(const char *, size_t);
 
+/*
+ * shard.c: shard i of n of the paths (--shard), by the FNV-1a hash of a
+ * path's first two segments (arc(7), SHARDS); count 0 is the whole store.
+ */
+#define ARC_SHARD_MAX		1024	/* the most shards, n */
+struct arc_shard {
+	unsigned	 index;
+	unsigned	 count;
+};
+uint64_t arc_shard_hash(const char *, size_t);
+unsigned arc_shard_of(const char *, size_t, unsigned);
+int	 arc_shard_parse(const char *, struct arc_shard *);
+void	 arc_shard_opt(const char *, struct arc_shard *);
+int	 arc_shard_has(const struct arc_shard *, const char *, size_t);
+int	 arc_shard_below(const struct arc_shard *, const char *, size_t);
+
 /* record.c: the one record reader and writer */
 enum arc_rtype {
 	ARC_REC_STORAGE,	/* path mtime size */
@@ -194,6 +210,8 @@ struct arc_reader {
 	size_t		 cap;
 	struct arc_buf	 prev[3];	/* last quoted path, per kind */
 	int		 haveprev[3];
+	const struct arc_shard *shard;	/* only its records (NULL: all) */
+	struct arc_buf	 path;		/* a decoded path, for the shard */
 };
 void	 arc_reader_init(struct arc_reader *, FILE *, const char *, int, int);
 int	 arc_reader_next(struct arc_reader *, struct arc_record *);
@@ -272,6 +290,7 @@ struct arc_store {
 	size_t	 nhints;
 	char	**bounds;	/* paths that split a prefix's range (-M) */
 	size_t	 nbounds;
+	struct arc_shard shard;	/* list only its paths (arc-list --shard) */
 	char	*url;		/* as given, for messages */
 	void	*priv;
 };

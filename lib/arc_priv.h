@@ -150,6 +150,7 @@ struct arc_pager {
 	void		*arg;
 	const char	*name;		/* the store URL, for messages */
 	int		 quiet;		/* a listing of hints: no warnings */
+	const struct arc_shard *shard;	/* list only its prefixes */
 };
 struct arc_pager_ops {
 	void	(*request)(void *, struct arc_plister *, struct arc_http_req *);
@@ -157,6 +158,10 @@ struct arc_pager_ops {
 		    struct arc_http_req *);
 };
 struct arc_plister *arc_pager_add(struct arc_pager *, const char *, size_t);
+struct arc_plister *arc_pager_prefix(struct arc_pager *, const char *, size_t,
+	    size_t);
+int	 arc_pager_found(struct arc_pager *, struct arc_plister *,
+	    const char *, size_t, size_t, struct arc_plister **);
 void	 arc_pager_emit(struct arc_pager *, const char *, size_t, int64_t,
 	    int64_t);
 int	 arc_pager_key(struct arc_plister *, const char *, size_t);
@@ -259,9 +264,10 @@ enum { ARC_OS_EMIT, ARC_OS_SKIP, ARC_OS_RESUME, ARC_OS_END };
  * reader does with what a page holds.  key says what becomes of a key
  * under the store's prefix (NULL: emitted): skipped, or the rest of the
  * page is another lister's, the lister resuming at its after (RESUME)
- * or done (END).  dir is given each prefix a delimiter listing returns.
- * Every key is checked for progress (arc_pager_key), whatever becomes of
- * it.
+ * or done (END).  dir is given each prefix a delimiter listing returns:
+ * 0, or -1 after a warning (the listing is partial); arc_os_dir gives it
+ * a lister as the pager's shard wants.  Every key is checked for
+ * progress (arc_pager_key), whatever becomes of it.
  */
 struct arc_oslisting {
 	const struct arc_ospaths *paths;
@@ -269,7 +275,7 @@ struct arc_oslisting {
 		    struct arc_http_req *);
 	int	(*key)(struct arc_objstore *, struct arc_plister *,
 		    const char *, size_t);
-	void	(*dir)(struct arc_objstore *, struct arc_pager *,
+	int	(*dir)(struct arc_objstore *, struct arc_pager *,
 		    struct arc_plister *, const char *, size_t);
 	int64_t	(*mtime)(const char *, size_t);	/* NULL: an HTTP date */
 	int	 prefixes_only;	/* no key is emitted */
@@ -289,6 +295,8 @@ int	 arc_os_list_start(struct arc_store *, struct arc_pager *, char **,
 	    size_t, int, arc_list_fn, void *);
 int	 arc_os_list_run(struct arc_objstore *, struct arc_pager *,
 	    const struct arc_oslisting *, int);
+int	 arc_os_dir(struct arc_objstore *, struct arc_pager *,
+	    struct arc_plister *, const char *, size_t);
 int64_t	 arc_os_size(const char *, size_t);
 void	 arc_os_stat_many(struct arc_store *, struct arc_sitem *, size_t, int);
 int	 arc_os_stat(struct arc_store *, const char *, size_t,

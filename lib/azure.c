@@ -263,25 +263,18 @@ list_request(struct arc_objstore *os, struct arc_plister *l,
 }
 
 /* A delimiter listing splits: each prefix gets a lister of its own. */
-static void
-split(struct arc_objstore *os, struct arc_pager *pg, struct arc_plister *l,
-    const char *name, size_t n)
-{
-	(void)os;
-	if (n > l->prefix.len && memcmp(name, l->prefix.s, l->prefix.len) == 0)
-		arc_pager_add(pg, name, n);
-}
-
 static const struct arc_oslisting list_blobs = {
 	.paths = &az_page,
 	.request = list_request,
-	.dir = split,
+	.dir = arc_os_dir,
 };
 
 /*
  * List the container: with -p, one lister per prefix; otherwise a
  * delimiter listing of the top level, whose blobs are emitted and whose
- * prefixes are listed in parallel, a partition of the whole.
+ * prefixes are listed in parallel, a partition of the whole.  A shard
+ * lists the database level one level at a time too, and only its
+ * measurement prefixes (arc_pager_prefix).
  */
 static int
 az_list(struct arc_store *st, char **prefixes, size_t np, int flags,
@@ -289,14 +282,17 @@ az_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 {
 	struct az *a = st->priv;
 	struct arc_pager pg;
+	struct arc_plister *l;
 	int jobs;
 
 	if ((jobs = arc_os_list_start(st, &pg, prefixes, np, flags, fn,
 	    arg)) == -1)
 		return ARC_EXIT_ERROR;
-	if (np == 0)
-		arc_pager_add(&pg, a->os.prefix, a->os.prefixlen)->delimiter =
-		    jobs > 1;
+	if (np == 0) {
+		l = arc_pager_prefix(&pg, a->os.prefix, a->os.prefixlen,
+		    a->os.prefixlen);
+		l->delimiter = l->delimiter || jobs > 1;
+	}
 	return arc_os_list_run(&a->os, &pg, &list_blobs, jobs);
 }
 

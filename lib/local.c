@@ -505,6 +505,10 @@ walkdir(struct walk *w, int fd)
 		w->path.len = plen;
 		arc_buf_adds(&w->path, v[i].name);
 		if (v[i].isdir) {
+			/* a directory of another shard's paths: not read */
+			if (arc_shard_below(&w->st->shard, w->path.s,
+			    w->path.len) == 0)
+				continue;
 			cfd = openat(dirfd(d), v[i].name, DIR_FLAGS);
 			if (cfd == -1) {
 				if (errno != ENOENT) {
@@ -671,6 +675,8 @@ local_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 		    memcmp(pv[i].key, pv[last].key, pv[last].keylen) == 0)
 			continue;
 		last = i;
+		if (arc_shard_below(&st->shard, pv[i].raw, pv[i].rawlen) == 0)
+			continue;
 		if ((fd = open_dir(l, pv[i].raw, pv[i].rawlen)) == -1) {
 			if (errno == EXDEV) {
 				warnx("'%s': on or beneath a mount point inside "

@@ -394,9 +394,10 @@ page_objects(struct arc_objstore *os, struct arc_pager *pg,
 	arc_buf_free(&dec);
 	return ret;
 }
+
 /*
  * A delimiter listing's prefixes: every one checked first, then each
- * given to the listing.
+ * given to the listing, until one makes the listing partial.
  */
 static int
 page_dirs(struct arc_objstore *os, struct arc_pager *pg,
@@ -415,7 +416,7 @@ page_dirs(struct arc_objstore *os, struct arc_pager *pg,
 		warnx("list '%s': %s", what, os->listing->paths->stuck);
 	for (o = p->dirs.s, i = 0; i < p->ndirs && ret == 0; i++) {
 		next_name(p, &o, &dec, &key, &n);
-		os->listing->dir(os, pg, l, key, n);
+		ret = os->listing->dir(os, pg, l, key, n);
 	}
 	arc_buf_free(&dec);
 	return ret;
@@ -479,8 +480,23 @@ arc_os_list_run(struct arc_objstore *os, struct arc_pager *pg,
 }
 
 /*
- * Start listing st: pg set up for fn, with one lister for each -p
- * prefix.  The jobs to run it with, or -1 when a prefix is not a safe
+ * A prefix a delimiter listing of l found (a listing's dir): its lister,
+ * as the pager's shard wants it (arc_pager_found).  0, or -1 after a
+ * warning.
+ */
+int
+arc_os_dir(struct arc_objstore *os, struct arc_pager *pg,
+    struct arc_plister *l, const char *name, size_t n)
+{
+	struct arc_plister *nl;
+
+	return arc_pager_found(pg, l, name, n, os->prefixlen, &nl);
+}
+
+/*
+ * Start listing st: pg set up for fn and st's shard, with one lister
+ * for each -p prefix (none for a prefix that holds only other shards'
+ * paths).  The jobs to run it with, or -1 when a prefix is not a safe
  * path.
  */
 int
@@ -488,7 +504,7 @@ arc_os_list_start(struct arc_store *st, struct arc_pager *pg,
     char **prefixes, size_t np, int flags, arc_list_fn fn, void *arg)
 {
 	struct arc_objstore *os = st->priv;
-	struct arc_plister *l;
+	struct arc_buf key = { 0 };
 	size_t i, n;
 
 	memset(pg, 0, sizeof(*pg));
@@ -496,19 +512,24 @@ arc_os_list_start(struct arc_store *st, struct arc_pager *pg,
 	pg->fn = fn;
 	pg->arg = arg;
 	pg->name = os->name;
+	pg->shard = &st->shard;
 	for (i = 0; i < np; i++) {
 		n = strlen(prefixes[i]);
 		while (n > 0 && prefixes[i][n - 1] == '/')
 			n--;
 		if (arc_path_unsafe(prefixes[i], n) != NULL) {
 			warnx("'%s': invalid prefix", prefixes[i]);
+			arc_buf_free(&key);
 			arc_pager_free(pg);
 			return -1;
 		}
-		l = arc_pager_add(pg, os->prefix, os->prefixlen);
-		arc_buf_add(&l->prefix, prefixes[i], n);
-		arc_buf_addc(&l->prefix, '/');
+		key.len = 0;
+		arc_buf_add(&key, os->prefix, os->prefixlen);
+		arc_buf_add(&key, prefixes[i], n);
+		arc_buf_addc(&key, '/');
+		arc_pager_prefix(pg, key.s, key.len, os->prefixlen);
 	}
+	arc_buf_free(&key);
 	return st->jobs > 0 ? st->jobs : 8;
 }
 

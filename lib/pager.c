@@ -110,6 +110,64 @@ arc_pager_add(struct arc_pager *pg, const char *prefix, size_t n)
 }
 
 /*
+ * A lister for the prefix key (n bytes, ending in '/' unless it is the
+ * store's root, whose length is rootlen), as the pager's shard wants it:
+ * without a shard the prefix is listed whole.  With one, the root and a
+ * database prefix are listed one level at a time (a delimiter listing,
+ * whose prefixes come back through arc_pager_found), a measurement
+ * prefix or one below it is listed whole when it holds the shard's paths
+ * and not at all otherwise (NULL): a shard never lists another's.
+ */
+struct arc_plister *
+arc_pager_prefix(struct arc_pager *pg, const char *key, size_t n,
+    size_t rootlen)
+{
+	struct arc_plister *l;
+	int below;
+
+	below = arc_shard_below(pg->shard, key + rootlen,
+	    n > rootlen ? n - rootlen - 1 : 0);
+	if (below == 0)
+		return NULL;
+	l = arc_pager_add(pg, key, n);
+	l->delimiter = below == -1;
+	return l;
+}
+
+/*
+ * A prefix (key, n bytes) that a delimiter listing of l returned gets
+ * its lister, in *added (NULL: none, another shard's).  A sharded
+ * listing trusts only a prefix one level below l's: anything else could
+ * hide paths it would then miss, so it is -1 after a warning, and the
+ * listing partial.  Without a shard, every prefix below l's is listed
+ * whole, and one that is not below it passed over.
+ */
+int
+arc_pager_found(struct arc_pager *pg, struct arc_plister *l, const char *key,
+    size_t n, size_t rootlen, struct arc_plister **added)
+{
+	const char *slash = NULL;
+	int below = n > l->prefix.len &&
+	    memcmp(key, l->prefix.s, l->prefix.len) == 0;
+
+	*added = NULL;
+	if (pg->shard == NULL || pg->shard->count == 0) {
+		if (below)
+			*added = arc_pager_add(pg, key, n);
+		return 0;
+	}
+	if (below)
+		slash = memchr(key + l->prefix.len, '/', n - l->prefix.len);
+	if (slash == NULL || slash != key + n - 1) {
+		warnx("list '%s%s': a prefix that is not one level below it",
+		    pg->name ? pg->name : "", arc_buf_str(&l->prefix));
+		return -1;
+	}
+	*added = arc_pager_prefix(pg, key, n, rootlen);
+	return 0;
+}
+
+/*
  * Emit an object found by a lister: path relative to the store, folder
  * markers skipped, Arc's candidate filter unless every file is wanted.
  */

@@ -40,6 +40,7 @@ arc_reader_free(struct arc_reader *r)
 	free(r->line);
 	for (i = 0; i < 3; i++)
 		arc_buf_free(&r->prev[i]);
+	arc_buf_free(&r->path);
 	r->line = NULL;
 }
 
@@ -200,8 +201,8 @@ fast_record(const char *line, size_t len, int type, struct arc_record *rec)
 	return 0;
 }
 
-int
-arc_reader_next(struct arc_reader *r, struct arc_record *rec)
+static int
+read_record(struct arc_reader *r, struct arc_record *rec)
 {
 	/* copied, not memset: gcc makes that a slow "rep stos" per record */
 	static const struct arc_record zero;
@@ -324,6 +325,36 @@ check_order:
 		r->haveprev[rec->kind] = 1;
 	}
 	return 1;
+}
+
+/*
+ * The next record, checked whole: 1, 0 at the end, -1 after a message.
+ * With a shard set, the records of other shards are checked (order
+ * included) and passed over, so that a tool sees only its shard's.
+ */
+int
+arc_reader_next(struct arc_reader *r, struct arc_record *rec)
+{
+	const char *path;
+	size_t n;
+	int k;
+
+	while ((k = read_record(r, rec)) == 1 && r->shard != NULL &&
+	    r->shard->count > 0) {
+		/* quoting never touches '/': most paths need no decoding */
+		path = rec->qpath;
+		n = rec->qpathlen;
+		if (memchr(path, '\\', n) != NULL) {
+			r->path.len = 0;
+			if (arc_record_path(rec, &r->path) == -1)
+				return bad(r, "invalid quoting");
+			path = r->path.s;
+			n = r->path.len;
+		}
+		if (arc_shard_has(r->shard, path, n))
+			break;
+	}
+	return k;
 }
 
 /* The decoded path of a record, appended to b; 0 on success. */

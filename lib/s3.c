@@ -54,6 +54,8 @@ struct s3 {
 	int		 checked;	/* the bucket is known to exist */
 	char		**hints;	/* split points of the listing */
 	size_t		 nhints;
+	char		**bounds;	/* -M bounds, sorted (a sharded listing) */
+	size_t		 nbounds;
 };
 
 static void
@@ -336,15 +338,41 @@ listed(struct arc_objstore *os, struct arc_plister *l, const char *key,
 	return ARC_OS_EMIT;
 }
 
+/*
+ * A prefix a sharded delimiter listing found: a -M prefix is listed
+ * already; any other gets a lister as the shard wants it (arc_os_dir),
+ * split at the -M bounds below it when it lists a measurement whole.
+ */
+static int
+found_prefix(struct arc_objstore *os, struct arc_pager *pg,
+    struct arc_plister *l, const char *name, size_t n)
+{
+	struct s3 *s = (struct s3 *)os;
+	struct arc_plister *nl;
+	const char *h;
+
+	if (n > os->prefixlen && memcmp(name, os->prefix, os->prefixlen) == 0 &&
+	    (h = hint_covering(s, name + os->prefixlen, n - os->prefixlen)) !=
+	    NULL && strlen(h) == n - os->prefixlen)
+		return 0;
+	if (arc_pager_found(pg, l, name, n, os->prefixlen, &nl) == -1)
+		return -1;
+	if (nl != NULL && !nl->delimiter)
+		split_prefix(s, pg, nl, s->bounds, s->nbounds);
+	return 0;
+}
+
+/* Only a sharded listing's listers ask for a delimiter (s3_list). */
 static const struct arc_oslisting list_keys = {
 	.paths = &s3_page,
 	.request = list_request,
 	.key = listed,
+	.dir = found_prefix,
 	.mtime = parse_s3_time,
 };
 
 /* Discovery reads split points only: the top level's prefixes. */
-static void
+static int
 split_point(struct arc_objstore *os, struct arc_pager *pg,
     struct arc_plister *l, const char *name, size_t n)
 {
@@ -359,6 +387,7 @@ split_point(struct arc_objstore *os, struct arc_pager *pg,
 	}
 	if (s->nhints >= DISCOVER_MAX)
 		l->done = 1;
+	return 0;
 }
 
 static const struct arc_oslisting discover = {
@@ -389,6 +418,7 @@ s3_list(struct arc_store *st, char **prefixes, size_t np, int flags,
     arc_list_fn fn, void *arg)
 {
 	struct s3 *s = st->priv;
+	struct arc_buf key = { 0 };
 	struct arc_pager pg;
 	struct arc_plister *l;
 	size_t i, n;
@@ -397,6 +427,10 @@ s3_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 	jobs = arc_os_list_start(st, &pg, prefixes, np, flags, fn, arg);
 	if (jobs == -1)
 		return ARC_EXIT_ERROR;
+	if (st->nbounds > 1)
+		qsort(st->bounds, st->nbounds, sizeof(*st->bounds), cmpstr);
+	s->bounds = st->bounds;
+	s->nbounds = st->nbounds;
 	if (np > 0)
 		return arc_os_list_run(&s->os, &pg, &list_keys, jobs);
 	s->hints = NULL;
@@ -406,7 +440,16 @@ s3_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 		    sizeof(*s->hints));
 		s->hints[s->nhints++] = arc_estrdup(st->hints[i]);
 	}
-	if (s->nhints == 0 && jobs > 1) {
+	if (st->shard.count > 0)
+		/*
+		 * A shard: the levels above the measurements one at a time,
+		 * then its measurement prefixes whole (arc_pager_prefix):
+		 * those found, and those of -M, which a server whose
+		 * delimiter listing leaves prefixes out cannot hide.
+		 */
+		arc_pager_prefix(&pg, s->os.prefix, s->os.prefixlen,
+		    s->os.prefixlen);
+	else if (s->nhints == 0 && jobs > 1) {
 		l = arc_pager_add(&pg, s->os.prefix, s->os.prefixlen);
 		l->delimiter = 1;
 		pg.quiet = 1;	/* only hints: the rest lister lists all */
@@ -415,15 +458,20 @@ s3_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 	}
 	if (s->nhints > 1)
 		qsort(s->hints, s->nhints, sizeof(*s->hints), cmpstr);
-	if (st->nbounds > 1)
-		qsort(st->bounds, st->nbounds, sizeof(*st->bounds), cmpstr);
 	for (i = 0; i < s->nhints; i++) {
-		l = arc_pager_add(&pg, s->os.prefix, s->os.prefixlen);
-		arc_buf_adds(&l->prefix, s->hints[i]);
-		split_prefix(s, &pg, l, st->bounds, st->nbounds);
+		key.len = 0;
+		arc_buf_add(&key, s->os.prefix, s->os.prefixlen);
+		arc_buf_adds(&key, s->hints[i]);
+		if ((l = arc_pager_prefix(&pg, key.s, key.len,
+		    s->os.prefixlen)) != NULL)
+			split_prefix(s, &pg, l, st->bounds, st->nbounds);
 	}
-	l = arc_pager_add(&pg, s->os.prefix, s->os.prefixlen);
-	l->rest = 1;
+	arc_buf_free(&key);
+	/* the rest lister would list every shard's paths */
+	if (st->shard.count == 0) {
+		l = arc_pager_add(&pg, s->os.prefix, s->os.prefixlen);
+		l->rest = 1;
+	}
 	n = (size_t)arc_os_list_run(&s->os, &pg, &list_keys, jobs);
 	for (i = 0; i < s->nhints; i++)
 		free(s->hints[i]);

@@ -49,11 +49,37 @@ arc_store_open(const char *url)
 	return st;
 }
 
+struct sharded {
+	const struct arc_shard *shard;
+	arc_list_fn	 fn;
+	void		*arg;
+};
+
+static int
+shard_emit(void *arg, const char *path, size_t n, int64_t mtime,
+    int64_t size)
+{
+	struct sharded *sd = arg;
+
+	if (!arc_shard_has(sd->shard, path, n))
+		return 0;
+	return sd->fn(sd->arg, path, n, mtime, size);
+}
+
+/*
+ * List the store, or with a shard set only its paths: every backend's
+ * paths pass this one filter, and the backends list no prefix that
+ * holds only other shards' paths (arc_shard_below).
+ */
 int
 arc_store_list(struct arc_store *st, char **prefixes, size_t n, int flags,
     arc_list_fn fn, void *arg)
 {
-	return st->ops->list(st, prefixes, n, flags, fn, arg);
+	struct sharded sd = { &st->shard, fn, arg };
+
+	if (st->shard.count == 0)
+		return st->ops->list(st, prefixes, n, flags, fn, arg);
+	return st->ops->list(st, prefixes, n, flags, shard_emit, &sd);
 }
 
 /*

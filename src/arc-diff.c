@@ -9,6 +9,7 @@
  * grace window.  Two cursors, O(1) memory (comm(1)'s shape).
  */
 #include <err.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,7 @@ struct counts {
 static const char usage_text[] =
     "usage: arc-diff [-ms] [-g grace] [-k skew] [-o node] "
     "[-S file] [-t time]\n"
-    "                manifest-records storage-records\n";
+    "                [--shard i/n] manifest-records storage-records\n";
 
 static void
 usage(void)
@@ -93,6 +94,7 @@ struct opts {
 	const char	*statsfile;
 	const char	*nodeid;	/* -o: local mode */
 	struct arc_buf	 node;		/* the node id as records quote it */
+	struct arc_shard shard;		/* --shard: only its records */
 	int64_t		 window;	/* grace plus skew */
 	int64_t		 now;
 	int		 wantm, wants;
@@ -102,13 +104,17 @@ struct opts {
 static void
 options(int argc, char *argv[], struct opts *o, char *operand[2])
 {
+	static const struct option longopts[] = {
+		{ "shard", required_argument, NULL, 'H' },
+		{ NULL, 0, NULL, 0 }
+	};
 	struct arc_window w;
 	int ch;
 
 	arc_window_init(&w);
 	o->now = arc_time_now();
 	o->wantm = o->wants = 1;
-	while ((ch = arc_getopt(argc, argv, "g:k:mo:sS:t:", NULL,
+	while ((ch = arc_getopt(argc, argv, "g:k:mo:sS:t:", longopts,
 	    usage_text)) != -1) {
 		switch (ch) {
 		case 'g':
@@ -126,6 +132,9 @@ options(int argc, char *argv[], struct opts *o, char *operand[2])
 			break;
 		case 'S':
 			o->statsfile = optarg;
+			break;
+		case 'H':
+			arc_shard_opt(optarg, &o->shard);
 			break;
 		case 't':
 			if (arc_time_parse(optarg, strlen(optarg),
@@ -241,6 +250,7 @@ main(int argc, char *argv[])
 	    ARC_REC_MANIFEST, 1);
 	arc_reader_init(&sr, open_operand(operand[1]), operand[1],
 	    ARC_REC_STORAGE, 1);
+	mr.shard = sr.shard = &o.shard;	/* both sides: only the shard's */
 	emitted = merge(&o, &mr, &sr, &c);
 	arc_reader_free(&mr);
 	arc_reader_free(&sr);

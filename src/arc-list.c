@@ -10,6 +10,7 @@
  * made unique.
  */
 #include <err.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,8 @@
 /* exactly the SYNOPSIS of arc-list(1) */
 static const char usage_text[] =
     "usage: arc-list [-a] [-j jobs] [-M manifest-records] "
-    "[-p prefix] store\n";
+    "[-p prefix] [--shard i/n]\n"
+    "                store\n";
 
 static void
 usage(void)
@@ -126,6 +128,11 @@ unique(FILE *in)
 int
 main(int argc, char *argv[])
 {
+	static const struct option longopts[] = {
+		{ "shard", required_argument, NULL, 'H' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct arc_shard shard = { 0, 0 };
 	struct arc_store *st;
 	struct arc_sort *so = NULL;
 	char **prefixes = NULL;
@@ -134,7 +141,7 @@ main(int argc, char *argv[])
 	long long jobs = 8;
 	int ch, flags = 0, ret;
 
-	while ((ch = arc_getopt(argc, argv, "aj:M:p:", NULL,
+	while ((ch = arc_getopt(argc, argv, "aj:M:p:", longopts,
 	    usage_text)) != -1) {
 		switch (ch) {
 		case 'a':
@@ -153,6 +160,9 @@ main(int argc, char *argv[])
 			    sizeof(*prefixes));
 			prefixes[np++] = optarg;
 			break;
+		case 'H':
+			arc_shard_opt(optarg, &shard);
+			break;
 		default:
 			usage();
 		}
@@ -167,6 +177,7 @@ main(int argc, char *argv[])
 	if ((st = arc_store_open(argv[0])) == NULL)
 		return ARC_EXIT_ERROR;
 	st->jobs = (int)jobs;
+	st->shard = shard;
 	if (mfile != NULL)
 		manifest_splits(mfile, st);
 	if (st->unordered) {

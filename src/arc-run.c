@@ -51,8 +51,7 @@ static const char usage_text[] =
     "       arc-run [-n name] show state-dir id\n"
     "       arc-run [-n name] audit-verify state-dir\n"
     "       arc-run [-n name] state-init state-dir\n"
-    "       arc-run [-n name] breaker ratio diff-stats manifest-records "
-    "storage-records\n"
+    "       arc-run [-n name] breaker ratio diff-stats\n"
     "       arc-run [-n name] summary --id id [option ...]\n"
     "       arc-run [-n name] progress label file count-file\n"
     "       arc-run [-n name] usage\n"
@@ -68,8 +67,8 @@ static const char driver_usage[] =
     "                     [--max-orphan-ratio r] [--metrics file]\n"
     "                     [--lock etcd-url] [--mode local|shared] [--node id]\n"
     "                     [--now time]\n"
-    "                     [--sample n] [--skew duration] [--state-dir dir]\n"
-    "                     store manifest\n"
+    "                     [--sample n] [--shard i/n] [--skew duration]\n"
+    "                     [--state-dir dir] store manifest\n"
     "       arc-reconcile status [--json] [--state-dir dir]\n"
     "       arc-reconcile show [--state-dir dir] id\n"
     "       arc-reconcile audit-verify [--state-dir dir]\n";
@@ -372,7 +371,7 @@ go_duration(int64_t s, char *buf, size_t sz)
  * value when it is not given (a flag without a value sets "1").
  */
 enum { O_ACT, O_ARCHIVE_FILES, O_IF_UNCHANGED, O_LOCK, O_METRICS, O_MODE,
-	O_NODE, O_NOW, O_STATE, O_DETAILED_EXIT, O_NOPTS };
+	O_NODE, O_NOW, O_SHARD, O_STATE, O_DETAILED_EXIT, O_NOPTS };
 static const struct {
 	const char	*flag;
 	const char	*name;
@@ -387,6 +386,7 @@ static const struct {
 	[O_MODE] = { "--mode", "mode", 1, "shared" },
 	[O_NODE] = { "--node", "node", 1, "" },
 	[O_NOW] = { "--now", "now", 1, "" },
+	[O_SHARD] = { "--shard", "shard", 1, "" },
 	[O_STATE] = { "--state-dir", "state", 1, "" },
 	[O_DETAILED_EXIT] = { "--detailed-exit", "detailed_exit", 0, "0" },
 };
@@ -522,6 +522,8 @@ cmd_config(int argc, char *argv[])
 {
 	struct arc_buf out = { 0 }, pb = { 0 };
 	const char *val[O_NOPTS];
+	struct arc_buf shard = { 0 }, lock = { 0 };
+	struct arc_shard sh;
 	struct knob *k;
 	size_t i;
 	int a;
@@ -573,6 +575,24 @@ cmd_config(int argc, char *argv[])
 	if (*val[O_NOW] != '\0' && !now_ok(val[O_NOW]))
 		errx(ARC_EXIT_ERROR, "'%s': --now must be an RFC 3339 time",
 		    printable(&pb, val[O_NOW]));
+	/*
+	 * A shard (i/n, as the tools print it) takes a lock of its own,
+	 * KEY/shard-i-of-n: shards run side by side (arc-reconcile(1),
+	 * SHARDS).  A valid value is printable as it is.
+	 */
+	if (*val[O_SHARD] != '\0') {
+		arc_shard_opt(printable(&pb, val[O_SHARD]), &sh);
+		arc_buf_printf(&shard, "%u/%u", sh.index, sh.count);
+		val[O_SHARD] = shard.s;
+		if (*val[O_LOCK] != '\0') {
+			arc_buf_adds(&lock, val[O_LOCK]);
+			while (lock.len > 0 && lock.s[lock.len - 1] == '/')
+				lock.s[--lock.len] = '\0';
+			arc_buf_printf(&lock, "/shard-%u-of-%u", sh.index,
+			    sh.count);
+			val[O_LOCK] = lock.s;
+		}
+	}
 	if (*val[O_STATE] == '\0')
 		val[O_STATE] = default_state();
 	put_var(&out, "cmd", "run");
@@ -595,6 +615,8 @@ cmd_config(int argc, char *argv[])
 	fwrite(out.s, 1, out.len, stdout);
 	arc_buf_free(&out);
 	arc_buf_free(&pb);
+	arc_buf_free(&shard);
+	arc_buf_free(&lock);
 	return arc_fshut(stdout, "<stdout>") ? ARC_EXIT_ERROR : ARC_EXIT_OK;
 }
 
@@ -1101,6 +1123,7 @@ struct recopt {
 	long long	 sample, history;
 	int		 act, walk_partial, detailed_exit;
 	int		 status[2];	/* of each phase's arc-delete */
+	char		 shard[32];	/* i/n, or "": the whole store */
 };
 
 /* The number of lines of a file (a last line without newline counts). */
@@ -1253,8 +1276,10 @@ recopt_parse(int argc, char *argv[], struct recopt *o)
 		{ "abort", required_argument, NULL, 'x' },
 		{ "abort-message", required_argument, NULL, 'X' },
 		{ "metrics", required_argument, NULL, 'M' },
+		{ "shard", required_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct arc_shard sh;
 	long long v;
 	int ch;
 
@@ -1309,6 +1334,11 @@ recopt_parse(int argc, char *argv[], struct recopt *o)
 		case 'x': o->abort_reason = optarg; break;
 		case 'X': o->abort_message = optarg; break;
 		case 'M': o->metrics = optarg; break;
+		case 'h':
+			arc_shard_opt(optarg, &sh);
+			snprintf(o->shard, sizeof(o->shard), "%u/%u", sh.index,
+			    sh.count);
+			break;
 		default: usage();
 		}
 	}
@@ -1379,7 +1409,13 @@ record_build(const struct recopt *o, const struct runstats *s, int64_t end_ms)
 	json_object_object_add(rec, "backend_kind",
 	    arc_json_text(o->backend_kind));
 	json_object_object_add(rec, "role", json_object_new_string(""));
-	add_int(rec, "manifest_file_count", count_lines(o->mrec));
+	/* a shard's counts are of its share of the manifest, as diffed */
+	if (*o->shard != '\0')
+		json_object_object_add(rec, "shard",
+		    json_object_new_string(o->shard));
+	add_int(rec, "manifest_file_count", *o->shard != '\0' &&
+	    s->diff != NULL ? stats_int(s->diff, "manifest_file_count") :
+	    count_lines(o->mrec));
 	add_int(rec, "storage_file_count", count_lines(o->srec));
 	add_int(rec, "orphan_manifest_count",
 	    stats_int(s->diff, "orphan_manifest_count"));
@@ -1589,7 +1625,9 @@ cmd_summary(int argc, char *argv[])
  * The circuit breaker: drift this large is a wrong STORE or MANIFEST, a
  * second table in the same place, or a blind listing, not drift to
  * repair.  1 and the reason on standard output when either side's
- * orphans exceed ratio of its records; else 0.
+ * orphans exceed ratio of its records; else 0.  Both sides' counts are
+ * the records arc-diff read, as its -S says: a shard's share of each
+ * (the manifest dump is whole), the whole of each unsharded.
  */
 static int
 cmd_breaker(int argc, char *argv[])
@@ -1598,15 +1636,15 @@ cmd_breaker(int argc, char *argv[])
 	int64_t om, os, mc, sc;
 	double r;
 
-	if (argc != 5 || !ratio_ok(argv[1]))
+	if (argc != 3 || !ratio_ok(argv[1]))
 		usage();
 	r = strtod(argv[1], NULL);
 	diff = stats_load(argv[2]);
 	om = stats_int(diff, "orphan_manifest_count");
 	os = stats_int(diff, "orphan_storage_count");
+	mc = stats_int(diff, "manifest_file_count");
+	sc = stats_int(diff, "storage_file_count");
 	json_object_put(diff);
-	mc = count_lines(argv[3]);
-	sc = count_lines(argv[4]);
 	if (r >= 1 || ((mc == 0 ? om == 0 : (double)om / (double)mc <= r) &&
 	    (sc == 0 ? os == 0 : (double)os / (double)sc <= r)))
 		return ARC_EXIT_OK;

@@ -324,6 +324,48 @@ list_recheck_delete() {
 	[ "$(requests GET | grep -c '[?&]marker=')" -ge 7 ]
 }
 
+@test "the four shards of a container, in pages of two, together are its listing, and none lists another shard's measurement prefix" {
+	local names=() db m k
+	for db in a b c; do
+		for m in m1 m2 m3; do
+			names+=("$db/$m/2026/04/11/12/f1.parquet" "$db/$m/2026/04/11/12/f2.parquet")
+		done
+	done
+	names+=(top.parquet a/shallow.parquet)
+	azseed "$C" "${names[@]}"
+	auth env-sas "$AZP_ENDPOINT"	# SAS through azproxy: 2 a page
+	run -0 arc-list "az://$C"
+	printf '%s\n' "$output" >all
+	: >union
+	for k in 0 1 2 3; do
+		: >"$AZP_LOG"
+		arc-list --shard "$k/4" "az://$C" >>union
+		# the prefix of every listing it asked: above the measurements
+		# with the delimiter, else of its own shard (FNV-1a of the
+		# first two segments, written here again)
+		requests GET | python3 -c '
+import sys, urllib.parse
+k, bad, own = int(sys.argv[1]), 0, 0
+for line in sys.stdin:
+    q = urllib.parse.parse_qs(line.split()[1].partition("?")[2])
+    if "list" not in q.get("comp", []):
+        continue
+    p = q.get("prefix", [""])[0].encode()
+    if p.count(b"/") < 2:
+        bad += "delimiter" not in q
+        continue
+    h = 0xcbf29ce484222325
+    for c in b"/".join(p.split(b"/")[:2]):
+        h = ((h ^ c) * 0x100000001b3) & 0xffffffffffffffff
+    bad += h % 4 != k
+    own += h % 4 == k
+print(bad, own > 0)
+' "$k" >check
+		assert_equal "$(cat check)" "0 True"
+	done
+	sort union | cmp - all
+}
+
 @test "-p lists one prefix over several pages, nothing lost or repeated" {
 	local names=() i
 	for i in 1 2 3 4 5 6 7; do

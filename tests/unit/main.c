@@ -20,6 +20,7 @@ static const struct {
 	{ "record", test_record },
 	{ "json", test_json },
 	{ "azcred", test_azcred },
+	{ "shard", test_shard },
 };
 
 int

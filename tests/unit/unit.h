@@ -60,6 +60,7 @@ void	 test_path(void);
 void	 test_record(void);
 void	 test_json(void);
 void	 test_azcred(void);
+void	 test_shard(void);
 
 #ifdef UNIT_MAIN
 #include <stdarg.h>
