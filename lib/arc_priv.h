@@ -142,6 +142,7 @@ struct arc_pager_ops {
 struct arc_plister *arc_pager_add(struct arc_pager *, const char *, size_t);
 void	 arc_pager_emit(struct arc_pager *, const char *, size_t, int64_t,
 	    int64_t);
+int	 arc_list_keep(const char *, size_t, int);
 int	 arc_pager_key(struct arc_plister *, const char *, size_t);
 long	 arc_list_max_pages(void);
 void	 arc_pager_free(struct arc_pager *);

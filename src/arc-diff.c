@@ -6,7 +6,10 @@
  * records in path order: "orphan-manifest TAB <manifest record>" for a
  * manifest path with no stored file, "orphan-storage TAB <storage
  * record>" for a stored file with no manifest path that is older than the
- * grace window.  Two cursors, O(1) memory (comm(1)'s shape).
+ * grace window.  Two cursors, O(1) memory (comm(1)'s shape).  With -i,
+ * the storage records are an inventory report begun at that time: a
+ * manifest record registered after it (less the skew allowance) may
+ * name a file the report could not see, and is counted, not written.
  */
 #include <err.h>
 #include <stdio.h>
@@ -21,14 +24,13 @@
 
 struct counts {
 	uintmax_t manifest, storage, orphan_manifest, orphan_storage,
-	    skipped_grace;
+	    skipped_grace, skipped_after_inventory;
 };
 
 /* exactly the SYNOPSIS of arc-diff(1) */
 static const char usage_text[] =
-    "usage: arc-diff [-ms] [-g grace] [-k skew] [-o node] "
-    "[-S file] [-t time]\n"
-    "                manifest-records storage-records\n";
+    "usage: arc-diff [-ms] [-g grace] [-i time] [-k skew] [-o node]\n"
+    "                [-S file] [-t time] manifest-records storage-records\n";
 
 static void
 usage(void)
@@ -67,7 +69,7 @@ next(struct arc_reader *r, struct arc_record *rec)
 
 /* The -S file, replaced whole (see arc_json_save_line). */
 static void
-write_counts(const char *path, const struct counts *c)
+write_counts(const char *path, const struct counts *c, int inventory)
 {
 	struct json_object *o;
 	int r;
@@ -83,6 +85,9 @@ write_counts(const char *path, const struct counts *c)
 	    json_object_new_int64((int64_t)c->orphan_storage));
 	json_object_object_add(o, "skipped_grace",
 	    json_object_new_int64((int64_t)c->skipped_grace));
+	if (inventory)
+		json_object_object_add(o, "skipped_after_inventory",
+		    json_object_new_int64((int64_t)c->skipped_after_inventory));
 	r = arc_json_save_line(path, o, 0600);
 	json_object_put(o);
 	if (r == -1)
@@ -99,16 +104,26 @@ main(int argc, char *argv[])
 	const char *statsfile = NULL, *nodeid = NULL;
 	int64_t grace = arc_duration_const(ARC_DEFAULT_GRACE);
 	int64_t skew = arc_duration_const(ARC_DEFAULT_SKEW);
-	int64_t now = arc_time_now();
+	int64_t now = arc_time_now(), cutoff = 0;
 	int ch, cmp, havem, haves, wantm = 1, wants = 1, emitted = 0;
+	int inventory = 0, timed = 0;
 
-	while ((ch = arc_getopt(argc, argv, "g:k:mo:sS:t:", NULL,
+	while ((ch = arc_getopt(argc, argv, "g:i:k:mo:sS:t:", NULL,
 	    usage_text)) != -1) {
 		switch (ch) {
 		case 'g':
 			if (arc_duration_parse(optarg, &grace) == -1)
 				errx(ARC_EXIT_ERROR, "'%s': invalid duration",
 				    optarg);
+			break;
+		case 'i':
+		case 't':
+			if (arc_time_parse(optarg, strlen(optarg),
+			    ARC_TIME_LENIENT, &now) == -1)
+				errx(ARC_EXIT_ERROR, "'%s': invalid time",
+				    optarg);
+			inventory |= ch == 'i';
+			timed |= ch == 't';
 			break;
 		case 'k':
 			if (arc_duration_parse(optarg, &skew) == -1)
@@ -127,12 +142,6 @@ main(int argc, char *argv[])
 		case 'S':
 			statsfile = optarg;
 			break;
-		case 't':
-			if (arc_time_parse(optarg, strlen(optarg),
-			    ARC_TIME_LENIENT, &now) == -1)
-				errx(ARC_EXIT_ERROR, "'%s': invalid time",
-				    optarg);
-			break;
 		default:
 			usage();
 		}
@@ -145,6 +154,10 @@ main(int argc, char *argv[])
 		errx(ARC_EXIT_ERROR, "only one operand may be '-'");
 	if (!wantm && !wants)
 		errx(ARC_EXIT_ERROR, "-m and -s exclude each other");
+	if (inventory && timed)
+		errx(ARC_EXIT_ERROR, "-i and -t exclude each other");
+	/* registered at or before the cutoff: the report could see it */
+	cutoff = now - (skew / 1000000000 + (skew % 1000000000 != 0));
 	if (grace > INT64_MAX - skew)
 		errx(ARC_EXIT_ERROR, "grace plus skew is too large");
 	if (nodeid != NULL) {
@@ -168,8 +181,13 @@ main(int argc, char *argv[])
 			/*
 			 * Local mode: only this node's own entries; an empty
 			 * origin ("-") is never this node's (Arc weakness 12).
+			 * After an inventory, an entry newer than the report
+			 * (or of unknown age) is left for a later run.
 			 */
-			if (nodeid == NULL || (m.originlen == node.len &&
+			if (inventory && (m.time == ARC_TIME_UNKNOWN ||
+			    m.time > cutoff))
+				c.skipped_after_inventory++;
+			else if (nodeid == NULL || (m.originlen == node.len &&
 			    memcmp(m.origin, node.s, node.len) == 0)) {
 				c.orphan_manifest++;
 				if (wantm) {
@@ -207,6 +225,6 @@ main(int argc, char *argv[])
 	if (arc_fshut(stdout, "stdout"))
 		return ARC_EXIT_ERROR;
 	if (statsfile != NULL)
-		write_counts(statsfile, &c);
+		write_counts(statsfile, &c, inventory);
 	return emitted ? ARC_EXIT_SOME : ARC_EXIT_OK;
 }

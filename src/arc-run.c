@@ -232,6 +232,9 @@ static struct knob knobs[] = {
 	    "history must be at least 1", NULL, NULL, NULL, 0 },
 	{ "ratio", "--max-orphan-ratio", NULL, NULL, "0.10", K_RATIO, 0, 0,
 	    NULL, NULL, NULL, NULL, 0 },
+	{ "max_inventory_age", "--max-inventory-age", NULL, NULL,
+	    ARC_DEFAULT_MAX_INVENTORY_AGE, K_DURATION, 0, 0, NULL, NULL, NULL,
+	    NULL, 0 },
 	{ "pre_manifest", "--delete-pre-manifest-orphans",
 	    "ARC_RECONCILIATION_DELETE_PRE_MANIFEST_ORPHANS", NULL, "false",
 	    K_BOOL, 0, 0, NULL, NULL, NULL, NULL, 0 },
@@ -369,15 +372,16 @@ go_duration(int64_t s, char *buf, size_t sz)
 #define EXIT_USAGE	64
 
 /* The driver's options besides the knobs, in the order they print. */
-enum { O_ACT, O_ARCHIVE_FILES, O_IF_UNCHANGED, O_LOCK, O_METRICS, O_MODE,
-	O_NODE, O_NOW, O_STATE, O_NOPTS };
+enum { O_ACT, O_ARCHIVE_FILES, O_IF_UNCHANGED, O_INVENTORY, O_LOCK,
+	O_METRICS, O_MODE, O_NODE, O_NOW, O_STATE, O_NOPTS };
 static const struct {
 	const char	*flag;
 	const char	*name;		/* shell variable */
 	int		 arg;		/* takes a value */
 } opts[O_NOPTS] = {
 	{ "--act", "act", 0 }, { "--archive-files", "archive_files", 0 },
-	{ "--if-unchanged", "if_unchanged", 0 }, { "--lock", "lock_url", 1 },
+	{ "--if-unchanged", "if_unchanged", 0 },
+	{ "--inventory", "inventory", 1 }, { "--lock", "lock_url", 1 },
 	{ "--metrics", "metrics", 1 }, { "--mode", "mode", 1 },
 	{ "--node", "node", 1 }, { "--now", "now", 1 },
 	{ "--state-dir", "state", 1 },
@@ -400,8 +404,8 @@ static int
 cmd_config(int argc, char *argv[])
 {
 	struct arc_buf out = { 0 }, pb = { 0 };
-	const char *val[O_NOPTS] = { "0", "0", "0", "", "", "shared", "", "",
-	    "" }, *flag, *v;
+	const char *val[O_NOPTS] = { "0", "0", "0", "", "", "", "shared", "",
+	    "", "" }, *flag, *v;
 	struct knob *k;
 	size_t i, flen;
 	int a;
@@ -553,6 +557,9 @@ cmd_get(int argc, char *argv[])
 		if (o != NULL && json_object_object_get_ex(o, argv[i], &v) &&
 		    json_object_is_type(v, json_type_boolean))
 			puts(json_object_get_boolean(v) ? "true" : "false");
+		else if (o != NULL && json_object_object_get_ex(o, argv[i],
+		    &v) && json_object_is_type(v, json_type_string))
+			puts(json_object_get_string(v));
 		else
 			printf("%jd\n", (intmax_t)stats_int(o, argv[i]));
 	}
@@ -994,7 +1001,7 @@ struct recopt {
 	const char	*state, *id, *backend_kind, *diff, *recheck1;
 	const char	*recheck2, *delete1, *delete2, *mrec, *srec, *cand;
 	const char	*errors, *archive, *deferred, *metrics;
-	const char	*abort_reason, *abort_message;
+	const char	*abort_reason, *abort_message, *listing;
 	int64_t		 started_ms;
 	long long	 sample, history;
 	int		 act, walk_partial;
@@ -1115,6 +1122,30 @@ add_bool(struct json_object *o, const char *k, int v)
 	json_object_object_add(o, k, json_object_new_boolean(v));
 }
 
+/*
+ * A run that listed from an inventory report names it, its start and its
+ * age (arc-list -S), and counts the entries newer than it (arc-diff -S).
+ */
+static void
+inventory_fields(struct json_object *rec, const char *listing,
+    struct json_object *diff)
+{
+	static const char *const keys[] = { "inventory",
+	    "inventory_created_at", "inventory_age_seconds" };
+	struct json_object *l, *v;
+	size_t i;
+
+	if ((l = stats_load(listing)) == NULL)
+		return;
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (json_object_object_get_ex(l, keys[i], &v))
+			json_object_object_add(rec, keys[i],
+			    json_object_get(v));
+	add_int(rec, "skipped_after_inventory",
+	    stats_int(diff, "skipped_after_inventory"));
+	json_object_put(l);
+}
+
 static int
 cmd_record(int argc, char *argv[])
 {
@@ -1141,6 +1172,7 @@ cmd_record(int argc, char *argv[])
 		{ "abort", required_argument, NULL, 'x' },
 		{ "abort-message", required_argument, NULL, 'X' },
 		{ "metrics", required_argument, NULL, 'M' },
+		{ "listing", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct recopt o = { 0 };
@@ -1191,6 +1223,7 @@ cmd_record(int argc, char *argv[])
 		case 'x': o.abort_reason = optarg; break;
 		case 'X': o.abort_message = optarg; break;
 		case 'M': o.metrics = optarg; break;
+		case 'L': o.listing = optarg; break;
 		default: usage();
 		}
 	}
@@ -1249,6 +1282,7 @@ cmd_record(int argc, char *argv[])
 	}
 	add_bool(rec, "cap_hit", cap);
 	add_bool(rec, "walk_partial", o.walk_partial);
+	inventory_fields(rec, o.listing, diff);
 	if (o.archive != NULL && file_nonempty(o.archive))
 		json_object_object_add(rec, "archive",
 		    arc_json_path(o.archive, strlen(o.archive)));
