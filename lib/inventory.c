@@ -38,6 +38,7 @@
 #define MANIFEST_MAX	(64 * 1024 * 1024)	/* a manifest read whole */
 #define FIELD_MAX	(1024 * 1024)		/* one CSV field */
 #define FIELDS_MAX	256			/* columns of a row */
+#define ROW_MAX		(4 * 1024 * 1024)	/* one CSV row */
 
 enum { INV_S3, INV_AZURE };
 /* The columns a row is read by; -1: not in the schema. */
@@ -54,6 +55,7 @@ struct inv {
 	const char	*prefix;	/* the store's prefix: "" or "x/" */
 	size_t		 prefixlen;
 	char		**prefixes;	/* -p, relative to the store */
+	size_t		*plen;		/* without trailing slashes */
 	size_t		 np;
 	int		 flags;
 	arc_list_fn	 fn;
@@ -326,9 +328,10 @@ row(struct inv *v, struct arc_buf *f, const size_t *off, int nf)
 	rel = v->key.s + v->prefixlen;
 	rlen = klen - v->prefixlen;
 	if (v->np > 0) {
+		/* a -p prefix is a directory, as in a live listing */
 		for (i = 0; i < v->np; i++)
-			if (strncmp(rel, v->prefixes[i],
-			    strlen(v->prefixes[i])) == 0)
+			if (rlen > v->plen[i] && rel[v->plen[i]] == '/' &&
+			    memcmp(rel, v->prefixes[i], v->plen[i]) == 0)
 				break;
 		if (i == v->np)
 			return 0;
@@ -433,6 +436,10 @@ csv_feed(struct inv *v, struct csv *c, const char *p, size_t n)
 		}
 		c->cr = ch == '\r';
 	}
+	/* a row without an end is refused, not gathered (64 KiB blocks) */
+	if (c->f.len > ROW_MAX)
+		return fail(v, "data file '%s': row %ju is longer than %d "
+		    "bytes", v->file, v->rowno + 1, ROW_MAX);
 	return 0;
 }
 
@@ -542,13 +549,39 @@ jsize(struct json_object *o, const char *k)
 	return -1;
 }
 
+/*
+ * Every data file the manifest lists, in its order: files[] objects
+ * naming the file by keyname, with its size and, by md5name, its MD5.
+ */
+static int
+data_files(struct inv *v, struct json_object *m, const char *keyname,
+    const char *md5name)
+{
+	struct json_object *files, *f;
+	const char *key;
+	size_t i;
+
+	if (!json_object_object_get_ex(m, "files", &files) ||
+	    !json_object_is_type(files, json_type_array))
+		return fail(v, "the manifest has no files");
+	for (i = 0; i < json_object_array_length(files); i++) {
+		f = json_object_array_get_idx(files, i);
+		if ((key = jstr(f, keyname)) == NULL)
+			return fail(v, "file %zu of the manifest has no %s",
+			    i + 1, keyname);
+		if (data_file(v, key, jsize(f, "size"),
+		    md5name ? jstr(f, md5name) : NULL) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 /* S3: the schema, the source bucket, the format; then each data file. */
 static int
 s3_report(struct inv *v, struct json_object *m)
 {
-	struct json_object *files, *f;
-	const char *s, *p, *key;
-	size_t i, n;
+	const char *s, *p;
+	size_t n;
 	int idx = 0;
 
 	if ((s = jstr(m, "sourceBucket")) == NULL || strcmp(s, v->bucket))
@@ -567,19 +600,7 @@ s3_report(struct inv *v, struct json_object *m)
 	}
 	if (schema_check(v, "the fileSchema") == -1)
 		return -1;
-	if (!json_object_object_get_ex(m, "files", &files) ||
-	    !json_object_is_type(files, json_type_array))
-		return fail(v, "the manifest has no files");
-	for (i = 0; i < json_object_array_length(files); i++) {
-		f = json_object_array_get_idx(files, i);
-		if ((key = jstr(f, "key")) == NULL)
-			return fail(v, "file %zu of the manifest has no key",
-			    i + 1);
-		if (data_file(v, key, jsize(f, "size"),
-		    jstr(f, "MD5checksum")) == -1)
-			return -1;
-	}
-	return 0;
+	return data_files(v, m, "key", "MD5checksum");
 }
 
 /*
@@ -623,10 +644,9 @@ az_covers(struct json_object *filters, const char *want)
 static int
 az_report(struct inv *v, struct json_object *m)
 {
-	struct json_object *rule, *filters = NULL, *files, *f;
+	struct json_object *rule, *filters = NULL;
 	struct arc_buf want = { 0 };
-	const char *s, *blob;
-	size_t i;
+	const char *s;
 	int covers;
 
 	if ((s = jstr(m, "status")) != NULL && strcmp(s, "Succeeded") != 0)
@@ -646,18 +666,7 @@ az_report(struct inv *v, struct json_object *m)
 	if (!covers)
 		return fail(v, "the rule's prefixMatch or excludePrefix leaves "
 		    "out container '%s' or part of it", v->bucket);
-	if (!json_object_object_get_ex(m, "files", &files) ||
-	    !json_object_is_type(files, json_type_array))
-		return fail(v, "the manifest has no files");
-	for (i = 0; i < json_object_array_length(files); i++) {
-		f = json_object_array_get_idx(files, i);
-		if ((blob = jstr(f, "blob")) == NULL)
-			return fail(v, "file %zu of the manifest has no blob",
-			    i + 1);
-		if (data_file(v, blob, jsize(f, "size"), NULL) == -1)
-			return -1;
-	}
-	return 0;
+	return data_files(v, m, "blob", NULL);
 }
 
 /*
@@ -774,6 +783,16 @@ arc_inventory_list(struct arc_inventory *inv, struct arc_store *st,
 	v.flags = flags;
 	v.fn = fn;
 	v.arg = arg;
+	v.plen = arc_ecalloc(np + 1, sizeof(*v.plen));
+	for (n = 0; n < np; n++) {
+		v.plen[n] = strlen(prefixes[n]);
+		while (v.plen[n] > 0 && prefixes[n][v.plen[n] - 1] == '/')
+			v.plen[n]--;
+		if (arc_path_unsafe(prefixes[n], v.plen[n]) != NULL) {
+			warnx("'%s': invalid prefix", prefixes[n]);
+			goto out;
+		}
+	}
 	if (store_where(&v, st) == -1 || locate(&v, inv->location) == -1)
 		goto out;
 	if ((fp = fetch(&v, v.mkey, "manifest", 0, NULL)) == NULL)
@@ -850,6 +869,7 @@ out:
 	arc_buf_free(&v.key);
 	free(v.bucket);
 	free(v.mkey);
+	free(v.plen);
 	arc_store_close(v.root);
 	return ret;
 }

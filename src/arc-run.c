@@ -1282,7 +1282,6 @@ cmd_record(int argc, char *argv[])
 	}
 	add_bool(rec, "cap_hit", cap);
 	add_bool(rec, "walk_partial", o.walk_partial);
-	inventory_fields(rec, o.listing, diff);
 	if (o.archive != NULL && file_nonempty(o.archive))
 		json_object_object_add(rec, "archive",
 		    arc_json_path(o.archive, strlen(o.archive)));
@@ -1293,6 +1292,7 @@ cmd_record(int argc, char *argv[])
 		json_object_object_add(rec, "deferred",
 		    arc_json_path(o.deferred, strlen(o.deferred)));
 	add_int(rec, "bytes_freed", o.act ? stats_int(d2, "bytes_freed") : 0);
+	inventory_fields(rec, o.listing, diff);
 
 	name = arc_emalloc(strlen(o.id) + 6);
 	sprintf(name, "%s.json", o.id);

@@ -100,6 +100,13 @@ gen() {
 	assert_output "$(cat live)"
 	run -0 arc-list -a --inventory dir s3://src/$B
 	assert_output "$(cat live-a)"
+	# -p names directories, as in a live listing
+	run -0 arc-list -p db/cpu/2026/ -p other --inventory dir s3://src/$B
+	assert_output "$(cat live)"
+	run -0 arc-list -p db/cp --inventory dir s3://src/$B
+	assert_output ""
+	run -2 --separate-stderr arc-list -p ../x --inventory dir s3://src/$B
+	assert_stderr "arc-list: '../x': invalid prefix"
 	# more data files than rows: some hold no row at all
 	m=$(gen s3 many --flat --files 16)
 	run -0 arc-list --inventory many s3://src/$B
