@@ -92,16 +92,17 @@ tests/unit/run: $(UNIT) tests/unit/main.c tests/unit/unit.h $(ASANOBJ)
 	    $(UNIT) tests/unit/main.c $(ASANOBJ) $(LDLIBS)
 
 # Fuzz targets (clang, libFuzzer): `make fuzz` runs each for FUZZ_SECONDS
-# from its committed seed corpus; `make check` replays the corpora.  Three
-# compile a backend into the target to reach its static readers.
+# from its committed seed corpus; `make check` replays the corpora.  Four
+# compile a library file into the target to reach its static readers.
 FUZZ_SECONDS = 30
 FUZZ = tests/fuzz/fuzz_record tests/fuzz/fuzz_quote tests/fuzz/fuzz_time \
 	tests/fuzz/fuzz_json tests/fuzz/fuzz_s3xml tests/fuzz/fuzz_azxml \
-	tests/fuzz/fuzz_etcd
+	tests/fuzz/fuzz_etcd tests/fuzz/fuzz_inventory
 $(FUZZ): $(FUZZOBJ)
 	$(FUZZCC) $(CPPFLAGS) $(DEP_CFLAGS) $(FUZZFLAGS) -fsanitize=fuzzer -Ilib \
 	    -o $@ $@.c `for o in $(FUZZOBJ); do case "$@:$$o" in \
-	    *s3xml:*/s3.o|*azxml:*/azure.o|*etcd:*/etcd.o) ;; *) echo $$o ;; esac; \
+	    *s3xml:*/s3.o|*azxml:*/azure.o|*etcd:*/etcd.o|*inventory:*/inventory.o) ;; \
+	    *) echo $$o ;; esac; \
 	    done` $(LDLIBS)
 tests/fuzz/fuzz_record: tests/fuzz/fuzz_record.c
 tests/fuzz/fuzz_quote: tests/fuzz/fuzz_quote.c
@@ -110,6 +111,7 @@ tests/fuzz/fuzz_json: tests/fuzz/fuzz_json.c
 tests/fuzz/fuzz_s3xml: tests/fuzz/fuzz_s3xml.c lib/s3.c
 tests/fuzz/fuzz_azxml: tests/fuzz/fuzz_azxml.c lib/azure.c
 tests/fuzz/fuzz_etcd: tests/fuzz/fuzz_etcd.c lib/etcd.c
+tests/fuzz/fuzz_inventory: tests/fuzz/fuzz_inventory.c lib/inventory.c
 
 fuzz: $(FUZZ)
 	for f in $(FUZZ); do \

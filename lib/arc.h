@@ -131,6 +131,7 @@ int	 arc_quoted_check(const char *, size_t, const char **);
 #define ARC_TIME_RECORD		0	/* exactly 2026-04-11T14:00:00Z */
 #define ARC_TIME_LENIENT	1	/* 0-9 fraction digits, Z or +hh:mm */
 int	 arc_time_parse(const char *, size_t, int, int64_t *);
+int	 arc_time_parse_ceil(const char *, size_t, int64_t *);
 char	*arc_time_format(int64_t, char *);
 int64_t	 arc_time_now(void);
 int	 arc_duration_parse(const char *, int64_t *);

@@ -281,6 +281,8 @@ row(struct inv *v, struct arc_buf *f, const size_t *off, int nf)
 	int64_t mtime, size;
 
 	if (v->header) {
+		for (i = 0; i < C_N; i++)
+			v->col[i] = -1;
 		for (i = 0; i < (size_t)nf; i++)
 			column(v, f->s + off[i], strlen(f->s + off[i]), (int)i);
 		v->header = 0;
@@ -343,7 +345,8 @@ row(struct inv *v, struct arc_buf *f, const size_t *off, int nf)
 	if ((size = arc_os_size(sz, strlen(sz))) == -1)
 		return fail(v, "data file '%s': row %ju: invalid size '%s'",
 		    v->file, v->rowno, sz);
-	if (arc_time_parse(mt, strlen(mt), ARC_TIME_LENIENT, &mtime) == -1 &&
+	/* S3 writes milliseconds: rounded up, as a live listing does */
+	if (arc_time_parse_ceil(mt, strlen(mt), &mtime) == -1 &&
 	    (mtime = arc_os_time(mt)) == ARC_TIME_UNKNOWN)
 		return fail(v, "data file '%s': row %ju: invalid time '%s'",
 		    v->file, v->rowno, mt);
