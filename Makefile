@@ -23,8 +23,12 @@ SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-poi
 TOOLS = bin/arc-list bin/arc-manifest-dump bin/arc-diff bin/arc-recheck \
 	bin/arc-delete bin/arc-manifest-load bin/arc-lock bin/arc-restore \
 	bin/arc-run
-LIBOBJ = lib/arcapi.o lib/archive.o lib/audit.o lib/awscred.o lib/azcred.o lib/azure.o lib/base64.o lib/buf.o lib/etcd.o lib/http.o lib/entry.o lib/jsonout.o lib/jsonstream.o lib/local.o lib/manifest.o \
-	lib/mfile.o lib/objstore.o lib/pager.o lib/path.o lib/plan.o lib/progress.o lib/quote.o lib/record.o lib/runarchive.o lib/s3.o lib/sha256.o lib/shard.o lib/sortpipe.o \
+LIBOBJ = lib/arcapi.o lib/archive.o lib/audit.o lib/awscred.o lib/azcred.o \
+	lib/azure.o lib/base64.o lib/buf.o lib/entry.o lib/etcd.o lib/http.o \
+	lib/inventory.o lib/jsonout.o lib/jsonstream.o lib/local.o lib/manifest.o \
+	lib/mfile.o lib/objstore.o lib/pager.o lib/path.o lib/plan.o lib/progress.o \
+	lib/quote.o lib/record.o lib/runarchive.o lib/s3.o lib/sha256.o lib/shard.o \
+	lib/sortpipe.o \
 	lib/store.o lib/time.o lib/usage.o lib/util.o lib/xml.o
 MAN1 = share/man/man1/arc-list.1 share/man/man1/arc-manifest-dump.1 \
 	share/man/man1/arc-diff.1 share/man/man1/arc-recheck.1 \
@@ -96,16 +100,17 @@ tests/unit/run: $(UNIT) tests/unit/main.c tests/unit/unit.h $(ASANOBJ)
 	    $(UNIT) tests/unit/main.c $(ASANOBJ) $(LDLIBS)
 
 # Fuzz targets (clang, libFuzzer): `make fuzz` runs each for FUZZ_SECONDS
-# from its committed seed corpus; `make check` replays the corpora.  Three
-# compile a backend into the target to reach its static readers.
+# from its committed seed corpus; `make check` replays the corpora.  Four
+# compile a library file into the target to reach its static readers.
 FUZZ_SECONDS = 30
 FUZZ = tests/fuzz/fuzz_record tests/fuzz/fuzz_quote tests/fuzz/fuzz_time \
 	tests/fuzz/fuzz_json tests/fuzz/fuzz_s3xml tests/fuzz/fuzz_azxml \
-	tests/fuzz/fuzz_etcd
+	tests/fuzz/fuzz_etcd tests/fuzz/fuzz_inventory
 $(FUZZ): $(FUZZOBJ)
 	$(FUZZCC) $(CPPFLAGS) $(DEP_CFLAGS) $(FUZZFLAGS) -fsanitize=fuzzer -Ilib \
 	    -o $@ $@.c `for o in $(FUZZOBJ); do case "$@:$$o" in \
-	    *s3xml:*/s3.o|*azxml:*/azure.o|*etcd:*/etcd.o) ;; *) echo $$o ;; esac; \
+	    *s3xml:*/s3.o|*azxml:*/azure.o|*etcd:*/etcd.o|*inventory:*/inventory.o) ;; \
+	    *) echo $$o ;; esac; \
 	    done` $(LDLIBS)
 tests/fuzz/fuzz_record: tests/fuzz/fuzz_record.c
 tests/fuzz/fuzz_quote: tests/fuzz/fuzz_quote.c
@@ -114,6 +119,7 @@ tests/fuzz/fuzz_json: tests/fuzz/fuzz_json.c
 tests/fuzz/fuzz_s3xml: tests/fuzz/fuzz_s3xml.c lib/s3.c
 tests/fuzz/fuzz_azxml: tests/fuzz/fuzz_azxml.c lib/azure.c
 tests/fuzz/fuzz_etcd: tests/fuzz/fuzz_etcd.c lib/etcd.c
+tests/fuzz/fuzz_inventory: tests/fuzz/fuzz_inventory.c lib/inventory.c
 
 fuzz: $(FUZZ)
 	for f in $(FUZZ); do \

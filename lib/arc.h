@@ -35,6 +35,7 @@ extern int arc_config_error;	/* http.c: TLS or credentials refused: exit 2 */
 #define ARC_DEFAULT_BATCH	1000	/* -b, --batch */
 #define ARC_DEFAULT_SAMPLE	10	/* -s, --sample */
 #define ARC_DEFAULT_JOBS	8	/* -j, --jobs */
+#define ARC_DEFAULT_MAX_INVENTORY_AGE "48h"	/* --max-inventory-age */
 #define ARC_JOBS_MAX		64
 #define ARC_STR(x)		ARC_STR1(x)	/* a number's spelling */
 #define ARC_STR1(x)		#x
@@ -134,6 +135,7 @@ int	 arc_quoted_check(const char *, size_t, const char **);
 #define ARC_TIME_RECORD		0	/* exactly 2026-04-11T14:00:00Z */
 #define ARC_TIME_LENIENT	1	/* 0-9 fraction digits, Z or +hh:mm */
 int	 arc_time_parse(const char *, size_t, int, int64_t *);
+int	 arc_time_parse_ceil(const char *, size_t, int64_t *);
 char	*arc_time_format(int64_t, char *);
 int64_t	 arc_time_now(void);
 int	 arc_duration_parse(const char *, int64_t *);
@@ -306,6 +308,22 @@ int	 arc_store_get(struct arc_store *, const char *, size_t, int,
 int	 arc_store_put(struct arc_store *, const char *, size_t, int, int64_t,
 	    struct arc_buf *);
 void	 arc_store_close(struct arc_store *);
+/*
+ * inventory.c: an S3 or Azure inventory report (arc-list --inventory) as
+ * the listing of a store: the records arc_store_list would give, through
+ * fn, unsorted; ARC_EXIT_OK, or ARC_EXIT_ERROR after one message (a
+ * missing, truncated or corrupt file, another bucket, a report older
+ * than maxage seconds before now).  created and age are set on success.
+ */
+struct arc_inventory {
+	const char	*location;	/* a store URL or a directory */
+	int64_t		 now;		/* seconds */
+	int64_t		 maxage;	/* seconds */
+	int64_t		 created;	/* when the report's scan began */
+	int64_t		 age;		/* now - created, at least 0 */
+};
+int	 arc_inventory_list(struct arc_inventory *, struct arc_store *,
+	    char **, size_t, int, arc_list_fn, void *);
 /* manifest.c: manifest sources behind one interface (mfile.c, ...) */
 /*
  * One path in a batch looked up in, fetched from or deleted from a

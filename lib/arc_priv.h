@@ -164,6 +164,7 @@ int	 arc_pager_found(struct arc_pager *, struct arc_plister *,
 	    const char *, size_t, size_t, struct arc_plister **);
 void	 arc_pager_emit(struct arc_pager *, const char *, size_t, int64_t,
 	    int64_t);
+int	 arc_list_keep(const char *, size_t, int);
 int	 arc_pager_key(struct arc_plister *, const char *, size_t);
 long	 arc_list_max_pages(void);
 void	 arc_pager_free(struct arc_pager *);
@@ -298,6 +299,7 @@ int	 arc_os_list_run(struct arc_objstore *, struct arc_pager *,
 int	 arc_os_dir(struct arc_objstore *, struct arc_pager *,
 	    struct arc_plister *, const char *, size_t);
 int64_t	 arc_os_size(const char *, size_t);
+int64_t	 arc_os_time(const char *);
 void	 arc_os_stat_many(struct arc_store *, struct arc_sitem *, size_t, int);
 int	 arc_os_stat(struct arc_store *, const char *, size_t,
 	    struct arc_stat *, struct arc_buf *);

@@ -339,9 +339,12 @@ next_name(const struct page *p, const char **o, struct arc_buf *dec,
 	return 0;
 }
 
-/* An HTTP date, ARC_TIME_UNKNOWN if it is not one. */
-static int64_t
-http_time(const char *s)
+/*
+ * An HTTP date, ARC_TIME_UNKNOWN if it is not one: Azure's listings,
+ * HEAD answers and blob inventory reports.
+ */
+int64_t
+arc_os_time(const char *s)
 {
 	time_t t = curl_getdate(s, NULL);
 
@@ -388,7 +391,7 @@ page_objects(struct arc_objstore *os, struct arc_pager *pg,
 			break;
 		}
 		arc_pager_emit(pg, key + os->prefixlen, n - os->prefixlen,
-		    ls->mtime ? ls->mtime(mt, strlen(mt)) : http_time(mt),
+		    ls->mtime ? ls->mtime(mt, strlen(mt)) : arc_os_time(mt),
 		    arc_os_size(sz, strlen(sz)));
 	}
 	arc_buf_free(&dec);
@@ -560,7 +563,7 @@ fill_stat(const struct arc_http_req *r, struct arc_stat *st,
 	st->size = -1;
 	st->regular = 1;
 	if (arc_http_header(r, "last-modified", &v) == 0)
-		st->mtime = http_time(v.s);
+		st->mtime = arc_os_time(v.s);
 	if (arc_http_header(r, "content-length", &v) == 0)
 		st->size = arc_os_size(v.s, v.len);
 	if (etag != NULL) {

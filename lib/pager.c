@@ -168,18 +168,25 @@ arc_pager_found(struct arc_pager *pg, struct arc_plister *l, const char *key,
 }
 
 /*
- * Emit an object found by a lister: path relative to the store, folder
- * markers skipped, Arc's candidate filter unless every file is wanted.
+ * Whether an object at rel (relative to the store) is listed: folder
+ * markers never, and Arc's candidate filter unless every file is wanted
+ * (flags).  The one rule of live listings and inventory reports alike.
  */
+int
+arc_list_keep(const char *rel, size_t n, int flags)
+{
+	if (n == 0 || rel[n - 1] == '/')
+		return 0;
+	return (flags & ARC_LIST_ALL) || arc_path_is_candidate(rel, n);
+}
+
+/* Emit an object found by a lister, if arc_list_keep keeps it. */
 void
 arc_pager_emit(struct arc_pager *pg, const char *rel, size_t n,
     int64_t mtime, int64_t size)
 {
-	if (n == 0 || rel[n - 1] == '/')
-		return;
-	if (!(pg->flags & ARC_LIST_ALL) && !arc_path_is_candidate(rel, n))
-		return;
-	pg->fn(pg->arg, rel, n, mtime, size);
+	if (arc_list_keep(rel, n, pg->flags))
+		pg->fn(pg->arg, rel, n, mtime, size);
 }
 
 /* http.c: the engine under arc_http_perform_many (not in arc.h yet) */

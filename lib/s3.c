@@ -182,18 +182,9 @@ request(struct s3 *s, struct arc_http_req *r, const char *method,
 static int64_t
 parse_s3_time(const char *s, size_t n)
 {
-	const char *dot;
 	int64_t t;
-	size_t i;
 
-	if (arc_time_parse(s, n, ARC_TIME_LENIENT, &t) == -1)
-		return ARC_TIME_UNKNOWN;
-	if ((dot = memchr(s, '.', n)) != NULL)
-		for (i = (size_t)(dot - s) + 1; i < n && s[i] >= '0' &&
-		    s[i] <= '9'; i++)
-			if (s[i] != '0')
-				return t + 1;
-	return t;
+	return arc_time_parse_ceil(s, n, &t) == -1 ? ARC_TIME_UNKNOWN : t;
 }
 
 /* ---- listing ---------------------------------------------------------- */

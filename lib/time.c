@@ -203,6 +203,29 @@ arc_time_now(void)
 }
 
 /*
+ * A lenient RFC 3339 time rounded up to the whole second: a fraction
+ * that is not zero counts as the next second, so that a file never looks
+ * older than it is.  0, or -1 when it is not a time.
+ */
+int
+arc_time_parse_ceil(const char *s, size_t n, int64_t *t)
+{
+	const char *dot;
+	size_t i;
+
+	if (arc_time_parse(s, n, ARC_TIME_LENIENT, t) == -1)
+		return -1;
+	if ((dot = memchr(s, '.', n)) != NULL)
+		for (i = (size_t)(dot - s) + 1; i < n && s[i] >= '0' &&
+		    s[i] <= '9'; i++)
+			if (s[i] != '0') {
+				(*t)++;
+				break;
+			}
+	return 0;
+}
+
+/*
  * Parse a Go duration ("24h", "1h30m", "90s", "1.5h", "250ms") into
  * nanoseconds.  Negative durations are refused: no knob here wants one.
  */

@@ -6,7 +6,10 @@
  * records in path order: "orphan-manifest TAB <manifest record>" for a
  * manifest path with no stored file, "orphan-storage TAB <storage
  * record>" for a stored file with no manifest path that is older than the
- * grace window.  Two cursors, O(1) memory (comm(1)'s shape).
+ * grace window.  Two cursors, O(1) memory (comm(1)'s shape).  With -i,
+ * the storage records are an inventory report begun at that time: a
+ * manifest record registered after it (less the skew allowance) may
+ * name a file the report could not see, and is counted, not written.
  */
 #include <err.h>
 #include <getopt.h>
@@ -22,14 +25,14 @@
 
 struct counts {
 	uintmax_t manifest, storage, orphan_manifest, orphan_storage,
-	    skipped_grace;
+	    skipped_grace, skipped_after_inventory;
 };
 
 /* exactly the SYNOPSIS of arc-diff(1) */
 static const char usage_text[] =
-    "usage: arc-diff [-ms] [-g grace] [-k skew] [-o node] "
-    "[-S file] [-t time]\n"
-    "                [--shard i/n] manifest-records storage-records\n";
+    "usage: arc-diff [-ms] [-g grace] [-i time] [-k skew] [-o node]\n"
+    "                [-S file] [-t time] [--shard i/n]\n"
+    "                manifest-records storage-records\n";
 
 static void
 usage(void)
@@ -68,7 +71,7 @@ next(struct arc_reader *r, struct arc_record *rec)
 
 /* The -S file, replaced whole (see arc_json_save_line). */
 static void
-write_counts(const char *path, const struct counts *c)
+write_counts(const char *path, const struct counts *c, int inventory)
 {
 	struct json_object *o;
 	int r;
@@ -84,6 +87,9 @@ write_counts(const char *path, const struct counts *c)
 	    json_object_new_int64((int64_t)c->orphan_storage));
 	json_object_object_add(o, "skipped_grace",
 	    json_object_new_int64((int64_t)c->skipped_grace));
+	if (inventory)
+		json_object_object_add(o, "skipped_after_inventory",
+		    json_object_new_int64((int64_t)c->skipped_after_inventory));
 	r = arc_json_save_line(path, o, 0600);
 	json_object_put(o);
 	if (r == -1)
@@ -96,8 +102,9 @@ struct opts {
 	struct arc_buf	 node;		/* the node id as records quote it */
 	struct arc_shard shard;		/* --shard: only its records */
 	int64_t		 window;	/* grace plus skew */
-	int64_t		 now;
-	int		 wantm, wants;
+	int64_t		 now;		/* -t, or -i: the report's start */
+	int64_t		 cutoff;	/* -i: registered later, not seen */
+	int		 wantm, wants, inventory;
 };
 
 /* The options and the two operands, checked; exits on a usage error. */
@@ -109,12 +116,12 @@ options(int argc, char *argv[], struct opts *o, char *operand[2])
 		{ NULL, 0, NULL, 0 }
 	};
 	struct arc_window w;
-	int ch;
+	int ch, timed = 0;
 
 	arc_window_init(&w);
 	o->now = arc_time_now();
 	o->wantm = o->wants = 1;
-	while ((ch = arc_getopt(argc, argv, "g:k:mo:sS:t:", longopts,
+	while ((ch = arc_getopt(argc, argv, "g:i:k:mo:sS:t:", longopts,
 	    usage_text)) != -1) {
 		switch (ch) {
 		case 'g':
@@ -136,11 +143,14 @@ options(int argc, char *argv[], struct opts *o, char *operand[2])
 		case 'H':
 			arc_shard_opt(optarg, &o->shard);
 			break;
+		case 'i':
 		case 't':
 			if (arc_time_parse(optarg, strlen(optarg),
 			    ARC_TIME_LENIENT, &o->now) == -1)
 				errx(ARC_EXIT_ERROR, "'%s': invalid time",
 				    optarg);
+			o->inventory |= ch == 'i';
+			timed |= ch == 't';
 			break;
 		default:
 			usage();
@@ -154,7 +164,12 @@ options(int argc, char *argv[], struct opts *o, char *operand[2])
 		errx(ARC_EXIT_ERROR, "only one operand may be '-'");
 	if (!o->wantm && !o->wants)
 		errx(ARC_EXIT_ERROR, "-m and -s exclude each other");
+	if (o->inventory && timed)
+		errx(ARC_EXIT_ERROR, "-i and -t exclude each other");
 	o->window = arc_window_ns(&w);
+	/* registered at or before the cutoff: the report could see it */
+	o->cutoff = o->now - (w.skew / 1000000000 +
+	    (w.skew % 1000000000 != 0));
 	if (o->nodeid != NULL) {
 		if (*o->nodeid == '\0' || strcmp(o->nodeid, "-") == 0)
 			errx(ARC_EXIT_ERROR, "'%s': invalid node id",
@@ -175,13 +190,20 @@ candidate(int want, int kind, const struct arc_record *r)
 }
 
 /*
- * A manifest path with no stored file.  Local mode: only this node's own
- * entries; an empty origin ("-") is never this node's (Arc weakness 12).
+ * A manifest path with no stored file.  After an inventory, an entry
+ * newer than the report (or of unknown age) is left for a later run.
+ * Local mode: only this node's own entries; an empty origin ("-") is
+ * never this node's (Arc weakness 12).
  */
 static int
 manifest_only(const struct opts *o, const struct arc_record *m,
     struct counts *c)
 {
+	if (o->inventory && (m->time == ARC_TIME_UNKNOWN ||
+	    m->time > o->cutoff)) {
+		c->skipped_after_inventory++;
+		return 0;
+	}
 	if (o->nodeid != NULL && (m->originlen != o->node.len ||
 	    memcmp(m->origin, o->node.s, o->node.len) != 0))
 		return 0;
@@ -258,6 +280,6 @@ main(int argc, char *argv[])
 	if (arc_fshut(stdout, "stdout"))
 		return ARC_EXIT_ERROR;
 	if (o.statsfile != NULL)
-		write_counts(o.statsfile, &c);
+		write_counts(o.statsfile, &c, o.inventory);
 	return emitted ? ARC_EXIT_SOME : ARC_EXIT_OK;
 }

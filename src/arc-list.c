@@ -7,7 +7,9 @@
  * out as the walk goes and the tree is never collected in memory.  Object
  * stores list several prefixes at once and do not promise our byte
  * order, so their records go through sort(1) (bounded memory) and are
- * made unique.
+ * made unique.  With --inventory, the records come from an S3 or Azure
+ * inventory report instead (lib/inventory.c), sorted and made unique the
+ * same way, and -S describes the report.
  */
 #include <err.h>
 #include <getopt.h>
@@ -17,13 +19,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "arc.h"
 
 
 /* exactly the SYNOPSIS of arc-list(1) */
 static const char usage_text[] =
     "usage: arc-list [-a] [-j jobs] [-M manifest-records] "
-    "[-p prefix] [--shard i/n]\n"
+    "[-p prefix] [-S file]\n"
+    "                [--inventory location] "
+    "[--max-inventory-age duration] [--shard i/n]\n"
     "                store\n";
 
 static void
@@ -32,9 +38,14 @@ usage(void)
 	arc_usage(usage_text, ARC_EXIT_ERROR);
 }
 
+static struct arc_shard shard;	/* --shard: only its paths */
+
 static int
 emit(void *arg, const char *path, size_t n, int64_t mtime, int64_t size)
 {
+	/* a live listing is already its shard's; an inventory is whole */
+	if (!arc_shard_has(&shard, path, n))
+		return 0;
 	arc_write_storage(arg, path, n, mtime, size);
 	arc_progress_add(1);
 	return 0;
@@ -100,6 +111,26 @@ manifest_splits(const char *file, struct arc_store *st)
 	st->nbounds = nb;
 }
 
+/* The -S file: which report was read, when it began, its age. */
+static void
+write_stats(const char *path, const struct arc_inventory *inv)
+{
+	struct json_object *o;
+	char tbuf[ARC_TIME_BUFSZ];
+	int r;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "inventory", arc_json_text(inv->location));
+	json_object_object_add(o, "inventory_created_at",
+	    json_object_new_string(arc_time_format(inv->created, tbuf)));
+	json_object_object_add(o, "inventory_age_seconds",
+	    json_object_new_int64(inv->age));
+	r = arc_json_save_line(path, o, 0600);
+	json_object_put(o);
+	if (r == -1)
+		exit(ARC_EXIT_ERROR);
+}
+
 /* Copy sorted records to stdout, each path once. */
 static void
 unique(FILE *in)
@@ -129,21 +160,35 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
+		{ "inventory", required_argument, NULL, 'I' },
+		{ "max-inventory-age", required_argument, NULL, 'A' },
 		{ "shard", required_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct arc_shard shard = { 0, 0 };
 	struct arc_store *st;
 	struct arc_sort *so = NULL;
 	char **prefixes = NULL;
-	const char *mfile = NULL;
+	struct arc_inventory inv = { NULL, 0, 0, 0, 0 };
+	const char *mfile = NULL, *statsfile = NULL;
 	size_t np = 0, i;
 	long long jobs = 8;
+	int64_t maxage = arc_duration_const(ARC_DEFAULT_MAX_INVENTORY_AGE);
 	int ch, flags = 0, ret;
 
-	while ((ch = arc_getopt(argc, argv, "aj:M:p:", longopts,
+	while ((ch = arc_getopt(argc, argv, "aj:M:p:S:", longopts,
 	    usage_text)) != -1) {
 		switch (ch) {
+		case 'A':
+			if (arc_duration_parse(optarg, &maxage) == -1)
+				errx(ARC_EXIT_ERROR, "'%s': invalid duration",
+				    optarg);
+			break;
+		case 'I':
+			inv.location = optarg;
+			break;
+		case 'S':
+			statsfile = optarg;
+			break;
 		case 'a':
 			flags |= ARC_LIST_ALL;
 			break;
@@ -171,6 +216,10 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc != 1)
 		usage();
+	if (statsfile != NULL && inv.location == NULL)
+		errx(ARC_EXIT_ERROR, "-S needs --inventory");
+	inv.now = arc_time_now();
+	inv.maxage = maxage / 1000000000;
 
 	/* A listing writes millions of records: fewer, larger writes. */
 	arc_bigbuf(stdout);
@@ -180,11 +229,15 @@ main(int argc, char *argv[])
 	st->shard = shard;
 	if (mfile != NULL)
 		manifest_splits(mfile, st);
-	if (st->unordered) {
+	if (st->unordered || inv.location != NULL) {
 		signal(SIGPIPE, SIG_IGN);
 		so = arc_sort_open("128M");
-		ret = arc_store_list(st, prefixes, np, flags, emit,
-		    arc_sort_input(so));
+		if (inv.location != NULL)
+			ret = arc_inventory_list(&inv, st, prefixes, np, flags,
+			    emit, arc_sort_input(so));
+		else
+			ret = arc_store_list(st, prefixes, np, flags, emit,
+			    arc_sort_input(so));
 		if (ret != ARC_EXIT_ERROR)	/* an error lists nothing */
 			unique(arc_sort_output(so));
 		if (arc_sort_close(so) == -1)
@@ -204,6 +257,8 @@ main(int argc, char *argv[])
 	free(prefixes);
 	if (arc_fshut(stdout, "stdout"))
 		return ARC_EXIT_ERROR;
+	if (statsfile != NULL && ret != ARC_EXIT_ERROR)
+		write_stats(statsfile, &inv);
 	/* a TLS refusal is a wrong setting, never a partial listing */
 	return arc_config_error ? ARC_EXIT_ERROR : ret;
 }

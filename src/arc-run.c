@@ -63,7 +63,9 @@ static const char driver_usage[] =
     "usage: arc-reconcile [--act] [--archive-files] [--batch n]\n"
     "                     [--delete-pre-manifest-orphans] [--detailed-exit]\n"
     "                     [--grace duration] [--history n] [--if-unchanged]\n"
-    "                     [--jobs n] [--max-deletes n] [--max-manifest n]\n"
+    "                     [--inventory location] [--jobs n]\n"
+    "                     [--max-deletes n] [--max-inventory-age duration]\n"
+    "                     [--max-manifest n]\n"
     "                     [--max-orphan-ratio r] [--metrics file]\n"
     "                     [--lock etcd-url] [--mode local|shared] [--node id]\n"
     "                     [--now time]\n"
@@ -220,6 +222,9 @@ static struct knob knobs[] = {
 	    "history must be at least 1", NULL, NULL, NULL, 0 },
 	{ "ratio", "--max-orphan-ratio", NULL, NULL, "0.10", K_RATIO, 0, 0,
 	    NULL, NULL, NULL, NULL, 0 },
+	{ "max_inventory_age", "--max-inventory-age", NULL, NULL,
+	    ARC_DEFAULT_MAX_INVENTORY_AGE, K_DURATION, 0, 0, NULL, NULL, NULL,
+	    NULL, 0 },
 	{ "pre_manifest", "--delete-pre-manifest-orphans",
 	    "ARC_RECONCILIATION_DELETE_PRE_MANIFEST_ORPHANS", NULL, "false",
 	    K_BOOL, 0, 0, NULL, NULL, NULL, NULL, 0 },
@@ -370,8 +375,9 @@ go_duration(int64_t s, char *buf, size_t sz)
  * flag, the shell variable it sets, whether it takes a value, and the
  * value when it is not given (a flag without a value sets "1").
  */
-enum { O_ACT, O_ARCHIVE_FILES, O_IF_UNCHANGED, O_LOCK, O_METRICS, O_MODE,
-	O_NODE, O_NOW, O_SHARD, O_STATE, O_DETAILED_EXIT, O_NOPTS };
+enum { O_ACT, O_ARCHIVE_FILES, O_IF_UNCHANGED, O_INVENTORY, O_LOCK,
+	O_METRICS, O_MODE, O_NODE, O_NOW, O_SHARD, O_STATE, O_DETAILED_EXIT,
+	O_NOPTS };
 static const struct {
 	const char	*flag;
 	const char	*name;
@@ -381,6 +387,7 @@ static const struct {
 	[O_ACT] = { "--act", "act", 0, "0" },
 	[O_ARCHIVE_FILES] = { "--archive-files", "archive_files", 0, "0" },
 	[O_IF_UNCHANGED] = { "--if-unchanged", "if_unchanged", 0, "0" },
+	[O_INVENTORY] = { "--inventory", "inventory", 1, "" },
 	[O_LOCK] = { "--lock", "lock_url", 1, "" },
 	[O_METRICS] = { "--metrics", "metrics", 1, "" },
 	[O_MODE] = { "--mode", "mode", 1, "shared" },
@@ -677,6 +684,9 @@ cmd_get(int argc, char *argv[])
 		if (o != NULL && json_object_object_get_ex(o, argv[i], &v) &&
 		    json_object_is_type(v, json_type_boolean))
 			puts(json_object_get_boolean(v) ? "true" : "false");
+		else if (o != NULL && json_object_object_get_ex(o, argv[i],
+		    &v) && json_object_is_type(v, json_type_string))
+			puts(json_object_get_string(v));
 		else
 			printf("%jd\n", (intmax_t)stats_int(o, argv[i]));
 	}
@@ -1119,6 +1129,7 @@ struct recopt {
 	const char	*recheck2, *delete1, *delete2, *mrec, *srec, *cand;
 	const char	*errors, *archive, *deferred, *metrics;
 	const char	*abort_reason, *abort_message, *results1, *results2;
+	const char	*listing;
 	int64_t		 started_ms;
 	long long	 sample, history;
 	int		 act, walk_partial, detailed_exit;
@@ -1242,6 +1253,30 @@ add_bool(struct json_object *o, const char *k, int v)
 }
 
 /*
+ * A run that listed from an inventory report names it, its start and its
+ * age (arc-list -S), and counts the entries newer than it (arc-diff -S).
+ */
+static void
+inventory_fields(struct json_object *rec, const char *listing,
+    struct json_object *diff)
+{
+	static const char *const keys[] = { "inventory",
+	    "inventory_created_at", "inventory_age_seconds" };
+	struct json_object *l, *v;
+	size_t i;
+
+	if ((l = stats_load(listing)) == NULL)
+		return;
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (json_object_object_get_ex(l, keys[i], &v))
+			json_object_object_add(rec, keys[i],
+			    json_object_get(v));
+	add_int(rec, "skipped_after_inventory",
+	    stats_int(diff, "skipped_after_inventory"));
+	json_object_put(l);
+}
+
+/*
  * The options of record and summary, one parser for both: the stages'
  * files and what the driver knows of the run.
  */
@@ -1277,6 +1312,7 @@ recopt_parse(int argc, char *argv[], struct recopt *o)
 		{ "abort-message", required_argument, NULL, 'X' },
 		{ "metrics", required_argument, NULL, 'M' },
 		{ "shard", required_argument, NULL, 'h' },
+		{ "listing", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct arc_shard sh;
@@ -1339,6 +1375,7 @@ recopt_parse(int argc, char *argv[], struct recopt *o)
 			snprintf(o->shard, sizeof(o->shard), "%u/%u", sh.index,
 			    sh.count);
 			break;
+		case 'L': o->listing = optarg; break;
 		default: usage();
 		}
 	}
@@ -1457,6 +1494,7 @@ record_build(const struct recopt *o, const struct runstats *s, int64_t end_ms)
 	    stats_int(s->d2, "verified_deletes"));
 	add_int(rec, "unverified_deletes", stats_int(s->d1,
 	    "unverified_deletes") + stats_int(s->d2, "unverified_deletes"));
+	inventory_fields(rec, o->listing, s->diff);
 	return rec;
 }
 

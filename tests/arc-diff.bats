@@ -151,6 +151,33 @@ counts() {
 	assert_output "$(printf 'orphan-manifest\t'; mrec a "$(ts -3600)" 1 n1 1)"
 }
 
+@test "with -i, an entry registered after the report's start less the skew, or of unknown age, is counted, not a candidate" {
+	{
+		mrec a "$(ts 301)" 1 n1 1	# before the report, skew and all
+		mrec b "$(ts 299)" 1 n1 2	# within the skew: left alone
+		mrec c "$(ts -60)" 1 n1 3	# after the report began
+		mrec d - 1 n1 4		# unknown: left alone
+		mrec e "$OLD" 1 n1 5	# in the report
+	} >m.rec
+	{ srec e "$OLD" 1; srec f "$(ts 86700)" 1; srec g "$(ts 86699)" 1; } >s.rec
+	run -1 arc-diff -i "$NOW" -S st.json m.rec s.rec
+	# the report's start is now for the grace window too: f is 24h5m old
+	assert_output "$(printf 'orphan-manifest\t'; mrec a "$(ts 301)" 1 n1 1
+	    printf 'orphan-storage\t'; srec f "$(ts 86700)" 1)"
+	run -0 jq -r '[.orphan_manifest_count, .skipped_after_inventory,
+	    .skipped_grace] | @tsv' st.json
+	assert_output "$(printf '1\t3\t1')"
+	# the positive control: without -i every lost entry is a candidate
+	run -1 arc-diff -t "$NOW" -S st.json m.rec s.rec
+	run -0 jq -r '[.orphan_manifest_count, has("skipped_after_inventory")]
+	    | @tsv' st.json
+	assert_output "$(printf '4\tfalse')"
+	run -2 --separate-stderr arc-diff -i "$NOW" -t "$NOW" m.rec s.rec
+	assert_stderr "arc-diff: -i and -t exclude each other"
+	run -2 --separate-stderr arc-diff -i yesterday m.rec s.rec
+	assert_stderr "arc-diff: 'yesterday': invalid time"
+}
+
 @test "an old stored file with no manifest entry is an orphan-storage candidate" {
 	mrec a >m.rec
 	{ srec a "$OLD" 1; srec b "$OLD" 42; } >s.rec

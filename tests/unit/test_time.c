@@ -513,9 +513,46 @@ test_young(void)
 	    "the largest grace is shorter than year 1 to 9999");
 }
 
+/* arc_time_parse_ceil: a fraction that is not zero is the next second */
+static void
+test_parse_ceil(void)
+{
+	static const struct {
+		const char *s;
+		int64_t want;
+	} ok[] = {
+		{ "2026-04-11T14:00:00Z", T0 },
+		{ "2026-04-11T14:00:00.000Z", T0 },
+		{ "2026-04-11T14:00:00.0000000Z", T0 },
+		{ "2026-04-11T14:00:00.001Z", T0 + 1 },
+		{ "2026-04-11T14:00:00.000000001Z", T0 + 1 },
+		{ "2026-04-11T13:59:59.999Z", T0 },
+		{ "2026-04-11T16:00:00.5+02:00", T0 + 1 },
+	};
+	size_t i, n;
+	int64_t t;
+	char *p;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		n = strlen(ok[i].s);
+		p = malloc(n);
+		memcpy(p, ok[i].s, n);
+		t = 0;
+		CHECK_INT(arc_time_parse_ceil(p, n, &t), 0, "ceil parses %s",
+		    ok[i].s);
+		CHECK_INT(t, ok[i].want, "ceil of %s", ok[i].s);
+		free(p);
+	}
+	CHECK_INT(arc_time_parse_ceil("2026-04-11", 10, &t), -1,
+	    "ceil refuses a date alone");
+	CHECK_INT(arc_time_parse_ceil("2026-04-11T14:00:00.Z", 21, &t), -1,
+	    "ceil refuses a fraction without digits");
+}
+
 void
 test_time(void)
 {
+	test_parse_ceil();
 	test_parse_record();
 	test_parse_lenient();
 	test_calendar();
