@@ -462,6 +462,31 @@ sync_audit(void)
 		halted = 1;
 }
 
+/*
+ * Announce the planned paths of a phase before its first batch, so that
+ * a manifest file is read once for all the batches (arc(7), MANIFEST
+ * FILE PASSES).  Without it every batch would still be right, only
+ * slower, so a refusal is not an error.
+ */
+static void
+plan_phase(struct arc_manifest *man, const struct list *l)
+{
+	struct arc_mitem *mi;
+	size_t i, n;
+
+	mi = arc_ecalloc(l->n + 1, sizeof(*mi));
+	for (i = n = 0; i < l->n; i++) {
+		if (l->v[i].plan != P_PLANNED)
+			continue;
+		mi[n].path = l->v[i].path;
+		mi[n].pathlen = l->v[i].pathlen;
+		mi[n].rev = l->v[i].rev;
+		mi[n++].revlen = l->v[i].revlen;
+	}
+	(void)arc_manifest_plan(man, mi, n);
+	free(mi);
+}
+
 /* The manifest half: 0, or -1 when a batch failed (exit 4). */
 static int
 manifest_phase(struct arc_manifest *man, struct list *l)
@@ -471,6 +496,8 @@ manifest_phase(struct arc_manifest *man, struct list *l)
 	struct arc_buf eb = { 0 };
 	size_t i, j, n, done, start;
 
+	if (opt.act)
+		plan_phase(man, l);
 	bv = arc_ereallocarray(NULL, (size_t)opt.batch, sizeof(*bv));
 	mi = arc_ecalloc((size_t)opt.batch, sizeof(*mi));
 	for (i = start = 0; i < l->n; ) {
@@ -567,6 +594,7 @@ storage_phase(struct arc_store *st, struct arc_manifest *man, struct list *l)
 	struct arc_sitem *si;
 	size_t i, j, n, k, applied, start;
 
+	plan_phase(man, l);
 	bv = arc_ereallocarray(NULL, (size_t)opt.batch, sizeof(*bv));
 	mi = arc_ecalloc((size_t)opt.batch, sizeof(*mi));
 	si = arc_ecalloc((size_t)opt.batch, sizeof(*si));
@@ -746,7 +774,7 @@ drop_stats(void)
  * delete); 0, or -1 after a message naming it.
  */
 static int
-write_stats(void)
+write_stats(const struct arc_manifest *man)
 {
 	struct json_object *o;
 	struct arc_out *so = stats_out;
@@ -772,6 +800,10 @@ write_stats(void)
 	stat_add(o, "bytes_freed", count.bytes_freed);
 	json_object_object_add(o, "interrupted",
 	    json_object_new_boolean(stopping));
+	stat_add(o, "manifest_passes", man->io.passes);
+	stat_add(o, "manifest_tails", man->io.tails);
+	stat_add(o, "manifest_bytes_read", man->io.bytes_read);
+	stat_add(o, "manifest_bytes_copied", man->io.bytes_copied);
 	fprintf(so->fp, "%s\n", json_object_to_json_string_ext(o,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	r = arc_out_commit(so);
@@ -971,7 +1003,7 @@ main(int argc, char *argv[])
 		if (ret != EXIT_MANIFEST_FAILED)
 			ret = ARC_EXIT_ERROR;
 	}
-	if (write_stats() == -1 && ret != EXIT_MANIFEST_FAILED)
+	if (write_stats(man) == -1 && ret != EXIT_MANIFEST_FAILED)
 		ret = ARC_EXIT_ERROR;
 	for (i = 0; i < ml.n; i++) {
 		free(ml.v[i].line);
