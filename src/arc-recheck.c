@@ -14,7 +14,10 @@
  * outside the grace window now, and its path absent from the live
  * MANIFEST.
  */
+#include <sys/stat.h>
+
 #include <err.h>
+#include <fcntl.h>
 #include <poll.h>
 
 #include <json-c/json.h>
@@ -27,6 +30,7 @@
 #include "arc.h"
 
 #define WINDOW_MAX	1000
+#define PLAN_MAX	65536	/* orphan-storage paths announced at once */
 
 enum reason {
 	R_CONFIRMED,
@@ -73,6 +77,60 @@ input_waiting(void)
 	return poll(&pfd, 1, 0) != 0;
 }
 
+/*
+ * When the candidates are a regular file, announce to the manifest the
+ * orphan-storage paths from offset pos on, up to PLAN_MAX, so that a
+ * manifest file is read whole once for them all and each window's
+ * look-up reads only what was appended since (arc(7), MANIFEST FILE
+ * PASSES).  The file is read again through a descriptor of its own.
+ * Returns how many were announced; 0 when the input cannot be read
+ * again (a pipe), and every window then reads the manifest whole.
+ */
+static size_t
+plan_ahead(struct arc_manifest *man, off_t pos)
+{
+	struct arc_reader rd;
+	struct arc_record rec;
+	struct arc_mitem *mi;
+	struct arc_buf path = { 0 };
+	struct stat sb;
+	const char *msg;
+	size_t n = 0, i;
+	FILE *fp;
+	int fd;
+
+	if (fstat(STDIN_FILENO, &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    (fd = open("/proc/self/fd/0", O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	if ((fp = fdopen(fd, "r")) == NULL || fseeko(fp, pos, SEEK_SET) == -1) {
+		if (fp != NULL)
+			fclose(fp);
+		else
+			close(fd);
+		return 0;
+	}
+	mi = arc_ecalloc(PLAN_MAX, sizeof(*mi));
+	arc_reader_init(&rd, fp, "-", ARC_REC_CANDIDATE, 0);
+	while (n < PLAN_MAX && arc_reader_next(&rd, &rec) == 1) {
+		if (rec.kind != ARC_KIND_STORAGE)
+			continue;
+		path.len = 0;
+		if (arc_unquote(&path, rec.qpath, rec.qpathlen, &msg) == -1)
+			break;	/* the main reader says why */
+		mi[n].path = arc_estrndup(path.s, path.len);
+		mi[n++].pathlen = path.len;
+	}
+	arc_reader_free(&rd);
+	fclose(fp);
+	if (n > 0)
+		(void)arc_manifest_plan(man, mi, n);
+	for (i = 0; i < n; i++)
+		free((char *)mi[i].path);
+	free(mi);
+	arc_buf_free(&path);
+	return n;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -95,7 +153,9 @@ main(int argc, char *argv[])
 	int64_t now = ARC_TIME_UNKNOWN, wnow;
 	long long v;
 	size_t n, i, nm;
-	int ch, jobs = ARC_DEFAULT_JOBS, r = 1, ret = ARC_EXIT_OK;
+	uintmax_t nstorage = 0, wstorage, planned = 0;
+	off_t wpos;
+	int ch, jobs = ARC_DEFAULT_JOBS, r = 1, ret = ARC_EXIT_OK, ahead = 1;
 
 	while ((ch = arc_getopt(argc, argv, "g:j:k:R:S:t:", NULL,
 	    usage_text)) != -1) {
@@ -155,9 +215,12 @@ main(int argc, char *argv[])
 	arc_reader_init(&rd, stdin, "-", ARC_REC_CANDIDATE, 1);
 	while (r == 1) {
 		/* Fill a window: up to WINDOW_MAX, or until input pauses. */
+		wpos = ftello(stdin);
+		wstorage = nstorage;
 		for (n = 0; n < WINDOW_MAX; ) {
 			if ((r = arc_reader_next(&rd, &rec)) != 1)
 				break;
+			nstorage += rec.kind == ARC_KIND_STORAGE;
 			items[n].body = arc_erealloc(items[n].body,
 			    rec.bodylen + 1);
 			memcpy(items[n].body, rec.body, rec.bodylen);
@@ -229,6 +292,11 @@ main(int argc, char *argv[])
 				    arc_buf_str(&s->err));
 			}
 		}
+		if (nm > 0 && ahead && nstorage > planned) {
+			/* the next orphan-storage paths, this window's first */
+			planned = wstorage + plan_ahead(man, wpos);
+			ahead = planned > wstorage;
+		}
 		if (nm > 0) {
 			if (arc_manifest_lookup(man, mi, nm) == -1) {
 				if (arc_config_error) {
@@ -276,7 +344,6 @@ main(int argc, char *argv[])
 		arc_buf_free(&si[i].etag);
 	}
 	arc_store_close(store);
-	arc_manifest_close(man);
 	if (arc_fshut(stdout, "stdout"))
 		ret = ARC_EXIT_ERROR;
 	/* a failed run leaves no reject file: it would be partial */
@@ -293,9 +360,14 @@ main(int argc, char *argv[])
 		for (i = 0; i < R_NREASONS; i++)
 			json_object_object_add(so, stat_names[i],
 			    json_object_new_int64((int64_t)counts[i]));
+		json_object_object_add(so, "manifest_passes",
+		    json_object_new_int64((int64_t)man->io.passes));
+		json_object_object_add(so, "manifest_tails",
+		    json_object_new_int64((int64_t)man->io.tails));
 		if (arc_json_save_line(statsfile, so, 0600) == -1)
 			ret = ARC_EXIT_ERROR;
 		json_object_put(so);
 	}
+	arc_manifest_close(man);
 	return ret;
 }
