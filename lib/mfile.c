@@ -513,12 +513,14 @@ window_hash(struct mfile *f, int fd, off_t end, uint64_t *hv)
  * bytes (and, when before is not NULL, began with the file as before
  * says): a file that changed meanwhile is not noted, and the next look
  * is a whole pass.  A change in the same tick of the file system's clock
- * as the last would leave the times equal, so this waits, lock held,
- * until the clock has moved on: whatever is written later shows.
+ * as the last would leave the times equal, so with settle this waits,
+ * lock held, until the clock has moved on: whatever is written later
+ * shows.  A rewrite's note needs no wait: an edit it missed could only
+ * keep an entry that a whole pass would have removed.
  */
 static void
 take_snap(struct mfile *f, int fd, const struct stat *before, off_t size,
-    struct snap *s)
+    struct snap *s, int settle)
 {
 	struct timespec now, ts;
 	struct stat sb;
@@ -537,7 +539,7 @@ take_snap(struct mfile *f, int fd, const struct stat *before, off_t size,
 	    (now.tv_nsec - sb.st_ctim.tv_nsec);
 	if (age < 0)
 		return;		/* a clock set back: trust no time */
-	if (age < SETTLE_NS) {
+	if (settle && age < SETTLE_NS) {
 		ts.tv_sec = 0;
 		ts.tv_nsec = SETTLE_NS - age;
 		nanosleep(&ts, NULL);
@@ -767,7 +769,7 @@ plan_lookup_locked(struct mfile *f)
 		r = read_from(f, fd, from, lookup_raw, lookup_entry, &lk);
 	}
 	if (r == 0) {
-		take_snap(f, fd, &sb, sb.st_size, &ph->snap);
+		take_snap(f, fd, &sb, sb.st_size, &ph->snap, 1);
 		ph->looked = ph->snap.valid;
 	}
 	close(fd);
@@ -1171,7 +1173,7 @@ mfile_remove(struct arc_manifest *m, struct arc_mitem *items, size_t n,
 		ph->lines = rw.lines;
 		ph->nlines = rw.nlines;
 		rw.lines = NULL;
-		take_snap(f, sfd, NULL, nsb.st_size, &ph->snap);
+		take_snap(f, sfd, NULL, nsb.st_size, &ph->snap, 0);
 		ph->indexed = ph->snap.valid;
 	}
 	if (arc_fsync_dir(f->target) == -1) {
