@@ -515,8 +515,7 @@ window_hash(struct mfile *f, int fd, off_t end, uint64_t *hv)
  * is a whole pass.  A change in the same tick of the file system's clock
  * as the last would leave the times equal, so with settle this waits,
  * lock held, until the clock has moved on: whatever is written later
- * shows.  A rewrite's note needs no wait: an edit it missed could only
- * keep an entry that a whole pass would have removed.
+ * shows.  A rewrite's note waits too: a look-up starts from it.
  */
 static void
 take_snap(struct mfile *f, int fd, const struct stat *before, off_t size,
@@ -737,6 +736,21 @@ lookup_or_fetch(struct arc_manifest *m, struct arc_mitem *items, size_t n,
 	r = lookup_locked(f, items, n, fetch);
 	unlock_manifest(&lk);
 	return r;
+}
+
+/*
+ * The presence of every planned path in the file a rewrite just wrote:
+ * its noted lines are every entry of a planned path it holds.
+ */
+static void
+note_presence(struct phase *ph)
+{
+	size_t i;
+
+	for (i = 0; i < ph->n; i++)
+		ph->items[i].result = ARC_ABSENT;
+	for (i = 0; i < ph->nlines; i++)
+		ph->items[ph->lines[i].item].result = ARC_PRESENT;
 }
 
 /*
@@ -1173,8 +1187,14 @@ mfile_remove(struct arc_manifest *m, struct arc_mitem *items, size_t n,
 		ph->lines = rw.lines;
 		ph->nlines = rw.nlines;
 		rw.lines = NULL;
-		take_snap(f, sfd, NULL, nsb.st_size, &ph->snap, 0);
+		/*
+		 * Settled as a look-up's note is: the look-up that verifies
+		 * this batch's removals (arc-delete) starts from it.
+		 */
+		take_snap(f, sfd, NULL, nsb.st_size, &ph->snap, 1);
 		ph->indexed = ph->snap.valid;
+		if ((ph->looked = ph->snap.valid))
+			note_presence(ph);
 	}
 	if (arc_fsync_dir(f->target) == -1) {
 		/* the new file is in place; only its durability is in doubt */
