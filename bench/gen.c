@@ -4,6 +4,9 @@
  *	gen [-f per_hour] records n manifest-records storage-records
  *	gen [-f per_hour] ndjson n manifest.ndjson
  *	gen [-f per_hour] tree n directory
+ *	gen [-f per_hour] store n directory
+ *	gen [-f per_hour] orphans n directory
+ *	gen [-f per_hour] inventory n directory bucket
  *
  * Every file of the synthetic universe has an index i; its path,
  * metrics/MEAS/YYYY/MM/DD/HH/MEAS_YYYYMMDD_HHMMSS_NNNNNNNNN.parquet,
@@ -18,8 +21,21 @@
  * as NDJSON FileEntry objects in a shuffled order, whose arc-manifest-dump
  * output is exactly the manifest record file; tree creates n empty files
  * (no drift) with their mtimes set, for arc-list.
+ *
+ * store creates the storage side of the records' universe (n + n/100
+ * indices, the manifest-only ones left out), orphans only its
+ * storage-only files: what must really exist when the listing comes
+ * from an inventory, since every candidate is re-checked live.
+ * inventory writes that storage side as an S3 Inventory report in
+ * directory: manifest.json (fileSchema "Bucket, Key, Size,
+ * LastModifiedDate", creationTimestamp now, each data file's size and
+ * MD5checksum) and data/part-NNNNN.csv.gz, a million rows each, every
+ * field quoted as S3 writes them.
  */
 #include <sys/stat.h>
+
+#include <openssl/evp.h>
+#include <zlib.h>
 
 #include <err.h>
 #include <errno.h>
@@ -28,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DB		"metrics"
@@ -59,7 +76,10 @@ usage(void)
 {
 	fprintf(stderr, "usage: gen [-f per_hour] records n manifest storage\n"
 	    "       gen [-f per_hour] ndjson n file\n"
-	    "       gen [-f per_hour] tree n directory\n");
+	    "       gen [-f per_hour] tree n directory\n"
+	    "       gen [-f per_hour] store n directory\n"
+	    "       gen [-f per_hour] orphans n directory\n"
+	    "       gen [-f per_hour] inventory n directory bucket\n");
 	exit(2);
 }
 
@@ -344,8 +364,10 @@ mkparents(int dfd, char *path)
 	}
 }
 
+enum which { ALL, STORED, ORPHANS };
+
 static void
-tree(const char *dir)
+tree(const char *dir, int which)
 {
 	struct file f;
 	struct timespec ts[2];
@@ -360,6 +382,9 @@ tree(const char *dir)
 		err(2, "cannot open '%s'", dir);
 	for (i = 0; i < universe; i++) {
 		file_of(i, &f);
+		if ((which == STORED && f.side == MANIFEST_ONLY) ||
+		    (which == ORPHANS && f.side != STORAGE_ONLY))
+			continue;
 		dlen = (size_t)(strrchr(f.path, '/') - f.path);
 		if (dlen != strlen(lastdir) ||
 		    memcmp(lastdir, f.path, dlen) != 0) {
@@ -377,6 +402,108 @@ tree(const char *dir)
 		close(fd);
 	}
 	close(dfd);
+}
+
+#define INV_ROWS	1000000	/* rows in one data file */
+
+/* One finished data file: its name, size and MD5 in manifest.json. */
+static void
+inv_file(FILE *man, int k, const char *dir, const char *name, int first)
+{
+	unsigned char md[EVP_MAX_MD_SIZE], buf[1 << 16];
+	char path[4096], hexmd[2 * EVP_MAX_MD_SIZE + 1];
+	unsigned int mdlen, j;
+	EVP_MD_CTX *ctx;
+	struct stat sb;
+	size_t n;
+	FILE *fp;
+
+	(void)k;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((fp = fopen(path, "r")) == NULL || fstat(fileno(fp), &sb) == -1)
+		err(2, "cannot read '%s'", path);
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(ctx, EVP_md5(), NULL) != 1)
+		errx(2, "no MD5");
+	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
+		EVP_DigestUpdate(ctx, buf, n);
+	if (ferror(fp))
+		err(2, "cannot read '%s'", path);
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	fclose(fp);
+	for (j = 0; j < mdlen; j++)
+		snprintf(hexmd + 2 * j, 3, "%02x", md[j]);
+	fprintf(man, "%s\n    {\"key\": \"%s\", \"size\": %lld, "
+	    "\"MD5checksum\": \"%s\"}", first ? "" : ",", name,
+	    (long long)sb.st_size, hexmd);
+}
+
+static void
+inventory(const char *dir, const char *bucket)
+{
+	struct file f;
+	char path[4096], name[64], line[512], *p;
+	uint64_t i, rows = 0;
+	gzFile gz = NULL;
+	FILE *man;
+	int k = 0;
+
+	snprintf(path, sizeof(path), "%s/data", dir);
+	if ((mkdir(dir, 0755) == -1 && errno != EEXIST) ||
+	    (mkdir(path, 0755) == -1 && errno != EEXIST))
+		err(2, "cannot create '%s'", path);
+	snprintf(path, sizeof(path), "%s/manifest.json", dir);
+	man = create(path);
+	fprintf(man, "{\n  \"sourceBucket\": \"%s\",\n"
+	    "  \"destinationBucket\": \"arn:aws:s3:::%s-inventory\",\n"
+	    "  \"version\": \"2016-11-30\",\n"
+	    "  \"creationTimestamp\": \"%lld000\",\n"
+	    "  \"fileFormat\": \"CSV\",\n"
+	    "  \"fileSchema\": \"Bucket, Key, Size, LastModifiedDate\",\n"
+	    "  \"files\": [", bucket, bucket, (long long)time(NULL));
+	for (i = 0; i < universe; i++) {
+		file_of(i, &f);
+		if (f.side == MANIFEST_ONLY)
+			continue;
+		if (gz == NULL) {
+			snprintf(name, sizeof(name), "data/part-%05d.csv.gz",
+			    k);
+			snprintf(path, sizeof(path), "%s/%s", dir, name);
+			if ((gz = gzopen(path, "wb6")) == NULL)
+				err(2, "cannot create '%s'", path);
+			gzbuffer(gz, 1 << 20);
+		}
+		p = line;
+		*p++ = '"';
+		p = stpcpy(p, bucket);
+		p = stpcpy(p, "\",\"");
+		memcpy(p, f.path, f.pathlen);	/* nothing to URL-encode */
+		p += f.pathlen;
+		p = stpcpy(p, "\",\"");
+		p = unum(p, (uint64_t)f.size);
+		p = stpcpy(p, "\",\"");
+		p = rfc3339(p, f.wtime);
+		p = stpcpy(p, ".000Z\"\n");
+		if (gzwrite(gz, line, (unsigned)(p - line)) <= 0)
+			errx(2, "cannot write '%s'", path);
+		if (++rows == INV_ROWS) {
+			if (gzclose(gz) != Z_OK)
+				errx(2, "cannot write '%s'", path);
+			gz = NULL;
+			inv_file(man, k, dir, name, k == 0);
+			k++;
+			rows = 0;
+		}
+	}
+	if (gz != NULL) {
+		if (gzclose(gz) != Z_OK)
+			errx(2, "cannot write '%s'", path);
+		inv_file(man, k, dir, name, k == 0);
+	}
+	fprintf(man, "\n  ]\n}\n");
+	snprintf(path, sizeof(path), "%s/manifest.json", dir);
+	finish(man, path);
 }
 
 int
@@ -416,7 +543,16 @@ main(int argc, char *argv[])
 		ndjson(argv[2]);
 	} else if (strcmp(argv[0], "tree") == 0 && argc == 3) {
 		universe = n;
-		tree(argv[2]);
+		tree(argv[2], ALL);
+	} else if (strcmp(argv[0], "store") == 0 && argc == 3) {
+		universe = n + n / 100;
+		tree(argv[2], STORED);
+	} else if (strcmp(argv[0], "orphans") == 0 && argc == 3) {
+		universe = n + n / 100;
+		tree(argv[2], ORPHANS);
+	} else if (strcmp(argv[0], "inventory") == 0 && argc == 4) {
+		universe = n + n / 100;
+		inventory(argv[2], argv[3]);
 	} else
 		usage();
 	return 0;

@@ -347,14 +347,28 @@ enum arc_mresult {
 	ARC_M_FAILED,		/* not removed */
 	ARC_M_DEFERRED		/* written out for an operator to apply */
 };
+/*
+ * What a source read of its manifest (a file's, in mfile.c): whole
+ * passes, tails read after an append, bytes parsed, and bytes copied
+ * unparsed from one rewrite into the next.
+ */
+struct arc_manifest_io {
+	uintmax_t	 passes;
+	uintmax_t	 tails;
+	uintmax_t	 bytes_read;
+	uintmax_t	 bytes_copied;
+};
 struct arc_manifest {
 	const struct arc_manifest_ops *ops;
 	char	*spec;
 	void	*priv;
 	const char *database;	/* dump only this database (or NULL) */
 	const char *deferred;	/* where a read-only source writes deletes */
+	struct arc_manifest_io io;
 };
 struct arc_manifest *arc_manifest_open(const char *);
+int	 arc_manifest_plan(struct arc_manifest *, const struct arc_mitem *,
+	    size_t);
 int	 arc_manifest_dump(struct arc_manifest *, arc_entry_fn, void *);
 int	 arc_manifest_lookup(struct arc_manifest *, struct arc_mitem *, size_t);
 int	 arc_manifest_fetch(struct arc_manifest *, struct arc_mitem *, size_t);
@@ -431,6 +445,7 @@ struct arc_plan {
 int	 arc_plan_read(struct arc_plan *, FILE *, long long, int);
 size_t	 arc_plan_count(const struct arc_cands *, int);
 int	 arc_plan_fetch(struct arc_plan *, struct arc_manifest *);
+void	 arc_plan_announce(struct arc_manifest *, const struct arc_cands *);
 void	 arc_plan_free(struct arc_plan *);
 struct arc_batch {
 	struct arc_cands *l;

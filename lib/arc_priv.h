@@ -322,6 +322,7 @@ struct arc_manifest_ops {
 	const char *scheme;
 	int	(*open)(struct arc_manifest *, const char *);
 	int	(*dump)(struct arc_manifest *, arc_entry_fn, void *);
+	int	(*plan)(struct arc_manifest *, const struct arc_mitem *, size_t);
 	int	(*lookup)(struct arc_manifest *, struct arc_mitem *, size_t);
 	int	(*fetch)(struct arc_manifest *, struct arc_mitem *, size_t);
 	int	(*remove)(struct arc_manifest *, struct arc_mitem *, size_t,

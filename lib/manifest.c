@@ -68,6 +68,22 @@ arc_manifest_dump(struct arc_manifest *m, arc_entry_fn fn, void *arg)
 	return m->ops->dump(m, fn, arg);
 }
 
+/*
+ * Announce every item a phase will look up or remove, batch by batch,
+ * so that a source can read its manifest once for all the batches and
+ * afterwards only what changed (mfile.c).  A later plan replaces it;
+ * the batches may still hold items not announced.  Sources without the
+ * operation read their manifest as before; 0, or -1 after a message.
+ */
+int
+arc_manifest_plan(struct arc_manifest *m, const struct arc_mitem *items,
+    size_t n)
+{
+	if (m->ops->plan == NULL)
+		return 0;
+	return m->ops->plan(m, items, n);
+}
+
 /* Look each item up in the live manifest, in one pass. */
 int
 arc_manifest_lookup(struct arc_manifest *m, struct arc_mitem *items,

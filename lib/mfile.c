@@ -17,6 +17,15 @@
  * file replaced by another program), the tool stops with exit 2 before
  * it reads or writes anything more: no answer about one file may be
  * applied to another.
+ *
+ * A phase announces all its paths first (mfile_plan), so that the
+ * manifest is read whole once for all its batches: afterwards a batch
+ * reads only what was appended since (arc(7), MANIFEST FILE PASSES), and
+ * a batch's rewrite copies the file this run wrote last, in the kernel,
+ * leaving out the lines of the batch's entries, whose places the first
+ * pass noted.  Anything but an append found since (another file, a
+ * shorter one, the same size with other timestamps, other bytes before
+ * the old end or at a noted line) means a whole pass, as before.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -35,13 +44,9 @@
 #include "arc_priv.h"
 
 #define LOCK_WAIT_SECONDS	60
-
-struct mfile {
-	char	*path;		/* as named; NULL: standard input */
-	char	*target;	/* the file path named at open, resolved */
-	dev_t	 dev;		/* target's identity, renewed by our rewrites */
-	ino_t	 ino;
-};
+#define WINDOW		4096	/* bytes before a pass's end, kept hashed */
+#define SETTLE_NS	20000000L	/* longer than a file time's tick */
+#define COPY_BUFSZ	(1024 * 1024)
 
 /* The locks of one manifest: beside its name and beside its target. */
 struct mlock {
@@ -123,6 +128,46 @@ pathset_free(struct pathset *ps)
 	free(ps->hv);
 }
 
+/* The file as a pass left it: what tells an append from another change. */
+struct snap {
+	int		 valid;
+	dev_t		 dev;
+	ino_t		 ino;
+	off_t		 size;
+	struct timespec	 mtime, ctime;
+	uint64_t	 win;	/* hash of the WINDOW bytes before size */
+};
+
+/* A line of the file this run wrote last holding an entry of a planned path. */
+struct mline {
+	off_t		 off;
+	size_t		 len;	/* with its newline */
+	uint64_t	 hv;	/* hash of its bytes but the newline */
+	size_t		 item;	/* the planned item */
+	int		 match;	/* its rev is the item's: removed with it */
+};
+
+/* The paths of a phase, announced by mfile_plan, and what is known of them. */
+struct phase {
+	struct arc_mitem *items;	/* copies; result: presence */
+	size_t		 n;
+	struct pathset	 ps;
+	struct snap	 snap;		/* the file when the last pass ended */
+	int		 looked;	/* items' presence is as of snap */
+	int		 indexed;	/* lines: every planned entry of snap */
+	struct mline	*lines;		/* in file order */
+	size_t		 nlines;
+};
+
+struct mfile {
+	char	*path;		/* as named; NULL: standard input */
+	char	*target;	/* the file path named at open, resolved */
+	dev_t	 dev;		/* target's identity, renewed by our rewrites */
+	ino_t	 ino;
+	struct phase ph;
+	struct arc_manifest_io *io;
+};
+
 static int
 mfile_open(struct arc_manifest *m, const char *rest)
 {
@@ -136,6 +181,7 @@ mfile_open(struct arc_manifest *m, const char *rest)
 		return -1;
 	}
 	f = arc_ecalloc(1, sizeof(*f));
+	f->io = &m->io;
 	if (strcmp(rest, "-") == 0) {
 		m->priv = f;
 		return 0;
@@ -360,23 +406,48 @@ need_file(struct mfile *f, const char *what)
 }
 
 /*
- * One pass over the manifest open on fd, which it closes; rawfn (or
- * NULL) sees simple entries first.
+ * Read the manifest open on fd from offset from to its end (a whole pass
+ * from 0, a tail else), through a stream of its own: fd stays open.
+ * rawfn (or NULL) sees simple entries first.  Counted in f->io.
  */
+static int
+read_from(struct mfile *f, int fd, off_t from, arc_raw_fn rawfn,
+    arc_entry_fn fn, void *arg)
+{
+	FILE *fp;
+	off_t end;
+	int dfd, r;
+
+	if (lseek(fd, from, SEEK_SET) == -1 ||
+	    (dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1) {
+		warn("cannot read manifest '%s'", f->path);
+		return -1;
+	}
+	if ((fp = fdopen(dfd, "r")) == NULL) {
+		warn("cannot open manifest '%s'", f->path);
+		close(dfd);
+		return -1;
+	}
+	r = arc_json_entries_raw(fp, f->path, rawfn, fn, arg);
+	if ((end = ftello(fp)) > from)
+		f->io->bytes_read += (uintmax_t)(end - from);
+	if (from == 0)
+		f->io->passes++;
+	else
+		f->io->tails++;
+	fclose(fp);
+	return r;
+}
+
+/* One pass over the manifest open on fd, which it closes. */
 static int
 scan_fd(struct mfile *f, int fd, arc_raw_fn rawfn, arc_entry_fn fn,
     void *arg)
 {
-	FILE *fp;
 	int r;
 
-	if ((fp = fdopen(fd, "r")) == NULL) {
-		warn("cannot open manifest '%s'", f->path);
-		close(fd);
-		return -1;
-	}
-	r = arc_json_entries_raw(fp, f->path, rawfn, fn, arg);
-	fclose(fp);
+	r = read_from(f, fd, 0, rawfn, fn, arg);
+	close(fd);
 	return r;
 }
 
@@ -386,11 +457,195 @@ scan(struct mfile *f, arc_raw_fn rawfn, arc_entry_fn fn, void *arg)
 {
 	int fd;
 
-	if (f->path == NULL)
+	if (f->path == NULL) {
+		f->io->passes++;
 		return arc_json_entries_raw(stdin, "-", rawfn, fn, arg);
+	}
 	if ((fd = open_target(f, O_RDONLY, NULL)) == -1)
 		return -1;
 	return scan_fd(f, fd, rawfn, fn, arg);
+}
+
+static int
+ts_equal(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/* Read len bytes of fd at off into b; -1 when they are not all there. */
+static int
+read_at(struct mfile *f, int fd, off_t off, size_t len, struct arc_buf *b)
+{
+	ssize_t n;
+	size_t got = 0;
+
+	arc_buf_grow(b, len);
+	b->len = 0;
+	while (got < len) {
+		n = pread(fd, b->s + got, len - got, off + (off_t)got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		got += (size_t)n;
+	}
+	b->len = len;
+	f->io->bytes_read += len;
+	return 0;
+}
+
+/* The hash of the (up to) WINDOW bytes of fd before offset end. */
+static int
+window_hash(struct mfile *f, int fd, off_t end, uint64_t *hv)
+{
+	struct arc_buf b = { 0 };
+	off_t start = end > WINDOW ? end - WINDOW : 0;
+	int r;
+
+	if ((r = read_at(f, fd, start, (size_t)(end - start), &b)) == 0)
+		*hv = hash(b.s, b.len);
+	arc_buf_free(&b);
+	return r;
+}
+
+/*
+ * Note what the file open on fd is now, after a pass that read size
+ * bytes (and, when before is not NULL, began with the file as before
+ * says): a file that changed meanwhile is not noted, and the next look
+ * is a whole pass.  A change in the same tick of the file system's clock
+ * as the last would leave the times equal, so with settle this waits,
+ * lock held, until the clock has moved on: whatever is written later
+ * shows.  A rewrite's note waits too: a look-up starts from it.
+ */
+static void
+take_snap(struct mfile *f, int fd, const struct stat *before, off_t size,
+    struct snap *s, int settle)
+{
+	struct timespec now, ts;
+	struct stat sb;
+	int64_t age;
+
+	s->valid = 0;
+	if (fstat(fd, &sb) == -1 || sb.st_size != size ||
+	    (before != NULL && (sb.st_dev != before->st_dev ||
+	    sb.st_ino != before->st_ino ||
+	    !ts_equal(&sb.st_mtim, &before->st_mtim) ||
+	    !ts_equal(&sb.st_ctim, &before->st_ctim))) ||
+	    window_hash(f, fd, size, &s->win) == -1 ||
+	    clock_gettime(CLOCK_REALTIME, &now) == -1)
+		return;
+	age = (int64_t)(now.tv_sec - sb.st_ctim.tv_sec) * 1000000000 +
+	    (now.tv_nsec - sb.st_ctim.tv_nsec);
+	if (age < 0)
+		return;		/* a clock set back: trust no time */
+	if (settle && age < SETTLE_NS) {
+		ts.tv_sec = 0;
+		ts.tv_nsec = SETTLE_NS - age;
+		nanosleep(&ts, NULL);
+	}
+	s->dev = sb.st_dev;
+	s->ino = sb.st_ino;
+	s->size = sb.st_size;
+	s->mtime = sb.st_mtim;
+	s->ctime = sb.st_ctim;
+	s->valid = 1;
+}
+
+/*
+ * Whether the file open on fd (status sb) is the one noted in s with
+ * entries only appended since, or not changed at all: then *from is the
+ * old end, where what is new begins.  -1 for anything else (nothing
+ * noted, another file, a shorter one, the same size with other times,
+ * other bytes before the old end): the caller reads the whole file.
+ */
+static int
+appended_since(struct mfile *f, int fd, const struct stat *sb,
+    const struct snap *s, off_t *from)
+{
+	uint64_t hv;
+
+	if (!s->valid || sb->st_dev != s->dev || sb->st_ino != s->ino ||
+	    sb->st_size < s->size)
+		return -1;
+	if (sb->st_size == s->size && (!ts_equal(&sb->st_mtim, &s->mtime) ||
+	    !ts_equal(&sb->st_ctim, &s->ctime)))
+		return -1;
+	if (window_hash(f, fd, s->size, &hv) == -1 || hv != s->win)
+		return -1;
+	*from = s->size;
+	return 0;
+}
+
+static void
+phase_free(struct phase *ph)
+{
+	size_t i;
+
+	for (i = 0; i < ph->n; i++) {
+		free((char *)ph->items[i].path);
+		free((char *)ph->items[i].rev);
+	}
+	if (ph->items != NULL)
+		pathset_free(&ph->ps);
+	free(ph->items);
+	free(ph->lines);
+	memset(ph, 0, sizeof(*ph));
+}
+
+/*
+ * A phase's paths (and revs), before its first batch: the first look-up
+ * or rewrite reads the manifest once for all of them.
+ */
+static int
+mfile_plan(struct arc_manifest *m, const struct arc_mitem *items, size_t n)
+{
+	struct mfile *f = m->priv;
+	struct phase *ph = &f->ph;
+	size_t i;
+
+	phase_free(ph);
+	if (n == 0 || f->path == NULL)
+		return 0;
+	ph->items = arc_ecalloc(n, sizeof(*ph->items));
+	for (i = 0; i < n; i++) {
+		ph->items[i].path = arc_estrndup(items[i].path,
+		    items[i].pathlen);
+		ph->items[i].pathlen = items[i].pathlen;
+		if (items[i].rev != NULL)
+			ph->items[i].rev = arc_estrndup(items[i].rev,
+			    items[i].revlen);
+		ph->items[i].revlen = items[i].revlen;
+	}
+	ph->n = n;
+	pathset_init(&ph->ps, ph->items, n);
+	return 0;
+}
+
+/* The planned item of it's path (and, with withrev, rev), or NULL. */
+static struct arc_mitem *
+planned(struct phase *ph, const struct arc_mitem *it, int withrev)
+{
+	struct arc_mitem *p;
+
+	if (ph->items == NULL ||
+	    (p = pathset_find(&ph->ps, it->path, it->pathlen)) == NULL)
+		return NULL;
+	if (withrev && (p->revlen != it->revlen || (it->revlen > 0 &&
+	    memcmp(p->rev, it->rev, it->revlen) != 0)))
+		return NULL;
+	return p;
+}
+
+static int
+all_planned(struct phase *ph, const struct arc_mitem *items, size_t n,
+    int withrev)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (planned(ph, &items[i], withrev) == NULL)
+			return 0;
+	return 1;
 }
 
 static int
@@ -483,10 +738,79 @@ lookup_or_fetch(struct arc_manifest *m, struct arc_mitem *items, size_t n,
 	return r;
 }
 
+/*
+ * The presence of every planned path in the file a rewrite just wrote:
+ * its noted lines are every entry of a planned path it holds.
+ */
+static void
+note_presence(struct phase *ph)
+{
+	size_t i;
+
+	for (i = 0; i < ph->n; i++)
+		ph->items[i].result = ARC_ABSENT;
+	for (i = 0; i < ph->nlines; i++)
+		ph->items[ph->lines[i].item].result = ARC_PRESENT;
+}
+
+/*
+ * Bring the presence of every planned path up to date, under the lock:
+ * from what was appended alone when the file is the one the last pass
+ * read and only grew since, else by a whole pass.  0, or -1.
+ */
+static int
+plan_lookup_locked(struct mfile *f)
+{
+	struct phase *ph = &f->ph;
+	struct lookup lk;
+	struct stat sb;
+	off_t from = 0;
+	size_t i;
+	int fd, r = 0;
+
+	if ((fd = open_target(f, O_RDONLY, &sb)) == -1)
+		return -1;
+	if (!ph->looked ||
+	    appended_since(f, fd, &sb, &ph->snap, &from) == -1) {
+		from = 0;
+		for (i = 0; i < ph->n; i++)
+			ph->items[i].result = ARC_ABSENT;
+	}
+	ph->looked = 0;
+	if (from == 0 || from < sb.st_size) {
+		lk.ps = ph->ps;
+		lk.fetch = 0;
+		r = read_from(f, fd, from, lookup_raw, lookup_entry, &lk);
+	}
+	if (r == 0) {
+		take_snap(f, fd, &sb, sb.st_size, &ph->snap, 1);
+		ph->looked = ph->snap.valid;
+	}
+	close(fd);
+	return r;
+}
+
 static int
 mfile_lookup(struct arc_manifest *m, struct arc_mitem *items, size_t n)
 {
-	return lookup_or_fetch(m, items, n, 0);
+	struct mfile *f = m->priv;
+	struct mlock lk;
+	size_t i;
+	int r;
+
+	if (f->path == NULL || !all_planned(&f->ph, items, n, 0))
+		return lookup_or_fetch(m, items, n, 0);
+	if (lock_manifest(f, LOCK_SH, 1, &lk) == -1) {
+		for (i = 0; i < n; i++)
+			items[i].result = ARC_UNKNOWN;
+		return -1;
+	}
+	r = plan_lookup_locked(f);
+	for (i = 0; i < n; i++)
+		items[i].result = r == -1 ? ARC_UNKNOWN :
+		    planned(&f->ph, &items[i], 0)->result;
+	unlock_manifest(&lk);
+	return r;
 }
 
 static int
@@ -496,35 +820,74 @@ mfile_fetch(struct arc_manifest *m, struct arc_mitem *items, size_t n)
 }
 
 struct rewrite {
-	struct pathset	 ps;
+	struct pathset	 ps;		/* the batch */
 	FILE		*out;
+	off_t		 pos;		/* where the next byte goes in out */
 	struct arc_buf	 q;
+	struct phase	*ph;		/* note the planned lines, or NULL */
+	struct mline	*lines;		/* the planned lines of the new file */
+	size_t		 nlines, cap;
 };
+
+/* Whether an entry's rev (as the entry has it) is the one item names. */
+static int
+rev_matches(const struct arc_mitem *it, const char *rev, struct arc_buf *q)
+{
+	if (it->revlen == 1 && it->rev[0] == '-')
+		return 1;
+	q->len = 0;
+	if (rev[0] == '\0')
+		arc_buf_addc(q, '-');
+	else
+		arc_quote(q, rev, strlen(rev));
+	return it->revlen == q->len && memcmp(it->rev, q->s, q->len) == 0;
+}
+
+static void
+add_line(struct rewrite *rw, const struct mline *l)
+{
+	if (rw->nlines == rw->cap) {
+		rw->cap = rw->cap ? rw->cap * 2 : 64;
+		rw->lines = arc_ereallocarray(rw->lines, rw->cap,
+		    sizeof(*rw->lines));
+	}
+	rw->lines[rw->nlines++] = *l;
+}
 
 static int
 rewrite_entry(void *arg, struct arc_entry *e, uintmax_t line)
 {
 	struct rewrite *rw = arg;
-	struct arc_mitem *it;
+	struct arc_mitem *it, *p;
+	struct mline l;
+	const char *s;
+	size_t len;
 
 	(void)line;
 	it = pathset_find(&rw->ps, e->path, e->pathlen);
 	if (it != NULL) {
-		rw->q.len = 0;
-		if (e->rev[0] == '\0')
-			arc_buf_addc(&rw->q, '-');
-		else
-			arc_quote(&rw->q, e->rev, strlen(e->rev));
-		if ((it->revlen == 1 && it->rev[0] == '-') ||
-		    (it->revlen == rw->q.len &&
-		    memcmp(it->rev, rw->q.s, rw->q.len) == 0)) {
+		if (rev_matches(it, e->rev, &rw->q)) {
 			it->result = ARC_M_DELETED;
 			return 0;
 		}
 		it->result = ARC_M_CHANGED;
 	}
-	fprintf(rw->out, "%s\n", json_object_to_json_string_ext(e->json,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	s = json_object_to_json_string_ext(e->json,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	len = strlen(s);
+	/* a later batch's entry: where it is, to be left out unread */
+	if (rw->ph != NULL && (p = pathset_find(&rw->ph->ps, e->path,
+	    e->pathlen)) != NULL) {
+		l.off = rw->pos;
+		l.len = len + 1;
+		l.hv = hash(s, len);
+		l.item = (size_t)(p - rw->ph->items);
+		l.match = rev_matches(p, e->rev, &rw->q);
+		add_line(rw, &l);
+	}
+	fwrite(s, 1, len, rw->out);
+	putc('\n', rw->out);
+	rw->pos += (off_t)len + 1;
 	return 0;
 }
 
@@ -535,7 +898,8 @@ rewrite_entry(void *arg, struct arc_entry *e, uintmax_t line)
  * the rewrite writes nothing a later pass would refuse, and
  * re-serialising would only spend time.  A simple entry spread over
  * lines (pretty-printed, as bodies often are) is parsed and
- * re-serialised, as every entry that is not simple is.
+ * re-serialised, as every entry that is not simple is, and so is every
+ * entry of a planned path, whose line is noted.
  */
 static int
 rewrite_raw(void *arg, const struct arc_json_raw *raw, uintmax_t line)
@@ -544,11 +908,140 @@ rewrite_raw(void *arg, const struct arc_json_raw *raw, uintmax_t line)
 
 	(void)line;
 	if (!raw->oneline || pathset_find(&rw->ps, raw->path,
-	    raw->pathlen) != NULL)
+	    raw->pathlen) != NULL || (rw->ph != NULL &&
+	    pathset_find(&rw->ph->ps, raw->path, raw->pathlen) != NULL))
 		return 0;
 	fwrite(raw->text, 1, raw->len, rw->out);
 	putc('\n', rw->out);
+	rw->pos += (off_t)raw->len + 1;
 	return 1;	/* a write error shows in ferror() at the end */
+}
+
+/*
+ * Whether every noted line of the batch's paths still holds the bytes
+ * this run wrote there, a whole line: a file edited in place, not only
+ * appended to, fails this and is read whole.
+ */
+static int
+lines_intact(struct mfile *f, int fd, struct rewrite *rw)
+{
+	struct phase *ph = &f->ph;
+	struct arc_buf b = { 0 };
+	struct mline *l;
+	size_t i, pre;
+	int r = 0;
+
+	for (i = 0; i < ph->nlines && r == 0; i++) {
+		l = &ph->lines[i];
+		if (pathset_find(&rw->ps, ph->items[l->item].path,
+		    ph->items[l->item].pathlen) == NULL)
+			continue;
+		pre = l->off > 0;
+		if (read_at(f, fd, l->off - (off_t)pre, l->len + pre,
+		    &b) == -1 || (pre && b.s[0] != '\n') ||
+		    b.s[b.len - 1] != '\n' ||
+		    hash(b.s + pre, l->len - 1) != l->hv)
+			r = -1;
+	}
+	arc_buf_free(&b);
+	return r;
+}
+
+/*
+ * Copy len bytes of rfd at off to wfd's offset: in the kernel where it
+ * can (copy_file_range(2)), through a buffer else.
+ */
+static int
+copy_range(int rfd, off_t off, off_t len, int wfd)
+{
+	char *buf;
+	ssize_t n;
+	size_t want;
+
+	while (len > 0) {
+		want = len > (off_t)1 << 30 ? (size_t)1 << 30 : (size_t)len;
+		n = copy_file_range(rfd, &off, wfd, NULL, want, 0);
+		if (n > 0) {
+			len -= n;
+			continue;
+		}
+		if (n == 0) {
+			errno = ENODATA;	/* shorter than noted */
+			return -1;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EXDEV && errno != EINVAL && errno != ENOSYS &&
+		    errno != EOPNOTSUPP)
+			return -1;
+		break;
+	}
+	buf = arc_emalloc(COPY_BUFSZ);
+	while (len > 0) {
+		want = len > COPY_BUFSZ ? COPY_BUFSZ : (size_t)len;
+		if ((n = pread(rfd, buf, want, off)) == -1 && errno == EINTR)
+			continue;
+		if (n <= 0 || arc_write_full(wfd, buf, (size_t)n) == -1) {
+			if (n == 0)
+				errno = ENODATA;
+			free(buf);
+			return -1;
+		}
+		off += n;
+		len -= n;
+	}
+	free(buf);
+	return 0;
+}
+
+/*
+ * The batch's rewrite from the file this run wrote last (rfd, which has
+ * grown to end): its bytes up to the old end, from, copied without the
+ * batch's lines, then what was appended since, read as a whole pass
+ * would.  The noted lines of later batches move up by what was left out
+ * before them.
+ */
+static int
+rewrite_copy(struct mfile *f, int rfd, off_t from, off_t end, int wfd,
+    struct rewrite *rw, struct arc_buf *eb)
+{
+	struct phase *ph = &f->ph;
+	struct arc_mitem *it;
+	struct mline l;
+	off_t pos = 0, left = 0;
+	size_t i;
+
+	for (i = 0; i < ph->nlines; i++) {
+		l = ph->lines[i];
+		it = pathset_find(&rw->ps, ph->items[l.item].path,
+		    ph->items[l.item].pathlen);
+		if (it == NULL || !l.match) {
+			if (it != NULL)
+				it->result = ARC_M_CHANGED;
+			l.off -= left;
+			add_line(rw, &l);
+			continue;
+		}
+		it->result = ARC_M_DELETED;
+		if (copy_range(rfd, pos, l.off - pos, wfd) == -1)
+			goto fail;
+		pos = l.off + (off_t)l.len;
+		left += (off_t)l.len;
+	}
+	if (copy_range(rfd, pos, from - pos, wfd) == -1)
+		goto fail;
+	f->io->bytes_copied += (uintmax_t)(from - left);
+	rw->pos = from - left;
+	if (from < end && read_from(f, rfd, from, rewrite_raw, rewrite_entry,
+	    rw) == -1) {
+		arc_buf_printf(eb, "cannot read '%s'", f->path);
+		return -1;
+	}
+	return 0;
+fail:
+	arc_buf_printf(eb, "cannot copy '%s': %s", f->target,
+	    strerror(errno));
+	return -1;
 }
 
 /*
@@ -591,6 +1084,9 @@ keep_owner(int fd, const char *tmp, const struct stat *sb,
  * match, in one atomic rewrite under the exclusive lock.  The rewritten
  * file is NDJSON and replaces the file the manifest named at open (the
  * link's target, not the link), beside which the temporary file is made.
+ * With a plan, the first batch's rewrite notes the lines of the later
+ * batches' entries, and a later batch copies the file it finds (when it
+ * is the one written last, at most appended to) without its own lines.
  * On failure nothing has changed and every item is ARC_M_FAILED; the
  * reason is in eb.
  */
@@ -599,13 +1095,15 @@ mfile_remove(struct arc_manifest *m, struct arc_mitem *items, size_t n,
     struct arc_buf *eb)
 {
 	struct mfile *f = m->priv;
+	struct phase *ph = &f->ph;
 	struct rewrite rw;
 	struct mlock lk;
 	struct stat sb, nsb;
 	struct arc_buf why = { 0 };
 	char *tmp = NULL;
+	off_t from = 0;
 	size_t i;
-	int rfd, fd = -1, r = -1;
+	int rfd = -1, fd = -1, sfd = -1, r = -1, copy = 0;
 
 	memset(&rw, 0, sizeof(rw));
 	for (i = 0; i < n; i++)
@@ -626,7 +1124,6 @@ mfile_remove(struct arc_manifest *m, struct arc_mitem *items, size_t n,
 	if ((fd = arc_open_tmp(f->target, &tmp)) == -1) {
 		arc_buf_printf(eb, "cannot rewrite '%s': %s", f->target,
 		    strerror(errno));
-		close(rfd);
 		goto out;
 	}
 	if (keep_owner(fd, tmp, &sb, eb) == -1 ||
@@ -635,19 +1132,31 @@ mfile_remove(struct arc_manifest *m, struct arc_mitem *items, size_t n,
 			arc_buf_printf(eb, "cannot rewrite '%s': %s",
 			    f->target, strerror(errno));
 		close(fd);
-		close(rfd);
 		goto fail;
 	}
 	for (i = 0; i < n; i++)
 		items[i].result = ARC_M_GONE;
 	pathset_init(&rw.ps, items, n);
-	if (scan_fd(f, rfd, rewrite_raw, rewrite_entry, &rw) == -1) {
+	if (all_planned(ph, items, n, 1)) {
+		rw.ph = ph;
+		copy = ph->indexed &&
+		    appended_since(f, rfd, &sb, &ph->snap, &from) == 0 &&
+		    lines_intact(f, rfd, &rw) == 0;
+	}
+	if (copy) {
+		if (rewrite_copy(f, rfd, from, sb.st_size, fd, &rw, eb) == -1) {
+			fclose(rw.out);
+			goto fail;
+		}
+	} else if (read_from(f, rfd, 0, rewrite_raw, rewrite_entry,
+	    &rw) == -1) {
 		arc_buf_printf(eb, "cannot read '%s'", f->path);
 		fclose(rw.out);
 		goto fail;
 	}
 	if (fflush(rw.out) == EOF || ferror(rw.out) ||
-	    fsync(fileno(rw.out)) == -1 || fstat(fileno(rw.out), &nsb) == -1) {
+	    fsync(fileno(rw.out)) == -1 || fstat(fileno(rw.out), &nsb) == -1 ||
+	    (sfd = fcntl(fileno(rw.out), F_DUPFD_CLOEXEC, 0)) == -1) {
 		arc_buf_printf(eb, "cannot write '%s': %s", tmp,
 		    strerror(errno));
 		fclose(rw.out);
@@ -671,6 +1180,22 @@ mfile_remove(struct arc_manifest *m, struct arc_mitem *items, size_t n,
 	f->ino = nsb.st_ino;
 	free(tmp);
 	tmp = NULL;
+	/* what the next batch will find unless someone else writes */
+	ph->looked = ph->indexed = 0;
+	if (rw.ph != NULL) {
+		free(ph->lines);
+		ph->lines = rw.lines;
+		ph->nlines = rw.nlines;
+		rw.lines = NULL;
+		/*
+		 * Settled as a look-up's note is: the look-up that verifies
+		 * this batch's removals (arc-delete) starts from it.
+		 */
+		take_snap(f, sfd, NULL, nsb.st_size, &ph->snap, 1);
+		ph->indexed = ph->snap.valid;
+		if ((ph->looked = ph->snap.valid))
+			note_presence(ph);
+	}
 	if (arc_fsync_dir(f->target) == -1) {
 		/* the new file is in place; only its durability is in doubt */
 		arc_buf_printf(eb, "cannot fsync the directory of '%s': %s",
@@ -684,8 +1209,14 @@ fail:
 	for (i = 0; i < n; i++)
 		items[i].result = ARC_M_FAILED;
 out:
+	if (rfd != -1)
+		close(rfd);
+	if (sfd != -1)
+		close(sfd);
 	free(tmp);
-	pathset_free(&rw.ps);
+	if (rw.ps.slot != NULL)
+		pathset_free(&rw.ps);
+	free(rw.lines);
 	arc_buf_free(&rw.q);
 	arc_buf_free(&why);
 	unlock_manifest(&lk);
@@ -801,6 +1332,7 @@ mfile_close(struct arc_manifest *m)
 {
 	struct mfile *f = m->priv;
 
+	phase_free(&f->ph);
 	free(f->path);
 	free(f->target);
 	free(f);
@@ -810,6 +1342,7 @@ const struct arc_manifest_ops arc_manifest_file = {
 	.scheme = "file",
 	.open = mfile_open,
 	.dump = mfile_dump,
+	.plan = mfile_plan,
 	.lookup = mfile_lookup,
 	.fetch = mfile_fetch,
 	.remove = mfile_remove,

@@ -11,7 +11,8 @@
  * arc_batch_next hands a phase its candidates a batch at a time: up to
  * -b planned candidates, the refused and failed ones met on the way
  * reported in order, and the results of the batch before printed, in
- * path order, as result records on standard output.
+ * path order, as result records on standard output.  arc_plan_announce
+ * tells the manifest a phase's planned paths before its first batch.
  */
 #include <err.h>
 #include <stdio.h>
@@ -160,6 +161,32 @@ arc_plan_count(const struct arc_cands *l, int state)
 }
 
 /*
+ * The planned candidates of l as manifest items (with their revs when
+ * rev is set), in order; *np says how many.  The items point into l.
+ */
+static struct arc_mitem *
+planned_items(const struct arc_cands *l, int rev, size_t *np)
+{
+	struct arc_mitem *mi;
+	size_t i, n;
+
+	mi = arc_ecalloc(l->n + 1, sizeof(*mi));
+	for (i = n = 0; i < l->n; i++) {
+		if (l->v[i].plan != ARC_PLAN_PLANNED)
+			continue;
+		mi[n].path = l->v[i].path;
+		mi[n].pathlen = l->v[i].pathlen;
+		if (rev) {
+			mi[n].rev = l->v[i].rev;
+			mi[n].revlen = l->v[i].revlen;
+		}
+		n++;
+	}
+	*np = n;
+	return mi;
+}
+
+/*
  * The full manifest entries of the planned orphan-manifest candidates,
  * for the archive; 0, or -1 when the manifest did not give them all.
  */
@@ -173,12 +200,7 @@ arc_plan_fetch(struct arc_plan *p, struct arc_manifest *man)
 
 	if (l->n == 0)
 		return 0;
-	mi = arc_ecalloc(l->n, sizeof(*mi));
-	for (i = np = 0; i < l->n; i++)
-		if (l->v[i].plan == ARC_PLAN_PLANNED) {
-			mi[np].path = l->v[i].path;
-			mi[np++].pathlen = l->v[i].pathlen;
-		}
+	mi = planned_items(l, 0, &np);
 	if (np > 0 && arc_manifest_fetch(man, mi, np) == -1)
 		r = -1;
 	for (i = np = 0; r == 0 && i < l->n; i++)
@@ -186,6 +208,24 @@ arc_plan_fetch(struct arc_plan *p, struct arc_manifest *man)
 			l->v[i].json = mi[np++].json;
 	free(mi);
 	return r;
+}
+
+/*
+ * Announce the planned paths (and revs) of l to the manifest before the
+ * phase's first batch, so that a manifest file is read once for all the
+ * batches, their verifications included (arc(7), MANIFEST FILE PASSES).
+ * Without it every batch would still be right, only slower, so a
+ * refusal is not an error.
+ */
+void
+arc_plan_announce(struct arc_manifest *man, const struct arc_cands *l)
+{
+	struct arc_mitem *mi;
+	size_t n;
+
+	mi = planned_items(l, 1, &n);
+	(void)arc_manifest_plan(man, mi, n);
+	free(mi);
 }
 
 void

@@ -240,6 +240,8 @@ manifest_phase(struct arc_manifest *man, struct arc_cands *l)
 	size_t j, done;
 	int ret = 0;
 
+	if (opt.act)
+		arc_plan_announce(man, l);
 	arc_batch_init(&b, l, (size_t)opt.batch);
 	mi = arc_ecalloc((size_t)opt.batch, sizeof(*mi));
 	while (arc_batch_next(&b, stopping || halted)) {
@@ -453,6 +455,7 @@ storage_phase(struct arc_store *st, struct arc_manifest *man,
 	struct arc_cand **ack;
 	size_t j, applied, nack;
 
+	arc_plan_announce(man, l);
 	arc_batch_init(&b, l, (size_t)opt.batch);
 	mi = arc_ecalloc((size_t)opt.batch, sizeof(*mi));
 	si = arc_ecalloc((size_t)opt.batch, sizeof(*si));
@@ -513,7 +516,7 @@ drop_stats(void)
  * delete); 0, or -1 after a message naming it.
  */
 static int
-write_stats(void)
+write_stats(const struct arc_manifest *man)
 {
 	struct json_object *o;
 	struct arc_out *so = stats_out;
@@ -542,6 +545,10 @@ write_stats(void)
 	stat_add(o, "bytes_freed", count.bytes_freed);
 	json_object_object_add(o, "interrupted",
 	    json_object_new_boolean(stopping));
+	stat_add(o, "manifest_passes", man->io.passes);
+	stat_add(o, "manifest_tails", man->io.tails);
+	stat_add(o, "manifest_bytes_read", man->io.bytes_read);
+	stat_add(o, "manifest_bytes_copied", man->io.bytes_copied);
 	fprintf(so->fp, "%s\n", json_object_to_json_string_ext(o,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	r = arc_out_commit(so);
@@ -654,9 +661,12 @@ start(void)
 	return 0;
 }
 
-/* The exit status of the phases' outcome (ret: 0, or 4 from phase 1). */
+/*
+ * The exit status of the phases' outcome (ret: 0, or 4 from phase 1),
+ * and the -S counts, with how man's manifest was read.
+ */
 static int
-finish(int ret)
+finish(const struct arc_manifest *man, int ret)
 {
 	if (audit != NULL && arc_audit_sync(audit) == -1)
 		halted = 1;
@@ -680,7 +690,7 @@ finish(int ret)
 		if (ret != EXIT_MANIFEST_FAILED)
 			ret = ARC_EXIT_ERROR;
 	}
-	if (write_stats() == -1 && ret != EXIT_MANIFEST_FAILED)
+	if (write_stats(man) == -1 && ret != EXIT_MANIFEST_FAILED)
 		ret = ARC_EXIT_ERROR;
 	return ret;
 }
@@ -720,7 +730,7 @@ main(int argc, char *argv[])
 			storage_phase(st, man, &plan.s);
 			cap_event();	/* Arc: after the storage chunk's event */
 		}
-		ret = finish(ret);
+		ret = finish(man, ret);
 		arc_plan_free(&plan);
 		free(opt.includes);
 	}

@@ -14,7 +14,10 @@
  * outside the grace window now, and its path absent from the live
  * MANIFEST.
  */
+#include <sys/stat.h>
+
 #include <err.h>
+#include <fcntl.h>
 #include <poll.h>
 
 #include <json-c/json.h>
@@ -27,6 +30,7 @@
 #include "arc.h"
 
 #define WINDOW_MAX	1000
+#define PLAN_MAX	65536	/* orphan-storage paths announced at once */
 
 enum reason {
 	R_CONFIRMED,
@@ -73,6 +77,60 @@ input_waiting(void)
 	return poll(&pfd, 1, 0) != 0;
 }
 
+/*
+ * When the candidates are a regular file, announce to the manifest the
+ * orphan-storage paths from offset pos on, up to PLAN_MAX, so that a
+ * manifest file is read whole once for them all and each window's
+ * look-up reads only what was appended since (arc(7), MANIFEST FILE
+ * PASSES).  The file is read again through a descriptor of its own.
+ * Returns how many were announced; 0 when the input cannot be read
+ * again (a pipe), and every window then reads the manifest whole.
+ */
+static size_t
+plan_ahead(struct arc_manifest *man, off_t pos)
+{
+	struct arc_reader rd;
+	struct arc_record rec;
+	struct arc_mitem *mi;
+	struct arc_buf path = { 0 };
+	struct stat sb;
+	const char *msg;
+	size_t n = 0, i;
+	FILE *fp;
+	int fd;
+
+	if (fstat(STDIN_FILENO, &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    (fd = open("/proc/self/fd/0", O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	if ((fp = fdopen(fd, "r")) == NULL || fseeko(fp, pos, SEEK_SET) == -1) {
+		if (fp != NULL)
+			fclose(fp);
+		else
+			close(fd);
+		return 0;
+	}
+	mi = arc_ecalloc(PLAN_MAX, sizeof(*mi));
+	arc_reader_init(&rd, fp, "-", ARC_REC_CANDIDATE, 0);
+	while (n < PLAN_MAX && arc_reader_next(&rd, &rec) == 1) {
+		if (rec.kind != ARC_KIND_STORAGE)
+			continue;
+		path.len = 0;
+		if (arc_unquote(&path, rec.qpath, rec.qpathlen, &msg) == -1)
+			break;	/* the main reader says why */
+		mi[n].path = arc_estrndup(path.s, path.len);
+		mi[n++].pathlen = path.len;
+	}
+	arc_reader_free(&rd);
+	fclose(fp);
+	if (n > 0)
+		(void)arc_manifest_plan(man, mi, n);
+	for (i = 0; i < n; i++)
+		free((char *)mi[i].path);
+	free(mi);
+	arc_buf_free(&path);
+	return n;
+}
+
 struct opts {
 	const char	*rejfile, *statsfile;
 	int64_t		 window;	/* grace plus skew */
@@ -93,6 +151,10 @@ struct run {
 	uintmax_t	 counts[R_NREASONS];
 	FILE		*rej;
 	int		 ret;
+	/* plan_ahead: orphan-storage paths read, announced; window start */
+	uintmax_t	 nstorage, planned, wstorage;
+	off_t		 wpos;
+	int		 ahead;		/* the input can be read again */
 };
 
 /* The options and the two operands, checked; exits on a usage error. */
@@ -159,9 +221,12 @@ fill(struct run *ru, struct arc_reader *rd)
 	const char *msg;
 	int r = 1;
 
+	ru->wpos = ftello(stdin);
+	ru->wstorage = ru->nstorage;
 	for (ru->n = 0; ru->n < WINDOW_MAX; ) {
 		if ((r = arc_reader_next(rd, &rec)) != 1)
 			break;
+		ru->nstorage += rec.kind == ARC_KIND_STORAGE;
 		it = &ru->items[ru->n];
 		it->body = arc_erealloc(it->body, rec.bodylen + 1);
 		memcpy(it->body, rec.body, rec.bodylen);
@@ -235,6 +300,11 @@ ask_manifest(struct run *ru)
 
 	if (ru->nm == 0)
 		return 0;
+	if (ru->ahead && ru->nstorage > ru->planned) {
+		/* the next orphan-storage paths, this window's first */
+		ru->planned = ru->wstorage + plan_ahead(ru->man, ru->wpos);
+		ru->ahead = ru->planned > ru->wstorage;
+	}
 	if (arc_manifest_lookup(ru->man, ru->mi, ru->nm) == -1) {
 		if (arc_config_error)
 			return -1;	/* said once; no path can be checked */
@@ -313,9 +383,13 @@ recheck(struct run *ru, const struct opts *o)
 	arc_reader_free(&rd);
 }
 
-/* The -S file: how many were checked, and each reason's count. */
+/*
+ * The -S file: how many were checked, each reason's count, and how the
+ * manifest was read (arc(7), MANIFEST FILE PASSES).
+ */
 static int
-write_stats(const char *path, const uintmax_t *counts)
+write_stats(const char *path, const uintmax_t *counts,
+    const struct arc_manifest_io *io)
 {
 	struct json_object *so = json_object_new_object();
 	uintmax_t checked = 0;
@@ -329,6 +403,10 @@ write_stats(const char *path, const uintmax_t *counts)
 	for (i = 0; i < R_NREASONS; i++)
 		json_object_object_add(so, stat_names[i],
 		    json_object_new_int64((int64_t)counts[i]));
+	json_object_object_add(so, "manifest_passes",
+	    json_object_new_int64((int64_t)io->passes));
+	json_object_object_add(so, "manifest_tails",
+	    json_object_new_int64((int64_t)io->tails));
 	ret = arc_json_save_line(path, so, 0600);
 	json_object_put(so);
 	return ret;
@@ -337,7 +415,7 @@ write_stats(const char *path, const uintmax_t *counts)
 int
 main(int argc, char *argv[])
 {
-	static struct run ru;
+	static struct run ru = { .ahead = 1 };
 	struct opts o = { 0 };
 	struct arc_out *rejout = NULL;
 	char *operand[2];
@@ -361,7 +439,6 @@ main(int argc, char *argv[])
 		arc_buf_free(&ru.si[i].etag);
 	}
 	arc_store_close(ru.store);
-	arc_manifest_close(ru.man);
 	if (arc_fshut(stdout, "stdout"))
 		ru.ret = ARC_EXIT_ERROR;
 	/* a failed run leaves no reject file: it would be partial */
@@ -369,7 +446,9 @@ main(int argc, char *argv[])
 		arc_out_abort(rejout);
 	else if (rejout != NULL && arc_out_commit(rejout) == -1)
 		ru.ret = ARC_EXIT_ERROR;
-	if (o.statsfile != NULL && write_stats(o.statsfile, ru.counts) == -1)
+	if (o.statsfile != NULL && write_stats(o.statsfile, ru.counts,
+	    &ru.man->io) == -1)
 		ru.ret = ARC_EXIT_ERROR;
+	arc_manifest_close(ru.man);
 	return ru.ret;
 }

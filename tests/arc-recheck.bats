@@ -694,3 +694,44 @@ funny_candidates() {
 	assert_equal "$(grep -c '^gone	' rej)" 5
 	assert_equal "$(grep -c '^young	' rej)" 5
 }
+
+# many_storage N: N orphan-storage candidates in c.rec, their files in s,
+# every tenth also in the manifest m.ndjson with forty other entries.
+many_storage() {
+	local i p
+	: >m.ndjson
+	for i in $(seq 1 40); do
+		entry "$D/kept_$i.parquet" >>m.ndjson
+	done
+	/usr/bin/python3 -c '
+import os, sys
+d, n = sys.argv[1], int(sys.argv[2])
+os.makedirs("s/" + d, exist_ok=True)
+with open("c.rec", "w") as c, open("m.ndjson", "a") as m:
+    for i in range(n):
+        p = "%s/f_%05d.parquet" % (d, i)
+        with open("s/" + p, "w") as f:
+            f.write("x" * 36)
+        os.utime("s/" + p, (1775001600, 1775001600))
+        c.write("orphan-storage\t%s\t2026-04-01T00:00:00Z\t36\n" % p)
+        if i % 10 == 9:
+            m.write("{\"path\":\"%s\",\"created_at\":\"2026-04-11T14:00:00Z\",\"size_bytes\":36,\"database\":\"db\",\"measurement\":\"m\",\"origin_node_id\":\"node-1\",\"lsn\":1}\n" % p)
+' "$D" "$1"
+}
+
+@test "candidates in a file are looked up with one pass over a manifest file for all their windows; from a pipe, one pass a window; the same paths rejected either way" {
+	many_storage 2500
+	run -1 arc-recheck -t "$NOW" -R rej.file -S st.file s m.ndjson <c.rec
+	cp <(printf '%s\n' "$output") ok.file
+	run -1 --separate-stderr sh -c 'cat c.rec | arc-recheck -t "$1" -R rej.pipe -S st.pipe s m.ndjson' sh "$NOW"
+	cp <(printf '%s\n' "$output") ok.pipe
+	cmp ok.file ok.pipe
+	cmp rej.file rej.pipe
+	[ "$(wc -l <rej.file)" -eq 250 ]
+	[ "$(jq .in_manifest st.file)" -eq 250 ]
+	# windows of at most 1000: one pass from the file, one a window from
+	# the pipe (more windows when the pipe runs dry for a moment)
+	run -0 jq -c '[.manifest_passes, .manifest_tails]' st.file
+	assert_output '[1,0]'
+	[ "$(jq .manifest_passes st.pipe)" -ge 3 ]
+}

@@ -436,3 +436,224 @@ blocked_delete() {
 	refute_line "db/cpu/$H/cpu_01.parquet"
 	[ -L "$MANIFEST" ]
 }
+
+# ---- between batches: what changed since the last pass -------------------
+#
+# A phase reads a manifest file whole once; a later batch reads only what
+# was appended since, and anything else makes it read the file whole
+# again (arc(7), MANIFEST FILE PASSES).  These tests change the manifest
+# between two batches of one arc-delete: its results go into a pipe that
+# is already full, so it stops when it prints the first batch's results,
+# before the second batch's look-up or rewrite.
+
+# plant_batches: MANIFEST a plain file of forty entries in sync with the
+# store (more than the 4 KiB before the old end that are compared); three
+# orphan files orp_01..03, whose paths are as long as the entries'; three
+# entries lost_01..03 (rev 1) without a file.  s.rec: the three
+# orphan-storage candidates; m.rec: the three orphan-manifest ones.
+plant_batches() {
+	local i
+	rm -f "$MANIFEST"
+	for i in $(seq -w 1 40); do
+		put "db/cpu/$H/cpu_$i.parquet"
+		fentry "db/cpu/$H/cpu_$i.parquet" >>"$MANIFEST"
+	done
+	for i in 01 02 03; do
+		put "db/cpu/$H/orp_$i.parquet"
+		fentry "db/cpu/$H/los_$i.parquet" >>"$MANIFEST"
+		printf 'orphan-storage\t%s\t-\t-\n' "db/cpu/$H/orp_$i.parquet" >>s.rec
+		printf 'orphan-manifest\t%s\t-\t-\t-\t1\n' "db/cpu/$H/los_$i.parquet" >>m.rec
+	done
+}
+
+# append_locked LINE: append one manifest line as a writer does, under flock.
+append_locked() {
+	flock "$MANIFEST.lock" sh -c 'printf "%s\n" "$1" >>"$2"' sh "$1" "$MANIFEST"
+}
+
+# edit_in_place FROM TO: replace FROM by TO (as long) in the manifest's
+# bytes, the same inode and size, its mtime kept: only its ctime tells.
+edit_in_place() {
+	touch -r "$MANIFEST" "$BATS_TEST_TMPDIR/mtime"
+	/usr/bin/python3 -c '
+import sys
+a, b = sys.argv[2].encode(), sys.argv[3].encode()
+assert len(a) == len(b)
+with open(sys.argv[1], "r+b") as f:
+    d = f.read()
+    assert a in d
+    f.seek(0)
+    f.write(d.replace(a, b))' "$MANIFEST" "$1" "$2"
+	touch -m -r "$BATS_TEST_TMPDIR/mtime" "$MANIFEST"
+}
+
+# between_batches KIND CHANGE INPUT: arc-delete --act -b 1 on INPUT (-S
+# st.json, -a audit); once the first reconcile.KIND_batch_deleted event
+# is written, eval CHANGE, then let it go on.  Sets status, stderr and
+# out (the result lines).
+between_batches() {
+	local kind=$1 change=$2 input=$3 fifo=$BATS_TEST_TMPDIR/results i pid rd fd
+	rm -f "$fifo" audit st.json a.tgz
+	mkfifo "$fifo"
+	exec {fd}<>"$fifo"
+	/usr/bin/python3 -c '
+import os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_NONBLOCK)
+for n in (4096, 1):
+    try:
+        while True:
+            os.write(fd, b"\n" * n)
+    except BlockingIOError:
+        pass' "$fifo"
+	arc-delete --act -b 1 -A a.tgz -a audit -S st.json "$STORE" "$MANIFEST" \
+	    <"$input" >"$fifo" 2>err {fd}>&- 3>&- &
+	pid=$!
+	for ((i = 0; i < 600; i++)); do
+		[ -s audit ] && grep -q "reconcile.${kind}_batch_deleted" audit && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	grep -q "reconcile.${kind}_batch_deleted" audit || {
+		exec {fd}>&-
+		wait "$pid"
+		echo "no first $kind batch" >&2
+		return 1
+	}
+	eval "$change"
+	# a second reader, then ours closed: the pipe ends when arc-delete does
+	exec {rd}<"$fifo"
+	exec {fd}>&-
+	cat <&"$rd" >out.raw
+	exec {rd}<&-
+	status=0
+	wait "$pid" || status=$?
+	out=$(grep . out.raw || true)
+	stderr=$(cat err)
+}
+
+# counts: manifest_passes and manifest_tails of st.json.
+counts() {
+	jq -r '"\(.manifest_passes) \(.manifest_tails)"' st.json
+}
+
+@test "an entry appended between two storage batches for a path about to be deleted is found in the appended bytes alone and the file is not deleted; without it the same run deletes it" {
+	plant_batches
+	between_batches storage "append_locked '$(fentry "db/cpu/$H/orp_02.parquet")'" s.rec
+	expect 1
+	assert_equal "$out" "$(printf 'deleted\torphan-storage\t%s\n' "db/cpu/$H/orp_01.parquet"
+	    printf 'refused\torphan-storage\t%s\n' "db/cpu/$H/orp_02.parquet"
+	    printf 'deleted\torphan-storage\t%s' "db/cpu/$H/orp_03.parquet")"
+	assert_stderr --partial "orp_02.parquet': refused: now in the manifest"
+	[ -e "$STORE/db/cpu/$H/orp_02.parquet" ]
+	# one whole pass, then the appended line read alone
+	run -0 counts
+	assert_output "1 1"
+	# positive control: nothing appended, nothing read after the first pass
+	rm -f s.rec m.rec
+	plant_batches
+	between_batches storage true s.rec
+	expect 0
+	[ ! -e "$STORE/db/cpu/$H/orp_02.parquet" ]
+	[ "$(grep -c '^deleted' <<<"$out")" -eq 3 ]
+	run -0 counts
+	assert_output "1 0"
+}
+
+@test "the manifest edited in place between two storage batches, the same inode, size and mtime, is read whole again and the path it names now is refused" {
+	plant_batches
+	between_batches storage "edit_in_place cpu_40.parquet orp_02.parquet" s.rec
+	expect 1
+	assert_stderr --partial "orp_02.parquet': refused: now in the manifest"
+	[ -e "$STORE/db/cpu/$H/orp_02.parquet" ]
+	[ ! -e "$STORE/db/cpu/$H/orp_03.parquet" ]
+	run -0 counts
+	assert_output "2 0"
+}
+
+@test "the manifest rewritten in place between two storage batches with an entry put first (the same inode, larger) is read whole again and that path is refused" {
+	plant_batches
+	between_batches storage '{ fentry "db/cpu/$H/orp_02.parquet"; cat "$MANIFEST"; } >new &&
+	    cat new >"$MANIFEST"' s.rec
+	expect 1
+	assert_stderr --partial "orp_02.parquet': refused: now in the manifest"
+	[ -e "$STORE/db/cpu/$H/orp_02.parquet" ]
+	[ ! -e "$STORE/db/cpu/$H/orp_03.parquet" ]
+	run -0 counts
+	assert_output "2 0"
+}
+
+@test "the manifest replaced by another program's rename between two storage batches stops arc-delete with exit 2 before the second batch" {
+	plant_batches
+	between_batches storage 'cp "$MANIFEST" new && mv new "$MANIFEST"' s.rec
+	expect 2
+	assert_stderr --partial "was replaced by another file"
+	[ ! -e "$STORE/db/cpu/$H/orp_01.parquet" ]
+	[ -e "$STORE/db/cpu/$H/orp_02.parquet" ]
+	[ -e "$STORE/db/cpu/$H/orp_03.parquet" ]
+}
+
+@test "between two manifest batches, an appended entry is kept and a later batch's path registered again with a new rev keeps its new entry; the rewrite reads only the appended bytes" {
+	plant_batches
+	between_batches manifest "append_locked '$(fentry "db/cpu/$H/new.parquet")' &&
+	    append_locked '$(fentry "db/cpu/$H/los_02.parquet" | sed 's/"lsn":1/"lsn":2/')'" m.rec
+	expect 1
+	assert_equal "$out" "$(printf 'deleted\torphan-manifest\t%s\n' "db/cpu/$H/los_01.parquet"
+	    printf 'changed\torphan-manifest\t%s\n' "db/cpu/$H/los_02.parquet"
+	    printf 'deleted\torphan-manifest\t%s' "db/cpu/$H/los_03.parquet")"
+	run -0 jq -c 'select(.path | test("los_|new")) | [.path, .lsn]' "$MANIFEST"
+	assert_output "$(printf '["db/cpu/%s/new.parquet",1]\n["db/cpu/%s/los_02.parquet",2]' "$H" "$H")"
+	[ "$(jq -r .path "$MANIFEST" | grep -c cpu_)" -eq 40 ]
+	# the fetch for the archive and the first rewrite; then the tail
+	run -0 counts
+	assert_output "2 1"
+	[ "$(jq .manifest_bytes_copied st.json)" -gt 0 ]
+	# positive control: nothing appended, every lost entry removed
+	rm -f s.rec m.rec
+	plant_batches
+	between_batches manifest true m.rec
+	expect 0
+	run -0 jq -r .path "$MANIFEST"
+	refute_line --partial los_
+	[ "${#lines[@]}" -eq 40 ]
+	run -0 counts
+	assert_output "2 0"
+}
+
+@test "an entry of a later manifest batch edited in place between batches (a new rev, the same size) is read whole again and kept" {
+	plant_batches
+	between_batches manifest "edit_in_place 'los_03.parquet\",\"created_at\":\"2026-04-11T14:00:00Z\",\"size_bytes\":10,\"database\":\"db\",\"measurement\":\"cpu\",\"origin_node_id\":\"node-1\",\"lsn\":1' 'los_03.parquet\",\"created_at\":\"2026-04-11T14:00:00Z\",\"size_bytes\":10,\"database\":\"db\",\"measurement\":\"cpu\",\"origin_node_id\":\"node-1\",\"lsn\":7'" m.rec
+	expect 1
+	run -0 printf '%s\n' "$out"
+	assert_line "$(printf 'changed\torphan-manifest\t%s' "db/cpu/$H/los_03.parquet")"
+	run -0 jq -c 'select(.path | test("los_")) | [.path, .lsn]' "$MANIFEST"
+	assert_output "[\"db/cpu/$H/los_03.parquet\",7]"
+	run -0 counts
+	assert_output "3 0"
+}
+
+@test "arc-delete reads a manifest file whole as often with one candidate a batch as with one batch, and leaves the same manifest and store" {
+	local b
+	for b in 1 1000; do
+		rm -rf "$STORE" s.rec m.rec
+		mkdir -p "$STORE"
+		plant_batches
+		cat m.rec s.rec >c.rec
+		run -0 arc-delete -b "$b" -S st.json "$STORE" "$MANIFEST" <c.rec
+		echo "dry -b $b: $(counts)" >>passes
+		run -0 arc-delete --act -b "$b" -A "a$b.tgz" -S st.json "$STORE" "$MANIFEST" <c.rec
+		echo "act -b $b: $(counts | cut -d' ' -f1)" >>passes
+		cp "$MANIFEST" "m.$b"
+		store_paths >"s.$b"
+	done
+	cat passes
+	# whole passes: the storage look-ups' one (dry); the fetch, the first
+	# rewrite and the storage look-ups' one (act), whatever -b
+	run -0 sed 's/ -b [0-9]*//' passes
+	assert_equal "$(sed -n 1p <<<"$output")" "$(sed -n 3p <<<"$output")"
+	assert_equal "$(sed -n 2p <<<"$output")" "$(sed -n 4p <<<"$output")"
+	assert_equal "$(sed -n 2p <<<"$output")" "act: 3"
+	cmp m.1 m.1000
+	cmp s.1 s.1000
+	run -0 jq -r .path m.1
+	refute_line --partial los_
+}
