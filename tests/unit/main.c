@@ -19,6 +19,7 @@ static const struct {
 	{ "path", test_path },
 	{ "record", test_record },
 	{ "json", test_json },
+	{ "sort", test_sort },
 	{ "azcred", test_azcred },
 };
 
