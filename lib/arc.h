@@ -120,6 +120,7 @@ arc_needs_quote(unsigned char c)
 {
 	return c < 0x20 || c == 0x7f || c == '\\';
 }
+const char *arc_plain_span(const char *, const char *);
 void	 arc_quote(struct arc_buf *, const char *, size_t);
 int	 arc_unquote(struct arc_buf *, const char *, size_t, const char **);
 int	 arc_quoted_check(const char *, size_t, const char **);
