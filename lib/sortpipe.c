@@ -129,16 +129,19 @@ cmp_len(const void *a, const void *b)
 	return x->len < y->len ? -1 : x->len > y->len;
 }
 
-static const char *cmp_text;	/* for qsort's comparator below */
-static size_t cmp_depth;
+struct cmpctx {
+	const char	*text;
+	size_t		 depth;
+};
 
 static int
-cmp_full(const void *a, const void *b)
+cmp_full(const void *a, const void *b, void *arg)
 {
 	const struct sline *x = a, *y = b;
+	const struct cmpctx *c = arg;
 
-	return linecmp(cmp_text + x->off + cmp_depth, x->len - cmp_depth,
-	    cmp_text + y->off + cmp_depth, y->len - cmp_depth);
+	return linecmp(c->text + x->off + c->depth, x->len - c->depth,
+	    c->text + y->off + c->depth, y->len - c->depth);
 }
 
 /*
@@ -162,9 +165,9 @@ mkqsort(const char *text, struct sline *v, size_t n, size_t d, int budget,
 			return;
 		}
 		if (budget-- == 0) {
-			cmp_text = text;
-			cmp_depth = d;
-			qsort(v, n, sizeof(*v), cmp_full);
+			struct cmpctx c = { text, d };
+
+			qsort_r(v, n, sizeof(*v), cmp_full, &c);
 			return;
 		}
 		/* the bytes are read once per depth: they are far apart */
