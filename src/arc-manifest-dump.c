@@ -5,8 +5,8 @@
  * Arc manifest bodies or NDJSON) and writes one manifest record (path
  * TAB created_at TAB size TAB origin TAB rev, arc(7)) per entry to
  * standard output, sorted by path.  Sources come in any order, so records
- * go through the library's sort (sortpipe.c), which spills to disk:
- * memory stays bounded however large the manifest is.  Nothing is written unless the whole manifest
+ * go through sort(1), which spills to disk: memory stays bounded however
+ * large the manifest is.  Nothing is written unless the whole manifest
  * was read: a manifest that cannot be read completely must never feed a
  * diff: the sorted records are checked for duplicates into a temporary
  * file and copied out only when all is well.
@@ -15,6 +15,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -46,7 +47,7 @@ usage(void)
 }
 
 /*
- * Each record goes to the sort with its source line appended as a last
+ * Each record goes to sort(1) with its source line appended as a last
  * field, so a duplicate can be reported by the lines it came from.
  */
 static int
@@ -75,6 +76,20 @@ feed(void *arg, struct arc_entry *e, uintmax_t line)
 	arc_buf_add(&d->line, p, (size_t)(num + sizeof(num) - p));
 	fwrite(d->line.s, 1, d->line.len, d->sortin);
 	return 0;
+}
+
+/*
+ * Large buffers on the streams to and from sort(1): with page-sized
+ * writes through a 64 KiB pipe, both sides spend more on system calls
+ * than on the entries.
+ */
+static void
+bulk(FILE *fp)
+{
+	arc_bigbuf(fp);
+#ifdef F_SETPIPE_SZ
+	(void)fcntl(fileno(fp), F_SETPIPE_SZ, 1024 * 1024);	/* may fail */
+#endif
 }
 
 /* An unlinked temporary file in $TMPDIR (or /tmp). */
@@ -140,11 +155,11 @@ main(int argc, char *argv[])
 	struct arc_manifest *m;
 	struct arc_sort *so;
 	struct dump d;
-	FILE *tmp;
-	const char *line, *tab, *p;
-	char *prev = NULL;
-	size_t len, prevlen = 0, pathlen, prevcap = 0;
+	FILE *out, *tmp;
+	char *line = NULL, *tab, *prev = NULL;
+	size_t cap = 0, prevlen = 0, pathlen, prevcap = 0;
 	uintmax_t prevline = 0;
+	ssize_t len;
 	const char *bufsize = "128M";
 	long long v;
 	int ch, ret = ARC_EXIT_OK;
@@ -175,7 +190,7 @@ main(int argc, char *argv[])
 	if (argc != 1)
 		usage();
 
-	/* a reader of stdout that goes away is a message, not a SIGPIPE */
+	/* a sort(1) that dies must be an error message, not a SIGPIPE */
 	signal(SIGPIPE, SIG_IGN);
 	if ((m = arc_manifest_open(argv[0])) == NULL)
 		return ARC_EXIT_ERROR;
@@ -183,7 +198,7 @@ main(int argc, char *argv[])
 	m->nojson = 1;			/* feed reads the entry, not its JSON */
 	so = arc_sort_open(bufsize);
 	d.sortin = arc_sort_input(so);
-	arc_bigbuf(d.sortin);	/* fewer, larger hand-overs to the sort */
+	bulk(d.sortin);
 	if (arc_manifest_dump(m, feed, &d) == -1) {
 		arc_sort_close(so);
 		arc_manifest_close(m);
@@ -197,17 +212,20 @@ main(int argc, char *argv[])
 		    d.count, d.max);
 	}
 
+	out = arc_sort_output(so);
+	bulk(out);
 	tmp = open_tmp();
-	arc_bigbuf(tmp);
-	while (arc_sort_next(so, &line, &len)) {
-		uintmax_t lineno = 0;
+	bulk(tmp);
+	while ((len = getdelim(&line, &cap, '\n', out)) > 0) {
+		uintmax_t lineno;
 
-		if ((tab = memrchr(line, '\t', len)) == NULL)
+		if (line[len - 1] == '\n')
+			line[--len] = '\0';
+		if ((tab = strrchr(line, '\t')) == NULL)
 			errx(ARC_EXIT_ERROR, "garbled output from sort");
-		for (p = tab + 1; p < line + len; p++)
-			lineno = lineno * 10 + (uintmax_t)(*p - '0');
-		pathlen = (size_t)((const char *)memchr(line, '\t', len) -
-		    line);
+		lineno = strtoumax(tab + 1, NULL, 10);
+		*tab = '\n';
+		pathlen = strcspn(line, "\t");
 		if (prev && pathlen == prevlen &&
 		    memcmp(prev, line, pathlen) == 0) {
 			warnx("'%s': duplicate path '%.*s' at lines %ju and %ju",
@@ -217,8 +235,7 @@ main(int argc, char *argv[])
 			arc_sort_close(so);
 			return ARC_EXIT_ERROR;
 		}
-		fwrite(line, 1, (size_t)(tab - line), tmp);
-		putc('\n', tmp);
+		fwrite(line, 1, (size_t)(tab - line) + 1, tmp);
 		if (prevcap < pathlen + 1) {
 			prevcap = pathlen + 1;
 			prev = arc_erealloc(prev, prevcap);
@@ -230,6 +247,7 @@ main(int argc, char *argv[])
 	if (arc_sort_close(so) == -1)
 		return ARC_EXIT_ERROR;
 	copy_out(tmp);
+	free(line);
 	free(prev);
 	arc_buf_free(&d.line);
 	if (arc_fshut(stdout, "stdout"))

@@ -19,7 +19,6 @@ static const struct {
 	{ "path", test_path },
 	{ "record", test_record },
 	{ "json", test_json },
-	{ "sort", test_sort },
 	{ "azcred", test_azcred },
 };
 

@@ -59,7 +59,6 @@ void	 test_time(void);
 void	 test_path(void);
 void	 test_record(void);
 void	 test_json(void);
-void	 test_sort(void);
 void	 test_azcred(void);
 
 #ifdef UNIT_MAIN
