@@ -60,6 +60,13 @@ setup() {
 	mkdir "$OUT/bin" && cp "$ROOT/bin/arc-diff" "$ROOT/bin/arc-list" \
 	    "$ROOT/bin/arc-manifest-dump" "$OUT/bin/" ||
 	    die "cannot copy the tools"
+	# OLD=DIR: an older build's tools too, as arc-*.old, timed beside
+	if [ -n "${OLD:-}" ]; then
+		for t in arc-diff arc-list arc-manifest-dump; do
+			cp "$OLD/$t" "$OUT/bin/$t.old" ||
+			    die "cannot copy '$OLD/$t'"
+		done
+	fi
 	PATH="$OUT/bin:$PATH"
 }
 
@@ -68,14 +75,16 @@ setup() {
 # exit status other than 1 (diff-style "found something") is fatal.
 measure() {
 	# GNU time puts "Command exited with non-zero status" first
-	/usr/bin/time -f '%e %M %x' -o "$OUT/time" sh -c "$2" ||
+	/usr/bin/time -f '%e %M %x %U %S' -o "$OUT/time" sh -c "$2" ||
 	    [ "$(tail -n 1 "$OUT/time" | cut -d' ' -f3)" = 1 ] ||
 	    die "'$1' failed: $(cat "$OUT/time")"
-	set -- "$1" $(tail -n 1 "$OUT/time" | cut -d' ' -f1,2)
+	set -- "$1" $(tail -n 1 "$OUT/time" | cut -d' ' -f1,2,4,5)
+	echo "#   $1: $2 s wall, $(awk "BEGIN { print $4 + $5 }") s CPU"
 	best=$(grep -F "$1$TAB" "$OUT/best" 2>/dev/null | cut -f2)
 	if [ -z "$best" ] || awk "BEGIN { exit !($2 < $best) }"; then
 		grep -vF "$1$TAB" "$OUT/best" >"$OUT/best.new" 2>/dev/null
-		printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$OUT/best.new"
+		printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" \
+		    "$(awk "BEGIN { print $4 + $5 }")" >>"$OUT/best.new"
 		mv "$OUT/best.new" "$OUT/best"
 	fi
 }
@@ -87,9 +96,13 @@ warm() {
 	done
 }
 
-# seconds NAME / rss NAME: the kept figures
+# seconds NAME / rss NAME / cpu NAME: the kept figures (cpu: user +
+# system seconds of that fastest run, its children included)
 seconds() {
 	grep -F "$1$TAB" "$OUT/best" | cut -f2
+}
+cpu() {
+	grep -F "$1$TAB" "$OUT/best" | cut -f4
 }
 rss() {
 	grep -F "$1$TAB" "$OUT/best" | cut -f3

@@ -4,6 +4,9 @@
 #
 # usage: dump.sh [-r runs] [n]
 #
+# OLD=DIR (environment): also time DIR/arc-manifest-dump, an older
+# build, in the same runs (before and after figures side by side).
+#
 # Reports entries per second and peak RSS; memory must stay bounded
 # whatever N is (issue 2).  arc-manifest-dump's figure includes the
 # sort(1) it runs as a co-process; it is the best of RUNS runs, jq's the
@@ -33,24 +36,36 @@ warm "$OURS"
 i=0
 while [ $i -lt "$RUNS" ]; do
 	measure arc-manifest-dump "$OURS"
+	[ -z "${OLD:-}" ] || measure "arc-manifest-dump (old)" \
+	    "arc-manifest-dump.old '$OUT/m.ndjson' >'$OUT/old'"
 	[ $i -gt 0 ] || measure "jq -c | sort" "$PEER"
 	i=$((i + 1))
 done
 
 cmp -s "$OUT/ours" "$OUT/m.want" ||
     die "arc-manifest-dump's output differs from the generated records"
+[ -z "${OLD:-}" ] || cmp -s "$OUT/old" "$OUT/m.want" ||
+    die "the old arc-manifest-dump's output differs"
 [ "$(wc -l <"$OUT/peer")" -eq "$ENTRIES" ] || die "jq | sort lost entries"
 echo "# arc-manifest-dump's output is the generated manifest, byte for byte"
 
-# rate NAME: entries per second
+# rate NAME / cpurate NAME: entries per wall / CPU second
 rate() {
 	awk "BEGIN { printf \"%.0f\", $ENTRIES / $(seconds "$1") }"
 }
+cpurate() {
+	awk "BEGIN { c = $(cpu "$1"); printf \"%.0f\", $ENTRIES / (c > 0 ? c : 0.01) }"
+}
 
+OLDNAME=
+[ -z "${OLD:-}" ] || OLDNAME="arc-manifest-dump (old)"
 table "$ENTRIES NDJSON entries, shuffled; jq runs once" arc-manifest-dump \
-    "jq -c | sort"
-for t in arc-manifest-dump "jq -c | sort"; do
-	echo "# $t: $(rate "$t") entries/s"
+    ${OLDNAME:+"$OLDNAME"} "jq -c | sort"
+for t in arc-manifest-dump ${OLDNAME:+"$OLDNAME"} "jq -c | sort"; do
+	echo "# $t: $(rate "$t") entries/s, $(cpurate "$t") per CPU second"
 done
-verdict arc-manifest-dump "jq -c | sort" \
-    "none; $(rate arc-manifest-dump) vs $(rate "jq -c | sort") entries/s" -
+verdict arc-manifest-dump "jq -c | sort" ">= 5x" \
+    "$(ge "$(seconds "jq -c | sort")" "5 * $(seconds arc-manifest-dump)")"
+check arc-manifest-dump ">= 500000 entries/CPU s" \
+    "$(ge "$(cpurate arc-manifest-dump)" 500000)"
+[ -z "$OLDNAME" ] || verdict arc-manifest-dump "$OLDNAME" "-" -

@@ -125,6 +125,7 @@ arc_needs_quote(unsigned char c)
 {
 	return c < 0x20 || c == 0x7f || c == '\\';
 }
+const char *arc_plain_span(const char *, const char *);
 void	 arc_quote(struct arc_buf *, const char *, size_t);
 int	 arc_unquote(struct arc_buf *, const char *, size_t, const char **);
 int	 arc_quoted_check(const char *, size_t, const char **);
@@ -365,6 +366,7 @@ struct arc_manifest {
 	const char *database;	/* dump only this database (or NULL) */
 	const char *deferred;	/* where a read-only source writes deletes */
 	struct arc_manifest_io io;
+	int	 nojson;	/* dump: the callback never reads e->json */
 };
 struct arc_manifest *arc_manifest_open(const char *);
 int	 arc_manifest_plan(struct arc_manifest *, const struct arc_mitem *,

@@ -29,17 +29,27 @@ int	 arc_json_entries_meta(FILE *, const char *, arc_entry_fn, void *,
  * A simple entry, offered before it is parsed: its bytes ('{' to '}')
  * and its path, which is exactly what parsing would decode.
  */
+struct arc_json_span {
+	const char	*s;		/* NULL: absent or null */
+	size_t		 len;		/* a string's bytes between its quotes */
+	int		 esc;		/* it holds a two-byte escape */
+};
 struct arc_json_raw {
 	const char	*text;
 	size_t		 len;
 	const char	*path;
 	size_t		 pathlen;
 	int		 oneline;	/* no line break: text is an NDJSON line */
+	/* the other members arc_entry_from_json reads */
+	struct arc_json_span created, size, lsn, origin, database, measurement;
 };
 typedef int (*arc_raw_fn)(void *, const struct arc_json_raw *, uintmax_t);
 int	 arc_json_entries_raw(FILE *, const char *, arc_raw_fn, arc_entry_fn,
 	    void *);
 int	 arc_json_simple(const char *, size_t, struct arc_json_raw *);
+int	 arc_json_lite(void *, const struct arc_json_raw *, uintmax_t);
+void	 arc_json_raw_entry(const struct arc_json_raw *, struct arc_entry *,
+	    struct arc_buf *);
 
 /* http.c: the one HTTP layer and the one retry policy (libcurl) */
 struct curl_slist;

@@ -30,6 +30,7 @@ struct js {
 	const char	*name;
 	arc_entry_fn	 fn;
 	arc_raw_fn	 rawfn;		/* sees simple entries first, or NULL */
+	int		 lite;		/* rawfn is arc_json_lite */
 	int		 offered;	/* the next entry was offered already */
 	void		*arg;
 	json_tokener	*tok;
@@ -50,7 +51,7 @@ struct js {
 	size_t		 objkeys, entkeys, nelem;
 	struct arc_json_meta *meta;	/* what the bodies said, or NULL */
 	uintmax_t	 objline, entline;
-	struct arc_buf	 obj, ent, key, err;
+	struct arc_buf	 obj, ent, key, err, lite_buf;
 };
 
 /*
@@ -174,15 +175,37 @@ simple_string(const char *p, const char *e, int *esc)
 	}
 }
 
+/* Where the value of a member arc_entry_from_json reads goes in r. */
+static struct arc_json_span *
+member_span(struct arc_json_raw *r, enum skey which, const char *k)
+{
+	switch (which) {
+	case K_CREATED:
+		return &r->created;
+	case K_SIZE:
+		return &r->size;
+	case K_LSN:
+		return &r->lsn;
+	case K_STRING:
+		/* origin_node_id, database, measurement */
+		return k[0] == 'o' ? &r->origin : k[0] == 'd' ? &r->database :
+		    &r->measurement;
+	default:
+		return NULL;
+	}
+}
+
 /*
  * Whether the object s[0..n) is a simple FileEntry (above); if so, fill
- * r with its bytes and path.  Never fails: 0 means "parse it".
+ * r with its bytes, its path and the spans of the other members an
+ * entry is made of.  Never fails: 0 means "parse it".
  */
 int
 arc_json_simple(const char *s, size_t n, struct arc_json_raw *r)
 {
 	const char *p = s, *e = s + n, *k, *v, *d, *key[SIMPLE_KEYS];
 	const char *path = NULL;
+	struct arc_json_span *span;
 	size_t klen[SIMPLE_KEYS], nkeys = 0, i, pathlen = 0;
 	enum skey which;
 	int esc, oneline = 1;
@@ -221,9 +244,15 @@ arc_json_simple(const char *s, size_t n, struct arc_json_raw *r)
 
 		/* the value */
 		v = p;
+		span = member_span(r, which, k);
 		if (*p == '"') {
 			if ((p = simple_string(p + 1, e, &esc)) == NULL)
 				return 0;
+			if (span != NULL) {
+				span->s = v + 1;
+				span->len = (size_t)(p - 2 - v);
+				span->esc = esc;
+			}
 			switch (which) {
 			case K_PATH:
 				if (esc)
@@ -261,6 +290,10 @@ arc_json_simple(const char *s, size_t n, struct arc_json_raw *r)
 			if (which != K_OTHER && which != K_SIZE &&
 			    which != K_LSN)
 				return 0;
+			if (span != NULL) {
+				span->s = d;
+				span->len = (size_t)(p - d);
+			}
 		} else if (e - p >= 4 && memcmp(p, "null", 4) == 0) {
 			/* null is an absent member, but a path must be there */
 			if (which == K_PATH)
@@ -293,6 +326,98 @@ arc_json_simple(const char *s, size_t n, struct arc_json_raw *r)
 	r->pathlen = pathlen;
 	r->oneline = oneline;
 	return 1;
+}
+
+/* Append a simple string's bytes to b, its two-byte escapes decoded. */
+static void
+add_unescaped(struct arc_buf *b, const struct arc_json_span *sp)
+{
+	const char *p = sp->s, *e = sp->s + sp->len, *q;
+	char c;
+
+	if (!sp->esc) {
+		arc_buf_add(b, p, sp->len);
+		return;
+	}
+	while (p < e) {
+		if ((q = memchr(p, '\\', (size_t)(e - p))) == NULL)
+			q = e;
+		arc_buf_add(b, p, (size_t)(q - p));
+		if (q == e)
+			break;
+		switch (q[1]) {
+		case 'b': c = '\b'; break;
+		case 'f': c = '\f'; break;
+		case 'n': c = '\n'; break;
+		case 'r': c = '\r'; break;
+		case 't': c = '\t'; break;
+		default: c = q[1]; break;	/* " \ / */
+		}
+		arc_buf_addc(b, c);
+		p = q + 2;
+	}
+}
+
+/*
+ * Fill e from a simple entry (arc_json_simple) exactly as
+ * arc_entry_from_json fills it from the parsed object, without json-c:
+ * the checks were all made when the entry was found simple.  The
+ * strings live in b, reused from entry to entry; e->json is NULL, and e
+ * is not to be given to arc_entry_free.
+ */
+void
+arc_json_raw_entry(const struct arc_json_raw *r, struct arc_entry *e,
+    struct arc_buf *b)
+{
+	const struct arc_json_span *str[4] = { &r->origin, &r->database,
+	    &r->measurement, &r->lsn };
+	size_t off[5], i;
+	const char *p;
+	int64_t v;
+
+	memset(e, 0, sizeof(*e));
+	b->len = 0;
+	off[0] = 0;
+	arc_buf_add(b, r->path, r->pathlen);
+	arc_buf_addc(b, '\0');
+	for (i = 0; i < 4; i++) {
+		off[i + 1] = b->len;
+		if (str[i]->s != NULL)
+			add_unescaped(b, str[i]);	/* lsn: its digits */
+		arc_buf_addc(b, '\0');
+	}
+	e->path = b->s;
+	e->pathlen = r->pathlen;
+	e->origin = b->s + off[1];
+	e->database = b->s + off[2];
+	e->measurement = b->s + off[3];
+	e->rev = b->s + off[4];
+	e->created_at = ARC_TIME_UNKNOWN;
+	if (r->created.s != NULL)
+		(void)arc_time_parse(r->created.s, r->created.len,
+		    ARC_TIME_LENIENT, &e->created_at);	/* checked simple */
+	e->size = -1;
+	if (r->size.s != NULL) {
+		/* at most 18 digits, no sign: no overflow */
+		for (v = 0, p = r->size.s; p < r->size.s + r->size.len; p++)
+			v = v * 10 + (*p - '0');
+		e->size = v;
+	}
+}
+
+/*
+ * Given as the raw callback, this asks for what a dump needs: every
+ * simple entry goes to the entry callback made by arc_json_raw_entry,
+ * without json-c and with e->json NULL; the rest are parsed as usual.
+ * It is a marker the reader recognises and is never called itself.
+ */
+int
+arc_json_lite(void *arg, const struct arc_json_raw *r, uintmax_t line)
+{
+	(void)arg;
+	(void)r;
+	(void)line;
+	return 0;
 }
 
 static int
@@ -351,6 +476,22 @@ entry(struct js *j, struct json_object *o, size_t keys, uintmax_t line)
 }
 
 /*
+ * Give a simple entry to the raw callback, or, for arc_json_lite, made
+ * into an entry, to the entry callback: 1 when taken, 0 to parse it, -1
+ * to stop.
+ */
+static int
+take(struct js *j, const struct arc_json_raw *raw, uintmax_t line)
+{
+	struct arc_entry e;
+
+	if (!j->lite)
+		return j->rawfn(j->arg, raw, line);
+	arc_json_raw_entry(raw, &e, &j->lite_buf);
+	return j->fn(j->arg, &e, line) == 0 ? 1 : -1;
+}
+
+/*
  * Offer the entry in b to the raw callback, if any, when it is simple:
  * 1 when the callback took it, 0 to parse it, -1 to stop.
  */
@@ -365,7 +506,7 @@ offer(struct js *j, struct arc_buf *b, uintmax_t line)
 	}
 	if (j->rawfn == NULL || !arc_json_simple(b->s, b->len, &raw))
 		return 0;
-	return j->rawfn(j->arg, &raw, line);
+	return take(j, &raw, line);
 }
 
 /*
@@ -393,7 +534,7 @@ line_entry(struct js *j, const char *s, size_t n, size_t *used)
 		;
 	if (!arc_json_simple(s, len, &raw))
 		return 0;
-	if ((r = j->rawfn(j->arg, &raw, j->line)) == 0)
+	if ((r = take(j, &raw, j->line)) == 0)
 		j->offered = 1;
 	else if (r > 0) {
 		*used = (size_t)(nl - s) + 1;
@@ -763,6 +904,7 @@ scan(FILE *fp, const char *name, arc_raw_fn rawfn, arc_entry_fn fn,
 	j.name = name;
 	j.fn = fn;
 	j.rawfn = rawfn;
+	j.lite = rawfn == arc_json_lite;
 	j.arg = arg;
 	j.line = 1;
 	j.mode = M_TOP;
@@ -804,6 +946,7 @@ scan(FILE *fp, const char *name, arc_raw_fn rawfn, arc_entry_fn fn,
 	arc_buf_free(&j.ent);
 	arc_buf_free(&j.key);
 	arc_buf_free(&j.err);
+	arc_buf_free(&j.lite_buf);
 	return r ? -1 : 0;
 }
 

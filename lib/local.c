@@ -124,6 +124,7 @@ struct dent {
 	char	*key;		/* quoted name, '/' appended for a directory */
 	size_t	 keylen;
 	char	*name;
+	size_t	 koff, noff;	/* where key and name are in the names */
 	int	 isdir;
 	int	 want;		/* a file to stat and emit */
 	int	 err;		/* errno of its fstatat, or 0 */
@@ -418,9 +419,9 @@ walkdir(struct walk *w, int fd)
 	DIR *d;
 	struct dirent *de;
 	struct dent *v = NULL;
-	struct arc_buf q = { 0 };
+	struct arc_buf names = { 0 };
 	struct stat sb;
-	size_t n = 0, cap = 0, i, plen, nwant;
+	size_t n = 0, cap = 0, i, plen, nwant, nlen;
 	int isdir, cfd;
 
 	if ((d = fdopendir(fd)) == NULL) {
@@ -470,17 +471,26 @@ walkdir(struct walk *w, int fd)
 			cap = cap ? cap * 2 : 64;
 			v = arc_ereallocarray(v, cap, sizeof(*v));
 		}
-		q.len = 0;
-		arc_quote(&q, de->d_name, strlen(de->d_name));
+		/*
+		 * Both spellings go to one buffer for the directory, not
+		 * two allocations per entry: a listing is millions of them.
+		 */
+		nlen = strlen(de->d_name);
+		v[n].noff = names.len;
+		arc_buf_add(&names, de->d_name, nlen + 1);
+		v[n].koff = names.len;
+		arc_quote(&names, de->d_name, nlen);
 		if (isdir)
-			arc_buf_addc(&q, '/');
-		v[n].key = arc_estrndup(q.s, q.len);
-		v[n].keylen = q.len;
-		v[n].name = arc_estrdup(de->d_name);
+			arc_buf_addc(&names, '/');
+		v[n].keylen = names.len - v[n].koff;
 		v[n].isdir = isdir;
 		v[n].want = 0;
 		v[n].foreign = 0;
 		n++;
+	}
+	for (i = 0; i < n; i++) {	/* the buffer has stopped moving */
+		v[i].key = names.s + v[i].koff;
+		v[i].name = names.s + v[i].noff;
 	}
 	if (n > 1)	/* qsort(NULL, 0, ...) is undefined */
 		qsort(v, n, sizeof(*v), dentcmp);
@@ -552,12 +562,8 @@ walkdir(struct walk *w, int fd)
 			w->stop = 1;
 	}
 	w->path.len = plen;
-	for (i = 0; i < n; i++) {
-		free(v[i].key);
-		free(v[i].name);
-	}
 	free(v);
-	arc_buf_free(&q);
+	arc_buf_free(&names);
 	closedir(d);
 }
 

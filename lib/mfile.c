@@ -657,7 +657,7 @@ mfile_dump(struct arc_manifest *m, arc_entry_fn fn, void *arg)
 
 	if (f->path != NULL && lock_manifest(f, LOCK_SH, 1, &lk) == -1)
 		return -1;
-	r = scan(f, NULL, fn, arg);
+	r = scan(f, m->nojson ? arc_json_lite : NULL, fn, arg);
 	unlock_manifest(&lk);
 	return r;
 }

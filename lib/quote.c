@@ -8,7 +8,41 @@
  * form is well defined.
  */
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "arc.h"
+
+/*
+ * The first byte in [p, end) that needs quoting (one below 0x20, TAB
+ * among them, 0x7F or a backslash), or end.  Sixteen bytes at a time
+ * where SSE2 is at hand (every x86-64): this runs over every path a diff
+ * reads, and finds the path's TAB on the way, and over every path a
+ * listing or a dump writes.
+ */
+const char *
+arc_plain_span(const char *p, const char *end)
+{
+#ifdef __SSE2__
+	const __m128i c1f = _mm_set1_epi8(0x1f), c7f = _mm_set1_epi8(0x7f);
+	const __m128i cbs = _mm_set1_epi8('\\');
+	__m128i v, m;
+	int bits;
+
+	for (; end - p >= 16; p += 16) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		m = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, c1f), v),
+		    _mm_or_si128(_mm_cmpeq_epi8(v, c7f),
+		    _mm_cmpeq_epi8(v, cbs)));
+		if ((bits = _mm_movemask_epi8(m)) != 0)
+			return p + __builtin_ctz((unsigned)bits);
+	}
+#endif
+	while (p < end && !arc_needs_quote((unsigned char)*p))
+		p++;
+	return p;
+}
 
 void
 arc_quote(struct arc_buf *b, const char *s, size_t n)
@@ -18,8 +52,7 @@ arc_quote(struct arc_buf *b, const char *s, size_t n)
 
 	arc_buf_grow(b, n);
 	for (i = 0; i < n; ) {
-		for (run = i; run < n && !arc_needs_quote(p[run]); run++)
-			;
+		run = (size_t)(arc_plain_span(s + i, s + n) - s);
 		if (run > i) {
 			arc_buf_add(b, p + i, run - i);
 			i = run;

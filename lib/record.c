@@ -13,10 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
-
 #include "arc.h"
 
 #define LINE_MAX_BYTES	(256 * 1024)	/* far above any real path */
@@ -107,35 +103,6 @@ parse_kind(const char *s, size_t n)
 }
 
 /*
- * The first byte in [p, end) that needs quoting (one below 0x20, TAB
- * among them, 0x7F or a backslash), or end.  Sixteen bytes at a time
- * where SSE2 is at hand (every x86-64): this runs over every path a diff
- * reads, and finds the path's TAB on the way.
- */
-static const char *
-plain_span(const char *p, const char *end)
-{
-#ifdef __SSE2__
-	const __m128i c1f = _mm_set1_epi8(0x1f), c7f = _mm_set1_epi8(0x7f);
-	const __m128i cbs = _mm_set1_epi8('\\');
-	__m128i v, m;
-	int bits;
-
-	for (; end - p >= 16; p += 16) {
-		v = _mm_loadu_si128((const __m128i *)(const void *)p);
-		m = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, c1f), v),
-		    _mm_or_si128(_mm_cmpeq_epi8(v, c7f),
-		    _mm_cmpeq_epi8(v, cbs)));
-		if ((bits = _mm_movemask_epi8(m)) != 0)
-			return p + __builtin_ctz((unsigned)bits);
-	}
-#endif
-	while (p < end && !arc_needs_quote((unsigned char)*p))
-		p++;
-	return p;
-}
-
-/*
  * The common case, a storage or manifest record with no byte that needs
  * unquoting, parsed in one pass.  Returns 0 with rec filled exactly as
  * the careful path in arc_reader_next would fill it, or -1 for any
@@ -151,7 +118,7 @@ fast_record(const char *line, size_t len, int type, struct arc_record *rec)
 	uint64_t v;
 
 	/* path TAB: non-empty, nothing to unquote */
-	p = plain_span(line, end);
+	p = arc_plain_span(line, end);
 	if (p == line || *p != '\t')
 		return -1;
 	rec->qpath = line;

@@ -1034,6 +1034,252 @@ test_simple_mutations(void)
 #undef NSEEDS
 }
 
+/* Run the dump's pass (arc_json_lite) over s[0..n). */
+static int
+run_lite(const char *s, size_t n, struct got *g)
+{
+	char *buf;
+	FILE *fp;
+	int r;
+
+	if ((buf = malloc(n ? n : 1)) == NULL)
+		abort();
+	memcpy(buf, s, n);
+	if ((fp = fmemopen(buf, n, "r")) == NULL)
+		abort();
+	unit_capture();
+	r = arc_json_entries_raw(fp, "manifest", arc_json_lite, collect, g);
+	snprintf(g->msg, sizeof(g->msg), "%s", unit_captured());
+	fclose(fp);
+	free(buf);
+	return r;
+}
+
+/* Whether two passes saw the same entries, field for field. */
+static int
+same_entries(const struct got *a, const struct got *b)
+{
+	const struct kept *x, *y;
+	int i;
+
+	if (a->n != b->n || strcmp(a->msg, b->msg) != 0)
+		return 0;
+	for (i = 0; i < a->n && i < MAXKEEP; i++) {
+		x = &a->e[i];
+		y = &b->e[i];
+		if (x->pathlen != y->pathlen ||
+		    memcmp(x->path, y->path, x->pathlen) != 0 ||
+		    x->created_at != y->created_at || x->size != y->size ||
+		    strcmp(x->origin, y->origin) != 0 ||
+		    strcmp(x->rev, y->rev) != 0 ||
+		    strcmp(x->database, y->database) != 0 ||
+		    strcmp(x->measurement, y->measurement) != 0 ||
+		    x->line != y->line)
+			return 0;
+	}
+	return 1;
+}
+
+/* Random bytes of a JSON string: escapes, UTF-8 or not, control bytes. */
+static void
+add_rnd_chars(struct arc_buf *b, uint64_t *x)
+{
+	static const char *const esc[] = { "\\\"", "\\\\", "\\/", "\\b",
+	    "\\f", "\\n", "\\r", "\\t", "\\u0041", "\\u00e9" };
+	size_t i, n;
+	unsigned c;
+
+	n = (size_t)(rnd(x) % 24);
+	for (i = 0; i < n; i++) {
+		switch (rnd(x) % 40) {
+		case 0:
+		case 1:
+			arc_buf_adds(b, esc[rnd(x) % 10]);
+			break;
+		case 2:	/* a byte from the upper half, valid UTF-8 or not */
+		case 3:
+			arc_buf_addc(b, (char)(0x80 + rnd(x) % 0x80));
+			break;
+		case 4:
+			arc_buf_addc(b, '/');
+			break;
+		case 5:	/* now and then a raw control byte */
+			c = (unsigned)(rnd(x) % 64);
+			arc_buf_addc(b, (char)(c < 0x20 && c != '\n' ?
+			    c : 'z'));
+			break;
+		default:
+			arc_buf_addc(b, (char)('a' + rnd(x) % 26));
+			break;
+		}
+	}
+}
+
+/* A random JSON string of the kinds an entry holds, with its quotes. */
+static void
+add_rnd_string(struct arc_buf *b, uint64_t *x, int kind)
+{
+	static const char *const times[] = { "2026-04-11T14:00:00Z",
+	    "2026-04-11T14:00:00.123456789Z", "2026-04-11T16:00:00+02:00",
+	    "2026-04-11t14:00:00z", "2026-02-30T00:00:00Z", "yesterday",
+	    "0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999Z",
+	    "2026-04-11T14:00:00", "2026-04-11 14:00:00Z" };
+
+	arc_buf_addc(b, '"');
+	if (kind == 't')
+		arc_buf_adds(b, times[rnd(x) % 10]);
+	else
+		add_rnd_chars(b, x);
+	arc_buf_addc(b, '"');
+}
+
+/* A random member value: mostly what an entry holds, sometimes not. */
+static void
+add_rnd_value(struct arc_buf *b, uint64_t *x, int kind)
+{
+	static const char *const nums[] = { "0", "7", "-1", "01", "1.5",
+	    "1e3", "123456789012345678", "1234567890123456789",
+	    "9223372036854775807", "9223372036854775808",
+	    "18446744073709551616", "-0" };
+
+	switch (rnd(x) % 30) {
+	case 0:
+		arc_buf_adds(b, "null");
+		return;
+	case 1:
+		arc_buf_adds(b, nums[rnd(x) % 12]);
+		return;
+	case 2:
+		add_rnd_string(b, x, 's');
+		return;
+	case 3:
+		arc_buf_adds(b, rnd(x) % 2 ? "true" : "[1,2]");
+		return;
+	}
+	if (kind == 'n') {
+		arc_buf_printf(b, "%llu", (unsigned long long)(rnd(x) %
+		    (rnd(x) % 2 ? 1000 : UINT64_C(1000000000000000000))));
+	} else
+		add_rnd_string(b, x, kind);
+}
+
+/*
+ * The dump's pass builds entries without json-c from the entries
+ * arc_json_simple calls simple.  Over many random entries (members in
+ * any order, strings with every escape, numbers of every length, nulls,
+ * odd types, and the mutations of a byte here and there), it must read
+ * exactly what the full pass reads: the same entries, field for field,
+ * at the same lines, and fail where it fails with the same message.
+ */
+static void
+test_lite(void)
+{
+	static const struct {
+		const char	*key;
+		int		 kind;	/* p path, t time, n count, s string */
+	} members[] = {
+		{ "path", 'p' }, { "created_at", 't' }, { "size_bytes", 'n' },
+		{ "lsn", 'n' }, { "origin_node_id", 's' }, { "database", 's' },
+		{ "measurement", 's' }, { "sha256", 's' }, { "tier", 's' },
+		{ "x", 'n' },
+	};
+#define NMEMBERS	(sizeof(members) / sizeof(members[0]))
+	struct arc_buf b = { 0 };
+	struct got full = { 0 }, lite = { 0 };
+	struct arc_json_raw raw;
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	size_t i, k, m, order[NMEMBERS], t, tried = 0, simple = 0,
+	    entries = 0, differ = 0;
+	int r0, r1, nlines, l;
+
+	for (i = 0; i < 30000; i++) {
+		b.len = 0;
+		nlines = 1 + (int)(rnd(&x) % 3);
+		for (l = 0; l < nlines; l++) {
+			for (k = 0; k < NMEMBERS; k++)
+				order[k] = k;
+			for (k = NMEMBERS - 1; k > 0; k--) {
+				m = (size_t)(rnd(&x) % (k + 1));
+				t = order[k];
+				order[k] = order[m];
+				order[m] = t;
+			}
+			arc_buf_addc(&b, '{');
+			for (k = 0; k < NMEMBERS; k++) {
+				m = order[k];
+				/* the path is always there, others often */
+				if (members[m].kind != 'p' && rnd(&x) % 3 == 0)
+					continue;
+				if (b.s[b.len - 1] != '{')
+					arc_buf_adds(&b, rnd(&x) % 8 ? "," :
+					    " , ");
+				arc_buf_printf(&b, "\"%s\":", members[m].key);
+				if (members[m].kind == 'p' && rnd(&x) % 8) {
+					arc_buf_printf(&b, "\"db/m/%llu",
+					    (unsigned long long)(rnd(&x) %
+					    1000));
+					add_rnd_chars(&b, &x);
+					arc_buf_addc(&b, '"');
+				} else
+					add_rnd_value(&b, &x, members[m].kind);
+			}
+			arc_buf_adds(&b, "}\n");
+		}
+		/* a stray byte now and then */
+		if (rnd(&x) % 10 == 0 && b.len > 0)
+			b.s[rnd(&x) % b.len] = "\"\\{},: 0-n\n"[rnd(&x) % 11];
+		tried++;
+		for (k = 0; k < b.len && b.s[k] != '\n'; k++)
+			;
+		simple += arc_json_simple(b.s, k, &raw);
+		r0 = run(b.s, b.len, &full);
+		r1 = run_lite(b.s, b.len, &lite);
+		entries += (size_t)full.n;
+		if ((r0 != r1 || !same_entries(&full, &lite)) &&
+		    differ++ < 3)
+			unit_diag("full rc %d, %d entries; lite rc %d, %d "
+			    "entries: %s", r0, full.n, r1, lite.n,
+			    unit_esc(b.s, b.len));
+		got_free(&full);
+		got_free(&lite);
+	}
+	CHECK(simple > 1000 && entries > 10000, "random entries: %zu of %zu "
+	    "first lines simple, %zu entries read", simple, tried, entries);
+	CHECK_INT(differ, 0, "on %zu random inputs the dump's pass without "
+	    "json-c reads exactly the entries, lines and messages of the "
+	    "full pass", tried);
+	arc_buf_free(&b);
+#undef NMEMBERS
+}
+
+/* The dump's pass over an Arc body and NDJSON, and its escapes decoded. */
+static void
+test_lite_fields(void)
+{
+	static const char nd[] =
+	    "{\"path\":\"db/m/a.parquet\",\"origin_node_id\":\"n\\\"1\\\\\\/"
+	    "\\t\",\"database\":\"d\\nb\",\"measurement\":null,"
+	    "\"size_bytes\":0,\"lsn\":18446744073,\"created_at\":"
+	    "\"2026-04-11T16:00:00.5+02:00\"}\n"
+	    "{\"files\":[" E("db/m/b.parquet") "],\"total\":1}\n"
+	    "{\"path\":\"db/m/c\\u0041.parquet\"}\n";
+	struct got g = { 0 };
+
+	CHECK_INT(run_lite(L(nd), &g), 0, "the dump's pass reads NDJSON and "
+	    "bodies");
+	CHECK_INT(g.n, 3, "three entries");
+	CHECK_STR(g.e[0].origin, "n\"1\\/\t", "escapes in a member decoded");
+	CHECK_STR(g.e[0].database, "d\nb", "a newline escape decoded");
+	CHECK_STR(g.e[0].measurement, "", "null is an absent member");
+	CHECK_INT(g.e[0].size, 0, "size 0");
+	CHECK_STR(g.e[0].rev, "18446744073", "lsn as the rev");
+	CHECK_INT(g.e[0].created_at, T0, "created_at in UTC");
+	CHECK_STR(g.e[1].path, "db/m/b.parquet", "an entry of a body");
+	CHECK_INT(g.e[1].line, 2, "on its line");
+	CHECK_STR(g.e[2].path, "db/m/cA.parquet", "a \\u path goes to json-c");
+	got_free(&g);
+}
+
 static void
 test_raw(void)
 {
@@ -1480,6 +1726,8 @@ test_json(void)
 	test_messages();
 	test_simple();
 	test_simple_mutations();
+	test_lite();
+	test_lite_fields();
 	test_raw();
 	test_mfile();
 }
