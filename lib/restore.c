@@ -86,7 +86,7 @@ member_refused(struct restore *rs, const char *name, const char *notreg,
 	warnx("'%s': member refused: %s", arc_buf_str(&q), why);
 	if (p != NULL)
 		arc_write_result(stdout, "refused", ARC_KIND_STORAGE, p,
-		    strlen(p));
+		    strlen(p), ARC_R_RESTORE_REFUSED);
 	if (rs->ret == ARC_EXIT_OK)
 		rs->ret = ARC_EXIT_SOME;
 	arc_buf_free(&q);
@@ -149,12 +149,12 @@ restore_member(void *arg, const char *name, const char *notreg, int64_t size,
 		    &eb) == -1) {
 			warnx("'%s': cannot restore: %s", q.s, arc_buf_str(&eb));
 			arc_write_result(stdout, "failed", ARC_KIND_STORAGE,
-			    p, strlen(p));
+			    p, strlen(p), ARC_R_RESTORE_FAILED);
 			if (rs->ret == ARC_EXIT_OK)
 				rs->ret = ARC_EXIT_SOME;
 		} else
 			arc_write_result(stdout, "restored", ARC_KIND_STORAGE,
-			    p, strlen(p));
+			    p, strlen(p), ARC_R_RESTORED);
 	}
 	fclose(tmp);
 	arc_buf_free(&eb);

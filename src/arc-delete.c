@@ -51,6 +51,7 @@ struct cand {
 	char		*json;		/* full manifest entry, for the archive */
 	char		*etag;		/* seen by --if-unchanged */
 	const char	*res;		/* the result word, once known */
+	int		 code;		/* and its reason code (arc(7)) */
 };
 
 struct list {
@@ -63,6 +64,7 @@ static struct {
 	int		 archive_files;
 	int		 pre_manifest;
 	int		 if_unchanged;
+	int		 partial;	/* --listing-partial */
 	const char	*archive;
 	const char	*audit;
 	const char	*prefix;
@@ -89,17 +91,19 @@ static struct {
 static volatile sig_atomic_t stopping;
 static int halted;		/* a state write failed: delete nothing more */
 static struct arc_out *stats_out;	/* -S, made before anything is deleted */
+static struct arc_out *rejects;		/* -R: the candidates left by the cap */
 static struct arc_audit *audit;
 
 /* exactly the SYNOPSIS of arc-delete(1) */
 static const char usage_text[] =
     "usage: arc-delete [--act] [--archive-files] "
     "[--delete-pre-manifest-orphans]\n"
-    "                  [--deferred file] [--if-unchanged] [-A archive] "
-    "[-a audit]\n"
-    "                  [-b batch] [-I name=file] [-N done] [-n max] "
-    "[-P prefix] [-r run-id]\n"
-    "                  [-S file] [-s sample] store manifest\n"
+    "                  [--deferred file] [--if-unchanged] "
+    "[--listing-partial] [-A archive]\n"
+    "                  [-a audit] [-b batch] [-I name=file] [-N done] "
+    "[-n max] [-P prefix]\n"
+    "                  [-R file] [-r run-id] [-S file] [-s sample] "
+    "store manifest\n"
     "       arc-delete --restore archive store manifest\n";
 
 static void
@@ -120,10 +124,10 @@ on_signal(int sig)
  * they were decided in (refusals come first, deletes last).
  */
 static void
-result(const char *what, int kind, struct cand *c)
+result(const char *what, int code, struct cand *c)
 {
-	(void)kind;
 	c->res = what;
+	c->code = code;
 }
 
 static void
@@ -134,7 +138,7 @@ print_results(struct list *l, size_t from, size_t to, int kind)
 	for (i = from; i < to; i++)
 		if (l->v[i].res != NULL)
 			arc_write_result(stdout, l->v[i].res, kind,
-			    l->v[i].path, l->v[i].pathlen);
+			    l->v[i].path, l->v[i].pathlen, l->v[i].code);
 	fflush(stdout);
 }
 
@@ -168,6 +172,10 @@ plan_kind(FILE *fp, int kind, struct list *l, long long *room)
 		 */
 		if (why == NULL && *room == 0) {
 			count.leftover++;
+			if (rejects != NULL)
+				arc_write_reject(rejects->fp, "cap-deferred",
+				    kind, rec.body, rec.bodylen,
+				    ARC_R_CAP_DEFERRED, ARC_TIME_UNKNOWN);
 			if (!count.cap_hit)
 				count.cap_kind = kind;
 			count.cap_hit = 1;
@@ -485,7 +493,7 @@ manifest_phase(struct arc_manifest *man, struct list *l)
 			if (c->plan == P_REFUSED) {
 				warnx("'%.*s': refused: %s", (int)c->qpathlen,
 				    c->qpath, c->why);
-				result("refused", ARC_KIND_MANIFEST, c);
+				result("refused", ARC_R_LAYOUT_MISMATCH, c);
 				count.refused[ARC_KIND_MANIFEST]++;
 				continue;
 			}
@@ -498,7 +506,8 @@ manifest_phase(struct arc_manifest *man, struct list *l)
 			cap_event();
 		if (!opt.act) {
 			for (j = 0; j < n; j++)
-				result("would-delete", ARC_KIND_MANIFEST, bv[j]);
+				result("would-delete", opt.partial ?
+				    ARC_R_LISTING_PARTIAL : ARC_R_ORPHAN_MANIFEST, bv[j]);
 			count.would[ARC_KIND_MANIFEST] += n;
 			batch_event("reconcile.manifest_batch_deleted", bv, n, n);
 			sync_audit();
@@ -514,7 +523,7 @@ manifest_phase(struct arc_manifest *man, struct list *l)
 		}
 		if (arc_manifest_remove(man, mi, n, &eb) == -1) {
 			for (j = 0; j < n; j++)
-				result("failed", ARC_KIND_MANIFEST, bv[j]);
+				result("failed", ARC_R_DELETE_FAILED, bv[j]);
 			count.failed[ARC_KIND_MANIFEST] += n;
 			warnx("manifest batch of %zu failed: %s; nothing further "
 			    "is deleted", n, arc_buf_str(&eb));
@@ -528,20 +537,20 @@ manifest_phase(struct arc_manifest *man, struct list *l)
 		for (j = 0; j < n; j++) {
 			switch (mi[j].result) {
 			case ARC_M_DELETED:
-				result("deleted", ARC_KIND_MANIFEST, bv[j]);
+				result("deleted", ARC_R_DELETED, bv[j]);
 				bv[done++] = bv[j];
 				break;
 			case ARC_M_GONE:
-				result("gone", ARC_KIND_MANIFEST, bv[j]);
+				result("gone", ARC_R_GONE, bv[j]);
 				count.gone[ARC_KIND_MANIFEST]++;
 				break;
 			case ARC_M_DEFERRED:
 				/* a read-only source: written out, not deleted */
-				result("deferred", ARC_KIND_MANIFEST, bv[j]);
+				result("deferred", ARC_R_DEFERRED, bv[j]);
 				count.deferred++;
 				break;
 			default:
-				result("changed", ARC_KIND_MANIFEST, bv[j]);
+				result("changed", ARC_R_CHANGED_SINCE_LISTING, bv[j]);
 				count.changed[ARC_KIND_MANIFEST]++;
 				break;
 			}
@@ -581,13 +590,13 @@ storage_phase(struct arc_store *st, struct arc_manifest *man, struct list *l)
 			if (c->plan == P_REFUSED) {
 				warnx("'%.*s': refused: %s", (int)c->qpathlen,
 				    c->qpath, c->why);
-				result("refused", ARC_KIND_STORAGE, c);
+				result("refused", ARC_R_LAYOUT_MISMATCH, c);
 				count.refused[ARC_KIND_STORAGE]++;
 				continue;
 			}
 			if (c->plan == P_FAILED) {
 				/* not archived; warned about when archiving */
-				result("failed", ARC_KIND_STORAGE, c);
+				result("failed", ARC_R_DELETE_FAILED, c);
 				count.failed[ARC_KIND_STORAGE]++;
 				continue;
 			}
@@ -613,7 +622,9 @@ storage_phase(struct arc_store *st, struct arc_manifest *man, struct list *l)
 				    mi[j].result == ARC_PRESENT ?
 				    "now in the manifest" :
 				    "manifest lookup failed");
-				result("refused", ARC_KIND_STORAGE, bv[j]);
+				result("refused", mi[j].result ==
+				    ARC_PRESENT ? ARC_R_RECHECK_REGISTERED :
+				    ARC_R_RECHECK_ERROR, bv[j]);
 				count.refused[ARC_KIND_STORAGE]++;
 				continue;
 			}
@@ -633,7 +644,7 @@ storage_phase(struct arc_store *st, struct arc_manifest *man, struct list *l)
 			arc_store_stat_many(st, si, n, DELETE_JOBS);
 			for (j = k = 0; j < n; j++) {
 				if (si[j].presence == ARC_ABSENT) {
-					result("gone", ARC_KIND_STORAGE, bv[j]);
+					result("gone", ARC_R_GONE, bv[j]);
 					count.gone[ARC_KIND_STORAGE]++;
 					continue;
 				}
@@ -641,7 +652,7 @@ storage_phase(struct arc_store *st, struct arc_manifest *man, struct list *l)
 					warnx("'%.*s': cannot check: %s",
 					    (int)bv[j]->qpathlen, bv[j]->qpath,
 					    arc_buf_str(&si[j].err));
-					result("failed", ARC_KIND_STORAGE,
+					result("failed", ARC_R_RECHECK_ERROR,
 					    bv[j]);
 					count.failed[ARC_KIND_STORAGE]++;
 					continue;
@@ -651,7 +662,7 @@ storage_phase(struct arc_store *st, struct arc_manifest *man, struct list *l)
 				    si[j].st.mtime != bv[j]->time) ||
 				    (bv[j]->size >= 0 &&
 				    si[j].st.size != bv[j]->size)) {
-					result("changed", ARC_KIND_STORAGE,
+					result("changed", ARC_R_CHANGED_SINCE_LISTING,
 					    bv[j]);
 					count.changed[ARC_KIND_STORAGE]++;
 					continue;
@@ -669,7 +680,7 @@ storage_phase(struct arc_store *st, struct arc_manifest *man, struct list *l)
 		}
 		if (!opt.act) {
 			for (j = 0; j < n; j++)
-				result("would-delete", ARC_KIND_STORAGE, bv[j]);
+				result("would-delete", ARC_R_ORPHAN_STORAGE, bv[j]);
 			count.would[ARC_KIND_STORAGE] += n;
 			batch_event("reconcile.storage_batch_deleted", bv, n, n);
 			sync_audit();
@@ -687,26 +698,26 @@ storage_phase(struct arc_store *st, struct arc_manifest *man, struct list *l)
 		for (j = 0; j < n; j++) {
 			switch (si[j].removal) {
 			case ARC_REMOVED:
-				result("deleted", ARC_KIND_STORAGE, bv[j]);
+				result("deleted", ARC_R_DELETED, bv[j]);
 				count.deleted[ARC_KIND_STORAGE]++;
 				if (bv[j]->size > 0)
 					count.bytes_freed += (uintmax_t)bv[j]->size;
 				applied++;
 				break;
 			case ARC_GONE:
-				result("gone", ARC_KIND_STORAGE, bv[j]);
+				result("gone", ARC_R_GONE, bv[j]);
 				count.gone[ARC_KIND_STORAGE]++;
 				applied++;
 				break;
 			case ARC_REMOVE_CHANGED:
-				result("changed", ARC_KIND_STORAGE, bv[j]);
+				result("changed", ARC_R_CHANGED_SINCE_LISTING, bv[j]);
 				count.changed[ARC_KIND_STORAGE]++;
 				break;
 			default:
 				warnx("'%.*s': cannot delete: %s",
 				    (int)bv[j]->qpathlen, bv[j]->qpath,
 				    arc_buf_str(&si[j].err));
-				result("failed", ARC_KIND_STORAGE, bv[j]);
+				result("failed", ARC_R_DELETE_FAILED, bv[j]);
 				count.failed[ARC_KIND_STORAGE]++;
 				break;
 			}
@@ -738,6 +749,8 @@ drop_stats(void)
 {
 	arc_out_abort(stats_out);
 	stats_out = NULL;
+	arc_out_abort(rejects);
+	rejects = NULL;
 }
 
 /*
@@ -789,6 +802,7 @@ main(int argc, char *argv[])
 		{ "if-unchanged", no_argument, NULL, 'U' },
 		{ "restore", required_argument, NULL, 'T' },
 		{ "deferred", required_argument, NULL, 'E' },
+		{ "listing-partial", no_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct arc_store *st;
@@ -798,13 +812,13 @@ main(int argc, char *argv[])
 	struct list ml = { 0 }, sl = { 0 };
 	struct arc_mitem *mi;
 	struct sigaction sa;
-	const char *restore = NULL;
+	const char *restore = NULL, *rejfile = NULL;
 	long long room;
 	FILE *all, *mf, *sf;
 	size_t i, np;
 	int ch, r, ret;
 
-	while ((ch = arc_getopt(argc, argv, "A:a:b:I:N:n:P:r:S:s:",
+	while ((ch = arc_getopt(argc, argv, "A:a:b:I:N:n:P:R:r:S:s:",
 	    longopts, usage_text)) != -1) {
 		switch (ch) {
 		case 'X': opt.act = 1; break;
@@ -813,6 +827,8 @@ main(int argc, char *argv[])
 		case 'U': opt.if_unchanged = 1; break;
 		case 'T': restore = optarg; break;
 		case 'E': opt.deferred = optarg; break;
+		case 'L': opt.partial = 1; break;
+		case 'R': rejfile = optarg; break;
 		case 'A': opt.archive = optarg; break;
 		case 'a': opt.audit = optarg; break;
 		case 'b':
@@ -874,15 +890,21 @@ main(int argc, char *argv[])
 	if (opt.act && opt.archive == NULL)
 		errx(ARC_EXIT_ERROR, "--act needs an archive (-A): nothing is "
 		    "deleted without one");
+	/* a partial listing makes live entries look orphaned: report only */
+	if (opt.act && opt.partial)
+		errx(ARC_EXIT_ERROR, "--listing-partial excludes --act: no "
+		    "manifest entry is deleted after a partial listing");
 	if (opt.run_id == NULL)
 		opt.run_id = arc_run_id();
 	if (opt.audit != NULL && (audit = arc_audit_open(opt.audit)) == NULL)
 		return ARC_EXIT_ERROR;
-	if (opt.stats != NULL) {
-		if ((stats_out = arc_out_open(opt.stats, 0600, 0)) == NULL)
-			return ARC_EXIT_ERROR;
-		atexit(drop_stats);
-	}
+	if (opt.stats != NULL &&
+	    (stats_out = arc_out_open(opt.stats, 0600, 0)) == NULL)
+		return ARC_EXIT_ERROR;
+	if (rejfile != NULL &&
+	    (rejects = arc_out_open(rejfile, 0600, 0)) == NULL)
+		return ARC_EXIT_ERROR;
+	atexit(drop_stats);
 
 	/* SIGTERM, SIGINT: finish the current batch, start no other. */
 	memset(&sa, 0, sizeof(sa));
@@ -973,6 +995,10 @@ main(int argc, char *argv[])
 	}
 	if (write_stats() == -1 && ret != EXIT_MANIFEST_FAILED)
 		ret = ARC_EXIT_ERROR;
+	if (rejects != NULL && arc_out_commit(rejects) == -1 &&
+	    ret != EXIT_MANIFEST_FAILED)
+		ret = ARC_EXIT_ERROR;
+	rejects = NULL;
 	for (i = 0; i < ml.n; i++) {
 		free(ml.v[i].line);
 		free(ml.v[i].path);

@@ -6,7 +6,9 @@
  * records in path order: "orphan-manifest TAB <manifest record>" for a
  * manifest path with no stored file, "orphan-storage TAB <storage
  * record>" for a stored file with no manifest path that is older than the
- * grace window.  Two cursors, O(1) memory (comm(1)'s shape).
+ * grace window.  With -R, the paths held back (a young file, an entry of
+ * another node) go to that file as reject records with their reason
+ * code.  Two cursors, O(1) memory (comm(1)'s shape).
  */
 #include <err.h>
 #include <stdio.h>
@@ -24,11 +26,21 @@ struct counts {
 	    skipped_grace;
 };
 
+static struct arc_out *rej;	/* -R */
+
+/* An exit before the end leaves no -R file, not even a temporary one. */
+static void
+drop_rejects(void)
+{
+	arc_out_abort(rej);
+	rej = NULL;
+}
+
 /* exactly the SYNOPSIS of arc-diff(1) */
 static const char usage_text[] =
     "usage: arc-diff [-ms] [-g grace] [-k skew] [-o node] "
-    "[-S file] [-t time]\n"
-    "                manifest-records storage-records\n";
+    "[-R file] [-S file]\n"
+    "                [-t time] manifest-records storage-records\n";
 
 static void
 usage(void)
@@ -96,13 +108,13 @@ main(int argc, char *argv[])
 	struct arc_record m, s;
 	struct arc_buf node = { 0 };
 	struct counts c = { 0 };
-	const char *statsfile = NULL, *nodeid = NULL;
+	const char *statsfile = NULL, *nodeid = NULL, *rejfile = NULL;
 	int64_t grace = arc_duration_const(ARC_DEFAULT_GRACE);
 	int64_t skew = arc_duration_const(ARC_DEFAULT_SKEW);
 	int64_t now = arc_time_now();
 	int ch, cmp, havem, haves, wantm = 1, wants = 1, emitted = 0;
 
-	while ((ch = arc_getopt(argc, argv, "g:k:mo:sS:t:", NULL,
+	while ((ch = arc_getopt(argc, argv, "g:k:mo:R:sS:t:", NULL,
 	    usage_text)) != -1) {
 		switch (ch) {
 		case 'g':
@@ -120,6 +132,9 @@ main(int argc, char *argv[])
 			break;
 		case 'o':
 			nodeid = optarg;
+			break;
+		case 'R':
+			rejfile = optarg;
 			break;
 		case 's':
 			wantm = 0;
@@ -152,6 +167,9 @@ main(int argc, char *argv[])
 			errx(ARC_EXIT_ERROR, "'%s': invalid node id", nodeid);
 		arc_quote(&node, nodeid, strlen(nodeid));
 	}
+	if (rejfile != NULL && (rej = arc_out_open(rejfile, 0600, 0)) == NULL)
+		return ARC_EXIT_ERROR;
+	atexit(drop_rejects);
 	arc_reader_init(&mr, open_operand(argv[0]), argv[0], ARC_REC_MANIFEST, 1);
 	arc_reader_init(&sr, open_operand(argv[1]), argv[1], ARC_REC_STORAGE, 1);
 
@@ -178,13 +196,22 @@ main(int argc, char *argv[])
 					    m.linelen);
 					emitted = 1;
 				}
-			}
+			} else if (wantm && rej != NULL)
+				arc_write_reject(rej->fp, "foreign",
+				    ARC_KIND_MANIFEST, m.line, m.linelen,
+				    ARC_R_FOREIGN_ORIGIN, ARC_TIME_UNKNOWN);
 			havem = next(&mr, &m);
 		} else if (cmp > 0) {
 			c.storage++;
-			if (arc_is_young(now, s.time, grace + skew))
+			if (arc_is_young(now, s.time, grace + skew)) {
 				c.skipped_grace++;
-			else {
+				if (wants && rej != NULL)
+					arc_write_reject(rej->fp, "young",
+					    ARC_KIND_STORAGE, s.line, s.linelen,
+					    s.time == ARC_TIME_UNKNOWN ?
+					    ARC_R_UNKNOWN_MTIME : ARC_R_TOO_YOUNG,
+					    s.time);
+			} else {
 				c.orphan_storage++;
 				if (wants) {
 					arc_write_candidate(stdout,
@@ -206,6 +233,11 @@ main(int argc, char *argv[])
 	arc_buf_free(&node);
 	if (arc_fshut(stdout, "stdout"))
 		return ARC_EXIT_ERROR;
+	if (rej != NULL && arc_out_commit(rej) == -1) {
+		rej = NULL;
+		return ARC_EXIT_ERROR;
+	}
+	rej = NULL;
 	if (statsfile != NULL)
 		write_counts(statsfile, &c);
 	return emitted ? ARC_EXIT_SOME : ARC_EXIT_OK;

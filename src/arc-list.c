@@ -7,7 +7,9 @@
  * out as the walk goes and the tree is never collected in memory.  Object
  * stores list several prefixes at once and do not promise our byte
  * order, so their records go through sort(1) (bounded memory) and are
- * made unique.
+ * made unique.  With -R, the files Arc's candidate filter leaves out (not
+ * Parquet, hidden, in compaction state) go to that file as reject
+ * records with the code NOT_A_CANDIDATE, in the order they were found.
  */
 #include <err.h>
 #include <signal.h>
@@ -22,7 +24,7 @@
 /* exactly the SYNOPSIS of arc-list(1) */
 static const char usage_text[] =
     "usage: arc-list [-a] [-j jobs] [-M manifest-records] "
-    "[-p prefix] store\n";
+    "[-p prefix] [-R file] store\n";
 
 static void
 usage(void)
@@ -30,11 +32,28 @@ usage(void)
 	arc_usage(usage_text, ARC_EXIT_ERROR);
 }
 
+struct sink {
+	FILE	*out;		/* storage records */
+	FILE	*rej;		/* -R: the files left out, or NULL */
+	struct arc_buf rec;
+};
+
 static int
 emit(void *arg, const char *path, size_t n, int64_t mtime, int64_t size)
 {
-	arc_write_storage(arg, path, n, mtime, size);
+	struct sink *sk = arg;
+
 	arc_progress_add(1);
+	/* -R lists every file and sorts them here, as the store would */
+	if (sk->rej != NULL && !arc_path_is_candidate(path, n)) {
+		sk->rec.len = 0;
+		arc_storage_record(&sk->rec, path, n, mtime, size);
+		arc_write_reject(sk->rej, "not-a-candidate", ARC_KIND_STORAGE,
+		    sk->rec.s, sk->rec.len, ARC_R_NOT_A_CANDIDATE,
+		    ARC_TIME_UNKNOWN);
+		return 0;
+	}
+	arc_write_storage(sk->out, path, n, mtime, size);
 	return 0;
 }
 
@@ -129,12 +148,14 @@ main(int argc, char *argv[])
 	struct arc_store *st;
 	struct arc_sort *so = NULL;
 	char **prefixes = NULL;
-	const char *mfile = NULL;
+	const char *mfile = NULL, *rejfile = NULL;
+	struct arc_out *rej = NULL;
+	struct sink sk = { stdout, NULL, { 0 } };
 	size_t np = 0, i;
 	long long jobs = 8;
 	int ch, flags = 0, ret;
 
-	while ((ch = arc_getopt(argc, argv, "aj:M:p:", NULL,
+	while ((ch = arc_getopt(argc, argv, "aj:M:p:R:", NULL,
 	    usage_text)) != -1) {
 		switch (ch) {
 		case 'a':
@@ -153,6 +174,9 @@ main(int argc, char *argv[])
 			    sizeof(*prefixes));
 			prefixes[np++] = optarg;
 			break;
+		case 'R':
+			rejfile = optarg;
+			break;
 		default:
 			usage();
 		}
@@ -166,20 +190,26 @@ main(int argc, char *argv[])
 	arc_bigbuf(stdout);
 	if ((st = arc_store_open(argv[0])) == NULL)
 		return ARC_EXIT_ERROR;
+	if (rejfile != NULL && !(flags & ARC_LIST_ALL)) {
+		if ((rej = arc_out_open(rejfile, 0600, 0)) == NULL)
+			return ARC_EXIT_ERROR;
+		sk.rej = rej->fp;
+		flags |= ARC_LIST_ALL;
+	}
 	st->jobs = (int)jobs;
 	if (mfile != NULL)
 		manifest_splits(mfile, st);
 	if (st->unordered) {
 		signal(SIGPIPE, SIG_IGN);
 		so = arc_sort_open("128M");
-		ret = arc_store_list(st, prefixes, np, flags, emit,
-		    arc_sort_input(so));
+		sk.out = arc_sort_input(so);
+		ret = arc_store_list(st, prefixes, np, flags, emit, &sk);
 		if (ret != ARC_EXIT_ERROR)	/* an error lists nothing */
 			unique(arc_sort_output(so));
 		if (arc_sort_close(so) == -1)
 			ret = ARC_EXIT_ERROR;
 	} else
-		ret = arc_store_list(st, prefixes, np, flags, emit, stdout);
+		ret = arc_store_list(st, prefixes, np, flags, emit, &sk);
 	arc_progress_done();
 	for (i = 0; i < st->nhints; i++)
 		free(st->hints[i]);
@@ -191,7 +221,15 @@ main(int argc, char *argv[])
 	st->bounds = NULL;
 	arc_store_close(st);
 	free(prefixes);
+	arc_buf_free(&sk.rec);
 	if (arc_fshut(stdout, "stdout"))
+		ret = ARC_EXIT_ERROR;
+	/* -R is whole or absent, like the listing it goes with */
+	if (rej != NULL && (ret == ARC_EXIT_ERROR || arc_config_error))
+		arc_out_abort(rej);
+	else if (rej != NULL && arc_out_commit(rej) == -1)
+		ret = ARC_EXIT_ERROR;
+	if (ret == ARC_EXIT_ERROR)
 		return ARC_EXIT_ERROR;
 	/* a TLS refusal is a wrong setting, never a partial listing */
 	return arc_config_error ? ARC_EXIT_ERROR : ret;

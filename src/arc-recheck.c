@@ -51,7 +51,27 @@ struct item {
 	int		 kind;
 	struct arc_buf	 path;		/* decoded */
 	int		 reason;
+	int64_t		 mtime;		/* the store's, for a young file */
 };
+
+/* The reason code of arc(7) for a rejected item. */
+static int
+reason_code(const struct item *it)
+{
+	switch (it->reason) {
+	case R_PRESENT:
+		return ARC_R_RECHECK_PRESENT;
+	case R_IN_MANIFEST:
+		return ARC_R_RECHECK_REGISTERED;
+	case R_YOUNG:
+		return it->mtime == ARC_TIME_UNKNOWN ? ARC_R_UNKNOWN_MTIME :
+		    ARC_R_TOO_YOUNG;
+	case R_GONE:
+		return ARC_R_GONE;
+	default:
+		return ARC_R_RECHECK_ERROR;
+	}
+}
 
 /* exactly the SYNOPSIS of arc-recheck(1) */
 static const char usage_text[] =
@@ -213,9 +233,10 @@ main(int argc, char *argv[])
 				it->reason = R_ERROR;
 				s->err.len = 0;
 				arc_buf_adds(&s->err, "not a regular file");
-			} else if (arc_is_young(wnow, s->st.mtime, grace + skew))
+			} else if (arc_is_young(wnow, s->st.mtime, grace + skew)) {
 				it->reason = R_YOUNG;
-			else {
+				it->mtime = s->st.mtime;
+			} else {
 				/* still a candidate: ask the live manifest */
 				mi[nm].path = it->path.s;
 				mi[nm].pathlen = it->path.len;
@@ -259,7 +280,10 @@ main(int argc, char *argv[])
 				if (rej != NULL)
 					arc_write_reject(rej,
 					    reason_names[it->reason],
-					    it->kind, it->body, it->bodylen);
+					    it->kind, it->body, it->bodylen,
+					    reason_code(it), it->reason ==
+					    R_YOUNG ? it->mtime :
+					    ARC_TIME_UNKNOWN);
 			}
 		}
 		if (fflush(stdout) == EOF)

@@ -45,6 +45,7 @@ static const char usage_text[] =
     "       arc-run [-n name] metrics file record\n"
     "       arc-run [-n name] status [-j] state-dir\n"
     "       arc-run [-n name] show state-dir id\n"
+    "       arc-run [-n name] explain state-dir id path\n"
     "       arc-run [-n name] id\n"
     "       arc-run [-n name] now\n";
 
@@ -995,6 +996,8 @@ struct recopt {
 	const char	*recheck2, *delete1, *delete2, *mrec, *srec, *cand;
 	const char	*errors, *archive, *deferred, *metrics;
 	const char	*abort_reason, *abort_message;
+	struct arc_explain_member *explain;	/* --explain name=file */
+	size_t		 nexplain;
 	int64_t		 started_ms;
 	long long	 sample, history;
 	int		 act, walk_partial;
@@ -1141,9 +1144,11 @@ cmd_record(int argc, char *argv[])
 		{ "abort", required_argument, NULL, 'x' },
 		{ "abort-message", required_argument, NULL, 'X' },
 		{ "metrics", required_argument, NULL, 'M' },
+		{ "explain", required_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct recopt o = { 0 };
+	char *eq;
 	struct json_object *rec, *diff, *rc1, *rc2, *d1, *d2, *a;
 	char tbuf[ARC_TIME_BUFSZ], num[7][32], *path, *name;
 	const char *reason, *message;
@@ -1191,6 +1196,19 @@ cmd_record(int argc, char *argv[])
 		case 'x': o.abort_reason = optarg; break;
 		case 'X': o.abort_message = optarg; break;
 		case 'M': o.metrics = optarg; break;
+		case 'E':
+			if ((eq = strchr(optarg, '=')) == NULL)
+				errx(ARC_EXIT_ERROR, "'%s': not name=file",
+				    optarg);
+			*eq = '\0';
+			if (!arc_explain_name_ok(optarg))
+				errx(ARC_EXIT_ERROR, "'%s': not a stage's .rej "
+				    "or .res name", optarg);
+			o.explain = arc_ereallocarray(o.explain, o.nexplain + 1,
+			    sizeof(*o.explain));
+			o.explain[o.nexplain].name = optarg;
+			o.explain[o.nexplain++].file = eq + 1;
+			break;
 		default: usage();
 		}
 	}
@@ -1210,6 +1228,16 @@ cmd_record(int argc, char *argv[])
 	    "would_delete_storage");
 	cap = stats_int(d1, "cap_hit") || stats_int(d2, "cap_hit");
 	aborted = o.abort_reason != NULL;
+	/* what the run decided about each path, for arc-reconcile explain */
+	if (o.archive != NULL && arc_explain_archive(o.archive, o.id, o.mrec,
+	    o.srec, o.cand, o.explain, o.nexplain, aborted &&
+	    strcmp(o.abort_reason, "implausible_drift") == 0 ? ARC_R_BREAKER :
+	    ARC_R_NONE) == -1) {
+		warnx("run %s: its explanation could not be added to the "
+		    "archive '%s'", o.id, o.archive);
+		ret = ARC_EXIT_ERROR;
+	}
+	free(o.explain);
 	end_ms = now_ms();
 	dur = end_ms - o.started_ms;
 
@@ -1489,37 +1517,89 @@ cmd_status(int argc, char *argv[])
 	return ret;
 }
 
+/* The record of run id in state, read and checked; exit 2 without one. */
+static void
+run_find(const char *state, const char *id, struct run *r)
+{
+	struct arc_buf b = { 0 };
+
+	if (id[0] == '\0' || id[0] == '.' || strchr(id, '/'))
+		errx(ARC_EXIT_ERROR, "'%s': invalid run id", printable(&b, id));
+	if (!valid_id(id))		/* no record is named so */
+		errx(ARC_EXIT_ERROR, "'%s': no such run in '%s/runs'",
+		    printable(&b, id), state);
+	r->name = arc_emalloc(strlen(id) + 6);
+	sprintf(r->name, "%s.json", id);
+	r->path = arc_emalloc(strlen(state) + strlen(r->name) + 8);
+	sprintf(r->path, "%s/runs/%s", state, r->name);
+	run_load(r);
+	if (r->text == NULL && errno == ENOENT)
+		errx(ARC_EXIT_ERROR, "'%s': no such run in '%s/runs'", id,
+		    state);
+	if (r->rec == NULL)
+		errx(ARC_EXIT_ERROR, "'%s': unreadable run record: %s",
+		    printable(&b, r->path), r->why);
+}
+
 static int
 cmd_show(int argc, char *argv[])
 {
-	struct arc_buf b = { 0 };
 	struct run r = { 0 };
 	int ret = ARC_EXIT_OK;
 
 	if (argc != 3)
 		usage();
-	if (argv[2][0] == '\0' || argv[2][0] == '.' || strchr(argv[2], '/'))
-		errx(ARC_EXIT_ERROR, "'%s': invalid run id",
-		    printable(&b, argv[2]));
-	if (!valid_id(argv[2]))		/* no record is named so */
-		errx(ARC_EXIT_ERROR, "'%s': no such run in '%s/runs'",
-		    printable(&b, argv[2]), argv[1]);
-	r.name = arc_emalloc(strlen(argv[2]) + 6);
-	sprintf(r.name, "%s.json", argv[2]);
-	r.path = arc_emalloc(strlen(argv[1]) + strlen(r.name) + 8);
-	sprintf(r.path, "%s/runs/%s", argv[1], r.name);
-	run_load(&r);
-	if (r.text == NULL && errno == ENOENT)
-		errx(ARC_EXIT_ERROR, "'%s': no such run in '%s/runs'", argv[2],
-		    argv[1]);
-	if (r.rec == NULL)
-		errx(ARC_EXIT_ERROR, "'%s': unreadable run record: %s",
-		    printable(&b, r.path), r.why);
+	run_find(argv[1], argv[2], &r);
 	fwrite(r.text, 1, r.len, stdout);
 	if (r.len > 0 && r.text[r.len - 1] != '\n')
 		putchar('\n');
 	if (arc_fshut(stdout, "<stdout>"))
 		ret = ARC_EXIT_ERROR;
+	free(r.name);
+	free(r.path);
+	free(r.text);
+	json_object_put(r.rec);
+	return ret;
+}
+
+/*
+ * What run id decided about a path, from its archive's explain/ members
+ * (arc-reconcile explain): 0, 1 when the run never saw the path, 2.
+ */
+static int
+cmd_explain(int argc, char *argv[])
+{
+	struct json_object *v;
+	struct arc_buf head = { 0 };
+	struct run r = { 0 };
+	char *archive;
+	int ret, aborted;
+
+	if (argc != 4)
+		usage();
+	run_find(argv[1], argv[2], &r);
+	archive = arc_emalloc(strlen(argv[1]) + strlen(argv[2]) +
+	    sizeof("/archives/.tar.gz"));
+	sprintf(archive, "%s/archives/%s.tar.gz", argv[1], argv[2]);
+	if (access(archive, F_OK) == -1)
+		errx(ARC_EXIT_ERROR, "run %s: no archive '%s' to explain from",
+		    argv[2], archive);
+	json_object_object_get_ex(r.rec, "aborted", &v);
+	aborted = json_object_get_boolean(v);
+	json_object_object_get_ex(r.rec, "dry_run", &v);
+	arc_buf_printf(&head, "run\t%s\t%s\t%s", argv[2],
+	    json_object_get_boolean(v) ? "dry-run" : "act",
+	    aborted ? "aborted" : "completed");
+	if (aborted && json_object_object_get_ex(r.rec, "abort_reason", &v) &&
+	    json_object_is_type(v, json_type_string))
+		arc_buf_printf(&head, " (%s)", json_object_get_string(v));
+	arc_buf_addc(&head, '\n');
+	ret = arc_explain(stdout, arc_buf_str(&head), archive, argv[3],
+	    strlen(argv[3]));
+	arc_buf_free(&head);
+	if (arc_fshut(stdout, "<stdout>"))
+		ret = ARC_EXIT_ERROR;
+	free(archive);
 	free(r.name);
 	free(r.path);
 	free(r.text);
@@ -1562,6 +1642,8 @@ main(int argc, char *argv[])
 		return cmd_status(argc, argv);
 	if (strcmp(argv[0], "show") == 0)
 		return cmd_show(argc, argv);
+	if (strcmp(argv[0], "explain") == 0)
+		return cmd_explain(argc, argv);
 	if (strcmp(argv[0], "id") == 0 && argc == 1) {
 		puts(id = arc_run_id());
 		free(id);
