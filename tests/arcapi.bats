@@ -417,7 +417,7 @@ field() {
 	run --separate-stderr arc-delete --act -A arch.tgz store "$A" <cand
 	assert_failure 4
 	assert_stderr --partial "--deferred"
-	assert_line "$(printf 'failed\torphan-manifest\t%s' "$D/lost1.parquet")"
+	assert_line "$(printf 'failed\torphan-manifest\t%s\tDELETE_FAILED' "$D/lost1.parquet")"
 	[ -f "store/$D/orphan.parquet" ]
 }
 
@@ -427,7 +427,7 @@ field() {
 	printf 'orphan-manifest\t%s\n' "$(mrecord "$D/lost1.parquet")" >cand
 	run --separate-stderr arc-delete --deferred def.ndjson store "$A" <cand
 	assert_success
-	assert_output "$(printf 'would-delete\torphan-manifest\t%s' "$D/lost1.parquet")"
+	assert_output "$(printf 'would-delete\torphan-manifest\t%s\tORPHAN_MANIFEST' "$D/lost1.parquet")"
 	[ ! -e def.ndjson ]
 }
 

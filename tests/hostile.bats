@@ -626,7 +626,7 @@ etcd_kv() {
 	before=$(snapshot)
 	delete_act --delete-pre-manifest-orphans
 	[ "$status" -eq 1 ]
-	assert_output "$(printf 'refused\torphan-storage\t%s' "$BATS_TEST_TMPDIR/out/v.parquet")"
+	assert_output "$(printf 'refused\torphan-storage\t%s\tLAYOUT_MISMATCH' "$BATS_TEST_TMPDIR/out/v.parquet")"
 	assert_error arc-delete "'$BATS_TEST_TMPDIR/out/v.parquet'" "refused: absolute path"
 	assert_unchanged "$before"
 }
@@ -650,7 +650,7 @@ etcd_kv() {
 	before=$(snapshot)
 	delete_act
 	[ "$status" -eq 1 ]
-	assert_output "$(printf 'refused\torphan-storage\tdb//m/2026/04/11/12/a.parquet')"
+	assert_output "$(printf 'refused\torphan-storage\tdb//m/2026/04/11/12/a.parquet\tLAYOUT_MISMATCH')"
 	assert_error arc-delete "'db//m/2026/04/11/12/a.parquet'" "refused: path has an empty segment"
 	assert_unchanged "$before"
 }
@@ -674,7 +674,7 @@ etcd_kv() {
 	before=$(snapshot)
 	delete_act
 	[ "$status" -eq 1 ]
-	assert_output "$(printf 'refused\torphan-storage\t%s' '..\\..\\out\\v.parquet')"
+	assert_output "$(printf 'refused\torphan-storage\t%s\tLAYOUT_MISMATCH' '..\\..\\out\\v.parquet')"
 	assert_error arc-delete "refused: not a managed path"
 	assert_unchanged "$before"
 }
@@ -698,7 +698,7 @@ etcd_kv() {
 	before=$(snapshot)
 	delete_act
 	[ "$status" -eq 1 ]
-	assert_output "$(printf 'refused\torphan-manifest\tdb/x/../../%s/a.parquet' "$D")"
+	assert_output "$(printf 'refused\torphan-manifest\tdb/x/../../%s/a.parquet\tLAYOUT_MISMATCH' "$D")"
 	assert_error arc-delete "'db/x/../../$D/a.parquet'" "refused: path has a '..' segment"
 	assert_unchanged "$before"
 }
@@ -710,7 +710,7 @@ etcd_kv() {
 	before=$(snapshot)
 	delete_act --delete-pre-manifest-orphans
 	[ "$status" -eq 1 ]
-	assert_output "$(printf 'refused\torphan-storage\t../out/v\\n.parquet')"
+	assert_output "$(printf 'refused\torphan-storage\t../out/v\\n.parquet\tLAYOUT_MISMATCH')"
 	assert_error arc-delete "'../out/v\\n.parquet'" "refused: path has a '..' segment"
 	assert_unchanged "$before"
 }
@@ -787,12 +787,12 @@ etcd_kv() {
 	before=$(snapshot)
 	delete_act -r run-1	# one run: the second call adds to its archive
 	[ "$status" -eq 1 ]
-	assert_output "$(printf 'failed\torphan-storage\t%s/link.parquet' "$D")"
+	assert_output "$(printf 'failed\torphan-storage\t%s/link.parquet\tDELETE_FAILED' "$D")"
 	assert_error arc-delete "'$D/link.parquet'" "not a regular file"
 	lines_to c.rec "orphan-storage\tdb/m/2026/04/11/13/v2.parquet\t$OLDREC\t2"
 	delete_act -r run-1
 	[ "$status" -eq 1 ]
-	assert_output "$(printf 'failed\torphan-storage\tdb/m/2026/04/11/13/v2.parquet')"
+	assert_output "$(printf 'failed\torphan-storage\tdb/m/2026/04/11/13/v2.parquet\tDELETE_FAILED')"
 	assert_error arc-delete "'db/m/2026/04/11/13/v2.parquet'" "cannot delete"
 	assert_unchanged "$before"
 }
