@@ -2,7 +2,9 @@
  * record.c - the one record reader and writer of arc(7).
  *
  * A record is one LF-terminated line of TAB-separated fields; a final
- * line without its LF is still a record.  The reader validates every
+ * line without its LF is still a record.  Reject records and result
+ * lines end in a reason code (lib/reason.c), which the reader also does
+ * without, for records written before codes.  The reader validates every
  * field, and, when asked, that paths ascend strictly in byte order of
  * their quoted form (within each candidate kind), so a tool can stream
  * with O(1) state.  Every problem is reported as

@@ -2,8 +2,9 @@
  * arc-delete - repair confirmed drift, within caps, archive first.
  *
  * Reads confirmed candidate records (arc(7)) on standard input and writes
- * one line per processed candidate, "result TAB kind TAB path", to
- * standard output.  Orphan-manifest candidates are handled first (their
+ * one line per processed candidate, "result TAB kind TAB path TAB code",
+ * to standard output; -R gets the candidates the cap leaves, as reject
+ * records.  Orphan-manifest candidates are handled first (their
  * manifest entries removed), then orphan-storage candidates (their files
  * removed), each kind in path order and in batches.  Nothing changes
  * without --act.  Before the first change the -A archive is written and

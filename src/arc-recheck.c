@@ -5,8 +5,9 @@
  * that survive a live re-check to standard output, in input order, a
  * window at a time: a window ends at 1000 records or as soon as no more
  * input is waiting, so records are written while the input still flows.
- * Rejected candidates go to the -R file as "reason TAB candidate"; it is
- * written beside its name and put in place whole when the run ends well.
+ * Rejected candidates go to the -R file as "reason TAB candidate TAB code
+ * TAB age" (arc(7)'s reject record, with its reason code); it is written
+ * beside its name and put in place whole when the run ends well.
  *
  * orphan-manifest: the file must be definitely absent from STORE now;
  * only "not found" confirms absence, any other error rejects ("error").

@@ -8,7 +8,9 @@
  * counts from a stage's -S statistics; audit appends one audit event;
  * record builds a run record from the stages' files, saves it whole or
  * not at all, prunes the history, ends the run in the audit log and
- * writes the metrics file; metrics, status and show read saved records.
+ * writes the metrics file, after adding the run's records to its archive
+ * (explain/); metrics, status and show read saved records, and explain
+ * reads an archive's records back for one path.
  * Every run record read is parsed strictly (valid UTF-8 JSON, the fields
  * a record has); one that is not is reported as such, never printed.
  */
