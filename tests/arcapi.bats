@@ -197,7 +197,7 @@ field() {
 	run --separate-stderr arc-recheck -R rej store "$A" <cand
 	assert_output "$(printf 'orphan-storage\t%s\t2026-04-09T00:00:00Z\t10' "$D/f99.parquet")"
 	run cat rej
-	assert_output "$(printf 'in-manifest\torphan-storage\t%s\t2026-04-09T00:00:00Z\t10' "$D/f05a.parquet")"
+	assert_output "$(printf 'in-manifest\torphan-storage\t%s\t2026-04-09T00:00:00Z\t10\tRECHECK_REGISTERED\t-' "$D/f05a.parquet")"
 }
 
 @test "arc-recheck's live lookup steps over entries that sort just below the path" {
@@ -212,7 +212,7 @@ field() {
 	run --separate-stderr arc-recheck -R rej store "$A" <cand
 	assert_output "$(printf 'orphan-storage\t%s\t2026-04-09T00:00:00Z\t10' "$D/b.parquet")"
 	run cat rej
-	assert_output "$(printf 'in-manifest\torphan-storage\t%s\t2026-04-09T00:00:00Z\t10' "$D/a.parquet")"
+	assert_output "$(printf 'in-manifest\torphan-storage\t%s\t2026-04-09T00:00:00Z\t10\tRECHECK_REGISTERED\t-' "$D/a.parquet")"
 }
 
 # ---- authentication and the standalone answer ----------------------------

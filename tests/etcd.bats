@@ -291,7 +291,7 @@ field() {
 	run --separate-stderr arc-recheck -R rej store "$M" <cand
 	assert_output "$(printf 'orphan-storage\t%s\t2026-04-09T00:00:00Z\t10' "$D/orphan.parquet")"
 	run cat rej
-	assert_output "$(printf 'in-manifest\torphan-storage\t%s\t2026-04-09T00:00:00Z\t10' "$D/late.parquet")"
+	assert_output "$(printf 'in-manifest\torphan-storage\t%s\t2026-04-09T00:00:00Z\t10\tRECHECK_REGISTERED\t-' "$D/late.parquet")"
 }
 
 @test "arc-recheck through a dead first endpoint still finds a registered path" {

@@ -496,7 +496,7 @@ assert_manifest_objects_kept() {
 	run -1 --separate-stderr proxied arc-recheck -R rej "s3://$B" "$MANIFEST" <c.rec
 	assert_stderr ''
 	assert_output "$(head -n 3 c.rec)"
-	assert_equal "$(cat rej)" "$(printf 'present\t'; tail -n 1 c.rec)"
+	assert_equal "$(cat rej)" "$(printf 'present\t%s\tRECHECK_PRESENT\t-' "$(tail -n 1 c.rec)")"
 	assert_equal "$(count_requests ' (500|503|drop)$')" 7
 }
 
@@ -511,7 +511,7 @@ assert_manifest_objects_kept() {
 	} >c.rec
 	run -1 --separate-stderr proxied arc-recheck -R rej "s3://$B" "$MANIFEST" <c.rec
 	assert_output "$(ocand "db/cpu/$H/slow1.parquet")"
-	assert_equal "$(cat rej)" "$(printf 'error\t'; ocand "db/cpu/$H/dropped.parquet"; printf 'error\t'; ocand "db/cpu/$H/slow2.parquet")"
+	assert_equal "$(cat rej)" "$(printf 'error\t%s\tRECHECK_ERROR\t-\n' "$(ocand "db/cpu/$H/dropped.parquet")" "$(ocand "db/cpu/$H/slow2.parquet")")"
 	assert_stderr --partial "'db/cpu/$H/slow2.parquet': cannot check"
 	assert_stderr --regexp "[Tt]imeout|timed out"
 }
