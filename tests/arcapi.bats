@@ -388,9 +388,9 @@ field() {
 	} >cand
 	run --separate-stderr arc-delete --act -A arch.tgz -b 2 --deferred def.ndjson store "$A" <cand
 	assert_failure 1	# deferred is not done
-	assert_output "$(printf '%s\torphan-manifest\t%s\n' deferred "$D/lost1.parquet" \
+	assert_output "$(printf '%s\torphan-manifest\t%s\tDEFERRED\n' deferred "$D/lost1.parquet" \
 	    deferred "$D/lost2.parquet" deferred "$D/lost3.parquet"
-	    printf 'deleted\torphan-storage\t%s' "$D/orphan.parquet")"
+	    printf 'deleted\torphan-storage\t%s\tDELETED' "$D/orphan.parquet")"
 	# one line a batch of two, delete ops (type 8) with Arc's reason
 	run decode_deferred def.ndjson
 	assert_output "$(printf '8\t%s\treconcile-orphan-manifest\n' "$D/lost1.parquet" "$D/lost2.parquet"
