@@ -15,13 +15,16 @@ PKGS = libcurl libarchive json-c libssl libcrypto expat
 DEP_CFLAGS != pkg-config --cflags $(PKGS) 2>/dev/null || true
 DEP_LIBS != pkg-config --libs $(PKGS) 2>/dev/null || echo -lcurl -larchive -ljson-c -lssl -lcrypto -lexpat
 LDLIBS = $(DEP_LIBS) -lpthread
+# A tool records only the shared libraries its modules call: arc-diff
+# needs json-c alone, not libcurl, libcrypto, libarchive and expat.
+ASNEEDED = -Wl,--as-needed
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 TOOLS = bin/arc-list bin/arc-manifest-dump bin/arc-diff bin/arc-recheck \
 	bin/arc-delete bin/arc-manifest-load bin/arc-lock bin/arc-restore \
 	bin/arc-run
-LIBOBJ = lib/arcapi.o lib/archive.o lib/audit.o lib/awscred.o lib/azcred.o lib/azure.o lib/buf.o lib/etcd.o lib/http.o lib/entry.o lib/explain.o lib/jsonout.o lib/jsonstream.o lib/local.o lib/manifest.o \
-	lib/mfile.o lib/objstore.o lib/pager.o lib/path.o lib/progress.o lib/quote.o lib/reason.o lib/record.o lib/restore.o lib/s3.o lib/sortpipe.o \
+LIBOBJ = lib/arcapi.o lib/archive.o lib/audit.o lib/awscred.o lib/azcred.o lib/azure.o lib/base64.o lib/buf.o lib/etcd.o lib/http.o lib/entry.o lib/explain.o lib/jsonout.o lib/jsonstream.o lib/local.o lib/manifest.o \
+	lib/mfile.o lib/objstore.o lib/pager.o lib/path.o lib/plan.o lib/progress.o lib/quote.o lib/reason.o lib/record.o lib/runarchive.o lib/sha256.o lib/s3.o lib/sortpipe.o \
 	lib/store.o lib/time.o lib/usage.o lib/util.o lib/xml.o
 MAN1 = share/man/man1/arc-list.1 share/man/man1/arc-manifest-dump.1 \
 	share/man/man1/arc-diff.1 share/man/man1/arc-recheck.1 \
@@ -47,7 +50,8 @@ lib/libarc.a: $(LIBOBJ)
 
 # Each tool is one source file linked with the library.
 $(TOOLS): lib/libarc.a lib/arc.h
-	$(CC) $(CPPFLAGS) $(DEP_CFLAGS) $(CFLAGS) -Ilib -o $@ src/$(@F).c lib/libarc.a $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(DEP_CFLAGS) $(CFLAGS) -Ilib -o $@ src/$(@F).c \
+	    lib/libarc.a $(LDFLAGS) $(ASNEEDED) $(LDLIBS)
 bin/arc-list: src/arc-list.c
 bin/arc-manifest-dump: src/arc-manifest-dump.c
 bin/arc-diff: src/arc-diff.c

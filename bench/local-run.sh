@@ -116,12 +116,15 @@ for i in $(seq 1 "$RUNS"); do
 	gone "xargs rm"
 	recreate
 	sync
+	# a new archive each run: arc-delete never replaces another run's
+	rm -f "$OUT/a.tgz"
 	measure "arc-delete --act" "arc-delete --act -n $MAXD -A '$OUT/a.tgz' \
 	    '$OUT/store' '$OUT/manifest.ndjson' <'$OUT/c.del' >'$OUT/d.out'"
 	[ "$(grep -c '^deleted' "$OUT/d.out")" -eq "$ND" ] || die "arc-delete did not delete them all"
 	gone "arc-delete"
 	recreate
 	sync
+	rm -f "$OUT/a.tgz"
 	measure "arc-delete --act, empty manifest" "arc-delete --act -n $MAXD \
 	    -A '$OUT/a.tgz' '$OUT/store' '$OUT/empty.ndjson' <'$OUT/c.del' >'$OUT/d.out'"
 	gone "arc-delete (empty manifest)"

@@ -70,8 +70,10 @@ struct arc_out *arc_out_open(const char *, int, int);
 int	 arc_out_commit(struct arc_out *);
 void	 arc_out_abort(struct arc_out *);
 struct arc_buf;
-void	 arc_base64_encode(struct arc_buf *, const void *, size_t);
-int	 arc_base64_decode(struct arc_buf *, const char *, size_t);
+/* sha256.c: SHA-256 as hex (the audit chain, archive seals) */
+#define ARC_SHA256_HEX	65	/* 64 hex digits and a NUL */
+void	 arc_sha256_hex(const void *, size_t, char [ARC_SHA256_HEX]);
+int	 arc_sha256_file(const char *, char [ARC_SHA256_HEX]);
 
 /*
  * usage.c: what every tool's options do alike.  arc_getopt is
@@ -93,6 +95,8 @@ void	 arc_json_path_text(struct arc_buf *, const char *, size_t);
 struct json_object *arc_json_path(const char *, size_t);
 struct json_object *arc_json_text(const char *);
 int	 arc_json_path_decode(struct arc_buf *, const char *, size_t);
+struct json_object *arc_json_parse_strict(const char *, size_t,
+	    const char **);
 int	 arc_json_save(const char *, struct json_object *, int);
 int	 arc_json_save_line(const char *, struct json_object *, int);
 int	 arc_json_spell_strings(struct arc_buf *, const char *, size_t, int);
@@ -135,6 +139,13 @@ int64_t	 arc_time_now(void);
 int	 arc_duration_parse(const char *, int64_t *);
 int64_t	 arc_duration_const(const char *);
 int	 arc_is_young(int64_t, int64_t, int64_t);
+/* The age an orphan must have: the -g grace window plus the -k skew. */
+struct arc_window {
+	int64_t	 grace, skew;
+};
+void	 arc_window_init(struct arc_window *);
+void	 arc_window_opt(struct arc_window *, int, const char *);
+int64_t	 arc_window_ns(const struct arc_window *);
 
 /* path.c: the one path validator */
 const char *arc_path_manifest_error(const char *, size_t);
@@ -400,22 +411,119 @@ int	 arc_explain(FILE *, const char *, const char *, const char *,
 	    size_t);
 
 /*
- * restore.c: put an archive's quarantined files back into the store and
- * its manifest entries back into the manifest (arc-restore(1)); one
- * result line a file on standard output; returns the exit status.
+ * plan.c: arc-delete's plan: every candidate read, kept verbatim for the
+ * archive, and per kind in path order the ones refused or planned within
+ * the cap; and going through one kind a batch at a time, its results
+ * printed as result records on standard output batch by batch.
  */
+enum arc_plan_state {
+	ARC_PLAN_PLANNED,
+	ARC_PLAN_REFUSED,	/* not safe to touch: why says why */
+	ARC_PLAN_FAILED		/* could not be archived: not deleted */
+};
+struct arc_cand {
+	char		*line;		/* the candidate record */
+	char		*qpath;		/* points into line */
+	size_t		 qpathlen;
+	char		*path;		/* decoded */
+	size_t		 pathlen;
+	char		*rev;		/* manifest rev field, quoted */
+	size_t		 revlen;
+	int64_t		 time, size;
+	int		 plan;		/* enum arc_plan_state */
+	const char	*why;		/* reason refused */
+	char		*json;		/* full manifest entry, for the archive */
+	char		*etag;		/* seen by --if-unchanged */
+	const char	*res;		/* the result word, once known */
+	int		 code;		/* its reason code (enum arc_reason) */
+};
+struct arc_cands {
+	struct arc_cand	*v;
+	size_t		 n, cap;
+	int		 kind;		/* ARC_KIND_MANIFEST or _STORAGE */
+};
+struct arc_plan {
+	struct arc_cands m, s;		/* orphan-manifest, orphan-storage */
+	FILE		*all;		/* every input record, verbatim */
+	uintmax_t	 input, manifest_in, storage_in;
+	uintmax_t	 leftover;	/* left untouched by the cap */
+	int		 cap_hit;
+	int		 cap_kind;	/* the kind the cap stopped */
+};
+int	 arc_plan_read(struct arc_plan *, FILE *, long long, int, FILE *);
+void	 arc_cand_result(struct arc_cand *, const char *, int);
+size_t	 arc_plan_count(const struct arc_cands *, int);
+int	 arc_plan_fetch(struct arc_plan *, struct arc_manifest *);
+void	 arc_plan_free(struct arc_plan *);
+struct arc_batch {
+	struct arc_cands *l;
+	struct arc_cand	**v;		/* the batch: planned candidates */
+	size_t		 n, max;
+	size_t		 i, start;	/* next to look at, first unprinted */
+	uintmax_t	 refused, failed;	/* reported on the way */
+};
+void	 arc_batch_init(struct arc_batch *, struct arc_cands *, size_t);
+int	 arc_batch_next(struct arc_batch *, int);
+int	 arc_batch_last(const struct arc_batch *);
+void	 arc_batch_end(struct arc_batch *);
+
+/*
+ * runarchive.c: the run archive's layout (arc-delete(1) FILES), the one
+ * place that knows its members: written before the first change from
+ * the plan and the run's options, and read back by arc_restore, which
+ * puts its quarantined files back into the store and its manifest
+ * entries back into the manifest (arc-restore(1)), one result line a
+ * file on standard output, and returns the exit status.
+ */
+struct arc_runopts {			/* arc-delete's options */
+	int		 act;
+	int		 archive_files;
+	int		 pre_manifest;
+	int		 if_unchanged;
+	const char	*archive;	/* -A */
+	const char	*audit;		/* -a */
+	const char	*prefix;	/* -P: before every member's name */
+	const char	*stats;		/* -S */
+	const char	*run_id;	/* -r */
+	const char	*deferred;
+	const char	*rejects;	/* -R: the candidates left by the cap */
+	int		 partial;	/* --listing-partial: report only */
+	long long	 max, batch, sample;
+	long long	 done_before;	/* -N: deletes earlier in the run */
+	char		**includes;	/* -I name=file */
+	size_t		 nincludes;
+};
+enum arc_xmember {			/* explain/ members (explain.c) */
+	ARC_XM_MANIFEST, ARC_XM_STORAGE, ARC_XM_CANDIDATES, ARC_XM_BREAKER,
+	ARC_XM_STAGE			/* a stage's NAME.rej or NAME.res */
+};
+const char *arc_runarchive_explain_member(struct arc_buf *, int,
+	    const char *);
+int	 arc_runarchive_explain_type(const char *, const char **);
+int	 arc_runarchive_write(const struct arc_runopts *, struct arc_plan *,
+	    struct arc_store *);
 int	 arc_restore(const char *, struct arc_store *, struct arc_manifest *);
 
 /* progress.c: records handled so far, for arc-reconcile's progress line */
 void	 arc_progress_add(uintmax_t);
 void	 arc_progress_done(void);
 
-/* audit.c: the NDJSON audit trail, fsync'ed per batch */
+/* audit.c: the NDJSON audit trail, a hash chain, fsync'ed per batch */
+#define ARC_AUDIT_CHAIN_BYTES	81	/* what prev_sha256 adds to a line */
 struct arc_audit;
 struct arc_audit *arc_audit_open(const char *);
 void	 arc_audit_event(struct arc_audit *, const char *, const char *, ...);
 int	 arc_audit_reserve(struct arc_audit *, size_t);
 int	 arc_audit_sync(struct arc_audit *);
 void	 arc_audit_close(struct arc_audit *);
+struct arc_audit_check {
+	uintmax_t	lines;		/* lines read */
+	uintmax_t	first;		/* the first with prev_sha256, or 0 */
+	uintmax_t	bad;		/* the first that breaks the chain */
+	char		why[512];
+	char		last[ARC_SHA256_HEX];	/* the last line's SHA-256 */
+};
+int	 arc_audit_verify(const char *, int (*)(void *, struct json_object *,
+	    struct arc_audit_check *), void *, struct arc_audit_check *);
 
 #endif /* ARC_H */

@@ -11,6 +11,10 @@
 
 #include "arc.h"
 
+/* base64.c */
+void	 arc_base64_encode(struct arc_buf *, const void *, size_t);
+int	 arc_base64_decode(struct arc_buf *, const char *, size_t);
+
 /* jsonstream.c: bounded-memory reading of Arc manifest bodies and NDJSON */
 #define ARC_ENTRY_MAX	(1024 * 1024)	/* largest single FileEntry */
 struct arc_json_meta {
@@ -45,7 +49,9 @@ struct arc_http_req {
 	char		*url;		/* owned */
 	struct curl_slist *headers;	/* owned */
 	const char	*sigv4;		/* CURLOPT_AWS_SIGV4, or NULL */
-	struct arc_awscred *cred;	/* signs with these (sigv4 set) */
+	void		*cred;		/* signs with the keys that keys */
+	void		(*keys)(void *, const char **, const char **,
+			    const char **);	/* gives of it now */
 	const char	*cainfo;	/* CA bundle, or NULL */
 	const char	*cavar;		/* where cainfo came from, for messages */
 	const char	*sslcert;	/* client certificate and key, or NULL */
@@ -84,8 +90,19 @@ int	 arc_http_misconfigured(const struct arc_http_req *);
 void	 arc_http_escape(struct arc_buf *, const char *, size_t, int);
 int	 arc_http_unescape(struct arc_buf *, const char *, size_t, int);
 
-/* azcred.c: Microsoft Entra ID tokens and TLS trust for Azure Storage */
+/* azcred.c: Azure Storage's settings, Entra ID tokens and TLS trust */
 struct arc_azcred;
+enum { ARC_SAS_OTHER, ARC_SAS_ACCOUNT, ARC_SAS_CONTAINER };
+struct arc_azconf {
+	char		*account;
+	struct arc_buf	 key;		/* the account key, decoded; or none */
+	char		*sas;		/* without a leading '?', or NULL */
+	int		 sasscope;	/* what the SAS grants: ARC_SAS_... */
+	struct arc_azcred *cred;	/* Entra ID, with neither key nor SAS */
+	char		*endpoint;	/* https://acct.blob.core.windows.net */
+};
+int	 arc_azconf_open(struct arc_azconf *);
+void	 arc_azconf_free(struct arc_azconf *);
 struct arc_azcred *arc_azcred_new(struct arc_buf *);
 const char *arc_azcred_token(struct arc_azcred *, struct arc_buf *);
 const char *arc_azcred_kind(const struct arc_azcred *);
@@ -102,8 +119,8 @@ struct arc_awsconf {
 	char	*ca_bundle;	/* or NULL */
 };
 int	 arc_awscred_open(struct arc_awsconf *, struct arc_awscred **);
-void	 arc_awscred_keys(struct arc_awscred *, const char **, const char **,
-	    const char **);
+void	 arc_awscred_sign(struct arc_http_req *, struct arc_awscred *,
+	    const char *);
 void	 arc_awscred_free(struct arc_awscred *);
 void	 arc_awsconf_free(struct arc_awsconf *);
 
@@ -180,26 +197,47 @@ extern const struct arc_store_ops arc_store_azure;
 /*
  * objstore.c: the HTTP object-store engine under s3.c and azure.c.  A
  * service's private state starts with a struct arc_objstore (st->priv
- * points to both); the engine does stat, get, put and deletes through
- * the one HTTP layer, the service builds and authorizes requests and
- * reads its own answers through a table of its functions.
+ * points to both); the engine opens, lists, stats, gets, puts and
+ * deletes through the one HTTP layer, and asks the service, through a
+ * table of its own, only what is its own: how a request is built and
+ * authorized, which answers mean what, and how a batch of deletes is
+ * sent and read.
  */
 struct arc_objstore;
+struct arc_oslisting;
+/* Where a service's listing answer says what, below its root element. */
+struct arc_ospaths {
+	const char *const *ns;	/* its namespaces, for arc_xml_parse */
+	const char *answer;	/* "not a NAME answer" */
+	const char *root, *object, *key, *mtime, *size, *dir, *token;
+	const char *truncated, *encoding;	/* NULL: not in the answer */
+	const char *marker;	/* "the MARKER repeats" */
+	const char *stuck;	/* a key that does not advance */
+};
 struct arc_objstore_ops {
+	const char *scheme;	/* "s3": s3://NAME/ in messages */
+	const char *container;	/* "bucket": "invalid bucket name" */
+	const char *chars;	/* the bytes a container's name may hold */
 	const char *label;	/* "S3": "S3 error CODE: MESSAGE" */
 	const char *exists;	/* why a put is refused: "an object ..." */
+	const char *nokey;	/* the error code of "no such object" */
+	const char *unreported;	/* a key a batch answer left out */
 	long	 put_ok;	/* the status of a put that was done */
 	long	 delete_ok;	/* the status of a delete that was done */
 	int	 oneline;	/* an error message up to its first line break */
+	size_t	 batch_max;	/* keys in one batched delete */
 	/* A request on an object: method, path, If-Match, a put's length. */
 	void	(*request)(struct arc_objstore *, struct arc_http_req *,
 		    const char *, const char *, size_t, const char *, off_t);
-	/* 404 that means "no such object" (deleting: a DELETE's answer) */
-	int	(*absent)(const struct arc_http_req *, int);
 	/* The container can be used; -1 with the reason (NULL: always). */
 	int	(*ready)(struct arc_objstore *, struct arc_buf *);
-	/* Batched deletes: settle what it can, leave the rest at -1. */
-	void	(*batch)(struct arc_objstore *, struct arc_sitem *, size_t);
+	/*
+	 * One batch of deletes: send the items it can carry, marked
+	 * ARC_OS_PENDING, and set each one the answer reports.  0 when the
+	 * answer was read, -1 when the batch failed as a whole, 1 when no
+	 * batch can be sent (the rest goes key by key).  NULL: none.
+	 */
+	int	(*batch)(struct arc_objstore *, struct arc_sitem *, size_t);
 	/* The error code an answer carries in a header (NULL: none). */
 	const char *codehdr;
 	/* A transport error, secrets removed (NULL: as it is). */
@@ -207,46 +245,51 @@ struct arc_objstore_ops {
 };
 struct arc_objstore {
 	const struct arc_objstore_ops *ops;
+	const struct arc_oslisting *listing;	/* the one running */
 	struct arc_http	*http;
 	char		*prefix;	/* "" or ending in '/' */
 	size_t		 prefixlen;
 	char		*name;		/* s3://bucket/, for messages */
 };
-int	 arc_os_prefix(struct arc_objstore *, const char *, const char *);
+#define ARC_OS_PENDING	(-2)	/* removal: in a batch not read yet */
+/* What a listing does with a key (arc_oslisting's key). */
+enum { ARC_OS_EMIT, ARC_OS_SKIP, ARC_OS_RESUME, ARC_OS_END };
+/*
+ * A kind of listing: its page requests, and what the engine's page
+ * reader does with what a page holds.  key says what becomes of a key
+ * under the store's prefix (NULL: emitted): skipped, or the rest of the
+ * page is another lister's, the lister resuming at its after (RESUME)
+ * or done (END).  dir is given each prefix a delimiter listing returns.
+ * Every key is checked for progress (arc_pager_key), whatever becomes of
+ * it.
+ */
+struct arc_oslisting {
+	const struct arc_ospaths *paths;
+	void	(*request)(struct arc_objstore *, struct arc_plister *,
+		    struct arc_http_req *);
+	int	(*key)(struct arc_objstore *, struct arc_plister *,
+		    const char *, size_t);
+	void	(*dir)(struct arc_objstore *, struct arc_pager *,
+		    struct arc_plister *, const char *, size_t);
+	int64_t	(*mtime)(const char *, size_t);	/* NULL: an HTTP date */
+	int	 prefixes_only;	/* no key is emitted */
+};
+int	 arc_os_open(struct arc_objstore *, const struct arc_objstore_ops *,
+	    struct arc_store *, const char *);
+void	 arc_os_opened(struct arc_objstore *, struct arc_store *);
 void	 arc_os_free(struct arc_objstore *);
+void	 arc_os_path(struct arc_objstore *, struct arc_buf *, const char *,
+	    size_t);
 void	 arc_os_describe(struct arc_objstore *, const struct arc_http_req *,
 	    const char *, const char *, struct arc_buf *);
-int	 arc_os_list_failed(struct arc_objstore *, const struct arc_http_req *,
-	    const char *, struct arc_buf *);
-void	 arc_os_pager(struct arc_objstore *, struct arc_pager *, int,
-	    arc_list_fn, void *);
-int	 arc_os_listers(struct arc_objstore *, struct arc_pager *, char **,
-	    size_t);
 int	 arc_os_code(const struct arc_http_req *, const char *);
+int	 arc_os_list_page(void *, struct arc_pager *, struct arc_plister *,
+	    struct arc_http_req *);
+int	 arc_os_list_start(struct arc_store *, struct arc_pager *, char **,
+	    size_t, int, arc_list_fn, void *);
+int	 arc_os_list_run(struct arc_objstore *, struct arc_pager *,
+	    const struct arc_oslisting *, int);
 int64_t	 arc_os_size(const char *, size_t);
-/* A listing page: its objects and prefixes, read by the paths below. */
-struct arc_ospage {
-	struct arc_buf	 key, mtime, size, token;
-	struct arc_buf	 objs;		/* key \0 mtime \0 size \0 ... */
-	size_t		 nobjs;
-	struct arc_buf	 dirs;		/* prefixes, each ending in \0 */
-	size_t		 ndirs;
-	int		 truncated;
-	int		 urlenc;	/* keys come percent-encoded */
-	int		 bad;
-};
-/* Where a service's listing answer says what, below its root element. */
-struct arc_ospaths {
-	const char *const *ns;	/* its namespaces, for arc_xml_parse */
-	const char *answer;	/* "not a NAME answer" */
-	const char *root, *object, *key, *mtime, *size, *dir, *token;
-	const char *truncated, *encoding;	/* NULL: not in the answer */
-};
-int	 arc_os_page_read(struct arc_objstore *, const struct arc_http_req *,
-	    const struct arc_ospaths *, const char *, struct arc_ospage *,
-	    struct arc_buf *);
-void	 arc_os_page_free(struct arc_ospage *);
-int64_t	 arc_os_time(const char *);
 void	 arc_os_stat_many(struct arc_store *, struct arc_sitem *, size_t, int);
 int	 arc_os_stat(struct arc_store *, const char *, size_t,
 	    struct arc_stat *, struct arc_buf *);
@@ -258,6 +301,11 @@ int	 arc_os_get(struct arc_store *, const char *, size_t, int,
 	    struct arc_stat *, struct arc_buf *);
 int	 arc_os_put(struct arc_store *, const char *, size_t, int, int64_t,
 	    struct arc_buf *);
+/* A service's store operations: its own open, list and close. */
+#define ARC_OS_STORE(sch, op, ls, cl) { .scheme = (sch), .open = (op), \
+	.list = (ls), .stat = arc_os_stat, .remove = arc_os_remove, \
+	.stat_many = arc_os_stat_many, .remove_many = arc_os_remove_many, \
+	.get = arc_os_get, .put = arc_os_put, .close = (cl) }
 
 struct arc_manifest;
 struct arc_manifest_ops {
@@ -274,5 +322,8 @@ struct arc_manifest_ops {
 extern const struct arc_manifest_ops arc_manifest_file;
 extern const struct arc_manifest_ops arc_manifest_arcapi;
 extern const struct arc_manifest_ops arc_manifest_etcd;
+
+/* runarchive.c: whether a member is the run's run.json (for archive.c) */
+int	 arc_runarchive_is_run(const char *);
 
 #endif /* ARC_PRIV_H */

@@ -24,7 +24,7 @@
 
 #include <json-c/json.h>
 
-#include "arc.h"
+#include "arc_priv.h"
 
 struct arc_archive {
 	struct archive	*a;
@@ -122,13 +122,11 @@ owner_member(void *arg, const char *name, const char *notreg, int64_t size,
 	struct owner *ow = arg;
 	struct json_object *o, *id;
 	struct arc_buf b = { 0 };
-	const char *base;
 	char buf[65536];
 	la_ssize_t n;
 
 	(void)mtime;
-	base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
-	if (notreg != NULL || strcmp(base, "run.json") != 0 ||
+	if (notreg != NULL || !arc_runarchive_is_run(name) ||
 	    size > 1024 * 1024)
 		return 0;
 	while ((n = archive_read_data(in, buf, sizeof(buf))) > 0)

@@ -18,10 +18,10 @@
  * Region, S3 endpoint, addressing style and CA bundle come from the
  * environment, else from the profile.
  *
- * Temporary credentials are fetched again before they expire: whoever
- * signs a request asks arc_awscred_keys() for the current ones (http.c
- * does, for every attempt of every request), which costs a comparison
- * unless they are due.  The tools run their requests on one thread, so
+ * Temporary credentials are fetched again before they expire: a request
+ * arc_awscred_sign() set up asks for the current ones (http.c does, for
+ * every attempt of every request, through r->keys), which costs a
+ * comparison unless they are due.  The tools run their requests on one thread, so
  * no lock.  Secrets, session tokens, web identity tokens and the output
  * of credential_process go to libcurl and to nothing else (no message,
  * no argv, no file) and are zeroed when freed.
@@ -476,10 +476,8 @@ sts_fetch(struct arc_awscred *c, struct keys *out)
 	r.body = body.s;
 	r.bodylen = body.len;
 	r.cainfo = c->cainfo;
-	if (c->kind == K_ASSUME) {
-		r.sigv4 = c->sts_sigv4;
-		r.cred = c->source;
-	}
+	if (c->kind == K_ASSUME)
+		arc_awscred_sign(&r, c->source, c->sts_sigv4);
 	arc_http_perform(http_of(c), &r);
 	if (r.status == 0)
 		warnx("%s: STS %s at '%s': %s (after %d attempts)", c->what,
@@ -956,10 +954,10 @@ fetch(struct arc_awscred *c)
  * ones held are used (the server refuses them once they expire, which
  * the request's caller reports) and another try waits a few seconds.
  */
-void
-arc_awscred_keys(struct arc_awscred *c, const char **id, const char **secret,
-    const char **token)
+static void
+keys(void *arg, const char **id, const char **secret, const char **token)
 {
+	struct arc_awscred *c = arg;
 	int64_t now;
 
 	if (c->k.expiry != ARC_TIME_UNKNOWN &&
@@ -979,6 +977,16 @@ arc_awscred_keys(struct arc_awscred *c, const char **id, const char **secret,
 	*id = c->k.id;
 	*secret = c->k.secret;
 	*token = c->k.token;
+}
+
+/* r is signed (SigV4 scope sigv4) with c's keys of the moment. */
+void
+arc_awscred_sign(struct arc_http_req *r, struct arc_awscred *c,
+    const char *sigv4)
+{
+	r->sigv4 = sigv4;
+	r->cred = c;
+	r->keys = keys;
 }
 
 void

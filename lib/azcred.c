@@ -1,6 +1,16 @@
 /*
- * azcred.c - Microsoft Entra ID tokens for Azure Storage, found as the
- * Azure SDKs' DefaultAzureCredential finds them, in its order:
+ * azcred.c - Azure Storage's settings and credentials, found as the
+ * Azure tools find them.
+ *
+ * The account, its key or a SAS token and the endpoint (arc_azconf_open)
+ * come from AZURE_STORAGE_CONNECTION_STRING (AccountName, AccountKey,
+ * BlobEndpoint, DefaultEndpointsProtocol, EndpointSuffix,
+ * SharedAccessSignature, UseDevelopmentStorage), or AZURE_STORAGE_ACCOUNT
+ * with AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN;
+ * AZURE_STORAGE_BLOB_ENDPOINT overrides the endpoint (emulators).  With
+ * neither a key nor a SAS, Microsoft Entra ID tokens authorize requests,
+ * found as the Azure SDKs' DefaultAzureCredential finds them, in its
+ * order:
  *
  *  1. a client secret: AZURE_TENANT_ID, AZURE_CLIENT_ID and
  *     AZURE_CLIENT_SECRET (client credentials grant);
@@ -26,6 +36,7 @@
  */
 #include <err.h>
 #include <errno.h>
+#include <strings.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +55,9 @@
 #define RETRY_S		30	/* after a failed fetch, wait this long */
 #define ASSERTION_MAX	(64 * 1024)
 #define JWT_BEARER	"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+#define DEV_ACCOUNT	"devstoreaccount1"
+#define DEV_KEY		"Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErC" \
+			"z4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 enum { SECRET, WORKLOAD, APPSERVICE, IMDSKIND };
 static const char *const kinds[] = {
@@ -422,4 +436,187 @@ arc_azcred_token(struct arc_azcred *c, struct arc_buf *eb)
 	arc_azcred_redact(eb, c->url);
 	arc_buf_printf(eb, "': %s", arc_buf_str(&c->why));
 	return NULL;
+}
+
+/* What a SAS token grants access to, by its sr/ss/srt parameters. */
+static int
+sas_scope(const char *sas)
+{
+	const char *p;
+	size_t n;
+	int account = 0;
+
+	for (p = sas; *p; p += n + (p[n] == '&')) {
+		n = strcspn(p, "&");
+		if (n == 4 && strncmp(p, "sr=c", 4) == 0)
+			return ARC_SAS_CONTAINER;
+		if (strncmp(p, "sr=", 3) == 0)
+			return ARC_SAS_OTHER;	/* a blob, version, directory */
+		if (strncmp(p, "ss=", 3) == 0 || strncmp(p, "srt=", 4) == 0)
+			account = 1;
+	}
+	return account ? ARC_SAS_ACCOUNT : ARC_SAS_OTHER;
+}
+
+static char *
+conn_field(const char *cs, const char *key)
+{
+	const char *p = cs, *end, *eq;
+	size_t klen = strlen(key);
+
+	while (*p) {
+		end = strchr(p, ';');
+		if (end == NULL)
+			end = p + strlen(p);
+		eq = memchr(p, '=', (size_t)(end - p));
+		if (eq != NULL && (size_t)(eq - p) == klen &&
+		    strncasecmp(p, key, klen) == 0)
+			return arc_estrndup(eq + 1, (size_t)(end - eq - 1));
+		p = *end ? end + 1 : end;
+	}
+	return NULL;
+}
+
+/* v replaces *to when set: a later setting overrides an earlier one. */
+static void
+set(char **to, char *v)
+{
+	if (v == NULL)
+		return;
+	arc_zfree(*to);
+	*to = v;
+}
+
+static char *
+env_dup(const char *name)
+{
+	const char *v = arc_env(name);
+
+	return v != NULL ? arc_estrdup(v) : NULL;
+}
+
+/* The settings before they are checked: account, key, endpoint... */
+static void
+read_settings(struct arc_azconf *c, char **key, char **ep, char **proto,
+    char **suffix)
+{
+	const char *cs;
+	char *dev;
+
+	if ((cs = arc_env("AZURE_STORAGE_CONNECTION_STRING")) != NULL) {
+		dev = conn_field(cs, "UseDevelopmentStorage");
+		if (dev != NULL && strcasecmp(dev, "true") == 0) {
+			c->account = arc_estrdup(DEV_ACCOUNT);
+			*key = arc_estrdup(DEV_KEY);
+			*ep = arc_estrdup("http://127.0.0.1:10000/"
+			    DEV_ACCOUNT);
+		}
+		free(dev);
+		set(&c->account, conn_field(cs, "AccountName"));
+		set(key, conn_field(cs, "AccountKey"));
+		c->sas = conn_field(cs, "SharedAccessSignature");
+		set(ep, conn_field(cs, "BlobEndpoint"));
+		*proto = conn_field(cs, "DefaultEndpointsProtocol");
+		*suffix = conn_field(cs, "EndpointSuffix");
+	} else {
+		c->account = env_dup("AZURE_STORAGE_ACCOUNT");
+		*key = env_dup("AZURE_STORAGE_KEY");
+		c->sas = env_dup("AZURE_STORAGE_SAS_TOKEN");
+	}
+	set(ep, env_dup("AZURE_STORAGE_BLOB_ENDPOINT"));
+}
+
+/*
+ * The storage account's settings and credential: a key (Shared Key), a
+ * SAS token, or else an Entra ID credential that yields a token now.
+ * 0, or -1 after a message.
+ */
+static int
+conf_check(struct arc_azconf *c, const char *key, const char *ep,
+    const char *proto, const char *suffix, struct arc_buf *b,
+    struct arc_buf *eb)
+{
+	/* Shared Key signs with the account name; a SAS needs none */
+	if (c->account == NULL && (key != NULL || ep == NULL)) {
+		warnx("no Azure storage account: set "
+		    "AZURE_STORAGE_CONNECTION_STRING or AZURE_STORAGE_ACCOUNT");
+		return -1;
+	}
+	/* neither a key nor a SAS: Entra ID, as DefaultAzureCredential */
+	if (key == NULL && c->sas == NULL &&
+	    (c->cred = arc_azcred_new(eb)) == NULL) {
+		warnx("%s", eb->s);
+		return -1;
+	}
+	if (c->sas != NULL && c->sas[0] == '?')
+		memmove(c->sas, c->sas + 1, strlen(c->sas));
+	if (c->sas != NULL)
+		c->sasscope = sas_scope(c->sas);
+	if (key != NULL && (*key == '\0' ||
+	    arc_base64_decode(&c->key, key, strlen(key)) == -1)) {
+		warnx("the Azure account key is not valid base64");
+		return -1;
+	}
+	if (ep == NULL && (strlen(c->account) < 3 ||
+	    strlen(c->account) > 24 || strspn(c->account,
+	    "abcdefghijklmnopqrstuvwxyz0123456789") != strlen(c->account))) {
+		/* it becomes the host name: never another host */
+		warnx("'%s': invalid Azure storage account name (3 to 24 "
+		    "lower-case letters and digits)", c->account);
+		return -1;
+	}
+	if (ep != NULL)
+		arc_buf_adds(b, ep);
+	else
+		arc_buf_printf(b, "%s://%s.blob.%s", proto ? proto : "https",
+		    c->account, suffix ? suffix : "core.windows.net");
+	while (b->len > 0 && b->s[b->len - 1] == '/')
+		b->s[--b->len] = '\0';
+	if (strncmp(b->s, "http://", 7) != 0 && strncmp(b->s, "https://", 8)) {
+		arc_azcred_redact(eb, b->s);
+		warnx("'%s': the blob endpoint needs http:// or https://",
+		    eb->s);
+		return -1;
+	}
+	c->endpoint = arc_estrdup(b->s);
+	/* a credential that yields no token is one clear error, up front */
+	if (c->cred != NULL && arc_azcred_token(c->cred, eb) == NULL) {
+		warnx("%s", eb->s);
+		return -1;
+	}
+	return 0;
+}
+
+int
+arc_azconf_open(struct arc_azconf *c)
+{
+	struct arc_buf b = { 0 }, eb = { 0 };
+	char *key = NULL, *ep = NULL, *proto = NULL, *suffix = NULL;
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	read_settings(c, &key, &ep, &proto, &suffix);
+	ret = conf_check(c, key, ep, proto, suffix, &b, &eb);
+	arc_zfree(key);
+	free(ep);
+	free(proto);
+	free(suffix);
+	arc_buf_free(&b);
+	arc_buf_free(&eb);
+	if (ret == -1)
+		arc_azconf_free(c);
+	return ret;
+}
+
+void
+arc_azconf_free(struct arc_azconf *c)
+{
+	if (c->key.s != NULL)
+		explicit_bzero(c->key.s, c->key.len);
+	arc_buf_free(&c->key);
+	arc_zfree(c->sas);
+	free(c->account);
+	free(c->endpoint);
+	arc_azcred_free(c->cred);
+	memset(c, 0, sizeof(*c));
 }

@@ -21,30 +21,6 @@
 
 #include "arc.h"
 
-#define PREFIX	"explain/"
-
-/* The record type of an explain/ member, by its name; -1: not ours. */
-static int
-member_type(const char *name)
-{
-	size_t n;
-
-	if (strncmp(name, PREFIX, sizeof(PREFIX) - 1) != 0)
-		return -1;
-	name += sizeof(PREFIX) - 1;
-	if (strcmp(name, "manifest.rec") == 0)
-		return ARC_REC_MANIFEST;
-	if (strcmp(name, "storage.rec") == 0)
-		return ARC_REC_STORAGE;
-	if (strcmp(name, "candidates.rec") == 0)
-		return ARC_REC_CANDIDATE;
-	if ((n = strlen(name)) > 4 && strcmp(name + n - 4, ".rej") == 0)
-		return ARC_REC_REJECT;
-	if (n > 4 && strcmp(name + n - 4, ".res") == 0)
-		return ARC_REC_RESULT;
-	return -1;
-}
-
 /* Whether name may follow explain/: a stage and .rej or .res. */
 int
 arc_explain_name_ok(const char *name)
@@ -56,9 +32,8 @@ arc_explain_name_ok(const char *name)
 	if (n < 5 || n > 64 || strspn(name, "abcdefghijklmnopqrstuvwxyz"
 	    "0123456789-.") != n || name[0] == '.')
 		return 0;
-	arc_buf_adds(&b, PREFIX);
-	arc_buf_adds(&b, name);
-	t = member_type(arc_buf_str(&b));
+	t = arc_runarchive_explain_type(arc_runarchive_explain_member(&b,
+	    ARC_XM_STAGE, name), NULL);
 	arc_buf_free(&b);
 	return t == ARC_REC_REJECT || t == ARC_REC_RESULT;
 }
@@ -95,9 +70,13 @@ unprocessed(const char *cand, int code)
 	return out;
 }
 
-/* Add file as explain/name when it exists; 0, or -1 after a message. */
+/*
+ * Add file as the explain/ member which (stage: its name, with
+ * ARC_XM_STAGE) when it exists; 0, or -1 after a message.
+ */
 static int
-add_file(struct arc_archive *ar, const char *name, const char *file)
+add_file(struct arc_archive *ar, int which, const char *stage,
+    const char *file)
 {
 	struct arc_buf b = { 0 };
 	int fd, r;
@@ -110,9 +89,8 @@ add_file(struct arc_archive *ar, const char *name, const char *file)
 		warn("cannot open '%s'", file);
 		return -1;
 	}
-	arc_buf_adds(&b, PREFIX);
-	arc_buf_adds(&b, name);
-	r = arc_archive_add_fd(ar, arc_buf_str(&b), fd, arc_time_now());
+	r = arc_archive_add_fd(ar, arc_runarchive_explain_member(&b, which,
+	    stage), fd, arc_time_now());
 	close(fd);
 	arc_buf_free(&b);
 	return r;
@@ -132,27 +110,30 @@ arc_explain_archive(const char *archive, const char *run_id,
     const struct arc_explain_member *m, size_t n, int code)
 {
 	struct arc_archive *ar;
+	struct arc_buf xb = { 0 };
 	FILE *un = NULL;
 	size_t i;
 
 	if ((ar = arc_archive_create(archive, run_id)) == NULL)
 		return -1;
-	if (add_file(ar, "manifest.rec", mrec) == -1 ||
-	    add_file(ar, "storage.rec", srec) == -1 ||
-	    add_file(ar, "candidates.rec", cand) == -1)
+	if (add_file(ar, ARC_XM_MANIFEST, NULL, mrec) == -1 ||
+	    add_file(ar, ARC_XM_STORAGE, NULL, srec) == -1 ||
+	    add_file(ar, ARC_XM_CANDIDATES, NULL, cand) == -1)
 		goto fail;
 	for (i = 0; i < n; i++)
-		if (add_file(ar, m[i].name, m[i].file) == -1)
+		if (add_file(ar, ARC_XM_STAGE, m[i].name, m[i].file) == -1)
 			goto fail;
 	if (code != ARC_R_NONE && (un = unprocessed(cand, code)) != NULL) {
-		if (arc_archive_add_fd(ar, PREFIX "breaker.rej", fileno(un),
-		    arc_time_now()) == -1)
+		if (arc_archive_add_fd(ar, arc_runarchive_explain_member(&xb,
+		    ARC_XM_BREAKER, NULL), fileno(un), arc_time_now()) == -1)
 			goto fail;
 		fclose(un);
 		un = NULL;
 	}
+	arc_buf_free(&xb);
 	return arc_archive_commit(ar);
 fail:
+	arc_buf_free(&xb);
 	if (un != NULL)
 		fclose(un);
 	arc_archive_abort(ar);
@@ -175,8 +156,9 @@ struct look {
 static void
 stage_name(struct arc_buf *b, const char *name)
 {
-	const char *s = name + sizeof(PREFIX) - 1;
+	const char *s;
 
+	(void)arc_runarchive_explain_type(name, &s);
 	b->len = 0;
 	arc_buf_add(b, s, strlen(s) - 4);
 }
@@ -242,7 +224,7 @@ look_member(void *arg, const char *name, const char *notreg, int64_t size,
 
 	(void)size;
 	(void)mtime;
-	if ((type = member_type(name)) == -1 || notreg != NULL)
+	if ((type = arc_runarchive_explain_type(name, NULL)) == -1 || notreg != NULL)
 		return 0;
 	lk->members++;
 	tmp = arc_tmpstream();

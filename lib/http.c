@@ -392,7 +392,7 @@ setup(struct arc_http *h, CURL *e, struct arc_http_req *r)
 		 * about to expire; the key id and secret apart, since a key id
 		 * may hold a ':' (Swift's account:user).
 		 */
-		arc_awscred_keys(r->cred, &id, &secret, &token);
+		r->keys(r->cred, &id, &secret, &token);
 		curl_easy_setopt(e, CURLOPT_AWS_SIGV4, r->sigv4);
 		curl_easy_setopt(e, CURLOPT_USERNAME, id);
 		curl_easy_setopt(e, CURLOPT_PASSWORD, secret);

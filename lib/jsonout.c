@@ -16,6 +16,7 @@
  */
 #include <err.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -189,6 +190,43 @@ arc_json_path_decode(struct arc_buf *b, const char *s, size_t n)
 		}
 	}
 	return 0;
+}
+
+/*
+ * Parse s as one strict JSON document in valid UTF-8; NULL with a reason
+ * in *why otherwise.
+ */
+struct json_object *
+arc_json_parse_strict(const char *s, size_t n, const char **why)
+{
+	struct json_tokener *tok;
+	struct json_object *o;
+	enum json_tokener_error je;
+	size_t off;
+
+	if (n > INT_MAX) {
+		*why = "too large";
+		return NULL;
+	}
+	tok = json_tokener_new();
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+	    JSON_TOKENER_VALIDATE_UTF8);
+	o = json_tokener_parse_ex(tok, s, (int)n);
+	je = json_tokener_get_error(tok);
+	off = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (o == NULL) {
+		*why = je == json_tokener_continue ? "truncated JSON" :
+		    json_tokener_error_desc(je);
+		return NULL;
+	}
+	for (; off < n; off++)
+		if (strchr(" \t\r\n", s[off]) == NULL) {
+			json_object_put(o);
+			*why = "text after the JSON value";
+			return NULL;
+		}
+	return o;
 }
 
 /*

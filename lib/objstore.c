@@ -2,13 +2,15 @@
  * objstore.c - the engine of the HTTP object stores (s3.c, azure.c).
  *
  * What every object store does the same way is done here once: the
- * prefix as a folder, parallel HEADs that fill arc_stat from headers,
- * deletes with a result per key and the key-by-key fallback, downloads
- * and uploads, messages for failed requests.  Requests go through the
- * one HTTP layer (http.c) and its retry policy.  What is a service's own
- * is asked of it through its struct arc_objstore_ops: the request for a
- * key (URL, signature), which 404 means "absent", batched deletes, and
- * whether its container is there at all.
+ * container's name and the prefix as a folder, listing pages read and
+ * their keys emitted, parallel HEADs that fill arc_stat from headers,
+ * batched deletes with a result per key and the key-by-key fallback,
+ * downloads and uploads, messages for failed requests.  Requests go
+ * through the one HTTP layer (http.c) and its retry policy.  What is a
+ * service's own is asked of it through its struct arc_objstore_ops and
+ * struct arc_oslisting: the request for a key or a page (URL,
+ * signature), where its answers say what, how a batch of deletes is
+ * sent and read, and whether its container is there at all.
  *
  * "Absent" is only ever what the service says a missing object looks
  * like: 403, 5xx, a timeout or any other 404 is unknown, never missing.
@@ -26,8 +28,8 @@
  * The prefix after the container's name (slash: its '/', or NULL) is a
  * folder: "x" and "x/" both mean "x/".  -1 when it is not a safe path.
  */
-int
-arc_os_prefix(struct arc_objstore *os, const char *url, const char *slash)
+static int
+set_prefix(struct arc_objstore *os, const char *url, const char *slash)
 {
 	struct arc_buf b = { 0 };
 
@@ -48,6 +50,49 @@ arc_os_prefix(struct arc_objstore *os, const char *url, const char *slash)
 	os->prefixlen = strlen(os->prefix);
 	arc_buf_free(&b);
 	return 0;
+}
+
+/*
+ * Start opening a store of the service: rest is NAME[/PREFIX], NAME 3 to
+ * 63 of the bytes the service allows.  The length of NAME, or -1 after
+ * a message; arc_os_free frees what was set either way.
+ */
+int
+arc_os_open(struct arc_objstore *os, const struct arc_objstore_ops *ops,
+    struct arc_store *st, const char *rest)
+{
+	const char *slash = strchr(rest, '/');
+	size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
+
+	os->ops = ops;
+	if (n < 3 || n > 63 || strspn(rest, ops->chars) < n) {
+		warnx("'%s': invalid %s name", st->url, ops->container);
+		return -1;
+	}
+	if (set_prefix(os, st->url, slash) == -1)
+		return -1;
+	if (asprintf(&os->name, "%s://%.*s/", ops->scheme, (int)n, rest) == -1)
+		err(arc_errstatus, "asprintf");
+	return (int)n;
+}
+
+/* The service is set up: the store is ready for use. */
+void
+arc_os_opened(struct arc_objstore *os, struct arc_store *st)
+{
+	os->http = arc_http_new();
+	st->priv = os;
+	st->unordered = 1;	/* parallel listers: a listing needs sorting */
+}
+
+/* Append "/PREFIX/PATH", percent-encoded: an object's URL path. */
+void
+arc_os_path(struct arc_objstore *os, struct arc_buf *b, const char *path,
+    size_t n)
+{
+	arc_buf_addc(b, '/');
+	arc_http_escape(b, os->prefix, os->prefixlen, 1);
+	arc_http_escape(b, path, n, 1);
 }
 
 void
@@ -142,8 +187,8 @@ arc_os_code(const struct arc_http_req *r, const char *code)
  * credentials, no such container) is an error (-2); a server that kept
  * failing makes the listing partial (-1).
  */
-int
-arc_os_list_failed(struct arc_objstore *os, const struct arc_http_req *r,
+static int
+list_failed(struct arc_objstore *os, const struct arc_http_req *r,
     const char *what, struct arc_buf *msg)
 {
 	if (r->status == 200)
@@ -153,9 +198,17 @@ arc_os_list_failed(struct arc_objstore *os, const struct arc_http_req *r,
 	    -2 : -1;
 }
 
-struct pagectx {
+/* A listing page: its objects and prefixes, read by the paths below. */
+struct page {
 	const struct arc_ospaths *x;
-	struct arc_ospage	*p;
+	struct arc_buf	 key, mtime, size, token;
+	struct arc_buf	 objs;		/* key \0 mtime \0 size \0 ... */
+	size_t		 nobjs;
+	struct arc_buf	 dirs;		/* prefixes, each ending in \0 */
+	size_t		 ndirs;
+	int		 truncated;
+	int		 urlenc;	/* keys come percent-encoded */
+	int		 bad;
 };
 
 static int
@@ -167,9 +220,8 @@ is(const char *path, const char *name)
 static int
 page_field(void *arg, const char *path, const char *text, size_t n)
 {
-	struct pagectx *c = arg;
-	const struct arc_ospaths *x = c->x;
-	struct arc_ospage *p = c->p;
+	struct page *p = arg;
+	const struct arc_ospaths *x = p->x;
 	struct arc_buf *f = NULL;
 	size_t rl = strlen(x->root);
 
@@ -213,33 +265,8 @@ page_field(void *arg, const char *path, const char *text, size_t n)
 	return 0;
 }
 
-/*
- * Read a listing page's answer into p: 0, or what failed (as
- * arc_os_list_failed: -2 a refusal, -1 otherwise) said in msg.
- */
-int
-arc_os_page_read(struct arc_objstore *os, const struct arc_http_req *r,
-    const struct arc_ospaths *x, const char *what, struct arc_ospage *p,
-    struct arc_buf *msg)
-{
-	struct pagectx c = { x, p };
-	struct arc_buf eb = { 0 };
-	int ret;
-
-	memset(p, 0, sizeof(*p));
-	if ((ret = arc_os_list_failed(os, r, what, msg)) == 0 &&
-	    (arc_xml_parse(r->resp.s, r->resp.len, x->ns, page_field, &c,
-	    &eb) == -1 || p->bad)) {
-		arc_buf_printf(msg, "list '%s': %s", what, p->bad ?
-		    x->answer : arc_buf_str(&eb));
-		ret = -1;
-	}
-	arc_buf_free(&eb);
-	return ret;
-}
-
-void
-arc_os_page_free(struct arc_ospage *p)
+static void
+page_free(struct page *p)
 {
 	arc_buf_free(&p->key);
 	arc_buf_free(&p->mtime);
@@ -249,38 +276,240 @@ arc_os_page_free(struct arc_ospage *p)
 	arc_buf_free(&p->dirs);
 }
 
-void
-arc_os_pager(struct arc_objstore *os, struct arc_pager *pg, int flags,
-    arc_list_fn fn, void *arg)
+/*
+ * Read a listing page's answer into p: 0, or what failed (as
+ * list_failed: -2 a refusal, -1 otherwise) said in msg.  A page that
+ * says there is more must say where it goes on, and not where it was.
+ */
+static int
+page_read(struct arc_objstore *os, const struct arc_http_req *r,
+    const struct arc_plister *l, const char *what, struct page *p,
+    struct arc_buf *msg)
 {
+	const struct arc_ospaths *x = os->listing->paths;
+	struct arc_buf eb = { 0 };
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	p->x = x;
+	if ((ret = list_failed(os, r, what, msg)) == 0 &&
+	    (arc_xml_parse(r->resp.s, r->resp.len, x->ns, page_field, p,
+	    &eb) == -1 || p->bad)) {
+		arc_buf_printf(msg, "list '%s': %s", what, p->bad ?
+		    x->answer : arc_buf_str(&eb));
+		ret = -1;
+	}
+	/* without an IsTruncated, a token says there is more */
+	if (x->truncated == NULL)
+		p->truncated = p->token.len > 0;
+	if (ret == 0 && p->truncated && p->token.len == 0) {
+		arc_buf_printf(msg, "list '%s': truncated page without a "
+		    "continuation token", what);
+		ret = -1;
+	} else if (ret == 0 && p->truncated && l->token.len == p->token.len &&
+	    memcmp(l->token.s, p->token.s, p->token.len) == 0) {
+		arc_buf_printf(msg, "list '%s': the %s repeats", what,
+		    x->marker);
+		ret = -1;
+	}
+	arc_buf_free(&eb);
+	return ret;
+}
+
+/*
+ * The next name of a page's list at *o (objects: key, mtime, size), its
+ * key decoded into dec when the page's keys are percent-encoded; -1 on
+ * one that does not decode to a key.
+ */
+static int
+next_name(const struct page *p, const char **o, struct arc_buf *dec,
+    const char **key, size_t *n)
+{
+	*key = *o;
+	*n = strlen(*key);
+	*o += *n + 1;
+	if (!p->urlenc)
+		return 0;
+	dec->len = 0;
+	if (arc_http_unescape(dec, *key, *n, 1) == -1 ||
+	    memchr(dec->s, '\0', dec->len) != NULL)
+		return -1;
+	*key = dec->s;
+	*n = dec->len;
+	return 0;
+}
+
+/* An HTTP date, ARC_TIME_UNKNOWN if it is not one. */
+static int64_t
+http_time(const char *s)
+{
+	time_t t = curl_getdate(s, NULL);
+
+	return t == -1 ? ARC_TIME_UNKNOWN : (int64_t)t;
+}
+
+/* A page's objects: each checked, given to the listing, and emitted. */
+static int
+page_objects(struct arc_objstore *os, struct arc_pager *pg,
+    struct arc_plister *l, const struct page *p, const char *what,
+    int *end)
+{
+	const struct arc_oslisting *ls = os->listing;
+	struct arc_buf dec = { 0 };
+	const char *o = p->objs.s, *key, *mt, *sz;
+	size_t i, n;
+	int k, ret = 0;
+
+	for (i = 0; i < p->nobjs; i++) {
+		if (next_name(p, &o, &dec, &key, &n) == -1) {
+			if (!pg->quiet)
+				warnx("list '%s': a key that does not decode",
+				    what);
+			ret = -1;
+			break;
+		}
+		mt = o;
+		sz = o += strlen(o) + 1;
+		o += strlen(o) + 1;
+		if (arc_pager_key(l, key, n) == -1) {
+			if (!pg->quiet)
+				warnx("list '%s': %s", what, ls->paths->stuck);
+			ret = -1;
+			break;
+		}
+		if (ls->prefixes_only ||
+		    n < os->prefixlen || memcmp(key, os->prefix, os->prefixlen))
+			continue;
+		k = ls->key != NULL ? ls->key(os, l, key, n) : ARC_OS_EMIT;
+		if (k == ARC_OS_SKIP)
+			continue;
+		if (k != ARC_OS_EMIT) {
+			*end = k;
+			break;
+		}
+		arc_pager_emit(pg, key + os->prefixlen, n - os->prefixlen,
+		    ls->mtime ? ls->mtime(mt, strlen(mt)) : http_time(mt),
+		    arc_os_size(sz, strlen(sz)));
+	}
+	arc_buf_free(&dec);
+	return ret;
+}
+/*
+ * A delimiter listing's prefixes: every one checked first, then each
+ * given to the listing.
+ */
+static int
+page_dirs(struct arc_objstore *os, struct arc_pager *pg,
+    struct arc_plister *l, const struct page *p, const char *what)
+{
+	struct arc_buf dec = { 0 };
+	const char *o, *key;
+	size_t i, n;
+	int ret = 0;
+
+	for (o = p->dirs.s, i = 0; i < p->ndirs && ret == 0; i++)
+		if (next_name(p, &o, &dec, &key, &n) == -1 ||
+		    arc_pager_key(l, key, n) == -1)
+			ret = -1;
+	if (ret != 0 && !pg->quiet)
+		warnx("list '%s': %s", what, os->listing->paths->stuck);
+	for (o = p->dirs.s, i = 0; i < p->ndirs && ret == 0; i++) {
+		next_name(p, &o, &dec, &key, &n);
+		os->listing->dir(os, pg, l, key, n);
+	}
+	arc_buf_free(&dec);
+	return ret;
+}
+
+/*
+ * A page of lister l arrived (the pager's page callback): its objects
+ * are checked and emitted, a delimiter listing's prefixes given to the
+ * listing, and l goes on from its token, or from where the listing's
+ * key function left it, or is done.  0, or -1 / -2 as list_failed.
+ */
+int
+arc_os_list_page(void *be, struct arc_pager *pg, struct arc_plister *l,
+    struct arc_http_req *r)
+{
+	struct arc_objstore *os = be;
+	struct page p;
+	struct arc_buf msg = { 0 }, what = { 0 };
+	int ret, end = ARC_OS_EMIT;
+
+	arc_buf_printf(&what, "%s%s", os->name, l->prefix.s);
+	if ((ret = page_read(os, r, l, what.s, &p, &msg)) != 0) {
+		if (!pg->quiet)
+			warnx("%s", arc_buf_str(&msg));
+	} else if ((ret = page_objects(os, pg, l, &p, what.s, &end)) == 0 &&
+	    l->delimiter && os->listing->dir != NULL)
+		ret = page_dirs(os, pg, l, &p, what.s);
+	if (ret == 0) {
+		l->token.len = 0;
+		if (end == ARC_OS_RESUME)
+			;	/* the key function set where it resumes */
+		else if (p.truncated && end == ARC_OS_EMIT && !l->done)
+			arc_buf_add(&l->token, p.token.s, p.token.len);
+		else
+			l->done = 1;
+	}
+	page_free(&p);
+	arc_buf_free(&msg);
+	arc_buf_free(&what);
+	return ret;
+}
+
+static void
+list_request(void *be, struct arc_plister *l, struct arc_http_req *r)
+{
+	struct arc_objstore *os = be;
+
+	os->listing->request(os, l, r);
+}
+
+static const struct arc_pager_ops list_ops = { list_request,
+    arc_os_list_page };
+
+/* Run the listers of pg, the listing ls reading their pages. */
+int
+arc_os_list_run(struct arc_objstore *os, struct arc_pager *pg,
+    const struct arc_oslisting *ls, int jobs)
+{
+	os->listing = ls;
+	return arc_pager_run(pg, os->http, &list_ops, os, jobs);
+}
+
+/*
+ * Start listing st: pg set up for fn, with one lister for each -p
+ * prefix.  The jobs to run it with, or -1 when a prefix is not a safe
+ * path.
+ */
+int
+arc_os_list_start(struct arc_store *st, struct arc_pager *pg,
+    char **prefixes, size_t np, int flags, arc_list_fn fn, void *arg)
+{
+	struct arc_objstore *os = st->priv;
+	struct arc_plister *l;
+	size_t i, n;
+
 	memset(pg, 0, sizeof(*pg));
 	pg->flags = flags;
 	pg->fn = fn;
 	pg->arg = arg;
 	pg->name = os->name;
-}
-
-/* One lister for each -p prefix; -1 when one is not a safe path. */
-int
-arc_os_listers(struct arc_objstore *os, struct arc_pager *pg,
-    char **prefixes, size_t np)
-{
-	struct arc_plister *l;
-	size_t i, n;
-
 	for (i = 0; i < np; i++) {
 		n = strlen(prefixes[i]);
 		while (n > 0 && prefixes[i][n - 1] == '/')
 			n--;
 		if (arc_path_unsafe(prefixes[i], n) != NULL) {
 			warnx("'%s': invalid prefix", prefixes[i]);
+			arc_pager_free(pg);
 			return -1;
 		}
 		l = arc_pager_add(pg, os->prefix, os->prefixlen);
 		arc_buf_add(&l->prefix, prefixes[i], n);
 		arc_buf_addc(&l->prefix, '/');
 	}
-	return 0;
+	return st->jobs > 0 ? st->jobs : 8;
 }
 
 /* A size in decimal, -1 if it is not one. */
@@ -300,15 +529,6 @@ arc_os_size(const char *s, size_t n)
 	return v;
 }
 
-/* An HTTP date, ARC_TIME_UNKNOWN if it is not one. */
-int64_t
-arc_os_time(const char *s)
-{
-	time_t t = curl_getdate(s, NULL);
-
-	return t == -1 ? ARC_TIME_UNKNOWN : (int64_t)t;
-}
-
 static void
 fill_stat(const struct arc_http_req *r, struct arc_stat *st,
     struct arc_buf *etag)
@@ -319,7 +539,7 @@ fill_stat(const struct arc_http_req *r, struct arc_stat *st,
 	st->size = -1;
 	st->regular = 1;
 	if (arc_http_header(r, "last-modified", &v) == 0)
-		st->mtime = arc_os_time(v.s);
+		st->mtime = http_time(v.s);
 	if (arc_http_header(r, "content-length", &v) == 0)
 		st->size = arc_os_size(v.s, v.len);
 	if (etag != NULL) {
@@ -329,6 +549,29 @@ fill_stat(const struct arc_http_req *r, struct arc_stat *st,
 		arc_buf_str(etag);
 	}
 	arc_buf_free(&v);
+}
+
+/*
+ * Only a 404 that carries the service's "no such object" code is absent.
+ * A service that says its codes in a header says them on every answer;
+ * one that says them only in the body cannot on a HEAD, and checks its
+ * container first instead (ready), so that there every 404 but a
+ * DELETE's is absent.
+ */
+static int
+absent(struct arc_objstore *os, const struct arc_http_req *r, int deleting)
+{
+	struct arc_buf v = { 0 };
+	int yes;
+
+	if (r->status != 404)
+		return 0;
+	if (os->ops->codehdr == NULL)
+		return !deleting || arc_os_code(r, os->ops->nokey);
+	yes = arc_http_header(r, os->ops->codehdr, &v) == 0 &&
+	    strcmp(v.s, os->ops->nokey) == 0;
+	arc_buf_free(&v);
+	return yes;
 }
 
 static int
@@ -368,7 +611,7 @@ arc_os_stat_many(struct arc_store *st, struct arc_sitem *items, size_t n,
 		if (rv[i].status == 200) {
 			items[i].presence = ARC_PRESENT;
 			fill_stat(&rv[i], &items[i].st, &items[i].etag);
-		} else if (os->ops->absent(&rv[i], 0))
+		} else if (absent(os, &rv[i], 0))
 			items[i].presence = ARC_ABSENT;
 		else {
 			items[i].presence = ARC_UNKNOWN;
@@ -425,7 +668,7 @@ delete_each(struct arc_objstore *os, struct arc_sitem *items, size_t n,
 		if (rp[i]->status == os->ops->delete_ok ||
 		    rp[i]->status == 200)
 			it->removal = ARC_REMOVED;
-		else if (os->ops->absent(rp[i], 1))
+		else if (absent(os, rp[i], 1))
 			it->removal = ARC_GONE;
 		else if (rp[i]->status == 412)
 			it->removal = ARC_REMOVE_CHANGED;
@@ -438,6 +681,35 @@ delete_each(struct arc_objstore *os, struct arc_sitem *items, size_t n,
 	}
 	free(rv);
 	free(rp);
+}
+
+/*
+ * The service's batches of up to batch_max keys.  What a batch whose
+ * answer was read left out failed; a batch that failed as a whole goes
+ * key by key, and so does the rest when the service can send no batch.
+ */
+static void
+batches(struct arc_objstore *os, struct arc_sitem *items, size_t n)
+{
+	const struct arc_objstore_ops *o = os->ops;
+	size_t i, start, cnt;
+	int rc;
+
+	for (start = 0; start < n; start += cnt) {
+		cnt = n - start < o->batch_max ? n - start : o->batch_max;
+		if ((rc = o->batch(os, items + start, cnt)) == 1)
+			break;
+		for (i = start; i < start + cnt; i++) {
+			if (rc != 0) {
+				items[i].removal = -1;
+				items[i].err.len = 0;
+			} else if (items[i].removal == ARC_OS_PENDING) {
+				items[i].removal = ARC_REMOVE_FAILED;
+				items[i].err.len = 0;
+				arc_buf_adds(&items[i].err, o->unreported);
+			}
+		}
+	}
 }
 
 /*
@@ -465,7 +737,7 @@ arc_os_remove_many(struct arc_store *st, struct arc_sitem *items, size_t n,
 		return;
 	}
 	if (os->ops->batch != NULL)
-		os->ops->batch(os, items, n);
+		batches(os, items, n);
 	delete_each(os, items, n, jobs);
 }
 
@@ -503,7 +775,7 @@ arc_os_get(struct arc_store *st, const char *p, size_t n, int fd,
 	if (r.status == 200) {
 		fill_stat(&r, out, NULL);
 		ret = ARC_PRESENT;
-	} else if (os->ops->absent(&r, 0))
+	} else if (absent(os, &r, 0))
 		ret = ARC_ABSENT;
 	else {
 		arc_os_describe(os, &r, "GET", p, eb);

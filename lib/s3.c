@@ -35,7 +35,7 @@ static const char *const s3ns[] = {
  * point followed by U+10FFFF, the greatest code point: one request past
  * nearly all of them.  Only a shortcut, not a bound: a key may hold
  * U+10FFFF itself and sort after it, and such a key is then read and
- * skipped like any other (see list_page).
+ * skipped like any other (see listed).
  */
 #define SKIP_PAST	"\xf4\x8f\xbf\xbf"
 
@@ -53,40 +53,29 @@ struct s3 {
 	size_t		 nhints;
 };
 
-static int
-s3_open(struct arc_store *st, const char *rest)
+static void
+s3_free(struct s3 *s)
 {
-	struct s3 *s;
+	arc_os_free(&s->os);
+	free(s->base);
+	free(s->sigv4);
+	arc_awscred_free(s->cred);
+	free(s->cainfo);
+	free(s);
+}
+
+/*
+ * The bucket's URL: the endpoint's, or AWS's for the region; the bucket
+ * in the path or, virtual-hosted, in the host name.
+ */
+static int
+bucket_url(struct s3 *s, const struct arc_awsconf *conf, const char *bucket,
+    int blen)
+{
 	struct arc_buf b = { 0 };
-	struct arc_awsconf conf;
-	const char *slash, *region, *endpoint, *style;
-	size_t blen;
-	int path_style;
+	const char *ep = conf->endpoint, *style = conf->style, *host = NULL;
+	int elen, path_style = ep != NULL;
 
-	slash = strchr(rest, '/');
-	blen = slash ? (size_t)(slash - rest) : strlen(rest);
-	if (blen < 3 || blen > 63 || strspn(rest,
-	    "abcdefghijklmnopqrstuvwxyz0123456789.-") < blen) {
-		warnx("'%s': invalid bucket name", st->url);
-		return -1;
-	}
-	s = arc_ecalloc(1, sizeof(*s));
-	s->os.ops = &s3_osops;
-	if (arc_os_prefix(&s->os, st->url, slash) == -1) {
-		free(s);
-		return -1;
-	}
-
-	/* no credentials is an error here: never an unsigned request */
-	if (arc_awscred_open(&conf, &s->cred) == -1) {
-		free(s->os.prefix);
-		free(s);
-		return -1;
-	}
-	region = conf.region;
-	endpoint = conf.endpoint;
-	style = conf.style;
-	path_style = endpoint != NULL;
 	if (style != NULL && strcmp(style, "path") == 0)
 		path_style = 1;
 	else if (style != NULL && strcmp(style, "virtual") == 0)
@@ -94,71 +83,67 @@ s3_open(struct arc_store *st, const char *rest)
 	else if (style != NULL && strcmp(style, "auto") != 0) {
 		warnx("'%s': AWS_S3_ADDRESSING_STYLE must be path or virtual",
 		    style);
-		arc_awscred_free(s->cred);
-		arc_awsconf_free(&conf);
-		free(s->os.prefix);
-		free(s);
 		return -1;
 	}
-	if (endpoint != NULL) {
-		const char *scheme_end = strstr(endpoint, "://");
-		size_t elen = strlen(endpoint);
-
-		if (scheme_end == NULL) {
-			warnx("'%s': the endpoint URL needs http:// or https://",
-			    endpoint);
-			arc_awscred_free(s->cred);
-			arc_awsconf_free(&conf);
-			free(s->os.prefix);
-			free(s);
-			return -1;
-		}
-		while (elen > 0 && endpoint[elen - 1] == '/')
+	if (ep != NULL && (host = strstr(ep, "://")) == NULL) {
+		warnx("'%s': the endpoint URL needs http:// or https://", ep);
+		return -1;
+	}
+	if (ep != NULL) {
+		host += 3;
+		elen = (int)strlen(ep);
+		while (elen > 0 && ep[elen - 1] == '/')
 			elen--;
 		if (path_style)
-			arc_buf_printf(&b, "%.*s/%.*s", (int)elen, endpoint,
-			    (int)blen, rest);
+			arc_buf_printf(&b, "%.*s/%.*s", elen, ep, blen, bucket);
 		else
-			arc_buf_printf(&b, "%.*s%.*s.%.*s",
-			    (int)(scheme_end + 3 - endpoint), endpoint,
-			    (int)blen, rest,
-			    (int)(elen - (size_t)(scheme_end + 3 - endpoint)),
-			    scheme_end + 3);
+			arc_buf_printf(&b, "%.*s%.*s.%.*s", (int)(host - ep),
+			    ep, blen, bucket, elen - (int)(host - ep), host);
 	} else if (path_style)
-		arc_buf_printf(&b, "https://s3.%s.amazonaws.com/%.*s", region,
-		    (int)blen, rest);
+		arc_buf_printf(&b, "https://s3.%s.amazonaws.com/%.*s",
+		    conf->region, blen, bucket);
 	else
-		arc_buf_printf(&b, "https://%.*s.s3.%s.amazonaws.com",
-		    (int)blen, rest, region);
+		arc_buf_printf(&b, "https://%.*s.s3.%s.amazonaws.com", blen,
+		    bucket, conf->region);
 	s->base = arc_estrdup(b.s);
 	s->virtual = !path_style;
-	if (asprintf(&s->os.name, "s3://%.*s/", (int)blen, rest) == -1)
-		err(arc_errstatus, "asprintf");
 	arc_buf_free(&b);
+	return 0;
+}
 
+static int
+s3_open(struct arc_store *st, const char *rest)
+{
+	struct s3 *s = arc_ecalloc(1, sizeof(*s));
+	struct arc_awsconf conf;
+	int blen;
+
+	if ((blen = arc_os_open(&s->os, &s3_osops, st, rest)) == -1)
+		goto fail;
+	/* no credentials is an error here: never an unsigned request */
+	if (arc_awscred_open(&conf, &s->cred) == -1)
+		goto fail;
+	if (bucket_url(s, &conf, rest, blen) == -1) {
+		arc_awsconf_free(&conf);
+		goto fail;
+	}
 	if (s->cred != NULL && asprintf(&s->sigv4, "aws:amz:%s:s3",
-	    region) == -1)
+	    conf.region) == -1)
 		err(arc_errstatus, "asprintf");
 	s->cainfo = conf.ca_bundle;
 	conf.ca_bundle = NULL;
 	arc_awsconf_free(&conf);
-	s->os.http = arc_http_new();
-	st->priv = s;
-	st->unordered = 1;
+	arc_os_opened(&s->os, st);
 	return 0;
+fail:
+	s3_free(s);
+	return -1;
 }
 
 static void
 s3_close(struct arc_store *st)
 {
-	struct s3 *s = st->priv;
-
-	arc_os_free(&s->os);
-	free(s->base);
-	free(s->sigv4);
-	arc_awscred_free(s->cred);
-	free(s->cainfo);
-	free(s);
+	s3_free(st->priv);
 }
 
 /* A request on the bucket (key NULL) or on one object (path relative). */
@@ -169,11 +154,9 @@ request(struct s3 *s, struct arc_http_req *r, const char *method,
 	struct arc_buf u = { 0 };
 
 	arc_buf_adds(&u, s->base);
-	if (path != NULL) {
-		arc_buf_addc(&u, '/');
-		arc_http_escape(&u, s->os.prefix, s->os.prefixlen, 1);
-		arc_http_escape(&u, path, n, 1);
-	} else if (s->virtual)
+	if (path != NULL)
+		arc_os_path(&s->os, &u, path, n);
+	else if (s->virtual)
 		arc_buf_addc(&u, '/');	/* the bucket is the host: its root */
 	if (query != NULL) {
 		arc_buf_addc(&u, '?');
@@ -181,8 +164,8 @@ request(struct s3 *s, struct arc_http_req *r, const char *method,
 	}
 	arc_http_req_init(r, method, arc_estrdup(arc_buf_str(&u)));
 	arc_buf_free(&u);
-	r->sigv4 = s->sigv4;
-	r->cred = s->cred;
+	if (s->cred != NULL)
+		arc_awscred_sign(r, s->cred, s->sigv4);
 	r->cainfo = s->cainfo;
 	r->cavar = "AWS_CA_BUNDLE";
 	/* libcurl does not add it; S3 wants it on every signed request */
@@ -211,24 +194,23 @@ parse_s3_time(const char *s, size_t n)
 /* ---- listing ---------------------------------------------------------- */
 
 static const struct arc_ospaths s3_page = {
-	.ns = s3ns,
+	.ns = s3ns, .root = "ListBucketResult",
 	.answer = "not a ListObjectsV2 answer",
-	.root = "ListBucketResult",
-	.object = "/Contents",
-	.key = "/Contents/Key",
-	.mtime = "/Contents/LastModified",
-	.size = "/Contents/Size",
-	.dir = "/CommonPrefixes/Prefix",
-	.token = "/NextContinuationToken",
-	.truncated = "/IsTruncated",
-	.encoding = "/EncodingType",
+	.object = "/Contents", .key = "/Contents/Key",
+	.mtime = "/Contents/LastModified", .size = "/Contents/Size",
+	.dir = "/CommonPrefixes/Prefix", .encoding = "/EncodingType",
+	.truncated = "/IsTruncated", .token = "/NextContinuationToken",
+	.marker = "continuation token",
+	.stuck = "a key that does not advance (the server ignored where the "
+	    "page starts)",
 };
 
 /* A ListObjectsV2 page request, parameters in canonical order. */
 static void
-list_request(void *be, struct arc_plister *l, struct arc_http_req *r)
+list_request(struct arc_objstore *os, struct arc_plister *l,
+    struct arc_http_req *r)
 {
-	struct s3 *s = be;
+	struct s3 *s = (struct s3 *)os;
 	struct arc_buf q = { 0 };
 	int max = PAGE_KEYS;
 
@@ -317,176 +299,71 @@ hint_covering(struct s3 *s, const char *rel, size_t n)
 	return NULL;
 }
 
+/*
+ * A key the rest lister or a range's lister read: a key under a split
+ * point is another lister's, and so is a key past the range.
+ */
 static int
-list_page(void *be, struct arc_pager *pg, struct arc_plister *l,
-    struct arc_http_req *r)
+listed(struct arc_objstore *os, struct arc_plister *l, const char *key,
+    size_t klen)
 {
-	struct s3 *s = be;
-	struct arc_ospage p;
-	struct arc_buf msg = { 0 }, what = { 0 }, dec = { 0 };
+	struct s3 *s = (struct s3 *)os;
 	struct arc_buf skip = { 0 };
-	const char *o, *key, *mt, *sz, *rel, *h;
-	size_t i, rlen, klen;
-	int ret = 0, past = 0, covered = 0;
+	const char *rel = key + os->prefixlen, *h;
+	size_t rlen = klen - os->prefixlen;
+	int past;
 
-	arc_buf_printf(&what, "%s%s", s->os.name, l->prefix.s);
-	ret = arc_os_page_read(&s->os, r, &s3_page, what.s, &p, &msg);
-	if (ret == 0 && p.truncated && p.token.len == 0) {
-		arc_buf_printf(&msg, "list '%s': truncated page without a "
-		    "continuation token", what.s);
-		ret = -1;
-	} else if (ret == 0 && p.truncated && l->token.len == p.token.len &&
-	    memcmp(l->token.s, p.token.s, p.token.len) == 0) {
-		arc_buf_printf(&msg, "list '%s': the continuation token "
-		    "repeats", what.s);
-		ret = -1;
+	if (l->rest && (h = hint_covering(s, rel, rlen)) != NULL) {
+		/* another lister has these: skip past them at once,
+		 * unless this key sorts past the skip point itself */
+		arc_buf_add(&skip, os->prefix, os->prefixlen);
+		arc_buf_adds(&skip, h);
+		arc_buf_adds(&skip, SKIP_PAST);
+		past = arc_pathcmp(key, klen, skip.s, skip.len) >= 0;
+		if (!past) {
+			l->after.len = 0;
+			arc_buf_add(&l->after, skip.s, skip.len);
+		}
+		arc_buf_free(&skip);
+		return past ? ARC_OS_SKIP : ARC_OS_RESUME;
 	}
-	if (ret != 0) {
-		warnx("%s", arc_buf_str(&msg));
-		goto out;
-	}
-	for (o = p.objs.s, i = 0; i < p.nobjs; i++) {
-		key = o;
-		mt = key + strlen(key) + 1;
-		sz = mt + strlen(mt) + 1;
-		o = sz + strlen(sz) + 1;
-		if (p.urlenc) {
-			dec.len = 0;
-			if (arc_http_unescape(&dec, key, strlen(key), 1) == -1 ||
-			    memchr(dec.s, '\0', dec.len) != NULL) {
-				warnx("list '%s': a key that does not decode",
-				    what.s);
-				ret = -1;
-				goto out;
-			}
-			key = dec.s;
-		}
-		klen = strlen(key);
-		if (arc_pager_key(l, key, klen) == -1) {
-			warnx("list '%s': a key that does not advance (the "
-			    "server ignored where the page starts)", what.s);
-			ret = -1;
-			goto out;
-		}
-		if (strncmp(key, s->os.prefix, s->os.prefixlen) != 0)
-			continue;
-		rel = key + s->os.prefixlen;
-		rlen = strlen(rel);
-		if (l->rest && (h = hint_covering(s, rel, rlen)) != NULL) {
-			/* another lister has these: skip past them at once,
-			 * unless this key sorts past the skip point itself */
-			skip.len = 0;
-			arc_buf_add(&skip, s->os.prefix, s->os.prefixlen);
-			arc_buf_adds(&skip, h);
-			arc_buf_adds(&skip, SKIP_PAST);
-			if (arc_pathcmp(key, klen, skip.s, skip.len) < 0) {
-				covered = 1;
-				break;
-			}
-			continue;
-		}
-		if (l->until.len > 0 &&
-		    arc_pathcmp(rel, rlen, l->until.s, l->until.len) > 0) {
-			past = 1;	/* the next range's lister has these */
-			break;
-		}
-		arc_pager_emit(pg, rel, rlen, parse_s3_time(mt, strlen(mt)),
-		    arc_os_size(sz, strlen(sz)));
-	}
-	l->token.len = 0;
-	if (covered) {
-		/* resume past that split point's keys */
-		l->after.len = 0;
-		arc_buf_add(&l->after, skip.s, skip.len);
-	} else if (p.truncated && !past)
-		arc_buf_add(&l->token, p.token.s, p.token.len);
-	else
-		l->done = 1;
-out:
-	arc_os_page_free(&p);
-	arc_buf_free(&msg);
-	arc_buf_free(&what);
-	arc_buf_free(&dec);
-	arc_buf_free(&skip);
-	return ret;
+	if (l->until.len > 0 &&
+	    arc_pathcmp(rel, rlen, l->until.s, l->until.len) > 0)
+		return ARC_OS_END;	/* the next range's lister has these */
+	return ARC_OS_EMIT;
 }
 
-static const struct arc_pager_ops list_ops = { list_request, list_page };
+static const struct arc_oslisting list_keys = {
+	.paths = &s3_page,
+	.request = list_request,
+	.key = listed,
+	.mtime = parse_s3_time,
+};
 
-static int
-discover_page(void *be, struct arc_pager *pg, struct arc_plister *l,
-    struct arc_http_req *r)
+/* Discovery reads split points only: the top level's prefixes. */
+static void
+split_point(struct arc_objstore *os, struct arc_pager *pg,
+    struct arc_plister *l, const char *name, size_t n)
 {
-	struct s3 *s = be;
-	struct arc_ospage p;
-	struct arc_buf msg = { 0 };
-	const char *d;
-	size_t i;
-	int k;
+	struct s3 *s = (struct s3 *)os;
 
 	(void)pg;
-	/* quiet: only hints, what fails here the rest lister says */
-	k = arc_os_page_read(&s->os, r, &s3_page, s->os.name, &p, &msg);
-	arc_buf_free(&msg);
-	if (k != 0) {
-		arc_os_page_free(&p);
-		return -1;
+	if (s->nhints < DISCOVER_MAX && n >= os->prefixlen &&
+	    memcmp(name, os->prefix, os->prefixlen) == 0) {
+		s->hints = arc_ereallocarray(s->hints, s->nhints + 1,
+		    sizeof(*s->hints));
+		s->hints[s->nhints++] = arc_estrdup(name + os->prefixlen);
 	}
-	/* the top level's objects, then its prefixes, each in order */
-	for (d = p.objs.s, i = 0; i < p.nobjs; i++) {
-		struct arc_buf dec = { 0 };
-
-		if (p.urlenc && arc_http_unescape(&dec, d, strlen(d), 1) == 0)
-			k = arc_pager_key(l, dec.s, dec.len);
-		else
-			k = arc_pager_key(l, d, strlen(d));
-		arc_buf_free(&dec);
-		if (k == -1)
-			goto stop;
-		d += strlen(d) + 1;		/* key, mtime, size */
-		d += strlen(d) + 1;
-		d += strlen(d) + 1;
-	}
-	for (d = p.dirs.s, i = 0; i < p.ndirs; i++, d += strlen(d) + 1) {
-		const char *name = d;
-		struct arc_buf dec = { 0 };
-
-		if (p.urlenc) {
-			if (arc_http_unescape(&dec, d, strlen(d), 1) == -1)
-				continue;	/* a split point is only a hint */
-			name = dec.s;
-		}
-		if (arc_pager_key(l, name, p.urlenc ? dec.len :
-		    strlen(name)) == -1) {
-			arc_buf_free(&dec);
-			goto stop;
-		}
-		if (strncmp(name, s->os.prefix, s->os.prefixlen) == 0 &&
-		    s->nhints < DISCOVER_MAX &&
-		    strlen(name) == (p.urlenc ? dec.len : strlen(d))) {
-			s->hints = arc_ereallocarray(s->hints, s->nhints + 1,
-			    sizeof(*s->hints));
-			s->hints[s->nhints++] = arc_estrdup(name + s->os.prefixlen);
-		}
-		arc_buf_free(&dec);
-	}
-	/* a token that repeats would page forever: stop discovering */
-	if (p.truncated && p.token.len > 0 && s->nhints < DISCOVER_MAX &&
-	    !(l->token.len == p.token.len &&
-	    memcmp(l->token.s, p.token.s, p.token.len) == 0)) {
-		l->token.len = 0;
-		arc_buf_add(&l->token, p.token.s, p.token.len);
-	} else
+	if (s->nhints >= DISCOVER_MAX)
 		l->done = 1;
-	arc_os_page_free(&p);
-	return 0;
-stop:	/* keys that do not advance: the split points found will do */
-	arc_os_page_free(&p);
-	return -1;
 }
 
-static const struct arc_pager_ops discover_ops = { list_request,
-    discover_page };
+static const struct arc_oslisting discover = {
+	.paths = &s3_page,
+	.request = list_request,
+	.dir = split_point,
+	.prefixes_only = 1,
+};
 
 static int
 cmpstr(const void *a, const void *b)
@@ -512,14 +389,13 @@ s3_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 	struct arc_pager pg;
 	struct arc_plister *l;
 	size_t i, n;
-	int jobs = st->jobs > 0 ? st->jobs : 8;
+	int jobs;
 
-	arc_os_pager(&s->os, &pg, flags, fn, arg);
-	if (np > 0) {
-		if (arc_os_listers(&s->os, &pg, prefixes, np) == -1)
-			return ARC_EXIT_ERROR;
-		return arc_pager_run(&pg, s->os.http, &list_ops, s, jobs);
-	}
+	jobs = arc_os_list_start(st, &pg, prefixes, np, flags, fn, arg);
+	if (jobs == -1)
+		return ARC_EXIT_ERROR;
+	if (np > 0)
+		return arc_os_list_run(&s->os, &pg, &list_keys, jobs);
 	s->hints = NULL;
 	s->nhints = 0;
 	for (i = 0; i < st->nhints; i++) {
@@ -531,7 +407,7 @@ s3_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 		l = arc_pager_add(&pg, s->os.prefix, s->os.prefixlen);
 		l->delimiter = 1;
 		pg.quiet = 1;	/* only hints: the rest lister lists all */
-		arc_pager_run(&pg, s->os.http, &discover_ops, s, 1);
+		arc_os_list_run(&s->os, &pg, &discover, 1);
 		pg.quiet = 0;
 	}
 	if (s->nhints > 1)
@@ -545,7 +421,7 @@ s3_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 	}
 	l = arc_pager_add(&pg, s->os.prefix, s->os.prefixlen);
 	l->rest = 1;
-	n = (size_t)arc_pager_run(&pg, s->os.http, &list_ops, s, jobs);
+	n = (size_t)arc_os_list_run(&s->os, &pg, &list_keys, jobs);
 	for (i = 0; i < s->nhints; i++)
 		free(s->hints[i]);
 	free(s->hints);
@@ -601,16 +477,6 @@ object_request(struct arc_objstore *os, struct arc_http_req *r,
 	}
 }
 
-/*
- * In a bucket that exists (bucket_exists), a 404 on a HEAD or GET is no
- * such key; a DELETE's 404 must say NoSuchKey.
- */
-static int
-absent(const struct arc_http_req *r, int deleting)
-{
-	return r->status == 404 && (!deleting || arc_os_code(r, "NoSuchKey"));
-}
-
 static int
 xml_safe(const char *s, size_t n)
 {
@@ -656,7 +522,8 @@ find_item(struct delres *d, const char *key, size_t n)
 	key += d->s->os.prefixlen;
 	n -= d->s->os.prefixlen;
 	for (i = 0; i < d->n; i++)
-		if (d->items[i].pathlen == n &&
+		if (d->items[i].removal == ARC_OS_PENDING &&
+		    d->items[i].pathlen == n &&
 		    memcmp(d->items[i].path, key, n) == 0)
 			return &d->items[i];
 	return NULL;
@@ -706,105 +573,78 @@ delete_field(void *arg, const char *path, const char *text, size_t n)
 }
 
 /*
- * DeleteObjects in groups of up to 1000 keys, Content-MD5 always sent,
- * each key's <Deleted> or <Error> read; a group that fails as a whole,
- * keys XML cannot carry, and conditional deletes are left to the
- * engine, key by key.
+ * DeleteObjects for up to 1000 keys, Content-MD5 always sent, each
+ * key's <Deleted> or <Error> read; keys XML cannot carry and conditional
+ * deletes are left to the engine, key by key.
  */
-static void
+static int
 delete_batch(struct arc_objstore *os, struct arc_sitem *items, size_t n)
 {
 	struct s3 *s = (struct s3 *)os;
 	struct arc_http_req r;
 	struct arc_buf body = { 0 }, eb = { 0 }, hex = { 0 };
 	unsigned char md[EVP_MAX_MD_SIZE], b64[64];
-	unsigned int mdlen, i2;
-	size_t i, start, cnt;
-	struct delres d;
+	unsigned int mdlen, i;
+	size_t k, nkeys = 0;
+	struct delres d = { s, items, n, { 0 }, { 0 }, { 0 }, 0 };
+	int ret = -1;
 
-	for (start = 0; start < n; start += cnt) {
-		size_t nkeys = 0;
-
-		cnt = n - start < 1000 ? n - start : 1000;
-		body.len = 0;
-		arc_buf_adds(&body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
-		    "<Delete xmlns=\"" S3NS "\"><Quiet>false</Quiet>");
-		for (i = start; i < start + cnt; i++) {
-			if (items[i].if_match != NULL ||
-			    !xml_safe(items[i].path, items[i].pathlen))
-				continue;
-			nkeys++;
-			arc_buf_adds(&body, "<Object><Key>");
-			xml_escape(&body, s->os.prefix, s->os.prefixlen);
-			xml_escape(&body, items[i].path, items[i].pathlen);
-			arc_buf_adds(&body, "</Key></Object>");
-		}
-		arc_buf_adds(&body, "</Delete>");
-		if (nkeys == 0)
+	arc_buf_adds(&body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+	    "<Delete xmlns=\"" S3NS "\"><Quiet>false</Quiet>");
+	for (k = 0; k < n; k++) {
+		if (items[k].if_match != NULL ||
+		    !xml_safe(items[k].path, items[k].pathlen))
 			continue;
-		EVP_Digest(body.s, body.len, md, &mdlen, EVP_sha256(), NULL);
-		hex.len = 0;
-		for (i2 = 0; i2 < mdlen; i2++)
-			arc_buf_printf(&hex, "%02x", md[i2]);
-		request(s, &r, "POST", NULL, 0, "delete=", hex.s);
-		EVP_Digest(body.s, body.len, md, &mdlen, EVP_md5(), NULL);
-		EVP_EncodeBlock(b64, md, (int)mdlen);
-		arc_http_add_header(&r, "Content-MD5: %s", b64);
-		arc_http_add_header(&r, "Content-Type: application/xml");
-		r.body = body.s;
-		r.bodylen = body.len;
-		memset(&d, 0, sizeof(d));
-		d.s = s;
-		d.items = items + start;
-		d.n = cnt;
-		if (arc_http_perform(s->os.http, &r) == 0 && r.status == 200 &&
-		    arc_xml_parse(r.resp.s, r.resp.len, s3ns, delete_field, &d,
-		    &eb) == 0 && !d.bad) {
-			/* a key the answer did not mention is not deleted */
-			for (i = start; i < start + cnt; i++)
-				if (items[i].removal == -1 &&
-				    items[i].if_match == NULL &&
-				    xml_safe(items[i].path, items[i].pathlen)) {
-					items[i].removal = ARC_REMOVE_FAILED;
-					items[i].err.len = 0;
-					arc_buf_adds(&items[i].err, "DeleteObjects "
-					    "did not report this key");
-				}
-		} else	/* the group failed as a whole: key by key */
-			for (i = start; i < start + cnt; i++) {
-				items[i].removal = -1;
-				items[i].err.len = 0;
-			}
-		arc_http_req_free(&r);
-		arc_buf_free(&d.key);
-		arc_buf_free(&d.code);
-		arc_buf_free(&d.message);
+		nkeys++;
+		items[k].removal = ARC_OS_PENDING;
+		arc_buf_adds(&body, "<Object><Key>");
+		xml_escape(&body, os->prefix, os->prefixlen);
+		xml_escape(&body, items[k].path, items[k].pathlen);
+		arc_buf_adds(&body, "</Key></Object>");
 	}
+	arc_buf_adds(&body, "</Delete>");
+	if (nkeys == 0) {
+		arc_buf_free(&body);
+		return 0;
+	}
+	EVP_Digest(body.s, body.len, md, &mdlen, EVP_sha256(), NULL);
+	for (i = 0; i < mdlen; i++)
+		arc_buf_printf(&hex, "%02x", md[i]);
+	request(s, &r, "POST", NULL, 0, "delete=", hex.s);
+	EVP_Digest(body.s, body.len, md, &mdlen, EVP_md5(), NULL);
+	EVP_EncodeBlock(b64, md, (int)mdlen);
+	arc_http_add_header(&r, "Content-MD5: %s", b64);
+	arc_http_add_header(&r, "Content-Type: application/xml");
+	r.body = body.s;
+	r.bodylen = body.len;
+	if (arc_http_perform(os->http, &r) == 0 && r.status == 200 &&
+	    arc_xml_parse(r.resp.s, r.resp.len, s3ns, delete_field, &d,
+	    &eb) == 0 && !d.bad)
+		ret = 0;
+	arc_http_req_free(&r);
+	arc_buf_free(&d.key);
+	arc_buf_free(&d.code);
+	arc_buf_free(&d.message);
 	arc_buf_free(&body);
 	arc_buf_free(&eb);
 	arc_buf_free(&hex);
+	return ret;
 }
 
+/*
+ * S3 says "no such key" in an error body, which a HEAD has not: in a
+ * bucket that exists (bucket_exists), a 404 on a HEAD or GET is no such
+ * key; a DELETE's 404 must say NoSuchKey.
+ */
 static const struct arc_objstore_ops s3_osops = {
-	.label = "S3",
-	.exists = "an object exists there",
-	.put_ok = 200,
-	.delete_ok = 204,
+	.scheme = "s3", .container = "bucket", .label = "S3",
+	.chars = "abcdefghijklmnopqrstuvwxyz0123456789.-",
 	.request = object_request,
-	.absent = absent,
-	.ready = bucket_exists,
-	.batch = delete_batch,
+	.nokey = "NoSuchKey", .ready = bucket_exists,
+	.put_ok = 200, .exists = "an object exists there",
+	.delete_ok = 204, .batch = delete_batch, .batch_max = 1000,
+	.unreported = "DeleteObjects did not report this key",
 };
 
-const struct arc_store_ops arc_store_s3 = {
-	.scheme = "s3",
-	.open = s3_open,
-	.list = s3_list,
-	.stat = arc_os_stat,
-	.remove = arc_os_remove,
-	.stat_many = arc_os_stat_many,
-	.remove_many = arc_os_remove_many,
-	.get = arc_os_get,
-	.put = arc_os_put,
-	.close = s3_close,
-};
+const struct arc_store_ops arc_store_s3 = ARC_OS_STORE("s3", s3_open,
+    s3_list, s3_close);

@@ -7,6 +7,7 @@
  * the lenient mode accepts.  Fractions are dropped: record times have
  * second precision.
  */
+#include <err.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -304,4 +305,29 @@ arc_is_young(int64_t now, int64_t mtime, int64_t grace_ns)
 		return 1;
 	need = grace_ns / 1000000000 + (grace_ns % 1000000000 != 0);
 	return now - mtime < need;
+}
+
+/* The defaults: ARC_DEFAULT_GRACE and ARC_DEFAULT_SKEW. */
+void
+arc_window_init(struct arc_window *w)
+{
+	w->grace = arc_duration_const(ARC_DEFAULT_GRACE);
+	w->skew = arc_duration_const(ARC_DEFAULT_SKEW);
+}
+
+/* Option -g (grace) or -k (skew): exit 2 on a duration that is not one. */
+void
+arc_window_opt(struct arc_window *w, int opt, const char *arg)
+{
+	if (arc_duration_parse(arg, opt == 'g' ? &w->grace : &w->skew) == -1)
+		errx(ARC_EXIT_ERROR, "'%s': invalid duration", arg);
+}
+
+/* Grace plus skew, in nanoseconds; exit 2 when the sum does not fit. */
+int64_t
+arc_window_ns(const struct arc_window *w)
+{
+	if (w->grace > INT64_MAX - w->skew)
+		errx(ARC_EXIT_ERROR, "grace plus skew is too large");
+	return w->grace + w->skew;
 }

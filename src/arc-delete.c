@@ -14,20 +14,17 @@
  * events, made durable batch by batch.
  *
  * All input is read before anything is done: the cap, the archive and the
- * manifest-first order need the whole plan.  Records go to temporary
- * files; only the planned candidates (at most the cap) are held in memory.
+ * manifest-first order need the whole plan (lib/plan.c, which also hands
+ * the phases their batches); the archive's layout is lib/runarchive.c's.
+ * This file holds the options and the flow: the two phases, the audit
+ * events and the -S counts.
  */
-#include <sys/stat.h>
-
 #include <err.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -36,57 +33,18 @@
 #define EXIT_MANIFEST_FAILED	4
 #define DELETE_JOBS		8	/* storage calls in flight */
 
-enum plan { P_PLANNED, P_REFUSED, P_FAILED };
+static struct arc_runopts opt = { .max = ARC_DEFAULT_MAX_DELETES,
+	.batch = ARC_DEFAULT_BATCH, .sample = ARC_DEFAULT_SAMPLE, .prefix = "" };
 
-struct cand {
-	char		*line;		/* the candidate record */
-	char		*qpath;		/* points into line */
-	size_t		 qpathlen;
-	char		*path;		/* decoded */
-	size_t		 pathlen;
-	char		*rev;		/* manifest rev field, quoted */
-	size_t		 revlen;
-	int64_t		 time, size;
-	int		 plan;
-	const char	*why;		/* reason refused */
-	char		*json;		/* full manifest entry, for the archive */
-	char		*etag;		/* seen by --if-unchanged */
-	const char	*res;		/* the result word, once known */
-	int		 code;		/* and its reason code (arc(7)) */
-};
+static struct arc_plan plan;
 
-struct list {
-	struct cand	*v;
-	size_t		 n, cap;
-};
-
+/* What the phases did, by kind (ARC_KIND_MANIFEST, ARC_KIND_STORAGE). */
 static struct {
-	int		 act;
-	int		 archive_files;
-	int		 pre_manifest;
-	int		 if_unchanged;
-	int		 partial;	/* --listing-partial */
-	const char	*archive;
-	const char	*audit;
-	const char	*prefix;
-	const char	*stats;
-	const char	*run_id;
-	const char	*deferred;
-	long long	 max, batch, sample;
-	long long	 done_before;	/* -N: deletes earlier in the run */
-	char		**includes;
-	size_t		 nincludes;
-} opt = { .max = ARC_DEFAULT_MAX_DELETES, .batch = ARC_DEFAULT_BATCH,
-	.sample = ARC_DEFAULT_SAMPLE, .prefix = "" };
-
-static struct {
-	uintmax_t	 input, manifest_in, storage_in;
 	uintmax_t	 deleted[3], would[3], gone[3], refused[3], failed[3];
-	uintmax_t	 changed[3], deferred, leftover;
-	int		 cap_kind;	/* the kind the cap stopped */
-	int		 cap_emitted;
+	uintmax_t	 changed[3], deferred;
+	uintmax_t	 verified[3], unverified[3];	/* of the deleted */
 	uintmax_t	 bytes_freed;
-	int		 cap_hit;
+	int		 cap_emitted;
 } count;
 
 static volatile sig_atomic_t stopping;
@@ -120,268 +78,8 @@ on_signal(int sig)
 	stopping = 1;
 }
 
-/*
- * Results are printed a batch at a time, in path order, whatever order
- * they were decided in (refusals come first, deletes last).
- */
 static void
-result(const char *what, int code, struct cand *c)
-{
-	c->res = what;
-	c->code = code;
-}
-
-static void
-print_results(struct list *l, size_t from, size_t to, int kind)
-{
-	size_t i;
-
-	for (i = from; i < to; i++)
-		if (l->v[i].res != NULL)
-			arc_write_result(stdout, l->v[i].res, kind,
-			    l->v[i].path, l->v[i].pathlen, l->v[i].code);
-	fflush(stdout);
-}
-
-/*
- * Plan one kind: read its records back from fp, refuse the unsafe ones,
- * plan the rest in order until the cap, count what is left over.
- */
-static void
-plan_kind(FILE *fp, int kind, struct list *l, long long *room)
-{
-	struct arc_reader rd;
-	struct arc_record rec;
-	struct arc_buf path = { 0 };
-	struct cand *c;
-	const char *why, *msg;
-	int r;
-
-	rewind(fp);
-	arc_reader_init(&rd, fp, "-", ARC_REC_CANDIDATE, 0);
-	while ((r = arc_reader_next(&rd, &rec)) == 1) {
-		path.len = 0;
-		if (arc_unquote(&path, rec.qpath, rec.qpathlen, &msg) == -1)
-			errx(ARC_EXIT_ERROR, "corrupt temporary file");
-		why = arc_path_unsafe(path.s, path.len);
-		if (why == NULL && kind == ARC_KIND_STORAGE &&
-		    !opt.pre_manifest && !arc_path_is_managed(path.s, path.len))
-			why = "not a managed path (fewer than 7 segments)";
-		/*
-		 * At the cap the rest is left untouched; refusals use no room
-		 * and are still reported, never silently dropped.
-		 */
-		if (why == NULL && *room == 0) {
-			count.leftover++;
-			if (rejects != NULL)
-				arc_write_reject(rejects->fp, "cap-deferred",
-				    kind, rec.body, rec.bodylen,
-				    ARC_R_CAP_DEFERRED, ARC_TIME_UNKNOWN);
-			if (!count.cap_hit)
-				count.cap_kind = kind;
-			count.cap_hit = 1;
-			continue;
-		}
-		if (l->n == l->cap) {
-			l->cap = l->cap ? l->cap * 2 : 256;
-			l->v = arc_ereallocarray(l->v, l->cap, sizeof(*l->v));
-		}
-		c = &l->v[l->n++];
-		memset(c, 0, sizeof(*c));
-		c->line = arc_estrndup(rec.line, rec.linelen);
-		c->qpath = c->line + (rec.qpath - rec.line);
-		c->qpathlen = rec.qpathlen;
-		c->path = arc_estrndup(path.s, path.len);
-		c->pathlen = path.len;
-		if (rec.rev != NULL) {
-			c->rev = c->line + (rec.rev - rec.line);
-			c->revlen = rec.revlen;
-		}
-		c->time = rec.time;
-		c->size = rec.size;
-		c->plan = why ? P_REFUSED : P_PLANNED;
-		c->why = why;
-		if (!why)
-			(*room)--;
-	}
-	if (r == -1)
-		errx(ARC_EXIT_ERROR, "corrupt temporary file");
-	arc_reader_free(&rd);
-	arc_buf_free(&path);
-}
-
-static void
-run_json(struct arc_buf *b, const struct list *m, const struct list *s)
-{
-	struct json_object *o, *op, *c;
-	char host[256], tbuf[ARC_TIME_BUFSZ];
-	size_t i, pm = 0, ps = 0;
-
-	for (i = 0; i < m->n; i++)
-		pm += m->v[i].plan == P_PLANNED;
-	for (i = 0; i < s->n; i++)
-		ps += s->v[i].plan == P_PLANNED;
-	if (gethostname(host, sizeof(host)) == -1)
-		strcpy(host, "-");
-	host[sizeof(host) - 1] = '\0';
-	o = json_object_new_object();
-	json_object_object_add(o, "run_id", arc_json_text(opt.run_id));
-	json_object_object_add(o, "time", json_object_new_string(
-	    arc_time_format(arc_time_now(), tbuf)));
-	json_object_object_add(o, "host", arc_json_text(host));
-	json_object_object_add(o, "dry_run", json_object_new_boolean(!opt.act));
-	op = json_object_new_object();
-	json_object_object_add(op, "max_deletes", json_object_new_int64(opt.max));
-	json_object_object_add(op, "batch_size", json_object_new_int64(opt.batch));
-	json_object_object_add(op, "archive_files",
-	    json_object_new_boolean(opt.archive_files));
-	json_object_object_add(op, "delete_pre_manifest_orphans",
-	    json_object_new_boolean(opt.pre_manifest));
-	json_object_object_add(op, "if_unchanged",
-	    json_object_new_boolean(opt.if_unchanged));
-	json_object_object_add(o, "options", op);
-	c = json_object_new_object();
-	json_object_object_add(c, "input", json_object_new_int64(
-	    (int64_t)count.input));
-	json_object_object_add(c, "orphan_manifest", json_object_new_int64(
-	    (int64_t)count.manifest_in));
-	json_object_object_add(c, "orphan_storage", json_object_new_int64(
-	    (int64_t)count.storage_in));
-	json_object_object_add(c, "planned_manifest",
-	    json_object_new_int64((int64_t)pm));
-	json_object_object_add(c, "planned_storage",
-	    json_object_new_int64((int64_t)ps));
-	json_object_object_add(c, "refused", json_object_new_int64(
-	    (int64_t)(m->n - pm + s->n - ps)));
-	json_object_object_add(c, "left_over_by_cap",
-	    json_object_new_int64((int64_t)count.leftover));
-	json_object_object_add(o, "counts", c);
-	arc_buf_adds(b, json_object_to_json_string_ext(o,
-	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-	arc_buf_addc(b, '\n');
-	json_object_put(o);
-}
-
-static char *
-member(const char *name)
-{
-	struct arc_buf b = { 0 };
-
-	arc_buf_adds(&b, opt.prefix);
-	arc_buf_adds(&b, name);
-	return b.s;
-}
-
-/*
- * Write the archive and make it durable; every failure here means that
- * nothing is deleted.
- */
-static int
-write_archive(struct arc_store *st, FILE *all, const struct list *m,
-    struct list *s)
-{
-	struct arc_archive *ar;
-	struct arc_buf b = { 0 }, eb = { 0 }, name = { 0 };
-	struct arc_stat sb;
-	char *mname, *eq;
-	size_t i;
-	int fd, r;
-	FILE *tmp;
-
-	if ((ar = arc_archive_create(opt.archive, opt.run_id)) == NULL)
-		return -1;
-	mname = member("candidates.tsv");
-	r = arc_archive_add_fd(ar, mname, fileno(all), arc_time_now());
-	free(mname);
-	if (r == -1)
-		goto fail;
-	run_json(&b, m, s);
-	mname = member("run.json");
-	r = arc_archive_add_mem(ar, mname, b.s, b.len);
-	free(mname);
-	if (r == -1)
-		goto fail;
-	/* strings in the spelling of paths: strict JSON whatever the bytes */
-	b.len = 0;
-	for (i = 0; i < m->n; i++)
-		if (m->v[i].json != NULL) {
-			if (arc_json_spell_strings(&b, m->v[i].json,
-			    strlen(m->v[i].json), 0) == -1) {
-				warnx("'%.*s': the manifest entry is not JSON",
-				    (int)m->v[i].qpathlen, m->v[i].qpath);
-				goto fail;
-			}
-			arc_buf_addc(&b, '\n');
-		}
-	if (b.len > 0) {
-		mname = member("manifest-entries.ndjson");
-		r = arc_archive_add_mem(ar, mname, b.s, b.len);
-		free(mname);
-		if (r == -1)
-			goto fail;
-	}
-	for (i = 0; i < opt.nincludes; i++) {
-		eq = strchr(opt.includes[i], '=');
-		name.len = 0;
-		arc_buf_add(&name, opt.includes[i],
-		    (size_t)(eq - opt.includes[i]));
-		if ((fd = open(eq + 1, O_RDONLY | O_CLOEXEC)) == -1) {
-			warn("cannot open '%s'", eq + 1);
-			goto fail;
-		}
-		r = arc_archive_add_fd(ar, arc_buf_str(&name), fd,
-		    arc_time_now());
-		close(fd);
-		if (r == -1)
-			goto fail;
-	}
-	for (i = 0; opt.archive_files && i < s->n; i++) {
-		struct cand *c = &s->v[i];
-
-		if (c->plan != P_PLANNED)
-			continue;
-		tmp = arc_tmpstream();
-		r = arc_store_get(st, c->path, c->pathlen, fileno(tmp), &sb, &eb);
-		if (r == ARC_ABSENT) {
-			fclose(tmp);
-			continue;	/* already gone: nothing to keep */
-		}
-		if (r != ARC_PRESENT) {
-			/*
-			 * This file only: what is not in the archive is not
-			 * deleted (a FIFO or link swapped in, a read error),
-			 * and the others go on.
-			 */
-			warnx("'%.*s': cannot archive: %s; not deleted",
-			    (int)c->qpathlen, c->qpath, arc_buf_str(&eb));
-			c->plan = P_FAILED;
-			fclose(tmp);
-			continue;
-		}
-		name.len = 0;
-		arc_buf_adds(&name, opt.prefix);
-		arc_buf_adds(&name, "quarantine/");
-		arc_buf_add(&name, c->path, c->pathlen);
-		r = arc_archive_add_fd(ar, arc_buf_str(&name), fileno(tmp),
-		    sb.mtime);
-		fclose(tmp);
-		if (r == -1)
-			goto fail;
-	}
-	arc_buf_free(&b);
-	arc_buf_free(&eb);
-	arc_buf_free(&name);
-	return arc_archive_commit(ar);
-fail:
-	arc_archive_abort(ar);
-	arc_buf_free(&b);
-	arc_buf_free(&eb);
-	arc_buf_free(&name);
-	return -1;
-}
-
-static void
-sample(struct arc_buf *b, struct cand **v, size_t n)
+sample(struct arc_buf *b, struct arc_cand **v, size_t n)
 {
 	size_t i;
 
@@ -401,11 +99,12 @@ sample(struct arc_buf *b, struct cand **v, size_t n)
  * so that nothing is deleted that could not be recorded.
  */
 static int
-reserve_audit(struct cand **v, size_t n)
+reserve_audit(struct arc_cand **v, size_t n)
 {
 	size_t i, room;
 
-	room = 1024 + 18 * strlen(opt.run_id);
+	/* the batch's event and a cap_hit one, each chained */
+	room = 1024 + 2 * ARC_AUDIT_CHAIN_BYTES + 18 * strlen(opt.run_id);
 	for (i = 0; i < n && (long long)i < opt.sample; i++)
 		room += 6 * v[i]->pathlen + 8;
 	if (arc_audit_reserve(audit, room) == -1) {
@@ -416,7 +115,7 @@ reserve_audit(struct cand **v, size_t n)
 }
 
 static void
-batch_event(const char *event, struct cand **v, size_t n, uintmax_t done)
+batch_event(const char *event, struct arc_cand **v, size_t n, uintmax_t done)
 {
 	struct arc_buf smp = { 0 };
 	char num[32];
@@ -445,22 +144,12 @@ cap_event(void)
 {
 	char num[32];
 
-	if (count.cap_emitted || !count.cap_hit || stopping)
+	if (count.cap_emitted || !plan.cap_hit || stopping)
 		return;
 	count.cap_emitted = 1;
 	snprintf(num, sizeof(num), "%ju", deletes_so_far());
 	arc_audit_event(audit, "reconcile.cap_hit", opt.run_id,
 	    "deletes_so_far", num, (char *)NULL);
-}
-
-/* Whether no planned candidate is left in l from index i on. */
-static int
-last_batch(const struct list *l, size_t i)
-{
-	for (; i < l->n; i++)
-		if (l->v[i].plan == P_PLANNED)
-			return 0;
-	return 1;
 }
 
 /* A batch's events made durable; on failure no further batch starts. */
@@ -471,270 +160,349 @@ sync_audit(void)
 		halted = 1;
 }
 
+/* A dry run's batch: what would be deleted, recorded as Arc does. */
+static void
+would_delete(struct arc_batch *b, int kind, const char *event)
+{
+	size_t j;
+
+	for (j = 0; j < b->n; j++)
+		arc_cand_result(b->v[j], "would-delete",
+		    kind == ARC_KIND_STORAGE ? ARC_R_ORPHAN_STORAGE :
+		    opt.partial ? ARC_R_LISTING_PARTIAL : ARC_R_ORPHAN_MANIFEST);
+	count.would[kind] += b->n;
+	batch_event(event, b->v, b->n, b->n);
+	sync_audit();
+}
+
+/* The candidates v as manifest items (with their revs when rev is set). */
+static void
+to_mitems(struct arc_cand **v, size_t n, struct arc_mitem *mi, int rev)
+{
+	size_t j;
+
+	for (j = 0; j < n; j++) {
+		memset(&mi[j], 0, sizeof(mi[j]));
+		mi[j].path = v[j]->path;
+		mi[j].pathlen = v[j]->pathlen;
+		if (rev) {
+			mi[j].rev = v[j]->rev;
+			mi[j].revlen = v[j]->revlen;
+		}
+	}
+}
+
+/* The candidates v as store items (with their ETags when etag is set). */
+static void
+to_sitems(struct arc_cand **v, size_t n, struct arc_sitem *si, int etag)
+{
+	size_t j;
+
+	for (j = 0; j < n; j++) {
+		si[j].path = v[j]->path;
+		si[j].pathlen = v[j]->pathlen;
+		si[j].if_match = etag ? v[j]->etag : NULL;
+		si[j].err.len = 0;
+	}
+}
+
+/*
+ * Verified deletes: a removal the manifest acknowledged stays "deleted"
+ * only when a look-up now finds no entry at its path; an entry still
+ * there, or a look-up that cannot answer, makes it "unverified".
+ */
+static void
+verify_entries(struct arc_manifest *man, struct arc_cand **v, size_t n,
+    struct arc_mitem *mi)
+{
+	size_t j;
+
+	if (n == 0)
+		return;
+	to_mitems(v, n, mi, 0);
+	(void)arc_manifest_lookup(man, mi, n);	/* unanswered: not absent */
+	for (j = 0; j < n; j++) {
+		if (mi[j].result == ARC_ABSENT) {
+			count.verified[ARC_KIND_MANIFEST]++;
+			continue;
+		}
+		warnx("'%.*s': unverified: %s", (int)v[j]->qpathlen,
+		    v[j]->qpath, mi[j].result == ARC_PRESENT ?
+		    "the manifest acknowledged the removal but still has the "
+		    "entry" : "the manifest did not answer the check");
+		arc_cand_result(v[j], "unverified", ARC_R_UNVERIFIED);
+		count.unverified[ARC_KIND_MANIFEST]++;
+	}
+}
+
 /* The manifest half: 0, or -1 when a batch failed (exit 4). */
 static int
-manifest_phase(struct arc_manifest *man, struct list *l)
+manifest_phase(struct arc_manifest *man, struct arc_cands *l)
 {
-	struct cand **bv;
+	struct arc_batch b;
 	struct arc_mitem *mi;
 	struct arc_buf eb = { 0 };
-	size_t i, j, n, done, start;
+	size_t j, done;
+	int ret = 0;
 
-	bv = arc_ereallocarray(NULL, (size_t)opt.batch, sizeof(*bv));
+	arc_batch_init(&b, l, (size_t)opt.batch);
 	mi = arc_ecalloc((size_t)opt.batch, sizeof(*mi));
-	for (i = start = 0; i < l->n; ) {
-		print_results(l, start, i, ARC_KIND_MANIFEST);
-		start = i;
-		if (stopping || halted)
-			break;
-		/* a batch: up to -b planned candidates, refusals in order */
-		for (n = 0; i < l->n && n < (size_t)opt.batch; i++) {
-			struct cand *c = &l->v[i];
-
-			if (c->plan == P_REFUSED) {
-				warnx("'%.*s': refused: %s", (int)c->qpathlen,
-				    c->qpath, c->why);
-				result("refused", ARC_R_LAYOUT_MISMATCH, c);
-				count.refused[ARC_KIND_MANIFEST]++;
-				continue;
-			}
-			bv[n++] = c;
-		}
-		if (n == 0)
-			continue;
+	while (arc_batch_next(&b, stopping || halted)) {
 		/* Arc: a chunk the cap cut short gets cap_hit before its event */
-		if (count.cap_kind == ARC_KIND_MANIFEST && last_batch(l, i))
+		if (plan.cap_kind == ARC_KIND_MANIFEST && arc_batch_last(&b))
 			cap_event();
 		if (!opt.act) {
-			for (j = 0; j < n; j++)
-				result("would-delete", opt.partial ?
-				    ARC_R_LISTING_PARTIAL : ARC_R_ORPHAN_MANIFEST, bv[j]);
-			count.would[ARC_KIND_MANIFEST] += n;
-			batch_event("reconcile.manifest_batch_deleted", bv, n, n);
-			sync_audit();
+			would_delete(&b, ARC_KIND_MANIFEST,
+			    "reconcile.manifest_batch_deleted");
 			continue;
 		}
-		if (reserve_audit(bv, n) == -1)
+		if (reserve_audit(b.v, b.n) == -1)
 			break;	/* these are not started: no result */
-		for (j = 0; j < n; j++) {
-			mi[j].path = bv[j]->path;
-			mi[j].pathlen = bv[j]->pathlen;
-			mi[j].rev = bv[j]->rev;
-			mi[j].revlen = bv[j]->revlen;
-		}
-		if (arc_manifest_remove(man, mi, n, &eb) == -1) {
-			for (j = 0; j < n; j++)
-				result("failed", ARC_R_DELETE_FAILED, bv[j]);
-			count.failed[ARC_KIND_MANIFEST] += n;
+		to_mitems(b.v, b.n, mi, 1);
+		if (arc_manifest_remove(man, mi, b.n, &eb) == -1) {
+			for (j = 0; j < b.n; j++)
+				arc_cand_result(b.v[j], "failed",
+				    ARC_R_DELETE_FAILED);
+			count.failed[ARC_KIND_MANIFEST] += b.n;
 			warnx("manifest batch of %zu failed: %s; nothing further "
-			    "is deleted", n, arc_buf_str(&eb));
-			print_results(l, start, i, ARC_KIND_MANIFEST);
-			free(bv);
-			free(mi);
-			arc_buf_free(&eb);
-			return -1;
+			    "is deleted", b.n, arc_buf_str(&eb));
+			ret = -1;
+			break;
 		}
 		done = 0;
-		for (j = 0; j < n; j++) {
+		for (j = 0; j < b.n; j++) {
 			switch (mi[j].result) {
 			case ARC_M_DELETED:
-				result("deleted", ARC_R_DELETED, bv[j]);
-				bv[done++] = bv[j];
+				arc_cand_result(b.v[j], "deleted",
+				    ARC_R_DELETED);
+				b.v[done++] = b.v[j];
 				break;
 			case ARC_M_GONE:
-				result("gone", ARC_R_GONE, bv[j]);
+				arc_cand_result(b.v[j], "gone", ARC_R_GONE);
 				count.gone[ARC_KIND_MANIFEST]++;
 				break;
 			case ARC_M_DEFERRED:
 				/* a read-only source: written out, not deleted */
-				result("deferred", ARC_R_DEFERRED, bv[j]);
+				arc_cand_result(b.v[j], "deferred",
+				    ARC_R_DEFERRED);
 				count.deferred++;
 				break;
 			default:
-				result("changed", ARC_R_CHANGED_SINCE_LISTING, bv[j]);
+				arc_cand_result(b.v[j], "changed",
+				    ARC_R_CHANGED_SINCE_LISTING);
 				count.changed[ARC_KIND_MANIFEST]++;
 				break;
 			}
 		}
 		count.deleted[ARC_KIND_MANIFEST] += done;
 		if (done > 0)
-			batch_event("reconcile.manifest_batch_deleted", bv, done,
+			batch_event("reconcile.manifest_batch_deleted", b.v, done,
 			    done);
 		sync_audit();
+		verify_entries(man, b.v, done, mi);
 	}
-	print_results(l, start, i, ARC_KIND_MANIFEST);
-	free(bv);
+	arc_batch_end(&b);
+	count.refused[ARC_KIND_MANIFEST] += b.refused;
+	count.failed[ARC_KIND_MANIFEST] += b.failed;
 	free(mi);
 	arc_buf_free(&eb);
-	return 0;
+	return ret;
+}
+
+/*
+ * The last word before a delete: a path registered since the re-check
+ * is refused, never deleted.  The batch keeps the others.
+ */
+static void
+still_unregistered(struct arc_manifest *man, struct arc_batch *b,
+    struct arc_mitem *mi)
+{
+	size_t j, k;
+
+	to_mitems(b->v, b->n, mi, 0);
+	if (arc_manifest_lookup(man, mi, b->n) == -1)
+		warnx("the manifest did not answer for every path; "
+		    "those paths are refused");
+	for (j = k = 0; j < b->n; j++) {
+		if (mi[j].result != ARC_ABSENT) {
+			warnx("'%.*s': refused: %s", (int)b->v[j]->qpathlen,
+			    b->v[j]->qpath, mi[j].result == ARC_PRESENT ?
+			    "now in the manifest" : "manifest lookup failed");
+			arc_cand_result(b->v[j], "refused",
+			    mi[j].result == ARC_PRESENT ?
+			    ARC_R_RECHECK_REGISTERED : ARC_R_RECHECK_ERROR);
+			count.refused[ARC_KIND_STORAGE]++;
+			continue;
+		}
+		b->v[k++] = b->v[j];
+	}
+	b->n = k;
+}
+
+/*
+ * --if-unchanged: delete only the object that was listed: same size and
+ * mtime now, and (where the store has ETags) the delete is conditional
+ * on the ETag seen now.  The batch keeps those.
+ */
+static void
+still_unchanged(struct arc_store *st, struct arc_batch *b,
+    struct arc_sitem *si)
+{
+	struct arc_cand *c;
+	size_t j, k;
+
+	to_sitems(b->v, b->n, si, 0);
+	arc_store_stat_many(st, si, b->n, DELETE_JOBS);
+	for (j = k = 0; j < b->n; j++) {
+		c = b->v[j];
+		if (si[j].presence == ARC_ABSENT) {
+			arc_cand_result(c, "gone", ARC_R_GONE);
+			count.gone[ARC_KIND_STORAGE]++;
+			continue;
+		}
+		if (si[j].presence != ARC_PRESENT) {
+			warnx("'%.*s': cannot check: %s", (int)c->qpathlen,
+			    c->qpath, arc_buf_str(&si[j].err));
+			arc_cand_result(c, "failed", ARC_R_RECHECK_ERROR);
+			count.failed[ARC_KIND_STORAGE]++;
+			continue;
+		}
+		if (!si[j].st.regular || (c->time != ARC_TIME_UNKNOWN &&
+		    si[j].st.mtime != c->time) || (c->size >= 0 &&
+		    si[j].st.size != c->size)) {
+			arc_cand_result(c, "changed",
+			    ARC_R_CHANGED_SINCE_LISTING);
+			count.changed[ARC_KIND_STORAGE]++;
+			continue;
+		}
+		free(c->etag);
+		c->etag = si[j].etag.len ? arc_estrdup(si[j].etag.s) : NULL;
+		b->v[k++] = c;
+	}
+	b->n = k;
+}
+
+/*
+ * Verified deletes: a delete the store acknowledged stays "deleted" only
+ * when the store now says the object is absent; an object still there,
+ * or a check that cannot answer (5xx, a timeout), makes it "unverified".
+ */
+static void
+verify_files(struct arc_store *st, struct arc_cand **v, size_t n,
+    struct arc_sitem *si)
+{
+	size_t j;
+
+	if (n == 0)
+		return;
+	to_sitems(v, n, si, 0);
+	arc_store_stat_many(st, si, n, DELETE_JOBS);
+	for (j = 0; j < n; j++) {
+		if (si[j].presence == ARC_ABSENT) {
+			count.verified[ARC_KIND_STORAGE]++;
+			if (v[j]->size > 0)
+				count.bytes_freed += (uintmax_t)v[j]->size;
+			continue;
+		}
+		warnx("'%.*s': unverified: %s", (int)v[j]->qpathlen,
+		    v[j]->qpath, si[j].presence == ARC_PRESENT ?
+		    "the store acknowledged the delete but still has the file" :
+		    arc_buf_str(&si[j].err));
+		arc_cand_result(v[j], "unverified", ARC_R_UNVERIFIED);
+		count.unverified[ARC_KIND_STORAGE]++;
+	}
+}
+
+/*
+ * Delete a batch of files; how many are now gone (Arc's count).  The
+ * ones the store acknowledged deleting go to ack, *nack of them.
+ */
+static size_t
+remove_files(struct arc_store *st, struct arc_batch *b, struct arc_sitem *si,
+    struct arc_cand **ack, size_t *nack)
+{
+	struct arc_cand *c;
+	size_t j, applied = 0;
+
+	to_sitems(b->v, b->n, si, 1);
+	arc_store_remove_many(st, si, b->n, DELETE_JOBS);
+	for (j = 0; j < b->n; j++) {
+		c = b->v[j];
+		switch (si[j].removal) {
+		case ARC_REMOVED:
+			arc_cand_result(c, "deleted", ARC_R_DELETED);
+			count.deleted[ARC_KIND_STORAGE]++;
+			ack[(*nack)++] = c;
+			applied++;
+			break;
+		case ARC_GONE:
+			arc_cand_result(c, "gone", ARC_R_GONE);
+			count.gone[ARC_KIND_STORAGE]++;
+			applied++;
+			break;
+		case ARC_REMOVE_CHANGED:
+			arc_cand_result(c, "changed",
+			    ARC_R_CHANGED_SINCE_LISTING);
+			count.changed[ARC_KIND_STORAGE]++;
+			break;
+		default:
+			warnx("'%.*s': cannot delete: %s", (int)c->qpathlen,
+			    c->qpath, arc_buf_str(&si[j].err));
+			arc_cand_result(c, "failed", ARC_R_DELETE_FAILED);
+			count.failed[ARC_KIND_STORAGE]++;
+			break;
+		}
+	}
+	return applied;
 }
 
 static void
-storage_phase(struct arc_store *st, struct arc_manifest *man, struct list *l)
+storage_phase(struct arc_store *st, struct arc_manifest *man,
+    struct arc_cands *l)
 {
-	struct cand **bv;
+	struct arc_batch b;
 	struct arc_mitem *mi;
 	struct arc_sitem *si;
-	size_t i, j, n, k, applied, start;
+	struct arc_cand **ack;
+	size_t j, applied, nack;
 
-	bv = arc_ereallocarray(NULL, (size_t)opt.batch, sizeof(*bv));
+	arc_batch_init(&b, l, (size_t)opt.batch);
 	mi = arc_ecalloc((size_t)opt.batch, sizeof(*mi));
 	si = arc_ecalloc((size_t)opt.batch, sizeof(*si));
-	for (i = start = 0; i < l->n; ) {
-		print_results(l, start, i, ARC_KIND_STORAGE);
-		start = i;
-		if (stopping || halted)
-			break;
-		for (n = 0; i < l->n && n < (size_t)opt.batch; i++) {
-			struct cand *c = &l->v[i];
-
-			if (c->plan == P_REFUSED) {
-				warnx("'%.*s': refused: %s", (int)c->qpathlen,
-				    c->qpath, c->why);
-				result("refused", ARC_R_LAYOUT_MISMATCH, c);
-				count.refused[ARC_KIND_STORAGE]++;
-				continue;
-			}
-			if (c->plan == P_FAILED) {
-				/* not archived; warned about when archiving */
-				result("failed", ARC_R_DELETE_FAILED, c);
-				count.failed[ARC_KIND_STORAGE]++;
-				continue;
-			}
-			bv[n++] = c;
-		}
-		if (n == 0)
-			continue;
-		/*
-		 * The last word before a delete: a path registered since the
-		 * re-check is refused, never deleted.
-		 */
-		for (j = 0; j < n; j++) {
-			mi[j].path = bv[j]->path;
-			mi[j].pathlen = bv[j]->pathlen;
-		}
-		if (arc_manifest_lookup(man, mi, n) == -1)
-			warnx("the manifest did not answer for every path; "
-			    "those paths are refused");
-		for (j = k = 0; j < n; j++) {
-			if (mi[j].result != ARC_ABSENT) {
-				warnx("'%.*s': refused: %s",
-				    (int)bv[j]->qpathlen, bv[j]->qpath,
-				    mi[j].result == ARC_PRESENT ?
-				    "now in the manifest" :
-				    "manifest lookup failed");
-				result("refused", mi[j].result ==
-				    ARC_PRESENT ? ARC_R_RECHECK_REGISTERED :
-				    ARC_R_RECHECK_ERROR, bv[j]);
-				count.refused[ARC_KIND_STORAGE]++;
-				continue;
-			}
-			bv[k++] = bv[j];
-		}
-		n = k;
-		if (opt.if_unchanged && n > 0) {
-			/*
-			 * Delete only the object that was listed: same size
-			 * and mtime now, and (where the store has ETags) the
-			 * delete is conditional on the ETag seen now.
-			 */
-			for (j = 0; j < n; j++) {
-				si[j].path = bv[j]->path;
-				si[j].pathlen = bv[j]->pathlen;
-			}
-			arc_store_stat_many(st, si, n, DELETE_JOBS);
-			for (j = k = 0; j < n; j++) {
-				if (si[j].presence == ARC_ABSENT) {
-					result("gone", ARC_R_GONE, bv[j]);
-					count.gone[ARC_KIND_STORAGE]++;
-					continue;
-				}
-				if (si[j].presence != ARC_PRESENT) {
-					warnx("'%.*s': cannot check: %s",
-					    (int)bv[j]->qpathlen, bv[j]->qpath,
-					    arc_buf_str(&si[j].err));
-					result("failed", ARC_R_RECHECK_ERROR,
-					    bv[j]);
-					count.failed[ARC_KIND_STORAGE]++;
-					continue;
-				}
-				if (!si[j].st.regular ||
-				    (bv[j]->time != ARC_TIME_UNKNOWN &&
-				    si[j].st.mtime != bv[j]->time) ||
-				    (bv[j]->size >= 0 &&
-				    si[j].st.size != bv[j]->size)) {
-					result("changed", ARC_R_CHANGED_SINCE_LISTING,
-					    bv[j]);
-					count.changed[ARC_KIND_STORAGE]++;
-					continue;
-				}
-				free(bv[j]->etag);
-				bv[j]->etag = si[j].etag.len ?
-				    arc_estrdup(si[j].etag.s) : NULL;
-				bv[k++] = bv[j];
-			}
-			n = k;
-		}
-		if (n == 0) {
+	ack = arc_ereallocarray(NULL, (size_t)opt.batch, sizeof(*ack));
+	while (arc_batch_next(&b, stopping || halted)) {
+		still_unregistered(man, &b, mi);
+		if (opt.if_unchanged && b.n > 0)
+			still_unchanged(st, &b, si);
+		if (b.n == 0) {
 			sync_audit();
 			continue;
 		}
 		if (!opt.act) {
-			for (j = 0; j < n; j++)
-				result("would-delete", ARC_R_ORPHAN_STORAGE, bv[j]);
-			count.would[ARC_KIND_STORAGE] += n;
-			batch_event("reconcile.storage_batch_deleted", bv, n, n);
-			sync_audit();
+			would_delete(&b, ARC_KIND_STORAGE,
+			    "reconcile.storage_batch_deleted");
 			continue;
 		}
-		if (reserve_audit(bv, n) == -1)
+		if (reserve_audit(b.v, b.n) == -1)
 			break;	/* these are not started: no result */
-		for (j = 0; j < n; j++) {
-			si[j].path = bv[j]->path;
-			si[j].pathlen = bv[j]->pathlen;
-			si[j].if_match = bv[j]->etag;
-		}
-		arc_store_remove_many(st, si, n, DELETE_JOBS);
-		applied = 0;
-		for (j = 0; j < n; j++) {
-			switch (si[j].removal) {
-			case ARC_REMOVED:
-				result("deleted", ARC_R_DELETED, bv[j]);
-				count.deleted[ARC_KIND_STORAGE]++;
-				if (bv[j]->size > 0)
-					count.bytes_freed += (uintmax_t)bv[j]->size;
-				applied++;
-				break;
-			case ARC_GONE:
-				result("gone", ARC_R_GONE, bv[j]);
-				count.gone[ARC_KIND_STORAGE]++;
-				applied++;
-				break;
-			case ARC_REMOVE_CHANGED:
-				result("changed", ARC_R_CHANGED_SINCE_LISTING, bv[j]);
-				count.changed[ARC_KIND_STORAGE]++;
-				break;
-			default:
-				warnx("'%.*s': cannot delete: %s",
-				    (int)bv[j]->qpathlen, bv[j]->qpath,
-				    arc_buf_str(&si[j].err));
-				result("failed", ARC_R_DELETE_FAILED, bv[j]);
-				count.failed[ARC_KIND_STORAGE]++;
-				break;
-			}
-		}
+		nack = 0;
+		applied = remove_files(st, &b, si, ack, &nack);
 		/* Arc's sample is of the attempted paths */
-		batch_event("reconcile.storage_batch_deleted", bv, n, applied);
+		batch_event("reconcile.storage_batch_deleted", b.v, b.n,
+		    applied);
 		sync_audit();
+		verify_files(st, ack, nack, si);
 	}
-	print_results(l, start, i, ARC_KIND_STORAGE);
+	arc_batch_end(&b);
+	count.refused[ARC_KIND_STORAGE] += b.refused;
+	count.failed[ARC_KIND_STORAGE] += b.failed;
 	for (j = 0; j < (size_t)opt.batch; j++) {
 		arc_buf_free(&si[j].etag);
 		arc_buf_free(&si[j].err);
 	}
 	free(si);
-	free(bv);
 	free(mi);
+	free(ack);
 }
 
 /* add a count to a stats object */
@@ -770,7 +538,7 @@ write_stats(void)
 		return 0;
 	stats_out = NULL;
 	o = json_object_new_object();
-	stat_add(o, "input", count.input);
+	stat_add(o, "input", plan.input);
 	stat_add(o, "manifest_deletes", count.deleted[1]);
 	stat_add(o, "storage_deletes", count.deleted[2]);
 	stat_add(o, "would_delete_manifest", count.would[1]);
@@ -780,9 +548,12 @@ write_stats(void)
 	stat_add(o, "failed", count.failed[1] + count.failed[2]);
 	stat_add(o, "changed", count.changed[1] + count.changed[2]);
 	stat_add(o, "deferred", count.deferred);
-	stat_add(o, "left_over_by_cap", count.leftover);
+	stat_add(o, "verified_deletes", count.verified[1] + count.verified[2]);
+	stat_add(o, "unverified_deletes",
+	    count.unverified[1] + count.unverified[2]);
+	stat_add(o, "left_over_by_cap", plan.leftover);
 	json_object_object_add(o, "cap_hit",
-	    json_object_new_boolean(count.cap_hit));
+	    json_object_new_boolean(plan.cap_hit));
 	stat_add(o, "bytes_freed", count.bytes_freed);
 	json_object_object_add(o, "interrupted",
 	    json_object_new_boolean(stopping));
@@ -793,8 +564,12 @@ write_stats(void)
 	return r;
 }
 
-int
-main(int argc, char *argv[])
+/*
+ * The options, in opt; the operands are left in argv[0] and argv[1].
+ * The archive to restore from with --restore, else NULL.
+ */
+static const char *
+options(int *argcp, char ***argvp)
 {
 	static const struct option longopts[] = {
 		{ "act", no_argument, NULL, 'X' },
@@ -806,20 +581,10 @@ main(int argc, char *argv[])
 		{ "listing-partial", no_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct arc_store *st;
-	struct arc_manifest *man;
-	struct arc_reader rd;
-	struct arc_record rec;
-	struct list ml = { 0 }, sl = { 0 };
-	struct arc_mitem *mi;
-	struct sigaction sa;
-	const char *restore = NULL, *rejfile = NULL;
-	long long room;
-	FILE *all, *mf, *sf;
-	size_t i, np;
-	int ch, r, ret;
+	const char *restore = NULL;
+	int ch;
 
-	while ((ch = arc_getopt(argc, argv, "A:a:b:I:N:n:P:R:r:S:s:",
+	while ((ch = arc_getopt(*argcp, *argvp, "A:a:b:I:N:n:P:R:r:S:s:",
 	    longopts, usage_text)) != -1) {
 		switch (ch) {
 		case 'X': opt.act = 1; break;
@@ -829,7 +594,7 @@ main(int argc, char *argv[])
 		case 'T': restore = optarg; break;
 		case 'E': opt.deferred = optarg; break;
 		case 'L': opt.partial = 1; break;
-		case 'R': rejfile = optarg; break;
+		case 'R': opt.rejects = optarg; break;
 		case 'A': opt.archive = optarg; break;
 		case 'a': opt.audit = optarg; break;
 		case 'b':
@@ -868,26 +633,26 @@ main(int argc, char *argv[])
 			usage();
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc != 2)
+	*argcp -= optind;
+	*argvp += optind;
+	if (*argcp != 2)
 		usage();
-	if (strcmp(argv[1], "-") == 0)
+	if (strcmp((*argvp)[1], "-") == 0)
 		errx(ARC_EXIT_ERROR, "the manifest cannot be '-'");
-	if ((st = arc_store_open(argv[0])) == NULL ||
-	    (man = arc_manifest_open(argv[1])) == NULL)
-		return ARC_EXIT_ERROR;
-	man->deferred = opt.deferred;
+	return restore;
+}
 
-	/* --restore: an alias of arc-restore(1), the same function */
-	if (restore != NULL) {
-		ret = arc_restore(restore, st, man);
-		arc_store_close(st);
-		arc_manifest_close(man);
-		if (arc_fshut(stdout, "stdout"))
-			return ARC_EXIT_ERROR;
-		return ret;
-	}
+/*
+ * Before anything is read: the run id, the audit log and the -S file
+ * opened, so that an unwritable one stops the run before any delete,
+ * and SIGTERM and SIGINT made to finish the current batch and start no
+ * other.  0, or -1 after a message.
+ */
+static int
+start(void)
+{
+	struct sigaction sa;
+
 	if (opt.act && opt.archive == NULL)
 		errx(ARC_EXIT_ERROR, "--act needs an archive (-A): nothing is "
 		    "deleted without one");
@@ -898,81 +663,25 @@ main(int argc, char *argv[])
 	if (opt.run_id == NULL)
 		opt.run_id = arc_run_id();
 	if (opt.audit != NULL && (audit = arc_audit_open(opt.audit)) == NULL)
-		return ARC_EXIT_ERROR;
+		return -1;
 	if (opt.stats != NULL &&
 	    (stats_out = arc_out_open(opt.stats, 0600, 0)) == NULL)
-		return ARC_EXIT_ERROR;
-	if (rejfile != NULL &&
-	    (rejects = arc_out_open(rejfile, 0600, 0)) == NULL)
-		return ARC_EXIT_ERROR;
+		return -1;
+	if (opt.rejects != NULL &&
+	    (rejects = arc_out_open(opt.rejects, 0600, 0)) == NULL)
+		return -1;
 	atexit(drop_stats);
-
-	/* SIGTERM, SIGINT: finish the current batch, start no other. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	return 0;
+}
 
-	/* Read everything, verbatim into one file and by kind into two. */
-	all = arc_tmpstream();
-	mf = arc_tmpstream();
-	sf = arc_tmpstream();
-	arc_reader_init(&rd, stdin, "-", ARC_REC_CANDIDATE, 1);
-	while ((r = arc_reader_next(&rd, &rec)) == 1) {
-		count.input++;
-		arc_write_candidate(all, rec.kind, rec.body, rec.bodylen);
-		if (rec.kind == ARC_KIND_MANIFEST) {
-			count.manifest_in++;
-			arc_write_candidate(mf, rec.kind, rec.body,
-			    rec.bodylen);
-		} else {
-			count.storage_in++;
-			arc_write_candidate(sf, rec.kind, rec.body,
-			    rec.bodylen);
-		}
-	}
-	if (r == -1)
-		return ARC_EXIT_ERROR;	/* nothing has been done */
-	arc_reader_free(&rd);
-	if (fflush(all) == EOF || fflush(mf) == EOF || fflush(sf) == EOF)
-		err(ARC_EXIT_ERROR, "write error on a temporary file");
-
-	room = opt.max;
-	plan_kind(mf, ARC_KIND_MANIFEST, &ml, &room);
-	plan_kind(sf, ARC_KIND_STORAGE, &sl, &room);
-	fclose(mf);
-	fclose(sf);
-
-	/* The full entries about to be removed, for the archive. */
-	if (opt.archive != NULL && ml.n > 0) {
-		mi = arc_ecalloc(ml.n, sizeof(*mi));
-		for (i = np = 0; i < ml.n; i++)
-			if (ml.v[i].plan == P_PLANNED) {
-				mi[np].path = ml.v[i].path;
-				mi[np++].pathlen = ml.v[i].pathlen;
-			}
-		if (np > 0 && arc_manifest_fetch(man, mi, np) == -1)
-			errx(ARC_EXIT_ERROR, "cannot read the manifest entries "
-			    "to archive; nothing deleted");
-		for (i = np = 0; i < ml.n; i++)
-			if (ml.v[i].plan == P_PLANNED)
-				ml.v[i].json = mi[np++].json;
-		free(mi);
-	}
-	if (opt.archive != NULL && write_archive(st, all, &ml, &sl) == -1)
-		errx(ARC_EXIT_ERROR, "archive '%s' not written; nothing deleted",
-		    opt.archive);
-	fclose(all);
-
-	ret = ARC_EXIT_OK;
-	if (manifest_phase(man, &ml) == -1) {
-		ret = EXIT_MANIFEST_FAILED;
-	} else if (!halted) {
-		if (count.cap_kind == ARC_KIND_MANIFEST)
-			cap_event();	/* nothing planned to put it before */
-		storage_phase(st, man, &sl);
-		cap_event();	/* Arc: after the storage chunk's event */
-	}
+/* The exit status of the phases' outcome (ret: 0, or 4 from phase 1). */
+static int
+finish(int ret)
+{
 	if (audit != NULL && arc_audit_sync(audit) == -1)
 		halted = 1;
 	arc_audit_close(audit);
@@ -981,10 +690,11 @@ main(int argc, char *argv[])
 		if (ret != EXIT_MANIFEST_FAILED)
 			ret = ARC_EXIT_ERROR;
 	}
-	if (ret == ARC_EXIT_OK && (count.cap_hit ||
+	if (ret == ARC_EXIT_OK && (plan.cap_hit ||
 	    count.refused[1] + count.refused[2] +
 	    count.failed[1] + count.failed[2] +
-	    count.changed[1] + count.changed[2] + count.deferred > 0))
+	    count.changed[1] + count.changed[2] + count.deferred +
+	    count.unverified[1] + count.unverified[2] > 0))
 		ret = ARC_EXIT_SOME;
 	/* a TLS or credential refusal is a wrong setting: exit 2 */
 	if (arc_config_error && (ret == ARC_EXIT_OK || ret == ARC_EXIT_SOME))
@@ -1000,19 +710,49 @@ main(int argc, char *argv[])
 	    ret != EXIT_MANIFEST_FAILED)
 		ret = ARC_EXIT_ERROR;
 	rejects = NULL;
-	for (i = 0; i < ml.n; i++) {
-		free(ml.v[i].line);
-		free(ml.v[i].path);
-		free(ml.v[i].json);
+	return ret;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct arc_store *st;
+	struct arc_manifest *man;
+	const char *restore;
+	int ret = ARC_EXIT_OK;
+
+	restore = options(&argc, &argv);
+	if ((st = arc_store_open(argv[0])) == NULL ||
+	    (man = arc_manifest_open(argv[1])) == NULL)
+		return ARC_EXIT_ERROR;
+	man->deferred = opt.deferred;
+	if (restore != NULL) {
+		/* --restore: an alias of arc-restore(1), the same function */
+		ret = arc_restore(restore, st, man);
+	} else {
+		if (start() == -1 ||
+		    arc_plan_read(&plan, stdin, opt.max, opt.pre_manifest,
+		    rejects != NULL ? rejects->fp : NULL) == -1)
+			return ARC_EXIT_ERROR;	/* nothing has been done */
+		if (opt.archive != NULL && arc_plan_fetch(&plan, man) == -1)
+			errx(ARC_EXIT_ERROR, "cannot read the manifest entries "
+			    "to archive; nothing deleted");
+		if (opt.archive != NULL &&
+		    arc_runarchive_write(&opt, &plan, st) == -1)
+			errx(ARC_EXIT_ERROR, "archive '%s' not written; nothing "
+			    "deleted", opt.archive);
+		if (manifest_phase(man, &plan.m) == -1)
+			ret = EXIT_MANIFEST_FAILED;
+		else if (!halted) {
+			if (plan.cap_kind == ARC_KIND_MANIFEST)
+				cap_event();	/* nothing planned to put it before */
+			storage_phase(st, man, &plan.s);
+			cap_event();	/* Arc: after the storage chunk's event */
+		}
+		ret = finish(ret);
+		arc_plan_free(&plan);
+		free(opt.includes);
 	}
-	for (i = 0; i < sl.n; i++) {
-		free(sl.v[i].line);
-		free(sl.v[i].path);
-		free(sl.v[i].etag);
-	}
-	free(ml.v);
-	free(sl.v);
-	free(opt.includes);
 	arc_store_close(st);
 	arc_manifest_close(man);
 	if (arc_fshut(stdout, "stdout"))

@@ -101,50 +101,51 @@ write_counts(const char *path, const struct counts *c)
 		exit(ARC_EXIT_ERROR);
 }
 
-int
-main(int argc, char *argv[])
-{
-	struct arc_reader mr, sr;
-	struct arc_record m, s;
-	struct arc_buf node = { 0 };
-	struct counts c = { 0 };
-	const char *statsfile = NULL, *nodeid = NULL, *rejfile = NULL;
-	int64_t grace = arc_duration_const(ARC_DEFAULT_GRACE);
-	int64_t skew = arc_duration_const(ARC_DEFAULT_SKEW);
-	int64_t now = arc_time_now();
-	int ch, cmp, havem, haves, wantm = 1, wants = 1, emitted = 0;
+struct opts {
+	const char	*statsfile;
+	const char	*nodeid;	/* -o: local mode */
+	const char	*rejfile;	/* -R */
+	struct arc_buf	 node;		/* the node id as records quote it */
+	int64_t		 window;	/* grace plus skew */
+	int64_t		 now;
+	int		 wantm, wants;
+};
 
+/* The options and the two operands, checked; exits on a usage error. */
+static void
+options(int argc, char *argv[], struct opts *o, char *operand[2])
+{
+	struct arc_window w;
+	int ch;
+
+	arc_window_init(&w);
+	o->now = arc_time_now();
+	o->wantm = o->wants = 1;
 	while ((ch = arc_getopt(argc, argv, "g:k:mo:R:sS:t:", NULL,
 	    usage_text)) != -1) {
 		switch (ch) {
 		case 'g':
-			if (arc_duration_parse(optarg, &grace) == -1)
-				errx(ARC_EXIT_ERROR, "'%s': invalid duration",
-				    optarg);
-			break;
 		case 'k':
-			if (arc_duration_parse(optarg, &skew) == -1)
-				errx(ARC_EXIT_ERROR, "'%s': invalid duration",
-				    optarg);
+			arc_window_opt(&w, ch, optarg);
 			break;
 		case 'm':
-			wants = 0;
+			o->wants = 0;
 			break;
 		case 'o':
-			nodeid = optarg;
+			o->nodeid = optarg;
 			break;
 		case 'R':
-			rejfile = optarg;
+			o->rejfile = optarg;
 			break;
 		case 's':
-			wantm = 0;
+			o->wantm = 0;
 			break;
 		case 'S':
-			statsfile = optarg;
+			o->statsfile = optarg;
 			break;
 		case 't':
 			if (arc_time_parse(optarg, strlen(optarg),
-			    ARC_TIME_LENIENT, &now) == -1)
+			    ARC_TIME_LENIENT, &o->now) == -1)
 				errx(ARC_EXIT_ERROR, "'%s': invalid time",
 				    optarg);
 			break;
@@ -158,23 +159,75 @@ main(int argc, char *argv[])
 		usage();
 	if (strcmp(argv[0], "-") == 0 && strcmp(argv[1], "-") == 0)
 		errx(ARC_EXIT_ERROR, "only one operand may be '-'");
-	if (!wantm && !wants)
+	if (!o->wantm && !o->wants)
 		errx(ARC_EXIT_ERROR, "-m and -s exclude each other");
-	if (grace > INT64_MAX - skew)
-		errx(ARC_EXIT_ERROR, "grace plus skew is too large");
-	if (nodeid != NULL) {
-		if (*nodeid == '\0' || strcmp(nodeid, "-") == 0)
-			errx(ARC_EXIT_ERROR, "'%s': invalid node id", nodeid);
-		arc_quote(&node, nodeid, strlen(nodeid));
+	o->window = arc_window_ns(&w);
+	if (o->nodeid != NULL) {
+		if (*o->nodeid == '\0' || strcmp(o->nodeid, "-") == 0)
+			errx(ARC_EXIT_ERROR, "'%s': invalid node id",
+			    o->nodeid);
+		arc_quote(&o->node, o->nodeid, strlen(o->nodeid));
 	}
-	if (rejfile != NULL && (rej = arc_out_open(rejfile, 0600, 0)) == NULL)
-		return ARC_EXIT_ERROR;
-	atexit(drop_rejects);
-	arc_reader_init(&mr, open_operand(argv[0]), argv[0], ARC_REC_MANIFEST, 1);
-	arc_reader_init(&sr, open_operand(argv[1]), argv[1], ARC_REC_STORAGE, 1);
+	operand[0] = argv[0];
+	operand[1] = argv[1];
+}
 
-	havem = next(&mr, &m);
-	haves = next(&sr, &s);
+/* Write a candidate when its kind is wanted; whether it was written. */
+static int
+candidate(int want, int kind, const struct arc_record *r)
+{
+	if (want)
+		arc_write_candidate(stdout, kind, r->line, r->linelen);
+	return want;
+}
+
+/*
+ * A manifest path with no stored file.  Local mode: only this node's own
+ * entries; an empty origin ("-") is never this node's (Arc weakness 12).
+ */
+static int
+manifest_only(const struct opts *o, const struct arc_record *m,
+    struct counts *c)
+{
+	if (o->nodeid != NULL && (m->originlen != o->node.len ||
+	    memcmp(m->origin, o->node.s, o->node.len) != 0)) {
+		if (o->wantm && rej != NULL)
+			arc_write_reject(rej->fp, "foreign", ARC_KIND_MANIFEST,
+			    m->line, m->linelen, ARC_R_FOREIGN_ORIGIN,
+			    ARC_TIME_UNKNOWN);
+		return 0;
+	}
+	c->orphan_manifest++;
+	return candidate(o->wantm, ARC_KIND_MANIFEST, m);
+}
+
+/* A stored file with no manifest path: a candidate once old enough. */
+static int
+storage_only(const struct opts *o, const struct arc_record *s,
+    struct counts *c)
+{
+	if (arc_is_young(o->now, s->time, o->window)) {
+		c->skipped_grace++;
+		if (o->wants && rej != NULL)
+			arc_write_reject(rej->fp, "young", ARC_KIND_STORAGE,
+			    s->line, s->linelen, s->time == ARC_TIME_UNKNOWN ?
+			    ARC_R_UNKNOWN_MTIME : ARC_R_TOO_YOUNG, s->time);
+		return 0;
+	}
+	c->orphan_storage++;
+	return candidate(o->wants, ARC_KIND_STORAGE, s);
+}
+
+/* The merge join; whether a candidate was written. */
+static int
+merge(const struct opts *o, struct arc_reader *mr, struct arc_reader *sr,
+    struct counts *c)
+{
+	struct arc_record m, s;
+	int cmp, havem, haves, emitted = 0;
+
+	havem = next(mr, &m);
+	haves = next(sr, &s);
 	while (havem || haves) {
 		if (havem && haves)
 			cmp = arc_pathcmp(m.qpath, m.qpathlen, s.qpath,
@@ -182,55 +235,45 @@ main(int argc, char *argv[])
 		else
 			cmp = havem ? -1 : 1;
 		if (cmp < 0) {
-			c.manifest++;
-			/*
-			 * Local mode: only this node's own entries; an empty
-			 * origin ("-") is never this node's (Arc weakness 12).
-			 */
-			if (nodeid == NULL || (m.originlen == node.len &&
-			    memcmp(m.origin, node.s, node.len) == 0)) {
-				c.orphan_manifest++;
-				if (wantm) {
-					arc_write_candidate(stdout,
-					    ARC_KIND_MANIFEST, m.line,
-					    m.linelen);
-					emitted = 1;
-				}
-			} else if (wantm && rej != NULL)
-				arc_write_reject(rej->fp, "foreign",
-				    ARC_KIND_MANIFEST, m.line, m.linelen,
-				    ARC_R_FOREIGN_ORIGIN, ARC_TIME_UNKNOWN);
-			havem = next(&mr, &m);
+			c->manifest++;
+			emitted |= manifest_only(o, &m, c);
+			havem = next(mr, &m);
 		} else if (cmp > 0) {
-			c.storage++;
-			if (arc_is_young(now, s.time, grace + skew)) {
-				c.skipped_grace++;
-				if (wants && rej != NULL)
-					arc_write_reject(rej->fp, "young",
-					    ARC_KIND_STORAGE, s.line, s.linelen,
-					    s.time == ARC_TIME_UNKNOWN ?
-					    ARC_R_UNKNOWN_MTIME : ARC_R_TOO_YOUNG,
-					    s.time);
-			} else {
-				c.orphan_storage++;
-				if (wants) {
-					arc_write_candidate(stdout,
-					    ARC_KIND_STORAGE, s.line,
-					    s.linelen);
-					emitted = 1;
-				}
-			}
-			haves = next(&sr, &s);
+			c->storage++;
+			emitted |= storage_only(o, &s, c);
+			haves = next(sr, &s);
 		} else {
-			c.manifest++;
-			c.storage++;
-			havem = next(&mr, &m);
-			haves = next(&sr, &s);
+			c->manifest++;
+			c->storage++;
+			havem = next(mr, &m);
+			haves = next(sr, &s);
 		}
 	}
+	return emitted;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct arc_reader mr, sr;
+	struct opts o = { 0 };
+	struct counts c = { 0 };
+	char *operand[2];
+	int emitted;
+
+	options(argc, argv, &o, operand);
+	if (o.rejfile != NULL &&
+	    (rej = arc_out_open(o.rejfile, 0600, 0)) == NULL)
+		return ARC_EXIT_ERROR;
+	atexit(drop_rejects);
+	arc_reader_init(&mr, open_operand(operand[0]), operand[0],
+	    ARC_REC_MANIFEST, 1);
+	arc_reader_init(&sr, open_operand(operand[1]), operand[1],
+	    ARC_REC_STORAGE, 1);
+	emitted = merge(&o, &mr, &sr, &c);
 	arc_reader_free(&mr);
 	arc_reader_free(&sr);
-	arc_buf_free(&node);
+	arc_buf_free(&o.node);
 	if (arc_fshut(stdout, "stdout"))
 		return ARC_EXIT_ERROR;
 	if (rej != NULL && arc_out_commit(rej) == -1) {
@@ -238,7 +281,7 @@ main(int argc, char *argv[])
 		return ARC_EXIT_ERROR;
 	}
 	rej = NULL;
-	if (statsfile != NULL)
-		write_counts(statsfile, &c);
+	if (o.statsfile != NULL)
+		write_counts(o.statsfile, &c);
 	return emitted ? ARC_EXIT_SOME : ARC_EXIT_OK;
 }

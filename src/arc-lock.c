@@ -226,87 +226,68 @@ take(struct arc_etcd *e, struct arc_buf *key, int64_t id, struct arc_buf *holder
 	return r;
 }
 
-int
-main(int argc, char *argv[])
+/*
+ * An etcd client for url, its key in key.  Short single attempts: a
+ * keepalive must not outlast the lease (a third of the TTL apart, so two
+ * may fail before it is too late).  Set for the client only, not for the
+ * command.
+ */
+static struct arc_etcd *
+client(const char *url, long long ttl, struct arc_buf *key)
 {
 	struct arc_etcd *e;
-	struct arc_buf key = { 0 }, eb = { 0 }, holder = { 0 };
-	struct sigaction sa;
-	const char *lostfile = NULL, *envname = NULL;
-	long long ttl = 15, v;
-	int64_t id, last_ok, next;
-	pid_t pid;
-	int ch, status, r, lost = 0, fd, oflags;
+	char t[32], *ot = getenv("ARC_HTTP_TIMEOUT");
+	char *oa = getenv("ARC_HTTP_ATTEMPTS");
 
-	while ((ch = arc_getopt(argc, argv, "+e:f:t:", NULL,
-	    usage_text)) != -1) {
-		switch (ch) {
-		case 'e':
-			envname = optarg;
-			break;
-		case 'f':
-			lostfile = optarg;
-			break;
-		case 't':
-			if (arc_parse_count(optarg, 2, 3600, &v) == -1)
-				errx(ARC_EXIT_ERROR, "'%s': ttl must be 2 to 3600 "
-				    "seconds", optarg);
-			ttl = v;
-			break;
-		default:
-			usage();
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc < 2 || (envname != NULL && lostfile != NULL))
-		usage();
-	oflags = O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC;
-	if (envname != NULL) {
-		lease_dir_make(envname);
-		lostfile = lease_file;
-		oflags |= O_EXCL;	/* in our own directory: never there */
-	}
+	ot = ot ? arc_estrdup(ot) : NULL;
+	oa = oa ? arc_estrdup(oa) : NULL;
+	snprintf(t, sizeof(t), "%lld", ttl / 3 > 1 ? ttl / 3 : 1);
+	setenv("ARC_HTTP_TIMEOUT", t, 1);
+	setenv("ARC_HTTP_ATTEMPTS", "1", 1);
+	e = arc_etcd_open(url, key);
+	if (ot)
+		setenv("ARC_HTTP_TIMEOUT", ot, 1);
+	else
+		unsetenv("ARC_HTTP_TIMEOUT");
+	if (oa)
+		setenv("ARC_HTTP_ATTEMPTS", oa, 1);
+	else
+		unsetenv("ARC_HTTP_ATTEMPTS");
+	free(ot);
+	free(oa);
+	return e;
+}
 
-	/*
-	 * Short single attempts: a keepalive must not outlast the lease (a
-	 * third of the TTL apart, so two may fail before it is too late).
-	 * Set for the client only, not for the command.
-	 */
-	{
-		char t[32], *ot = getenv("ARC_HTTP_TIMEOUT");
-		char *oa = getenv("ARC_HTTP_ATTEMPTS");
+/* The lease holding key, or an exit: 75 when another holds it, else 2. */
+static int64_t
+acquire(struct arc_etcd *e, struct arc_buf *key, long long ttl)
+{
+	struct arc_buf eb = { 0 }, holder = { 0 };
+	int64_t id;
+	int r;
 
-		ot = ot ? arc_estrdup(ot) : NULL;
-		oa = oa ? arc_estrdup(oa) : NULL;
-		snprintf(t, sizeof(t), "%lld", ttl / 3 > 1 ? ttl / 3 : 1);
-		setenv("ARC_HTTP_TIMEOUT", t, 1);
-		setenv("ARC_HTTP_ATTEMPTS", "1", 1);
-		e = arc_etcd_open(argv[0], &key);
-		if (ot)
-			setenv("ARC_HTTP_TIMEOUT", ot, 1);
-		else
-			unsetenv("ARC_HTTP_TIMEOUT");
-		if (oa)
-			setenv("ARC_HTTP_ATTEMPTS", oa, 1);
-		else
-			unsetenv("ARC_HTTP_ATTEMPTS");
-		free(ot);
-		free(oa);
-	}
-	if (e == NULL)
-		return ARC_EXIT_ERROR;
 	if ((id = grant(e, ttl, &eb)) <= 0)
 		errx(ARC_EXIT_ERROR, "cannot grant a lease: %s",
 		    arc_buf_str(&eb));
-	if ((r = take(e, &key, id, &holder, &eb)) != 1) {
+	if ((r = take(e, key, id, &holder, &eb)) != 1) {
 		lease_revoke(e, id);
 		if (r == 0)
 			errx(EXIT_HELD, "already running: '%s' is held by %s",
-			    key.s, holder.len ? holder.s : "another process");
-		errx(ARC_EXIT_ERROR, "cannot take '%s': %s", key.s,
+			    key->s, holder.len ? holder.s : "another process");
+		errx(ARC_EXIT_ERROR, "cannot take '%s': %s", key->s,
 		    arc_buf_str(&eb));
 	}
+	arc_buf_free(&eb);
+	arc_buf_free(&holder);
+	return id;
+}
+
+/* Run the command; SIGTERM and SIGINT are passed on to it. */
+static pid_t
+spawn(char *argv[], struct arc_etcd *e, int64_t id)
+{
+	struct sigaction sa;
+	pid_t pid;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -317,10 +298,41 @@ main(int argc, char *argv[])
 		err(ARC_EXIT_ERROR, "fork");
 	}
 	if (pid == 0) {
-		execvp(argv[1], argv + 1);
-		warn("cannot run '%s'", argv[1]);
+		execvp(argv[0], argv);
+		warn("cannot run '%s'", argv[0]);
 		_exit(127);
 	}
+	return pid;
+}
+
+/* A lost lease: said, written to the lost-file, the command stopped. */
+static void
+lease_lost(const struct arc_buf *key, struct arc_buf *eb, pid_t pid,
+    const char *lostfile, int oflags)
+{
+	int fd;
+
+	warnx("lease on '%s' lost: %s; stopping the run", key->s,
+	    arc_buf_str(eb));
+	if (lostfile != NULL && (fd = open(lostfile, oflags, 0600)) != -1) {
+		arc_write_full(fd, "lease_lost\n", 11);
+		close(fd);
+	}
+	kill(pid, SIGTERM);
+}
+
+/*
+ * Keep the lease alive until the command ends; its wait status.  The
+ * lease is lost when it expired, or when it went unrenewed so long that
+ * it may expire before the next try.
+ */
+static int
+supervise(struct arc_etcd *e, int64_t id, long long ttl, pid_t pid,
+    const struct arc_buf *key, const char *lostfile, int oflags)
+{
+	struct arc_buf eb = { 0 };
+	int64_t last_ok, next;
+	int r, status, lost = 0;
 
 	last_ok = now_ms();
 	next = last_ok + ttl * 1000 / 3;
@@ -340,31 +352,66 @@ main(int argc, char *argv[])
 			r = keepalive(e, id, &eb);
 			if (r == 1)
 				last_ok = now_ms();
-			/*
-			 * Lost when it expired, or when it went unrenewed so
-			 * long that it may expire before the next try.
-			 */
 			if (r == 0 || (r == -1 &&
 			    now_ms() - last_ok >= ttl * 1000 * 2 / 3)) {
 				lost = 1;
-				warnx("lease on '%s' lost: %s; stopping the run",
-				    key.s, arc_buf_str(&eb));
-				if (lostfile != NULL && (fd = open(lostfile,
-				    oflags, 0600)) != -1) {
-					arc_write_full(fd, "lease_lost\n", 11);
-					close(fd);
-				}
-				kill(pid, SIGTERM);
+				lease_lost(key, &eb, pid, lostfile, oflags);
 			}
 			next = now_ms() + ttl * 1000 / 3;
 		}
 		nanosleep(&ts, NULL);
 	}
+	arc_buf_free(&eb);
+	return status;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct arc_etcd *e;
+	struct arc_buf key = { 0 };
+	const char *lostfile = NULL, *envname = NULL;
+	long long ttl = 15;
+	int64_t id;
+	pid_t pid;
+	int ch, status, oflags;
+
+	while ((ch = arc_getopt(argc, argv, "+e:f:t:", NULL,
+	    usage_text)) != -1) {
+		switch (ch) {
+		case 'e':
+			envname = optarg;
+			break;
+		case 'f':
+			lostfile = optarg;
+			break;
+		case 't':
+			if (arc_parse_count(optarg, 2, 3600, &ttl) == -1)
+				errx(ARC_EXIT_ERROR, "'%s': ttl must be 2 to 3600 "
+				    "seconds", optarg);
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 2 || (envname != NULL && lostfile != NULL))
+		usage();
+	oflags = O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC;
+	if (envname != NULL) {
+		lease_dir_make(envname);
+		lostfile = lease_file;
+		oflags |= O_EXCL;	/* in our own directory: never there */
+	}
+	if ((e = client(argv[0], ttl, &key)) == NULL)
+		return ARC_EXIT_ERROR;
+	id = acquire(e, &key, ttl);
+	pid = spawn(argv + 1, e, id);
+	status = supervise(e, id, ttl, pid, &key, lostfile, oflags);
 	lease_revoke(e, id);
 	arc_etcd_close(e);
 	arc_buf_free(&key);
-	arc_buf_free(&eb);
-	arc_buf_free(&holder);
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	return 128 + WTERMSIG(status);

@@ -127,20 +127,91 @@ copy_out(FILE *tmp)
 	fclose(tmp);
 }
 
-int
-main(int argc, char *argv[])
+/*
+ * Copy sort(1)'s output to tmp without the source line numbers, stopping
+ * at the first path seen twice, which is named with both of its lines
+ * (name is the manifest operand); 0, or -1 after that message.
+ */
+static int
+unique(FILE *out, FILE *tmp, const char *name)
+{
+	char *line = NULL, *tab, *prev = NULL;
+	size_t cap = 0, prevlen = 0, pathlen, prevcap = 0;
+	uintmax_t lineno, prevline = 0;
+	ssize_t len;
+	int r = 0;
+
+	while ((len = getdelim(&line, &cap, '\n', out)) > 0) {
+		if (line[len - 1] == '\n')
+			line[--len] = '\0';
+		if ((tab = strrchr(line, '\t')) == NULL)
+			errx(ARC_EXIT_ERROR, "garbled output from sort");
+		lineno = strtoumax(tab + 1, NULL, 10);
+		*tab = '\n';
+		pathlen = strcspn(line, "\t");
+		if (prev && pathlen == prevlen &&
+		    memcmp(prev, line, pathlen) == 0) {
+			warnx("'%s': duplicate path '%.*s' at lines %ju and %ju",
+			    name, (int)pathlen, line,
+			    prevline < lineno ? prevline : lineno,
+			    prevline < lineno ? lineno : prevline);
+			r = -1;
+			break;
+		}
+		fwrite(line, 1, (size_t)(tab - line) + 1, tmp);
+		if (prevcap < pathlen + 1) {
+			prevcap = pathlen + 1;
+			prev = arc_erealloc(prev, prevcap);
+		}
+		memcpy(prev, line, pathlen);
+		prevlen = pathlen;
+		prevline = lineno;
+	}
+	free(line);
+	free(prev);
+	return r;
+}
+
+/*
+ * The whole manifest spec fed to sort(1), or NULL after a message when it
+ * could not be read; exit 3 when it has more than -n entries.
+ */
+static struct arc_sort *
+sorted(const char *spec, struct dump *d, const char *bufsize)
 {
 	struct arc_manifest *m;
 	struct arc_sort *so;
+
+	if ((m = arc_manifest_open(spec)) == NULL)
+		return NULL;
+	m->database = d->database;	/* a source that can filter, does */
+	so = arc_sort_open(bufsize);
+	d->sortin = arc_sort_input(so);
+	bulk(d->sortin);
+	if (arc_manifest_dump(m, feed, d) == -1) {
+		arc_sort_close(so);
+		arc_manifest_close(m);
+		return NULL;
+	}
+	arc_manifest_close(m);
+	arc_progress_done();
+	if (d->max >= 0 && d->count > (uintmax_t)d->max) {
+		arc_sort_close(so);
+		errx(EXIT_TOO_LARGE, "manifest has %ju entries, more than %lld",
+		    d->count, d->max);
+	}
+	return so;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct arc_sort *so;
 	struct dump d;
 	FILE *out, *tmp;
-	char *line = NULL, *tab, *prev = NULL;
-	size_t cap = 0, prevlen = 0, pathlen, prevcap = 0;
-	uintmax_t prevline = 0;
-	ssize_t len;
 	const char *bufsize = "128M";
 	long long v;
-	int ch, ret = ARC_EXIT_OK;
+	int ch;
 
 	memset(&d, 0, sizeof(d));
 	d.max = -1;
@@ -170,64 +241,19 @@ main(int argc, char *argv[])
 
 	/* a sort(1) that dies must be an error message, not a SIGPIPE */
 	signal(SIGPIPE, SIG_IGN);
-	if ((m = arc_manifest_open(argv[0])) == NULL)
+	if ((so = sorted(argv[0], &d, bufsize)) == NULL)
 		return ARC_EXIT_ERROR;
-	m->database = d.database;	/* a source that can filter, does */
-	so = arc_sort_open(bufsize);
-	d.sortin = arc_sort_input(so);
-	bulk(d.sortin);
-	if (arc_manifest_dump(m, feed, &d) == -1) {
-		arc_sort_close(so);
-		arc_manifest_close(m);
-		return ARC_EXIT_ERROR;
-	}
-	arc_manifest_close(m);
-	arc_progress_done();
-	if (d.max >= 0 && d.count > (uintmax_t)d.max) {
-		arc_sort_close(so);
-		errx(EXIT_TOO_LARGE, "manifest has %ju entries, more than %lld",
-		    d.count, d.max);
-	}
-
 	out = arc_sort_output(so);
 	bulk(out);
 	tmp = open_tmp();
 	bulk(tmp);
-	while ((len = getdelim(&line, &cap, '\n', out)) > 0) {
-		uintmax_t lineno;
-
-		if (line[len - 1] == '\n')
-			line[--len] = '\0';
-		if ((tab = strrchr(line, '\t')) == NULL)
-			errx(ARC_EXIT_ERROR, "garbled output from sort");
-		lineno = strtoumax(tab + 1, NULL, 10);
-		*tab = '\n';
-		pathlen = strcspn(line, "\t");
-		if (prev && pathlen == prevlen &&
-		    memcmp(prev, line, pathlen) == 0) {
-			warnx("'%s': duplicate path '%.*s' at lines %ju and %ju",
-			    argv[0], (int)pathlen, line,
-			    prevline < lineno ? prevline : lineno,
-			    prevline < lineno ? lineno : prevline);
-			arc_sort_close(so);
-			return ARC_EXIT_ERROR;
-		}
-		fwrite(line, 1, (size_t)(tab - line) + 1, tmp);
-		if (prevcap < pathlen + 1) {
-			prevcap = pathlen + 1;
-			prev = arc_erealloc(prev, prevcap);
-		}
-		memcpy(prev, line, pathlen);
-		prevlen = pathlen;
-		prevline = lineno;
+	if (unique(out, tmp, argv[0]) == -1) {
+		arc_sort_close(so);
+		return ARC_EXIT_ERROR;
 	}
 	if (arc_sort_close(so) == -1)
 		return ARC_EXIT_ERROR;
 	copy_out(tmp);
-	free(line);
-	free(prev);
 	arc_buf_free(&d.line);
-	if (arc_fshut(stdout, "stdout"))
-		ret = ARC_EXIT_ERROR;
-	return ret;
+	return arc_fshut(stdout, "stdout") ? ARC_EXIT_ERROR : ARC_EXIT_OK;
 }

@@ -94,58 +94,61 @@ input_waiting(void)
 	return poll(&pfd, 1, 0) != 0;
 }
 
-int
-main(int argc, char *argv[])
-{
-	struct arc_reader rd;
-	struct arc_record rec;
+struct opts {
+	const char	*rejfile, *statsfile;
+	int64_t		 window;	/* grace plus skew */
+	int64_t		 now;		/* -t, or ARC_TIME_UNKNOWN: the clock */
+	int		 jobs;
+};
+
+/* What every window of candidates uses. */
+struct run {
 	struct arc_store *store;
 	struct arc_manifest *man;
-	struct item items[WINDOW_MAX];
+	const char	*manname;
+	struct item	 items[WINDOW_MAX];
 	struct arc_sitem si[WINDOW_MAX];
-	struct arc_buf q = { 0 };
-	struct arc_mitem mi[WINDOW_MAX];
-	size_t midx[WINDOW_MAX];
-	uintmax_t counts[R_NREASONS] = { 0 }, checked = 0;
-	const char *rejfile = NULL, *statsfile = NULL, *msg;
-	struct arc_out *rejout = NULL;
-	struct json_object *so;
-	FILE *rej = NULL;
-	int64_t grace = arc_duration_const(ARC_DEFAULT_GRACE);
-	int64_t skew = arc_duration_const(ARC_DEFAULT_SKEW);
-	int64_t now = ARC_TIME_UNKNOWN, wnow;
-	long long v;
-	size_t n, i, nm;
-	int ch, jobs = ARC_DEFAULT_JOBS, r = 1, ret = ARC_EXIT_OK;
+	struct arc_mitem mi[WINDOW_MAX];	/* asked of the manifest */
+	size_t		 midx[WINDOW_MAX];	/* their items */
+	size_t		 n, nm;
+	uintmax_t	 counts[R_NREASONS];
+	FILE		*rej;
+	int		 ret;
+};
 
+/* The options and the two operands, checked; exits on a usage error. */
+static void
+options(int argc, char *argv[], struct opts *o, char *operand[2])
+{
+	struct arc_window w;
+	long long v;
+	int ch;
+
+	arc_window_init(&w);
+	o->now = ARC_TIME_UNKNOWN;
+	o->jobs = ARC_DEFAULT_JOBS;
 	while ((ch = arc_getopt(argc, argv, "g:j:k:R:S:t:", NULL,
 	    usage_text)) != -1) {
 		switch (ch) {
 		case 'g':
-			if (arc_duration_parse(optarg, &grace) == -1)
-				errx(ARC_EXIT_ERROR, "'%s': invalid duration",
-				    optarg);
+		case 'k':
+			arc_window_opt(&w, ch, optarg);
 			break;
 		case 'j':
 			if (arc_parse_count(optarg, 1, ARC_JOBS_MAX, &v) == -1)
 				errx(ARC_EXIT_ERROR, "'%s': jobs must be 1 to "
 				    ARC_STR(ARC_JOBS_MAX), optarg);
-			jobs = (int)v;
-			break;
-		case 'k':
-			if (arc_duration_parse(optarg, &skew) == -1)
-				errx(ARC_EXIT_ERROR, "'%s': invalid duration",
-				    optarg);
+			o->jobs = (int)v;
 			break;
 		case 'R':
-			rejfile = optarg;
+			o->rejfile = optarg;
 			break;
 		case 'S':
-			statsfile = optarg;
+			o->statsfile = optarg;
 			break;
 		case 't':
 			if (arc_time_parse(optarg, strlen(optarg),
-			    ARC_TIME_LENIENT, &now) == -1)
+			    ARC_TIME_LENIENT, &o->now) == -1)
 				errx(ARC_EXIT_ERROR, "'%s': invalid time",
 				    optarg);
 			break;
@@ -160,167 +163,237 @@ main(int argc, char *argv[])
 	if (strcmp(argv[1], "-") == 0)
 		errx(ARC_EXIT_ERROR, "the manifest must be re-read: it cannot "
 		    "be '-'");
-	if (grace > INT64_MAX - skew)
-		errx(ARC_EXIT_ERROR, "grace plus skew is too large");
-	if ((store = arc_store_open(argv[0])) == NULL ||
-	    (man = arc_manifest_open(argv[1])) == NULL)
-		return ARC_EXIT_ERROR;
-	if (rejfile != NULL) {
-		if ((rejout = arc_out_open(rejfile, 0600, 0)) == NULL)
-			return ARC_EXIT_ERROR;
-		rej = rejout->fp;
-	}
+	o->window = arc_window_ns(&w);
+	operand[0] = argv[0];
+	operand[1] = argv[1];
+}
 
-	memset(items, 0, sizeof(items));
-	memset(si, 0, sizeof(si));
+/*
+ * Fill a window: up to WINDOW_MAX candidates, or until input pauses.
+ * 1 while there may be more input, 0 at its end, -1 on an error.
+ */
+static int
+fill(struct run *ru, struct arc_reader *rd)
+{
+	struct arc_record rec;
+	struct item *it;
+	const char *msg;
+	int r = 1;
+
+	for (ru->n = 0; ru->n < WINDOW_MAX; ) {
+		if ((r = arc_reader_next(rd, &rec)) != 1)
+			break;
+		it = &ru->items[ru->n];
+		it->body = arc_erealloc(it->body, rec.bodylen + 1);
+		memcpy(it->body, rec.body, rec.bodylen);
+		it->bodylen = rec.bodylen;
+		it->kind = rec.kind;
+		it->path.len = 0;
+		it->reason = R_CONFIRMED;
+		if (arc_unquote(&it->path, rec.qpath, rec.qpathlen,
+		    &msg) == -1)
+			return -1;
+		ru->si[ru->n].path = it->path.s;
+		ru->si[ru->n].pathlen = it->path.len;
+		ru->si[ru->n].err.len = 0;
+		ru->n++;
+		if (!input_waiting())
+			break;
+	}
+	return r;
+}
+
+/*
+ * What the store says of each candidate of the window (stat_many done);
+ * the storage orphans still candidates are asked of the manifest next.
+ */
+static void
+judge(struct run *ru, const struct opts *o)
+{
+	struct arc_buf q = { 0 };
+	int64_t now = o->now != ARC_TIME_UNKNOWN ? o->now : arc_time_now();
+	size_t i;
+
+	for (ru->nm = i = 0; i < ru->n; i++) {
+		struct item *it = &ru->items[i];
+		struct arc_sitem *s = &ru->si[i];
+
+		if (s->presence == ARC_UNKNOWN)
+			it->reason = R_ERROR;
+		else if (it->kind == ARC_KIND_MANIFEST)
+			it->reason = s->presence == ARC_ABSENT ?
+			    R_CONFIRMED : R_PRESENT;
+		else if (s->presence == ARC_ABSENT)
+			it->reason = R_GONE;
+		else if (!s->st.regular) {
+			it->reason = R_ERROR;
+			s->err.len = 0;
+			arc_buf_adds(&s->err, "not a regular file");
+		} else if (arc_is_young(now, s->st.mtime, o->window)) {
+			it->reason = R_YOUNG;
+			it->mtime = s->st.mtime;
+		} else {
+			/* still a candidate: ask the live manifest */
+			ru->mi[ru->nm].path = it->path.s;
+			ru->mi[ru->nm].pathlen = it->path.len;
+			ru->midx[ru->nm++] = i;
+		}
+		if (it->reason == R_ERROR) {
+			/* the path as records write it: one line */
+			q.len = 0;
+			arc_quote(&q, it->path.s, it->path.len);
+			warnx("'%s': cannot check: %s", arc_buf_str(&q),
+			    arc_buf_str(&s->err));
+		}
+	}
+	arc_buf_free(&q);
+}
+
+/* The storage orphans left, asked of the live manifest; -1 to stop. */
+static int
+ask_manifest(struct run *ru)
+{
+	size_t i;
+
+	if (ru->nm == 0)
+		return 0;
+	if (arc_manifest_lookup(ru->man, ru->mi, ru->nm) == -1) {
+		if (arc_config_error)
+			return -1;	/* said once; no path can be checked */
+		warnx("'%s': cannot re-read the manifest", ru->manname);
+	}
+	for (i = 0; i < ru->nm; i++) {
+		if (ru->mi[i].result == ARC_PRESENT)
+			ru->items[ru->midx[i]].reason = R_IN_MANIFEST;
+		else if (ru->mi[i].result != ARC_ABSENT)
+			ru->items[ru->midx[i]].reason = R_ERROR;
+	}
+	return 0;
+}
+
+/* The window's survivors to standard output, the others to -R. */
+static void
+emit(struct run *ru)
+{
+	struct item *it;
+	size_t i;
+
+	for (i = 0; i < ru->n; i++) {
+		it = &ru->items[i];
+		ru->counts[it->reason]++;
+		if (it->reason == R_CONFIRMED) {
+			arc_write_candidate(stdout, it->kind, it->body,
+			    it->bodylen);
+			continue;
+		}
+		if (ru->ret == ARC_EXIT_OK)
+			ru->ret = ARC_EXIT_SOME;
+		if (ru->rej != NULL)
+			arc_write_reject(ru->rej, reason_names[it->reason],
+			    it->kind, it->body, it->bodylen, reason_code(it),
+			    it->reason == R_YOUNG ? it->mtime :
+			    ARC_TIME_UNKNOWN);
+	}
+}
+
+/* Check every window of candidates the input holds. */
+static void
+recheck(struct run *ru, const struct opts *o)
+{
+	struct arc_reader rd;
+	size_t i;
+	int r = 1;
+
 	arc_reader_init(&rd, stdin, "-", ARC_REC_CANDIDATE, 1);
 	while (r == 1) {
-		/* Fill a window: up to WINDOW_MAX, or until input pauses. */
-		for (n = 0; n < WINDOW_MAX; ) {
-			if ((r = arc_reader_next(&rd, &rec)) != 1)
-				break;
-			items[n].body = arc_erealloc(items[n].body,
-			    rec.bodylen + 1);
-			memcpy(items[n].body, rec.body, rec.bodylen);
-			items[n].bodylen = rec.bodylen;
-			items[n].kind = rec.kind;
-			items[n].path.len = 0;
-			items[n].reason = R_CONFIRMED;
-			if (arc_unquote(&items[n].path, rec.qpath,
-			    rec.qpathlen, &msg) == -1) {
-				r = -1;
-				break;
-			}
-			n++;
-			if (!input_waiting())
-				break;
-		}
-		if (r == -1) {
-			ret = ARC_EXIT_ERROR;
+		if ((r = fill(ru, &rd)) == -1) {
+			ru->ret = ARC_EXIT_ERROR;
 			break;
 		}
-		if (n == 0)
+		if (ru->n == 0)
 			continue;
-
-		for (i = 0; i < n; i++) {
-			si[i].path = items[i].path.s;
-			si[i].pathlen = items[i].path.len;
-			si[i].err.len = 0;
-		}
-		arc_store_stat_many(store, si, n, jobs);
+		arc_store_stat_many(ru->store, ru->si, ru->n, o->jobs);
 		if (arc_config_error) {
 			/* TLS refused: the settings are wrong, not the files */
-			for (i = 0; i < n && si[i].presence != ARC_UNKNOWN; i++)
+			for (i = 0; i < ru->n &&
+			    ru->si[i].presence != ARC_UNKNOWN; i++)
 				continue;
-			if (i < n)
-				warnx("%s", arc_buf_str(&si[i].err));
-			ret = ARC_EXIT_ERROR;
+			if (i < ru->n)
+				warnx("%s", arc_buf_str(&ru->si[i].err));
+			ru->ret = ARC_EXIT_ERROR;
 			break;
 		}
-		wnow = now != ARC_TIME_UNKNOWN ? now : arc_time_now();
-		nm = 0;
-		for (i = 0; i < n; i++) {
-			struct item *it = &items[i];
-			struct arc_sitem *s = &si[i];
-
-			if (s->presence == ARC_UNKNOWN)
-				it->reason = R_ERROR;
-			else if (it->kind == ARC_KIND_MANIFEST)
-				it->reason = s->presence == ARC_ABSENT ?
-				    R_CONFIRMED : R_PRESENT;
-			else if (s->presence == ARC_ABSENT)
-				it->reason = R_GONE;
-			else if (!s->st.regular) {
-				it->reason = R_ERROR;
-				s->err.len = 0;
-				arc_buf_adds(&s->err, "not a regular file");
-			} else if (arc_is_young(wnow, s->st.mtime, grace + skew)) {
-				it->reason = R_YOUNG;
-				it->mtime = s->st.mtime;
-			} else {
-				/* still a candidate: ask the live manifest */
-				mi[nm].path = it->path.s;
-				mi[nm].pathlen = it->path.len;
-				midx[nm++] = i;
-			}
-			if (it->reason == R_ERROR) {
-				/* the path as records write it: one line */
-				q.len = 0;
-				arc_quote(&q, it->path.s, it->path.len);
-				warnx("'%s': cannot check: %s", arc_buf_str(&q),
-				    arc_buf_str(&s->err));
-			}
+		judge(ru, o);
+		if (ask_manifest(ru) == -1) {
+			ru->ret = ARC_EXIT_ERROR;
+			break;
 		}
-		if (nm > 0) {
-			if (arc_manifest_lookup(man, mi, nm) == -1) {
-				if (arc_config_error) {
-					/* said once; no path can be checked */
-					ret = ARC_EXIT_ERROR;
-					break;
-				}
-				warnx("'%s': cannot re-read the manifest",
-				    argv[1]);
-			}
-			for (i = 0; i < nm; i++) {
-				if (mi[i].result == ARC_PRESENT)
-					items[midx[i]].reason = R_IN_MANIFEST;
-				else if (mi[i].result != ARC_ABSENT)
-					items[midx[i]].reason = R_ERROR;
-			}
-		}
-		for (i = 0; i < n; i++) {
-			struct item *it = &items[i];
-
-			counts[it->reason]++;
-			if (it->reason == R_CONFIRMED) {
-				arc_write_candidate(stdout, it->kind,
-				    it->body, it->bodylen);
-			} else {
-				if (ret == ARC_EXIT_OK)
-					ret = ARC_EXIT_SOME;
-				if (rej != NULL)
-					arc_write_reject(rej,
-					    reason_names[it->reason],
-					    it->kind, it->body, it->bodylen,
-					    reason_code(it), it->reason ==
-					    R_YOUNG ? it->mtime :
-					    ARC_TIME_UNKNOWN);
-			}
-		}
+		emit(ru);
 		if (fflush(stdout) == EOF)
 			break;
-		if (rej != NULL)
-			fflush(rej);
+		if (ru->rej != NULL)
+			fflush(ru->rej);
 	}
 	arc_reader_free(&rd);
-	arc_buf_free(&q);
-	for (i = 0; i < WINDOW_MAX; i++) {
-		free(items[i].body);
-		arc_buf_free(&items[i].path);
-		arc_buf_free(&si[i].err);
-		arc_buf_free(&si[i].etag);
+}
+
+/* The -S file: how many were checked, and each reason's count. */
+static int
+write_stats(const char *path, const uintmax_t *counts)
+{
+	struct json_object *so = json_object_new_object();
+	uintmax_t checked = 0;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < R_NREASONS; i++)
+		checked += counts[i];
+	json_object_object_add(so, "checked",
+	    json_object_new_int64((int64_t)checked));
+	for (i = 0; i < R_NREASONS; i++)
+		json_object_object_add(so, stat_names[i],
+		    json_object_new_int64((int64_t)counts[i]));
+	ret = arc_json_save_line(path, so, 0600);
+	json_object_put(so);
+	return ret;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct run ru;
+	struct opts o = { 0 };
+	struct arc_out *rejout = NULL;
+	char *operand[2];
+	size_t i;
+
+	options(argc, argv, &o, operand);
+	ru.manname = operand[1];
+	if ((ru.store = arc_store_open(operand[0])) == NULL ||
+	    (ru.man = arc_manifest_open(operand[1])) == NULL)
+		return ARC_EXIT_ERROR;
+	if (o.rejfile != NULL) {
+		if ((rejout = arc_out_open(o.rejfile, 0600, 0)) == NULL)
+			return ARC_EXIT_ERROR;
+		ru.rej = rejout->fp;
 	}
-	arc_store_close(store);
-	arc_manifest_close(man);
+	recheck(&ru, &o);
+	for (i = 0; i < WINDOW_MAX; i++) {
+		free(ru.items[i].body);
+		arc_buf_free(&ru.items[i].path);
+		arc_buf_free(&ru.si[i].err);
+		arc_buf_free(&ru.si[i].etag);
+	}
+	arc_store_close(ru.store);
+	arc_manifest_close(ru.man);
 	if (arc_fshut(stdout, "stdout"))
-		ret = ARC_EXIT_ERROR;
+		ru.ret = ARC_EXIT_ERROR;
 	/* a failed run leaves no reject file: it would be partial */
-	if (rejout != NULL && ret == ARC_EXIT_ERROR)
+	if (rejout != NULL && ru.ret == ARC_EXIT_ERROR)
 		arc_out_abort(rejout);
 	else if (rejout != NULL && arc_out_commit(rejout) == -1)
-		ret = ARC_EXIT_ERROR;
-	if (statsfile != NULL) {
-		so = json_object_new_object();
-		for (i = 0; i < R_NREASONS; i++)
-			checked += counts[i];
-		json_object_object_add(so, "checked",
-		    json_object_new_int64((int64_t)checked));
-		for (i = 0; i < R_NREASONS; i++)
-			json_object_object_add(so, stat_names[i],
-			    json_object_new_int64((int64_t)counts[i]));
-		if (arc_json_save_line(statsfile, so, 0600) == -1)
-			ret = ARC_EXIT_ERROR;
-		json_object_put(so);
-	}
-	return ret;
+		ru.ret = ARC_EXIT_ERROR;
+	if (o.statsfile != NULL && write_stats(o.statsfile, ru.counts) == -1)
+		ru.ret = ARC_EXIT_ERROR;
+	return ru.ret;
 }

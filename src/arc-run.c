@@ -1,16 +1,20 @@
 /*
  * arc-run - the state of arc-reconcile runs: the driver's plumbing for
- * everything it reads or writes as JSON.
+ * everything it reads or writes as JSON, and for what is not sequencing.
  *
  * config checks the driver's command line and knobs (flags over
  * ARC_RECONCILIATION_* over defaults) and prints them as shell
- * assignments of checked values; get prints
- * counts from a stage's -S statistics; audit appends one audit event;
- * record builds a run record from the stages' files, saves it whole or
- * not at all, prunes the history, ends the run in the audit log and
- * writes the metrics file, after adding the run's records to its archive
- * (explain/); metrics, status and show read saved records, and explain
- * reads an archive's records back for one path.
+ * assignments of checked values; usage prints the driver's usage;
+ * state-init makes the state directory; get prints counts from a stage's
+ * -S statistics; breaker is the circuit breaker; progress is the
+ * progress line; audit appends one audit event; record builds a run
+ * record from the stages' files, saves it whole or not at all, prunes the
+ * history, ends the run in the audit log and writes the metrics file,
+ * after adding the run's records to its archive (explain/);
+ * summary prints the run's last line and chooses its exit status;
+ * metrics, status and show read saved records; audit-verify checks the
+ * audit log's hash chain and the archives it names; explain reads an
+ * archive's records back for one path.
  * Every run record read is parsed strictly (valid UTF-8 JSON, the fields
  * a record has); one that is not is reported as such, never printed.
  */
@@ -48,8 +52,31 @@ static const char usage_text[] =
     "       arc-run [-n name] status [-j] state-dir\n"
     "       arc-run [-n name] show state-dir id\n"
     "       arc-run [-n name] explain state-dir id path\n"
+    "       arc-run [-n name] audit-verify state-dir\n"
+    "       arc-run [-n name] state-init state-dir\n"
+    "       arc-run [-n name] breaker ratio diff-stats manifest-records "
+    "storage-records\n"
+    "       arc-run [-n name] summary --id id [option ...]\n"
+    "       arc-run [-n name] progress label file count-file\n"
+    "       arc-run [-n name] usage\n"
     "       arc-run [-n name] id\n"
     "       arc-run [-n name] now\n";
+
+/* exactly the SYNOPSIS of arc-reconcile(1), whose options config parses */
+static const char driver_usage[] =
+    "usage: arc-reconcile [--act] [--archive-files] [--batch n]\n"
+    "                     [--delete-pre-manifest-orphans] [--detailed-exit]\n"
+    "                     [--grace duration] [--history n] [--if-unchanged]\n"
+    "                     [--jobs n] [--max-deletes n] [--max-manifest n]\n"
+    "                     [--max-orphan-ratio r] [--metrics file]\n"
+    "                     [--lock etcd-url] [--mode local|shared] [--node id]\n"
+    "                     [--now time]\n"
+    "                     [--sample n] [--skew duration] [--state-dir dir]\n"
+    "                     store manifest\n"
+    "       arc-reconcile status [--json] [--state-dir dir]\n"
+    "       arc-reconcile show [--state-dir dir] id\n"
+    "       arc-reconcile explain [--state-dir dir] id path\n"
+    "       arc-reconcile audit-verify [--state-dir dir]\n";
 
 static void
 usage(void)
@@ -150,43 +177,6 @@ fail:
 	close(fd);
 	errno = e;
 	return NULL;
-}
-
-/*
- * Parse s as one strict JSON document in valid UTF-8; NULL with a reason
- * in *why otherwise.
- */
-static struct json_object *
-parse_strict(const char *s, size_t n, const char **why)
-{
-	struct json_tokener *tok;
-	struct json_object *o;
-	enum json_tokener_error je;
-	size_t off;
-
-	if (n > INT_MAX) {
-		*why = "too large";
-		return NULL;
-	}
-	tok = json_tokener_new();
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	    JSON_TOKENER_VALIDATE_UTF8);
-	o = json_tokener_parse_ex(tok, s, (int)n);
-	je = json_tokener_get_error(tok);
-	off = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	if (o == NULL) {
-		*why = je == json_tokener_continue ? "truncated JSON" :
-		    json_tokener_error_desc(je);
-		return NULL;
-	}
-	for (; off < n; off++)
-		if (strchr(" \t\r\n", s[off]) == NULL) {
-			json_object_put(o);
-			*why = "text after the JSON value";
-			return NULL;
-		}
-	return o;
 }
 
 /* ---- config: the knobs, checked --------------------------------------- */
@@ -371,19 +361,38 @@ go_duration(int64_t s, char *buf, size_t sz)
 /* The driver's usage errors: it prints its usage on this status. */
 #define EXIT_USAGE	64
 
-/* The driver's options besides the knobs, in the order they print. */
+/*
+ * The driver's exit statuses with --detailed-exit, besides 0, 1, 2, 4 and
+ * 75, which keep their meaning (arc-reconcile(1), EXIT STATUS).
+ */
+#define EXIT_CAP	5	/* stopped at --max-deletes */
+#define EXIT_BREAKER	6	/* the circuit breaker: nothing deleted */
+#define EXIT_PARTIAL	7	/* the storage listing was partial */
+#define EXIT_TIMEBOX	8	/* cut short by --max-duration (reserved) */
+
+/*
+ * The driver's options besides the knobs, in the order they print: the
+ * flag, the shell variable it sets, whether it takes a value, and the
+ * value when it is not given (a flag without a value sets "1").
+ */
 enum { O_ACT, O_ARCHIVE_FILES, O_IF_UNCHANGED, O_LOCK, O_METRICS, O_MODE,
-	O_NODE, O_NOW, O_STATE, O_NOPTS };
+	O_NODE, O_NOW, O_STATE, O_DETAILED_EXIT, O_NOPTS };
 static const struct {
 	const char	*flag;
-	const char	*name;		/* shell variable */
-	int		 arg;		/* takes a value */
+	const char	*name;
+	int		 arg;
+	const char	*def;
 } opts[O_NOPTS] = {
-	{ "--act", "act", 0 }, { "--archive-files", "archive_files", 0 },
-	{ "--if-unchanged", "if_unchanged", 0 }, { "--lock", "lock_url", 1 },
-	{ "--metrics", "metrics", 1 }, { "--mode", "mode", 1 },
-	{ "--node", "node", 1 }, { "--now", "now", 1 },
-	{ "--state-dir", "state", 1 },
+	[O_ACT] = { "--act", "act", 0, "0" },
+	[O_ARCHIVE_FILES] = { "--archive-files", "archive_files", 0, "0" },
+	[O_IF_UNCHANGED] = { "--if-unchanged", "if_unchanged", 0, "0" },
+	[O_LOCK] = { "--lock", "lock_url", 1, "" },
+	[O_METRICS] = { "--metrics", "metrics", 1, "" },
+	[O_MODE] = { "--mode", "mode", 1, "shared" },
+	[O_NODE] = { "--node", "node", 1, "" },
+	[O_NOW] = { "--now", "now", 1, "" },
+	[O_STATE] = { "--state-dir", "state", 1, "" },
+	[O_DETAILED_EXIT] = { "--detailed-exit", "detailed_exit", 0, "0" },
 };
 
 static void
@@ -395,69 +404,167 @@ put_var(struct arc_buf *out, const char *name, const char *value)
 }
 
 /*
+ * The state directory when --state-dir is not given: root's is
+ * /var/lib/arc-reconcile, anyone else's under $XDG_STATE_HOME or
+ * ~/.local/state.
+ */
+static char *
+default_state(void)
+{
+	struct arc_buf b = { 0 };
+	const char *home;
+
+	if (geteuid() == 0)
+		return arc_estrdup("/var/lib/arc-reconcile");
+	if ((home = getenv("XDG_STATE_HOME")) != NULL && *home != '\0')
+		arc_buf_adds(&b, home);
+	else if ((home = getenv("HOME")) != NULL && *home != '\0')
+		arc_buf_printf(&b, "%s/.local/state", home);
+	else
+		errx(ARC_EXIT_ERROR, "HOME is not set: give --state-dir");
+	arc_buf_adds(&b, "/arc-reconcile");
+	return b.s;
+}
+
+/*
+ * The file a manifest operand names, resolved once before the run: every
+ * stage refuses (exit 2) when the manifest names another file than this
+ * one, such as a symbolic link re-pointed during the run (arc(7),
+ * MANIFEST FILE LOCKING).  "" for a URL, standard input, or a name that
+ * does not resolve (the dump then says why).
+ */
+static char *
+manifest_target(const char *m)
+{
+	char *r;
+
+	if (strncmp(m, "file://", 7) == 0)
+		m += 7;
+	else if (strstr(m, "://") != NULL || strcmp(m, "-") == 0)
+		return arc_estrdup("");
+	return (r = realpath(m, NULL)) != NULL ? r : arc_estrdup("");
+}
+
+/* Whether arg is the option flag, as --opt or --opt=value. */
+static int
+flag_is(const char *arg, const char *flag)
+{
+	size_t n = strlen(flag);
+
+	return strncmp(arg, flag, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
+}
+
+/*
+ * The value of the option at argv[*a]: after its '=', or the next
+ * argument; exit 64 when there is none.
+ */
+static const char *
+flag_value(int argc, char *argv[], int *a)
+{
+	const char *eq = strchr(argv[*a], '=');
+
+	if (eq != NULL)
+		return eq + 1;
+	if (++*a < argc)
+		return argv[*a];
+	warnx("option %s needs a value", argv[*a - 1]);
+	exit(EXIT_USAGE);
+}
+
+/*
+ * status [--json] [--state-dir dir], show [--state-dir dir] id,
+ * explain [--state-dir dir] id path and audit-verify [--state-dir dir]:
+ * which, its operands and the state directory, for the driver to run it.
+ * An explained path that starts with "-" comes after "--".
+ */
+static int
+config_query(int argc, char *argv[])
+{
+	struct arc_buf out = { 0 };
+	const char *cmd = argv[0], *state = NULL, *json = "";
+	const char *op[2] = { "", "" };
+	int a, nop = 0, want, dashdash = 0;
+
+	want = strcmp(cmd, "show") == 0 ? 1 :
+	    strcmp(cmd, "explain") == 0 ? 2 : 0;
+	for (a = 1; a < argc; a++) {
+		if (!dashdash && strcmp(argv[a], "--") == 0 && want == 2)
+			dashdash = 1;
+		else if (!dashdash && strcmp(argv[a], "--json") == 0 &&
+		    strcmp(cmd, "status") == 0)
+			json = "-j";
+		else if (!dashdash && flag_is(argv[a], "--state-dir"))
+			state = flag_value(argc, argv, &a);
+		else if ((!dashdash && argv[a][0] == '-') || nop == want)
+			exit(EXIT_USAGE);
+		else
+			op[nop++] = argv[a];
+	}
+	if (nop != want)
+		exit(EXIT_USAGE);
+	put_var(&out, "cmd", cmd);
+	put_var(&out, "json", json);
+	put_var(&out, "id", op[0]);
+	put_var(&out, "explain_path", op[1]);
+	put_var(&out, "state", state ? state : default_state());
+	fwrite(out.s, 1, out.len, stdout);
+	arc_buf_free(&out);
+	return arc_fshut(stdout, "<stdout>") ? ARC_EXIT_ERROR : ARC_EXIT_OK;
+}
+
+/* The --now value: an RFC 3339 time, as far as its date goes. */
+static int
+now_ok(const char *s)
+{
+	return strlen(s) >= 11 && strspn(s, "0123456789") == 4 &&
+	    s[4] == '-' && strspn(s + 5, "0123456789") == 2 && s[7] == '-' &&
+	    strspn(s + 8, "0123456789") == 2 && s[10] == 'T';
+}
+
+/*
  * The driver's command line: its options (--opt value or --opt=value, a
  * flag beating its ARC_RECONCILIATION_* variable), then store and
  * manifest; every value checked, and printed for the driver to eval.
+ * The other commands of the driver go to config_query.
  */
 static int
 cmd_config(int argc, char *argv[])
 {
 	struct arc_buf out = { 0 }, pb = { 0 };
-	const char *val[O_NOPTS] = { "0", "0", "0", "", "", "shared", "", "",
-	    "" }, *flag, *v;
+	const char *val[O_NOPTS];
 	struct knob *k;
-	size_t i, flen;
+	size_t i;
 	int a;
-	char *eq;
 
-	for (a = 1; a < argc; a++) {
-		flag = argv[a];
-		if (strcmp(flag, "--") == 0) {
+	if (argc > 1 && (strcmp(argv[1], "status") == 0 ||
+	    strcmp(argv[1], "show") == 0 ||
+	    strcmp(argv[1], "explain") == 0 ||
+	    strcmp(argv[1], "audit-verify") == 0))
+		return config_query(argc - 1, argv + 1);
+	for (i = 0; i < O_NOPTS; i++)
+		val[i] = opts[i].def;
+	for (a = 1; a < argc && argv[a][0] == '-'; a++) {
+		if (strcmp(argv[a], "--") == 0) {
 			a++;
 			break;
 		}
-		if (flag[0] != '-')
-			break;
-		eq = strchr(flag, '=');
-		flen = eq && strncmp(flag, "--", 2) == 0 ? (size_t)(eq - flag) :
-		    strlen(flag);
-		v = NULL;
-		for (i = 0; i < NKNOBS; i++)
-			if (strlen(knobs[i].flag) == flen &&
-			    strncmp(flag, knobs[i].flag, flen) == 0)
-				break;
+		for (i = 0; i < NKNOBS && !flag_is(argv[a], knobs[i].flag); i++)
+			continue;
 		if (i < NKNOBS) {
 			k = &knobs[i];
 			k->source = k->flag;
-			if (k->kind == K_BOOL)
-				v = "true";
-		} else {
-			k = NULL;
-			for (i = 0; i < O_NOPTS; i++)
-				if (strlen(opts[i].flag) == flen &&
-				    strncmp(flag, opts[i].flag, flen) == 0)
-					break;
-			if (i == O_NOPTS) {
-				warnx("unknown option %s", printable(&pb, flag));
-				exit(EXIT_USAGE);
-			}
-			if (!opts[i].arg)
-				v = "1";
+			k->value = k->kind == K_BOOL ? "true" :
+			    flag_value(argc, argv, &a);
+			continue;
 		}
-		if (v == NULL) {
-			if (eq != NULL && flen == (size_t)(eq - flag))
-				v = eq + 1;
-			else if (++a < argc)
-				v = argv[a];
-			else {
-				warnx("option %s needs a value", flag);
-				exit(EXIT_USAGE);
-			}
+		for (i = 0; i < O_NOPTS && !flag_is(argv[a], opts[i].flag); i++)
+			continue;
+		if (i < O_NOPTS)
+			val[i] = opts[i].arg ? flag_value(argc, argv, &a) : "1";
+		else {
+			warnx("unknown option %s", printable(&pb, argv[a]));
+			exit(EXIT_USAGE);
 		}
-		if (k != NULL)
-			k->value = v;
-		else
-			val[i] = v;
 	}
 	if (argc - a != 2)
 		exit(EXIT_USAGE);
@@ -474,18 +581,21 @@ cmd_config(int argc, char *argv[])
 	if (strcmp(val[O_ACT], "1") == 0 && knob("grace")->secs < 3600)
 		errx(ARC_EXIT_ERROR, "a grace window under 1h is refused in act "
 		    "mode ('%s')", knob("grace")->norm);
-	if (*val[O_NOW] != '\0' && (strlen(val[O_NOW]) < 11 ||
-	    strspn(val[O_NOW], "0123456789") != 4 || val[O_NOW][4] != '-' ||
-	    strspn(val[O_NOW] + 5, "0123456789") != 2 || val[O_NOW][7] != '-' ||
-	    strspn(val[O_NOW] + 8, "0123456789") != 2 || val[O_NOW][10] != 'T'))
+	if (*val[O_NOW] != '\0' && !now_ok(val[O_NOW]))
 		errx(ARC_EXIT_ERROR, "'%s': --now must be an RFC 3339 time",
 		    printable(&pb, val[O_NOW]));
+	if (*val[O_STATE] == '\0')
+		val[O_STATE] = default_state();
+	put_var(&out, "cmd", "run");
 	for (i = 0; i < O_NOPTS; i++)
 		put_var(&out, opts[i].name, val[i]);
 	put_var(&out, "backend_kind", val[O_MODE]);
 	put_var(&out, "dry_run", strcmp(val[O_ACT], "1") ? "true" : "false");
 	put_var(&out, "store", argv[a]);
 	put_var(&out, "manifest", argv[a + 1]);
+	put_var(&out, "manifest_target", manifest_target(argv[a + 1]));
+	arc_buf_printf(&out, "breaker_exit=%d\n", strcmp(val[O_DETAILED_EXIT],
+	    "1") == 0 ? EXIT_BREAKER : ARC_EXIT_ERROR);
 	for (i = 0; i < NKNOBS; i++) {
 		k = &knobs[i];
 		put_var(&out, k->name, k->norm);
@@ -520,7 +630,7 @@ stats_load(const char *path)
 			warn("cannot read '%s'", path);
 		return NULL;
 	}
-	o = parse_strict(s, n, &why);
+	o = arc_json_parse_strict(s, n, &why);
 	free(s);
 	if (o == NULL || !json_object_is_type(o, json_type_object)) {
 		warnx("'%s': not a statistics file: %s", path,
@@ -701,7 +811,7 @@ run_load(struct run *r)
 		r->why = strerror(errno);
 		return;
 	}
-	if ((r->rec = parse_strict(r->text, r->len, &r->why)) == NULL)
+	if ((r->rec = arc_json_parse_strict(r->text, r->len, &r->why)) == NULL)
 		return;
 	if ((r->why = record_check(r->rec, r->name)) != NULL) {
 		json_object_put(r->rec);
@@ -997,12 +1107,13 @@ struct recopt {
 	const char	*state, *id, *backend_kind, *diff, *recheck1;
 	const char	*recheck2, *delete1, *delete2, *mrec, *srec, *cand;
 	const char	*errors, *archive, *deferred, *metrics;
-	const char	*abort_reason, *abort_message;
+	const char	*abort_reason, *abort_message, *results1, *results2;
 	struct arc_explain_member *explain;	/* --explain name=file */
 	size_t		 nexplain;
 	int64_t		 started_ms;
 	long long	 sample, history;
-	int		 act, walk_partial;
+	int		 act, walk_partial, detailed_exit;
+	int		 status[2];	/* of each phase's arc-delete */
 };
 
 /* The number of lines of a file (a last line without newline counts). */
@@ -1120,8 +1231,12 @@ add_bool(struct json_object *o, const char *k, int v)
 	json_object_object_add(o, k, json_object_new_boolean(v));
 }
 
-static int
-cmd_record(int argc, char *argv[])
+/*
+ * The options of record and summary, one parser for both: the stages'
+ * files and what the driver knows of the run.
+ */
+static void
+recopt_parse(int argc, char *argv[], struct recopt *o)
 {
 	static const struct option lo[] = {
 		{ "state-dir", required_argument, NULL, 'd' },
@@ -1136,69 +1251,80 @@ cmd_record(int argc, char *argv[])
 		{ "recheck2", required_argument, NULL, '2' },
 		{ "delete1", required_argument, NULL, '3' },
 		{ "delete2", required_argument, NULL, '4' },
+		{ "results1", required_argument, NULL, '5' },
+		{ "results2", required_argument, NULL, '6' },
+		{ "status1", required_argument, NULL, '7' },
+		{ "status2", required_argument, NULL, '8' },
 		{ "candidates", required_argument, NULL, 'c' },
 		{ "sample", required_argument, NULL, 'n' },
 		{ "errors", required_argument, NULL, 'e' },
 		{ "walk-partial", no_argument, NULL, 'w' },
+		{ "detailed-exit", no_argument, NULL, 'E' },
 		{ "archive", required_argument, NULL, 'A' },
 		{ "deferred", required_argument, NULL, 'F' },
 		{ "history", required_argument, NULL, 'H' },
 		{ "abort", required_argument, NULL, 'x' },
 		{ "abort-message", required_argument, NULL, 'X' },
 		{ "metrics", required_argument, NULL, 'M' },
-		{ "explain", required_argument, NULL, 'E' },
+		{ "explain", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct recopt o = { 0 };
 	char *eq;
-	struct json_object *rec, *diff, *rc1, *rc2, *d1, *d2, *a;
-	char tbuf[ARC_TIME_BUFSZ], num[7][32], *path, *name;
-	const char *reason, *message;
-	int64_t end_ms, dur, mdel, sdel;
 	long long v;
-	int ch, saved, aborted, cap, ret = ARC_EXIT_OK;
+	int ch;
 
-	o.sample = 10;
-	o.history = 10;
-	o.backend_kind = "shared";
+	memset(o, 0, sizeof(*o));
+	o->sample = 10;
+	o->history = 10;
+	o->backend_kind = "shared";
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (ch) {
-		case 'd': o.state = optarg; break;
-		case 'i': o.id = optarg; break;
+		case 'd': o->state = optarg; break;
+		case 'i': o->id = optarg; break;
 		case 't':
 			if (arc_parse_count(optarg, 0, INT64_MAX, &v) == -1)
 				errx(ARC_EXIT_ERROR, "'%s': not a time", optarg);
-			o.started_ms = v;
+			o->started_ms = v;
 			break;
-		case 'a': o.act = 1; break;
-		case 'k': o.backend_kind = optarg; break;
-		case 'm': o.mrec = optarg; break;
-		case 's': o.srec = optarg; break;
-		case 'D': o.diff = optarg; break;
-		case '1': o.recheck1 = optarg; break;
-		case '2': o.recheck2 = optarg; break;
-		case '3': o.delete1 = optarg; break;
-		case '4': o.delete2 = optarg; break;
-		case 'c': o.cand = optarg; break;
+		case 'a': o->act = 1; break;
+		case 'k': o->backend_kind = optarg; break;
+		case 'm': o->mrec = optarg; break;
+		case 's': o->srec = optarg; break;
+		case 'D': o->diff = optarg; break;
+		case '1': o->recheck1 = optarg; break;
+		case '2': o->recheck2 = optarg; break;
+		case '3': o->delete1 = optarg; break;
+		case '4': o->delete2 = optarg; break;
+		case '5': o->results1 = optarg; break;
+		case '6': o->results2 = optarg; break;
+		case '7':
+		case '8':
+			if (arc_parse_count(optarg, 0, 255, &v) == -1)
+				errx(ARC_EXIT_ERROR, "'%s': not an exit status",
+				    optarg);
+			o->status[ch - '7'] = (int)v;
+			break;
+		case 'c': o->cand = optarg; break;
 		case 'n':
-			if (arc_parse_count(optarg, 0, LLONG_MAX, &o.sample))
+			if (arc_parse_count(optarg, 0, LLONG_MAX, &o->sample))
 				errx(ARC_EXIT_ERROR, "'%s': not a whole number",
 				    optarg);
 			break;
-		case 'e': o.errors = optarg; break;
-		case 'w': o.walk_partial = 1; break;
-		case 'A': o.archive = optarg; break;
-		case 'F': o.deferred = optarg; break;
+		case 'e': o->errors = optarg; break;
+		case 'w': o->walk_partial = 1; break;
+		case 'E': o->detailed_exit = 1; break;
+		case 'A': o->archive = optarg; break;
+		case 'F': o->deferred = optarg; break;
 		case 'H':
-			if (arc_parse_count(optarg, 1, LLONG_MAX, &o.history))
+			if (arc_parse_count(optarg, 1, LLONG_MAX, &o->history))
 				errx(ARC_EXIT_ERROR, "'%s': history must be at "
 				    "least 1", optarg);
 			break;
-		case 'x': o.abort_reason = optarg; break;
-		case 'X': o.abort_message = optarg; break;
-		case 'M': o.metrics = optarg; break;
-		case 'E':
+		case 'x': o->abort_reason = optarg; break;
+		case 'X': o->abort_message = optarg; break;
+		case 'M': o->metrics = optarg; break;
+		case 'p':
 			if ((eq = strchr(optarg, '=')) == NULL)
 				errx(ARC_EXIT_ERROR, "'%s': not name=file",
 				    optarg);
@@ -1206,33 +1332,201 @@ cmd_record(int argc, char *argv[])
 			if (!arc_explain_name_ok(optarg))
 				errx(ARC_EXIT_ERROR, "'%s': not a stage's .rej "
 				    "or .res name", optarg);
-			o.explain = arc_ereallocarray(o.explain, o.nexplain + 1,
-			    sizeof(*o.explain));
-			o.explain[o.nexplain].name = optarg;
-			o.explain[o.nexplain++].file = eq + 1;
+			o->explain = arc_ereallocarray(o->explain,
+			    o->nexplain + 1, sizeof(*o->explain));
+			o->explain[o->nexplain].name = optarg;
+			o->explain[o->nexplain++].file = eq + 1;
 			break;
 		default: usage();
 		}
 	}
-	if (optind != argc || o.state == NULL || o.id == NULL ||
-	    !valid_id(o.id))
+	if (optind != argc || o->id == NULL || !valid_id(o->id))
 		usage();
+}
 
-	diff = stats_load(o.diff);
-	rc1 = stats_load(o.recheck1);
-	rc2 = stats_load(o.recheck2);
-	d1 = stats_load(o.delete1);
-	d2 = stats_load(o.delete2);
-	/* a dry run counts what it would delete */
-	mdel = stats_int(d1, o.act ? "manifest_deletes" :
+/* The stages' statistics files of a run. */
+struct runstats {
+	struct json_object	*diff, *rc1, *rc2, *d1, *d2;
+};
+
+static void
+runstats_load(struct runstats *s, const struct recopt *o)
+{
+	s->diff = stats_load(o->diff);
+	s->rc1 = stats_load(o->recheck1);
+	s->rc2 = stats_load(o->recheck2);
+	s->d1 = stats_load(o->delete1);
+	s->d2 = stats_load(o->delete2);
+}
+
+static void
+runstats_free(struct runstats *s)
+{
+	json_object_put(s->diff);
+	json_object_put(s->rc1);
+	json_object_put(s->rc2);
+	json_object_put(s->d1);
+	json_object_put(s->d2);
+}
+
+/* The deletes of each phase: a dry run counts what it would delete. */
+static int64_t
+manifest_deletes(const struct runstats *s, const struct recopt *o)
+{
+	return stats_int(s->d1, o->act ? "manifest_deletes" :
 	    "would_delete_manifest");
-	sdel = stats_int(d2, o.act ? "storage_deletes" :
+}
+
+static int64_t
+storage_deletes(const struct runstats *s, const struct recopt *o)
+{
+	return stats_int(s->d2, o->act ? "storage_deletes" :
 	    "would_delete_storage");
-	cap = stats_int(d1, "cap_hit") || stats_int(d2, "cap_hit");
-	aborted = o.abort_reason != NULL;
-	/* what the run decided about each path, for arc-reconcile explain */
+}
+
+static int
+cap_hit(const struct runstats *s)
+{
+	return stats_int(s->d1, "cap_hit") || stats_int(s->d2, "cap_hit");
+}
+
+/* The run record of arc-reconcile(1), RUN RECORD. */
+static struct json_object *
+record_build(const struct recopt *o, const struct runstats *s, int64_t end_ms)
+{
+	struct json_object *rec, *a;
+	char tbuf[ARC_TIME_BUFSZ];
+
+	rec = json_object_new_object();
+	json_object_object_add(rec, "id", json_object_new_string(o->id));
+	json_object_object_add(rec, "started_at", json_object_new_string(
+	    arc_time_format(o->started_ms / 1000, tbuf)));
+	json_object_object_add(rec, "finished_at", json_object_new_string(
+	    arc_time_format(end_ms / 1000, tbuf)));
+	add_bool(rec, "dry_run", !o->act);
+	json_object_object_add(rec, "backend_kind",
+	    arc_json_text(o->backend_kind));
+	json_object_object_add(rec, "role", json_object_new_string(""));
+	add_int(rec, "manifest_file_count", count_lines(o->mrec));
+	add_int(rec, "storage_file_count", count_lines(o->srec));
+	add_int(rec, "orphan_manifest_count",
+	    stats_int(s->diff, "orphan_manifest_count"));
+	add_int(rec, "orphan_storage_count",
+	    stats_int(s->diff, "orphan_storage_count"));
+	add_int(rec, "manifest_deletes", manifest_deletes(s, o));
+	add_int(rec, "storage_deletes", storage_deletes(s, o));
+	add_int(rec, "skipped_grace", stats_int(s->diff, "skipped_grace"));
+	add_int(rec, "skipped_recheck", stats_int(s->rc1, "present") +
+	    stats_int(s->rc2, "in_manifest"));
+	if ((a = samples(o->cand, ARC_KIND_MANIFEST, o->sample)) != NULL)
+		json_object_object_add(rec, "orphan_manifest_sample", a);
+	if ((a = samples(o->cand, ARC_KIND_STORAGE, o->sample)) != NULL)
+		json_object_object_add(rec, "orphan_storage_sample", a);
+	if ((a = error_lines(o->errors)) != NULL)
+		json_object_object_add(rec, "errors", a);
+	add_bool(rec, "aborted", o->abort_reason != NULL);
+	if (o->abort_reason != NULL) {
+		json_object_object_add(rec, "abort_reason",
+		    arc_json_text(o->abort_reason));
+		json_object_object_add(rec, "abort_message",
+		    arc_json_text(o->abort_message ? o->abort_message : ""));
+	}
+	add_bool(rec, "cap_hit", cap_hit(s));
+	add_bool(rec, "walk_partial", o->walk_partial);
+	if (o->archive != NULL && file_nonempty(o->archive))
+		json_object_object_add(rec, "archive",
+		    arc_json_path(o->archive, strlen(o->archive)));
+	else
+		json_object_object_add(rec, "archive", NULL);
+	/* deletes a read-only manifest (Arc's API) leaves to an operator */
+	if (file_nonempty(o->deferred))
+		json_object_object_add(rec, "deferred",
+		    arc_json_path(o->deferred, strlen(o->deferred)));
+	add_int(rec, "bytes_freed", o->act ? stats_int(s->d2, "bytes_freed") :
+	    0);
+	/* arc-delete's deletes checked gone, and those still visible */
+	add_int(rec, "verified_deletes", stats_int(s->d1, "verified_deletes") +
+	    stats_int(s->d2, "verified_deletes"));
+	add_int(rec, "unverified_deletes", stats_int(s->d1,
+	    "unverified_deletes") + stats_int(s->d2, "unverified_deletes"));
+	return rec;
+}
+
+/*
+ * The run's last audit event: reconcile.run_completed, or run_aborted
+ * with its reason (state_unwritable when its record was not saved), and
+ * the SHA-256 of its archive, which audit-verify checks later.
+ */
+static int
+record_audit(const struct recopt *o, const struct runstats *s, int saved,
+    int64_t dur_ms)
+{
+	char num[5][32], sha[ARC_SHA256_HEX] = "";
+	const char *reason, *message, *ev, *kv[32];
+	size_t n = 0;
+
+	if (o->archive != NULL && file_nonempty(o->archive) &&
+	    arc_sha256_file(o->archive, sha) == -1) {
+		warn("cannot read archive '%s'", o->archive);
+		sha[0] = '\0';
+	}
+	snprintf(num[0], sizeof(num[0]), "%jd", (intmax_t)manifest_deletes(s,
+	    o));
+	snprintf(num[1], sizeof(num[1]), "%jd", (intmax_t)storage_deletes(s,
+	    o));
+	snprintf(num[2], sizeof(num[2]), "%jd",
+	    (intmax_t)stats_int(s->diff, "skipped_grace"));
+	snprintf(num[3], sizeof(num[3]), "%jd", (intmax_t)(stats_int(s->rc1,
+	    "present") + stats_int(s->rc2, "in_manifest")));
+	snprintf(num[4], sizeof(num[4]), "%jd", (intmax_t)dur_ms);
+#define KV(k, v)	(kv[n++] = (k), kv[n++] = (v))
+	KV("backend_kind", o->backend_kind);
+	if (o->abort_reason != NULL || !saved) {
+		ev = "reconcile.run_aborted";
+		reason = o->abort_reason ? o->abort_reason : "state_unwritable";
+		message = o->abort_reason ? (o->abort_message ?
+		    o->abort_message : "") : "the run record could not be saved";
+		KV("abort_reason", reason);
+		KV("abort_message", message);
+		KV("manifest_deletes", num[0]);
+		KV("storage_deletes", num[1]);
+	} else {
+		ev = "reconcile.run_completed";
+		KV("manifest_deletes", num[0]);
+		KV("storage_deletes", num[1]);
+		KV("skipped_grace", num[2]);
+		KV("skipped_recheck", num[3]);
+	}
+	KV("walk_partial", o->walk_partial ? "true" : "false");
+	KV("cap_hit", cap_hit(s) ? "true" : "false");
+	KV("duration_ms", num[4]);
+	if (sha[0] != '\0')
+		KV("archive_sha256", sha);
+#undef KV
+	kv[n] = NULL;
+	return audit_write(o->state, o->id, ev, (char **)kv);
+}
+
+static int
+cmd_record(int argc, char *argv[])
+{
+	struct recopt o;
+	struct runstats s;
+	struct json_object *rec;
+	char *path, *name;
+	int64_t end_ms;
+	int saved, ret = ARC_EXIT_OK;
+
+	recopt_parse(argc, argv, &o);
+	if (o.state == NULL)
+		usage();
+	runstats_load(&s, &o);
+	/*
+	 * What the run decided about each path, for arc-reconcile explain:
+	 * added before the audit event, which takes the archive's SHA-256.
+	 */
 	if (o.archive != NULL && arc_explain_archive(o.archive, o.id, o.mrec,
-	    o.srec, o.cand, o.explain, o.nexplain, aborted &&
+	    o.srec, o.cand, o.explain, o.nexplain, o.abort_reason != NULL &&
 	    strcmp(o.abort_reason, "implausible_drift") == 0 ? ARC_R_BREAKER :
 	    ARC_R_NONE) == -1) {
 		warnx("run %s: its explanation could not be added to the "
@@ -1240,55 +1534,9 @@ cmd_record(int argc, char *argv[])
 		ret = ARC_EXIT_ERROR;
 	}
 	free(o.explain);
+	o.explain = NULL;
 	end_ms = now_ms();
-	dur = end_ms - o.started_ms;
-
-	rec = json_object_new_object();
-	json_object_object_add(rec, "id", json_object_new_string(o.id));
-	json_object_object_add(rec, "started_at", json_object_new_string(
-	    arc_time_format(o.started_ms / 1000, tbuf)));
-	json_object_object_add(rec, "finished_at", json_object_new_string(
-	    arc_time_format(end_ms / 1000, tbuf)));
-	add_bool(rec, "dry_run", !o.act);
-	json_object_object_add(rec, "backend_kind",
-	    arc_json_text(o.backend_kind));
-	json_object_object_add(rec, "role", json_object_new_string(""));
-	add_int(rec, "manifest_file_count", count_lines(o.mrec));
-	add_int(rec, "storage_file_count", count_lines(o.srec));
-	add_int(rec, "orphan_manifest_count",
-	    stats_int(diff, "orphan_manifest_count"));
-	add_int(rec, "orphan_storage_count",
-	    stats_int(diff, "orphan_storage_count"));
-	add_int(rec, "manifest_deletes", mdel);
-	add_int(rec, "storage_deletes", sdel);
-	add_int(rec, "skipped_grace", stats_int(diff, "skipped_grace"));
-	add_int(rec, "skipped_recheck", stats_int(rc1, "present") +
-	    stats_int(rc2, "in_manifest"));
-	if ((a = samples(o.cand, ARC_KIND_MANIFEST, o.sample)) != NULL)
-		json_object_object_add(rec, "orphan_manifest_sample", a);
-	if ((a = samples(o.cand, ARC_KIND_STORAGE, o.sample)) != NULL)
-		json_object_object_add(rec, "orphan_storage_sample", a);
-	if ((a = error_lines(o.errors)) != NULL)
-		json_object_object_add(rec, "errors", a);
-	add_bool(rec, "aborted", aborted);
-	if (aborted) {
-		json_object_object_add(rec, "abort_reason",
-		    arc_json_text(o.abort_reason));
-		json_object_object_add(rec, "abort_message",
-		    arc_json_text(o.abort_message ? o.abort_message : ""));
-	}
-	add_bool(rec, "cap_hit", cap);
-	add_bool(rec, "walk_partial", o.walk_partial);
-	if (o.archive != NULL && file_nonempty(o.archive))
-		json_object_object_add(rec, "archive",
-		    arc_json_path(o.archive, strlen(o.archive)));
-	else
-		json_object_object_add(rec, "archive", NULL);
-	/* deletes a read-only manifest (Arc's API) leaves to an operator */
-	if (file_nonempty(o.deferred))
-		json_object_object_add(rec, "deferred",
-		    arc_json_path(o.deferred, strlen(o.deferred)));
-	add_int(rec, "bytes_freed", o.act ? stats_int(d2, "bytes_freed") : 0);
+	rec = record_build(&o, &s, end_ms);
 
 	name = arc_emalloc(strlen(o.id) + 6);
 	sprintf(name, "%s.json", o.id);
@@ -1303,58 +1551,363 @@ cmd_record(int argc, char *argv[])
 		    "log ends the run as aborted (state_unwritable)", o.id);
 		ret = ARC_EXIT_ERROR;
 	}
-
-	snprintf(num[0], sizeof(num[0]), "%jd", (intmax_t)mdel);
-	snprintf(num[1], sizeof(num[1]), "%jd", (intmax_t)sdel);
-	snprintf(num[2], sizeof(num[2]), "%jd",
-	    (intmax_t)stats_int(diff, "skipped_grace"));
-	snprintf(num[3], sizeof(num[3]), "%jd", (intmax_t)(stats_int(rc1,
-	    "present") + stats_int(rc2, "in_manifest")));
-	snprintf(num[4], sizeof(num[4]), "%jd", (intmax_t)dur);
-	if (aborted || !saved) {
-		reason = aborted ? o.abort_reason : "state_unwritable";
-		message = aborted ? (o.abort_message ? o.abort_message : "") :
-		    "the run record could not be saved";
-		char *kv[] = { "backend_kind", (char *)o.backend_kind,
-		    "abort_reason", (char *)reason,
-		    "abort_message", (char *)message,
-		    "manifest_deletes", num[0], "storage_deletes", num[1],
-		    "walk_partial", o.walk_partial ? "true" : "false",
-		    "cap_hit", cap ? "true" : "false",
-		    "duration_ms", num[4], NULL };
-		if (audit_write(o.state, o.id, "reconcile.run_aborted",
-		    kv) == -1)
-			ret = ARC_EXIT_ERROR;
-	} else {
-		char *kv[] = { "backend_kind", (char *)o.backend_kind,
-		    "manifest_deletes", num[0], "storage_deletes", num[1],
-		    "skipped_grace", num[2], "skipped_recheck", num[3],
-		    "walk_partial", o.walk_partial ? "true" : "false",
-		    "cap_hit", cap ? "true" : "false",
-		    "duration_ms", num[4], NULL };
-		if (audit_write(o.state, o.id, "reconcile.run_completed",
-		    kv) == -1)
-			ret = ARC_EXIT_ERROR;
-	}
+	if (record_audit(&o, &s, saved, end_ms - o.started_ms) == -1)
+		ret = ARC_EXIT_ERROR;
 	if (o.metrics != NULL) {
 		if (!saved) {
 			/* what the metrics say is what the audit log says */
 			json_object_object_add(rec, "aborted",
 			    json_object_new_boolean(1));
 		}
-		if (metrics_write(o.metrics, rec, end_ms / 1000, dur,
-		    o.state) == -1)
+		if (metrics_write(o.metrics, rec, end_ms / 1000,
+		    end_ms - o.started_ms, o.state) == -1)
 			ret = ARC_EXIT_ERROR;
 	}
 	free(name);
 	free(path);
 	json_object_put(rec);
-	json_object_put(diff);
-	json_object_put(rc1);
-	json_object_put(rc2);
-	json_object_put(d1);
-	json_object_put(d2);
+	runstats_free(&s);
 	return ret;
+}
+
+/* ---- the end of a run: its summary line and exit status -------------- */
+
+/*
+ * Whether a phase's result lines hold one that is not deleted or gone:
+ * a dry run's would-delete, a refusal, a failure, a change.
+ */
+static int
+results_left(const char *path)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	int left = 0;
+	FILE *fp;
+
+	if (path == NULL || (fp = fopen(path, "re")) == NULL)
+		return 0;
+	while (!left && getline(&line, &cap, fp) > 0)
+		left = strncmp(line, "deleted\t", 8) != 0 &&
+		    strncmp(line, "gone\t", 5) != 0;
+	free(line);
+	fclose(fp);
+	return left;
+}
+
+/*
+ * Print the run's summary line and return its exit status: 1 when drift
+ * remains (dry-run candidates, cap leftovers, refusals, failures,
+ * candidates whose re-check failed, a manifest phase held back by a
+ * partial listing; young files do not count), else 0.  With
+ * --detailed-exit, a partial listing, then a cap hit, have their own.
+ */
+static int
+cmd_summary(int argc, char *argv[])
+{
+	struct recopt o;
+	struct runstats s;
+	int drift;
+
+	recopt_parse(argc, argv, &o);
+	runstats_load(&s, &o);
+	drift = cap_hit(&s) || results_left(o.results1) ||
+	    results_left(o.results2) || stats_int(s.rc1, "error") != 0 ||
+	    stats_int(s.rc2, "error") != 0 || o.status[0] != 0 ||
+	    o.status[1] != 0;
+	fprintf(stderr, "%s: run %s %s: %jd manifest and %jd storage %s, %s\n",
+	    program_invocation_short_name, o.id, o.act ? "act" : "dry-run",
+	    (intmax_t)manifest_deletes(&s, &o),
+	    (intmax_t)storage_deletes(&s, &o), o.act ? "deletes" :
+	    "would-deletes", drift ? "drift remains" : "no drift remains");
+	if (o.detailed_exit && o.walk_partial)
+		drift = EXIT_PARTIAL;
+	else if (o.detailed_exit && cap_hit(&s))
+		drift = EXIT_CAP;
+	runstats_free(&s);
+	return drift;
+}
+
+/*
+ * The circuit breaker: drift this large is a wrong STORE or MANIFEST, a
+ * second table in the same place, or a blind listing, not drift to
+ * repair.  1 and the reason on standard output when either side's
+ * orphans exceed ratio of its records; else 0.
+ */
+static int
+cmd_breaker(int argc, char *argv[])
+{
+	struct json_object *diff;
+	int64_t om, os, mc, sc;
+	double r;
+
+	if (argc != 5 || !ratio_ok(argv[1]))
+		usage();
+	r = strtod(argv[1], NULL);
+	diff = stats_load(argv[2]);
+	om = stats_int(diff, "orphan_manifest_count");
+	os = stats_int(diff, "orphan_storage_count");
+	json_object_put(diff);
+	mc = count_lines(argv[3]);
+	sc = count_lines(argv[4]);
+	if (r >= 1 || ((mc == 0 ? om == 0 : (double)om / (double)mc <= r) &&
+	    (sc == 0 ? os == 0 : (double)os / (double)sc <= r)))
+		return ARC_EXIT_OK;
+	printf("orphan-manifest %jd of %jd entries, orphan-storage %jd of %jd "
+	    "files: more than the --max-orphan-ratio %s; nothing deleted\n",
+	    (intmax_t)om, (intmax_t)mc, (intmax_t)os, (intmax_t)sc, argv[1]);
+	return arc_fshut(stdout, "<stdout>") ? ARC_EXIT_ERROR : ARC_EXIT_SOME;
+}
+
+/* ---- progress --------------------------------------------------------- */
+
+/* The number the digits of a small file spell, 0 when there are none. */
+static int64_t
+file_count(const char *path)
+{
+	char buf[64];
+	int64_t n = 0;
+	ssize_t r, i;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1)
+		return 0;
+	if ((r = read(fd, buf, sizeof(buf))) > 0)
+		for (i = 0; i < r; i++)
+			if (buf[i] >= '0' && buf[i] <= '9' &&
+			    n < INT64_MAX / 10 - 10)
+				n = n * 10 + (buf[i] - '0');
+	close(fd);
+	return n;
+}
+
+/*
+ * The driver's progress line on a terminal, once a second until killed:
+ * the records a stage counted in count-file (the stages that sort write
+ * nothing until the end) or the lines it wrote to file so far, whichever
+ * is more, their rate, the time elapsed.
+ */
+static int
+cmd_progress(int argc, char *argv[])
+{
+	struct arc_buf b = { 0 };
+	int64_t n, w, el;
+	time_t t0 = time(NULL);
+
+	if (argc != 4)
+		usage();
+	for (;;) {
+		sleep(1);
+		n = file_count(argv[3]);
+		if ((w = count_lines(argv[2])) > n)
+			n = w;
+		el = (int64_t)(time(NULL) - t0);
+		fprintf(stderr, "\r\033[K%s: %jd records, %jd/s, %jds",
+		    printable(&b, argv[1]), (intmax_t)n,
+		    (intmax_t)(n / (el > 0 ? el : 1)), (intmax_t)el);
+	}
+	return ARC_EXIT_OK;	/* killed before */
+}
+
+/* ---- the state directory ---------------------------------------------- */
+
+/* mkdir -p, each new directory private; -1 with errno set. */
+static int
+mkdir_p(const char *dir)
+{
+	char *p, *s, c;
+	int r = 0;
+
+	p = arc_estrdup(dir);
+	for (s = p + 1; r == 0; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		c = *s;
+		*s = '\0';
+		if (mkdir(p, 0700) == -1 && errno != EEXIST)
+			r = -1;
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	free(p);
+	return r;
+}
+
+/*
+ * The state directory's own files and directories are never a symbolic
+ * link (followed, it would make us write, chmod or prune another's files)
+ * nor another kind of file (a FIFO as the lock would hang us).
+ */
+static void
+state_check(const char *state)
+{
+	static const char *dirs[] = { "runs", "archives", "deferred" };
+	static const char *files[] = { "lock", "audit.log" };
+	struct stat sb;
+	char *p;
+	size_t i;
+
+	for (i = 0; i < 5; i++) {
+		const char *f = i < 3 ? dirs[i] : files[i - 3];
+
+		p = arc_emalloc(strlen(state) + strlen(f) + 2);
+		sprintf(p, "%s/%s", state, f);
+		if (lstat(p, &sb) == 0 && (i < 3 ? !S_ISDIR(sb.st_mode) :
+		    !S_ISREG(sb.st_mode)))
+			errx(ARC_EXIT_ERROR, "'%s' is not a %s; refused", p,
+			    i < 3 ? "directory" : "regular file");
+		free(p);
+	}
+}
+
+/*
+ * Make the state directory and its runs, archives and deferred (mode
+ * 0700) and its lock file, refusing any that is a link or another kind
+ * of file: the driver then takes the lock.
+ */
+static int
+cmd_state_init(int argc, char *argv[])
+{
+	static const char *sub[] = { "", "/runs", "/archives", "/deferred" };
+	const char *state;
+	struct stat sb;
+	char *p;
+	size_t i;
+	int fd;
+
+	if (argc != 2 || *argv[1] == '\0')
+		usage();
+	state = argv[1];
+	if (mkdir_p(state) == -1)
+		err(ARC_EXIT_ERROR, "cannot create '%s'", state);
+	if (stat(state, &sb) == -1 || !S_ISDIR(sb.st_mode))
+		errx(ARC_EXIT_ERROR, "'%s' is not a directory; refused", state);
+	state_check(state);
+	for (i = 0; i < 4; i++) {
+		p = arc_emalloc(strlen(state) + strlen(sub[i]) + 1);
+		sprintf(p, "%s%s", state, sub[i]);
+		if (mkdir(p, 0700) == -1 && errno != EEXIST)
+			err(ARC_EXIT_ERROR, "cannot create '%s'", p);
+		free(p);
+	}
+	state_check(state);
+	for (i = 0; i < 4; i++) {
+		p = arc_emalloc(strlen(state) + strlen(sub[i]) + 1);
+		sprintf(p, "%s%s", state, sub[i]);
+		(void)chmod(p, 0700);	/* another's, or read-only: as it is */
+		free(p);
+	}
+	p = arc_emalloc(strlen(state) + sizeof("/lock"));
+	sprintf(p, "%s/lock", state);
+	if ((fd = open(p, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC, 0600)) == -1)
+		err(ARC_EXIT_ERROR, "cannot open '%s'", p);
+	close(fd);
+	free(p);
+	return ARC_EXIT_OK;
+}
+
+/* ---- audit-verify ----------------------------------------------------- */
+
+struct verify {
+	const char	*state;
+	uintmax_t	 archives, missing;
+};
+
+/*
+ * A run's last event records the SHA-256 of its archive: the archive,
+ * STATE/archives/RUN_ID.tar.gz, must still have it.  One that is gone
+ * (pruned by an operator) is said, and does not break the chain.
+ */
+static int
+verify_archive(void *arg, struct json_object *o, struct arc_audit_check *c)
+{
+	struct verify *v = arg;
+	struct json_object *d, *x, *id;
+	char sha[ARC_SHA256_HEX], *p;
+	const char *want, *ev;
+
+	if (!json_object_object_get_ex(o, "event", &x) ||
+	    (ev = json_object_get_string(x)) == NULL ||
+	    (strcmp(ev, "reconcile.run_completed") != 0 &&
+	    strcmp(ev, "reconcile.run_aborted") != 0) ||
+	    !json_object_object_get_ex(o, "detail", &d) ||
+	    !json_object_is_type(d, json_type_object) ||
+	    !json_object_object_get_ex(d, "archive_sha256", &x) ||
+	    !json_object_object_get_ex(o, "run_id", &id))
+		return 0;
+	want = json_object_get_string(x);
+	if (!json_object_is_type(id, json_type_string) ||
+	    !valid_id(json_object_get_string(id))) {
+		snprintf(c->why, sizeof(c->why), "a run id that names no "
+		    "archive beside an archive_sha256");
+		return -1;
+	}
+	p = arc_emalloc(strlen(v->state) + strlen(json_object_get_string(id)) +
+	    sizeof("/archives/.tar.gz"));
+	sprintf(p, "%s/archives/%s.tar.gz", v->state,
+	    json_object_get_string(id));
+	if (arc_sha256_file(p, sha) == -1) {
+		if (errno != ENOENT) {
+			snprintf(c->why, sizeof(c->why), "the archive '%s' of "
+			    "run %s cannot be read: %s", p,
+			    json_object_get_string(id), strerror(errno));
+			free(p);
+			return -1;
+		}
+		warnx("line %ju: the archive '%s' of run %s is missing "
+		    "(pruned?): not checked", c->lines, p,
+		    json_object_get_string(id));
+		v->missing++;
+		free(p);
+		return 0;
+	}
+	if (strcmp(sha, want) != 0) {
+		snprintf(c->why, sizeof(c->why), "the archive '%s' of run %s "
+		    "is not the one the run wrote (SHA-256 %s, recorded %s): "
+		    "swapped or changed", p, json_object_get_string(id), sha,
+		    want);
+		free(p);
+		return -1;
+	}
+	v->archives++;
+	free(p);
+	return 0;
+}
+
+static int
+cmd_audit_verify(int argc, char *argv[])
+{
+	struct arc_audit_check c;
+	struct verify v = { 0 };
+	char *path;
+	int r;
+
+	if (argc != 2)
+		usage();
+	v.state = argv[1];
+	path = audit_path(argv[1]);
+	r = arc_audit_verify(path, verify_archive, &v, &c);
+	if (r == -1)
+		return ARC_EXIT_ERROR;
+	if (r == 1) {
+		warnx("'%s': line %ju breaks the chain: %s", path, c.bad,
+		    c.why);
+		free(path);
+		return ARC_EXIT_SOME;
+	}
+	if (c.first == 0)
+		printf("'%s': %ju lines, none with prev_sha256: nothing to "
+		    "verify\n", path, c.lines);
+	else
+		printf("'%s': %ju lines, the chain whole from line %ju (%ju "
+		    "before it written without one, not verified); %ju "
+		    "archives match, %ju missing; last line SHA-256 %s\n",
+		    path, c.lines, c.first, c.first - 1, v.archives, v.missing,
+		    c.last);
+	free(path);
+	return arc_fshut(stdout, "<stdout>") ? ARC_EXIT_ERROR : ARC_EXIT_OK;
 }
 
 /* ---- status and show -------------------------------------------------- */
@@ -1646,6 +2199,20 @@ main(int argc, char *argv[])
 		return cmd_show(argc, argv);
 	if (strcmp(argv[0], "explain") == 0)
 		return cmd_explain(argc, argv);
+	if (strcmp(argv[0], "state-init") == 0)
+		return cmd_state_init(argc, argv);
+	if (strcmp(argv[0], "breaker") == 0)
+		return cmd_breaker(argc, argv);
+	if (strcmp(argv[0], "summary") == 0)
+		return cmd_summary(argc, argv);
+	if (strcmp(argv[0], "audit-verify") == 0)
+		return cmd_audit_verify(argc, argv);
+	if (strcmp(argv[0], "progress") == 0)
+		return cmd_progress(argc, argv);
+	if (strcmp(argv[0], "usage") == 0 && argc == 1) {
+		fputs(driver_usage, stdout);
+		return arc_fshut(stdout, "<stdout>") ? ARC_EXIT_ERROR : 0;
+	}
 	if (strcmp(argv[0], "id") == 0 && argc == 1) {
 		puts(id = arc_run_id());
 		free(id);

@@ -1060,6 +1060,17 @@ long_manifest() {
 	    '[6,2,1,0,0,2,1,0,0,0,false,0,false]'
 }
 
+@test "every delete of a local store and a manifest file is checked after its batch and counted verified" {
+	plant
+	run -0 --separate-stderr arc-delete --act -A a.tgz -b 1 -S st.json s m.ndjson <c.rec
+	assert_output "$(res deleted manifest "$D/a.parquet"; res deleted manifest "$D/c.parquet"
+	    res deleted storage "$D/b.parquet"; res deleted storage "$D/d.parquet")"
+	assert_equal "$(jq -c '[.manifest_deletes, .storage_deletes, .verified_deletes, .unverified_deletes]' st.json)" \
+	    "[2,2,$(grep -c '^deleted' <<<"$output"),0]"
+	[ ! -e "s/$D/b.parquet" ]
+	assert_equal "$(jq -r .path m.ndjson)" "$D/keep.parquet"
+}
+
 @test "SIGTERM stops the run between batches with exit 2; what it reports deleted is exactly what is gone" {
 	mkdir -p "s/$D"
 	seq -w 0 999 | awk -v d="$D" '{ print "s/" d "/f" $1 ".parquet" }' |

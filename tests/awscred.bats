@@ -3,7 +3,7 @@
 # endpoint and CA bundle (lib/awscred.c, arc-list(1) CREDENTIALS), end to
 # end: the signature-checking s3rver 4.0.4 (tests/s3rver-creds.js, which
 # also accepts the stand-in's temporary keys until they expire and
-# requires their session token) behind tests/faultproxy.py, and
+# requires their session token) behind tests/proxy.py, and
 # tests/awsstub.py standing in for STS, the container endpoint and IMDSv2.
 # Everything on 127.0.0.1: test_helper disables instance metadata, and
 # the tests that enable it point it at the stand-in.
@@ -42,7 +42,7 @@ setup_file() {
 		wait "$pid" 2>/dev/null
 	done
 	pid_listens "$pid" "$port" || { cat "$d/s3rver.log" >&2; return 1; }
-	start_faultproxy fp "$port"
+	start_proxy fp "$port"
 	end=$((SECONDS + 30))
 	until [ -s "$d/stub.port" ] || [ "$SECONDS" -ge "$end" ]; do
 		sleep 0.1

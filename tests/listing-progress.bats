@@ -4,7 +4,7 @@
 # Keys holding U+10FFFF (bytes F4 8F BF BF, the greatest code point) and,
 # in etcd, 0xFF bytes, against real servers: s3rver 3.7.1 with -M range
 # splits, Azurite, etcd with narrowed range windows.  Then servers that
-# page wrongly, made from real ones by tests/faultproxy.py (ignore
+# page wrongly, made from real ones by tests/proxy.py (ignore
 # start-after, continuation token or marker; the same page forever;
 # empty pages with new tokens) and tests/arcapi.py (a cursor that
 # repeats or moves while the page does not; an etcd gateway that replays
@@ -32,9 +32,9 @@ setup_file() {
 	    wait_http_for 60 "http://127.0.0.1:$AZ_PORT/"
 	# Azure listings in pages of 2 (azproxy), a fault proxy in front
 	start_azproxy 2
-	start_faultproxy azfp "$AZP_PORT"
+	start_proxy azfp "$AZP_PORT"
 	wait_named s3
-	start_faultproxy fp "$(cat "$BATS_FILE_TMPDIR/s3.port")"
+	start_proxy fp "$(cat "$BATS_FILE_TMPDIR/s3.port")"
 	etcd_wait "$ETCD_PORT"
 	S3_PORT=$(cat "$BATS_FILE_TMPDIR/s3.port")
 	S3_DATA=$BATS_FILE_TMPDIR/s3-data

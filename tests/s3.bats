@@ -2,7 +2,7 @@
 # s3.bats - the S3 store (s3://BUCKET[/PREFIX]) end to end against real
 # servers on 127.0.0.1: s3rver 3.7.1 for function and paging, the
 # signature-checking @20minutes/s3rver 4.0.4 for signing, and
-# tests/faultproxy.py in front of them to count requests and to answer
+# tests/proxy.py in front of them to count requests and to answer
 # 500/503/403, drop connections and delay answers.  arc-list, arc-recheck,
 # arc-delete and the arc-reconcile driver.
 load test_helper
@@ -24,8 +24,8 @@ setup_file() {
 	# both servers start at once; a proxy in front of each
 	start_s3rver_as s3
 	start_s3rver_as v4 v4
-	start_faultproxy fp "$(cat "$BATS_FILE_TMPDIR/s3.port")"
-	start_faultproxy v4p "$(cat "$BATS_FILE_TMPDIR/v4.port")"
+	start_proxy fp "$(cat "$BATS_FILE_TMPDIR/s3.port")"
+	start_proxy v4p "$(cat "$BATS_FILE_TMPDIR/v4.port")"
 	wait_named s3
 	wait_named v4
 	S3_PORT=$(cat "$BATS_FILE_TMPDIR/s3.port")
@@ -104,32 +104,6 @@ setup() {
 
 # ---- helpers -------------------------------------------------------------
 
-# faults RULE...: the fault proxy's rules for this test ("METHOD REGEX
-# ACTION [TIMES]", see tests/faultproxy.py); the first line makes every
-# test's rules new to the proxy, so its counters start over.
-faults() {
-	{
-		echo "# test $BATS_TEST_NUMBER $RANDOM"
-		printf '%s\n' "$@"
-	} >"$FP_RULES"
-}
-
-# proxied CMD...: CMD with the fault proxy as the S3 endpoint.
-proxied() {
-	AWS_ENDPOINT_URL=$FP_URL "$@"
-}
-
-# seed BUCKET KEY...: objects written straight into s3rver, all old.
-seed() {
-	local b=$1 k f=()
-	shift
-	printf '%s\n' "$@" | s3seed_many "$b"
-	for k in "$@"; do
-		f+=("$S3_DATA/$b/$k._S3rver_object")
-	done
-	touch -d "$OLD" "${f[@]}"
-}
-
 # age BUCKET KEY DATE: set an object's LastModified (touch -d syntax).
 age() {
 	touch -d "$3" "$S3_DATA/$1/$2._S3rver_object"
@@ -202,7 +176,7 @@ plant() {
 	done >"$MANIFEST"
 	fentry "$LOST1" >>"$MANIFEST"
 	fentry "$LOST2" >>"$MANIFEST"
-	seed "$B" "$@" "$ORPH1" "$ORPH2" "$DAILY" "$YOUNG" "db/aaa/$H/notes.txt"
+	s3seed_old "$B" "$@" "$ORPH1" "$ORPH2" "$DAILY" "$YOUNG" "db/aaa/$H/notes.txt"
 	age "$B" "$YOUNG" '2026-04-11 13:30:00'
 }
 
@@ -307,7 +281,7 @@ assert_manifest_objects_kept() {
 }
 
 @test "s3://b/x and s3://b/x/ both list the keys under x/, relative to it, and never a key under x1/ or x.parquet" {
-	seed "$B" "x/db/cpu/$H/a.parquet" "x1/db/cpu/$H/b.parquet" x.parquet \
+	s3seed_old "$B" "x/db/cpu/$H/a.parquet" "x1/db/cpu/$H/b.parquet" x.parquet \
 	    "xy/db/cpu/$H/c.parquet" "x/db/cpu/$H/d.parquet" "x y/db/cpu/$H/e.parquet"
 	# sizes: s3seed's content is "data:" KEY "\n"
 	want=$(printf '%s\t%s\t%s\n' "db/cpu/$H/a.parquet" "$OLDREC" 38 \
@@ -484,7 +458,7 @@ assert_manifest_objects_kept() {
 }
 
 @test "HEADs answered 500 or 503 a few times, or dropped once, succeed on retry and are decided on the real answer" {
-	seed "$B" "db/cpu/$H/here.parquet"
+	s3seed_old "$B" "db/cpu/$H/here.parquet"
 	faults "HEAD /gone1\\.parquet 503 2" "HEAD /gone2\\.parquet 500 2" \
 	    "HEAD /gone3\\.parquet drop 1" "HEAD /here\\.parquet 503 2"
 	{
@@ -517,7 +491,7 @@ assert_manifest_objects_kept() {
 }
 
 @test "an orphan-storage candidate is rejected 'young' by its live LastModified and 'in-manifest' when the manifest has it" {
-	seed "$B" "db/cpu/$H/young.parquet" "db/cpu/$H/listed.parquet" "db/cpu/$H/old.parquet"
+	s3seed_old "$B" "db/cpu/$H/young.parquet" "db/cpu/$H/listed.parquet" "db/cpu/$H/old.parquet"
 	age "$B" "db/cpu/$H/young.parquet" '2026-04-11 13:30:00'
 	fentry "db/cpu/$H/listed.parquet" >"$MANIFEST"
 	{
@@ -535,7 +509,7 @@ assert_manifest_objects_kept() {
 @test "arc-delete --act removes orphan objects with one DeleteObjects request, funny keys included, and leaves the rest" {
 	s3put "$B" "db/cpu/$H/a b+c%20é.parquet" x
 	s3put "$B" "db/cpu/$H/a&b<c>.parquet" x
-	seed "$B" "db/cpu/$H/o1.parquet" "db/cpu/$H/keep.parquet"
+	s3seed_old "$B" "db/cpu/$H/o1.parquet" "db/cpu/$H/keep.parquet"
 	{
 		scand "db/cpu/$H/a b+c%20é.parquet"
 		scand "db/cpu/$H/a&b<c>.parquet"
@@ -551,7 +525,7 @@ assert_manifest_objects_kept() {
 }
 
 @test "a dry run of arc-delete on S3 reports would-delete and sends no delete request" {
-	seed "$B" "db/cpu/$H/o1.parquet" "db/cpu/$H/o2.parquet"
+	s3seed_old "$B" "db/cpu/$H/o1.parquet" "db/cpu/$H/o2.parquet"
 	{ scand "db/cpu/$H/o1.parquet"; scand "db/cpu/$H/o2.parquet"; } >d.rec
 	run -0 --separate-stderr proxied arc-delete "s3://$B" "$MANIFEST" <d.rec
 	assert_output "$(printf 'would-delete\torphan-storage\t%s\tORPHAN_STORAGE\n' \
@@ -561,7 +535,7 @@ assert_manifest_objects_kept() {
 }
 
 @test "arc-delete refuses paths with fewer than 7 segments and unsafe paths on S3 and never sends them a delete" {
-	seed "$B" "db/cpu/2026/04/10/daily.parquet" "db/cpu/$H/o1.parquet"
+	s3seed_old "$B" "db/cpu/2026/04/10/daily.parquet" "db/cpu/$H/o1.parquet"
 	{
 		scand "../db/cpu/$H/up.parquet"
 		scand "db/cpu/$H/../../../../../x.parquet"
@@ -605,7 +579,7 @@ assert_manifest_objects_kept() {
 }
 
 @test "a DeleteObjects that keeps failing with 500 falls back to per-key DELETE and every object is still deleted" {
-	seed "$B" "db/cpu/$H/o1.parquet" "db/cpu/$H/o2.parquet" "db/cpu/$H/keep.parquet"
+	s3seed_old "$B" "db/cpu/$H/o1.parquet" "db/cpu/$H/o2.parquet" "db/cpu/$H/keep.parquet"
 	faults "POST \\?delete= 500"
 	{ scand "db/cpu/$H/o1.parquet"; scand "db/cpu/$H/o2.parquet"; } >d.rec
 	run -0 --separate-stderr proxied arc-delete --act -A ar.tar.gz "s3://$B" "$MANIFEST" <d.rec
@@ -702,7 +676,7 @@ assert_manifest_objects_kept() {
 
 @test "a listing page delayed past ARC_HTTP_TIMEOUT once is retried; a prefix delayed on every attempt makes arc-list exit 1 naming it" {
 	export ARC_HTTP_TIMEOUT=2 ARC_HTTP_ATTEMPTS=2
-	seed "$B" "db/a/$H/a1.parquet" "db/b/$H/b1.parquet" "db/c/$H/c1.parquet"
+	s3seed_old "$B" "db/a/$H/a1.parquet" "db/b/$H/b1.parquet" "db/c/$H/c1.parquet"
 	for p in "db/a/$H/x.parquet" "db/b/$H/x.parquet"; do
 		fentry "$p"
 	done >"$MANIFEST"

@@ -577,30 +577,7 @@ wait_named() {
 	return 1
 }
 
-# start_faultproxy NAME UPSTREAM_PORT: tests/faultproxy.py in front of
-# 127.0.0.1:UPSTREAM_PORT, with its rules in $BATS_FILE_TMPDIR/NAME.rules
-# and its request log in NAME.requests; waits until it listens (on a
-# port it lets the kernel choose) and writes that port to NAME.port, its
-# PID to NAME.pid.
-start_faultproxy() {
-	local d=$BATS_FILE_TMPDIR end=$((SECONDS + 60))
-	: >"$d/$1.rules"
-	: >"$d/$1.requests"
-	rm -f "$d/$1.port"
-	/usr/bin/python3 "$ARC_ROOT/tests/faultproxy.py" "$2" "$d/$1.rules" \
-	    "$d/$1.requests" "$d/$1.port" >"$d/$1.log" 2>&1 3>&- &
-	echo $! >"$d/$1.pid"
-	while [ "$SECONDS" -lt "$end" ]; do
-		[ -s "$d/$1.port" ] && return 0
-		kill -0 "$(cat "$d/$1.pid")" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "fault proxy $1 did not start; its log:" >&2
-	cat "$d/$1.log" >&2
-	return 1
-}
-
-# stop_named NAME: stop what start_s3rver_as or start_faultproxy started
+# stop_named NAME: stop what start_s3rver_as or start_proxy started
 # as NAME, by its PID.
 stop_named() {
 	local f="$BATS_FILE_TMPDIR/$1.pid"
@@ -608,6 +585,34 @@ stop_named() {
 	kill "$(cat "$f")" 2>/dev/null
 	wait "$(cat "$f")" 2>/dev/null
 	rm -f "$f"
+}
+
+# s3seed_old BUCKET KEY...: objects written straight into s3rver
+# ($S3_DATA), all with the LastModified $OLD of the suite.
+s3seed_old() {
+	local b=$1 k f=()
+	shift
+	printf '%s\n' "$@" | s3seed_many "$b"
+	for k in "$@"; do
+		f+=("$S3_DATA/$b/$k._S3rver_object")
+	done
+	touch -d "$OLD" "${f[@]}"
+}
+
+# faults RULE...: the rules of the fault proxy that reads $FP_RULES
+# ("METHOD REGEX ACTION [TIMES]", see tests/proxy.py); the first
+# line makes every test's rules new to the proxy, so its counters start
+# over.  No rule: every request is forwarded.
+faults() {
+	{
+		echo "# test $BATS_TEST_NUMBER $RANDOM"
+		printf '%s\n' "$@"
+	} >"$FP_RULES"
+}
+
+# proxied CMD...: CMD with the fault proxy at $FP_URL as the S3 endpoint.
+proxied() {
+	AWS_ENDPOINT_URL=$FP_URL "$@"
 }
 
 # s3seed_many BUCKET: s3seed every key read from standard input, one a
@@ -693,15 +698,19 @@ etcd_wait_url() {
 	return 1
 }
 
-# start_proxy NAME: tests/proxy.py, a forward and CONNECT proxy that logs
-# each request to $BATS_FILE_TMPDIR/NAME.requests; its port in NAME.port,
-# its PID in NAME.pid (stop_named NAME stops it).
+# start_proxy NAME [UPSTREAM_PORT]: tests/proxy.py, a forward and CONNECT
+# proxy that logs each request to $BATS_FILE_TMPDIR/NAME.requests; with
+# UPSTREAM_PORT also a reverse proxy in front of 127.0.0.1:UPSTREAM_PORT
+# that injects the faults of its rules in NAME.rules.  Waits until it
+# listens (on a port it lets the kernel choose) and writes that port to
+# NAME.port, its PID to NAME.pid (stop_named NAME stops it).
 start_proxy() {
-	local d=$BATS_FILE_TMPDIR end=$((SECONDS + 30))
+	local d=$BATS_FILE_TMPDIR end=$((SECONDS + 60))
+	: >"$d/$1.rules"
 	: >"$d/$1.requests"
 	rm -f "$d/$1.port"
 	/usr/bin/python3 "$ARC_ROOT/tests/proxy.py" "$d/$1.port" \
-	    "$d/$1.requests" >"$d/$1.log" 2>&1 3>&- &
+	    "$d/$1.requests" ${2:+"$2" "$d/$1.rules"} >"$d/$1.log" 2>&1 3>&- &
 	echo $! >"$d/$1.pid"
 	while [ "$SECONDS" -lt "$end" ]; do
 		[ -s "$d/$1.port" ] && return 0

@@ -156,3 +156,25 @@ assert_version() {
 	assert_output "$1 $v"
 	assert_equal "$stderr" ''
 }
+
+# plant_drift STORE MANIFEST DIR [EXTRA]: in DIR, forty files and entries
+# in sync (keep1..40), two orphan entries (lost1, lost2), two orphan
+# files (orph1, orph2) and EXTRA more orphan files (extra1..), all two
+# days old: drift the driver repairs without tripping its breaker, or,
+# with ten extra, drift that trips it.
+plant_drift() {
+	local n
+	mkdir -p "$1"
+	: >"$2"
+	for n in $(seq 1 40); do
+		mkfile "$1/$3/keep$n.parquet"
+		entry "$3/keep$n.parquet" >>"$2"
+	done
+	for n in 1 2; do
+		entry "$3/lost$n.parquet" >>"$2"
+		mkfile "$1/$3/orph$n.parquet"
+	done
+	for n in $(seq 1 "${4:-0}"); do
+		mkfile "$1/$3/extra$n.parquet"
+	done
+}

@@ -39,6 +39,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	a.os.prefixlen = 2;
 	a.os.ops = &az_osops;
 	a.os.name = "az://c/";
+	a.os.listing = &list_blobs;
 	memset(&pg, 0, sizeof(pg));
 	pg.fn = emitted;
 	l = arc_pager_add(&pg, "x/", 2);
@@ -46,7 +47,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	memset(&r, 0, sizeof(r));
 	r.status = 200;
 	arc_buf_add(&r.resp, data, size);
-	list_page(&a, &pg, l, &r);
+	arc_os_list_page(&a, &pg, l, &r);
 	arc_pager_free(&pg);
 
 	memset(items, 0, sizeof(items));

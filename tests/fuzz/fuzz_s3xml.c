@@ -41,6 +41,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	s.os.prefixlen = 2;
 	s.os.ops = &s3_osops;
 	s.os.name = "s3://b/";
+	s.os.listing = &list_keys;
 	s.hints = &hint;
 	s.nhints = size > 0 && (data[0] & 1);
 	memset(&pg, 0, sizeof(pg));
@@ -50,7 +51,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	memset(&r, 0, sizeof(r));
 	r.status = 200;
 	arc_buf_add(&r.resp, data, size);
-	list_page(&s, &pg, l, &r);
+	arc_os_list_page(&s, &pg, l, &r);
 	arc_pager_free(&pg);
 
 	memset(items, 0, sizeof(items));
@@ -65,10 +66,11 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	d.items = items;
 	d.n = 3;
 	for (i = 0; i < 3; i++)
-		items[i].removal = -1;
+		items[i].removal = ARC_OS_PENDING;
 	arc_xml_parse(r.resp.s, r.resp.len, s3ns, delete_field, &d, &eb);
 	for (i = 0; i < 3; i++) {
-		if (items[i].removal < -1 || items[i].removal > ARC_REMOVE_CHANGED)
+		if (items[i].removal < ARC_OS_PENDING ||
+		    items[i].removal > ARC_REMOVE_CHANGED)
 			abort();
 		arc_buf_free(&items[i].err);
 	}
