@@ -172,12 +172,49 @@ void	 arc_shard_opt(const char *, struct arc_shard *);
 int	 arc_shard_has(const struct arc_shard *, const char *, size_t);
 int	 arc_shard_below(const struct arc_shard *, const char *, size_t);
 
+/*
+ * reason.c: the reason codes of arc(7), one per path a run did not leave
+ * alone, in reject records and result lines.  ARC_R_NONE: a record
+ * written before the codes (no code field).
+ */
+enum arc_reason {
+	ARC_R_NONE,
+	ARC_R_ORPHAN_MANIFEST,
+	ARC_R_ORPHAN_STORAGE,
+	ARC_R_TOO_YOUNG,
+	ARC_R_UNKNOWN_MTIME,
+	ARC_R_NOT_A_CANDIDATE,
+	ARC_R_LAYOUT_MISMATCH,
+	ARC_R_FOREIGN_ORIGIN,
+	ARC_R_RECHECK_PRESENT,
+	ARC_R_RECHECK_REGISTERED,
+	ARC_R_RECHECK_ERROR,
+	ARC_R_CHANGED_SINCE_LISTING,
+	ARC_R_GONE,
+	ARC_R_LISTING_PARTIAL,
+	ARC_R_CAP_DEFERRED,
+	ARC_R_BREAKER,
+	ARC_R_DELETED,
+	ARC_R_DELETE_FAILED,
+	ARC_R_UNVERIFIED,
+	ARC_R_DEFERRED,
+	ARC_R_RESTORED,
+	ARC_R_RESTORE_REFUSED,
+	ARC_R_RESTORE_FAILED,
+	ARC_R_COUNT
+};
+const char *arc_reason_name(int);
+const char *arc_reason_text(int);
+int	 arc_reason_parse(const char *, size_t);
+int	 arc_reason_orphan(int);
+
 /* record.c: the one record reader and writer */
 enum arc_rtype {
 	ARC_REC_STORAGE,	/* path mtime size */
 	ARC_REC_MANIFEST,	/* path created_at size origin rev */
 	ARC_REC_CANDIDATE,	/* kind + storage or manifest record */
-	ARC_REC_REJECT		/* reason + candidate record */
+	ARC_REC_REJECT,		/* reason + candidate record [+ code age] */
+	ARC_REC_RESULT		/* result kind path [code] */
 };
 enum arc_kind {
 	ARC_KIND_NONE,
@@ -192,8 +229,10 @@ struct arc_record {
 	const char	*qpath;	/* the path as written (quoted) */
 	size_t		 qpathlen;
 	int		 kind;	/* ARC_REC_CANDIDATE/REJECT only */
-	const char	*reason;	/* ARC_REC_REJECT only */
-	size_t		 reasonlen;
+	const char	*reason;	/* ARC_REC_REJECT, the result word */
+	size_t		 reasonlen;	/* of ARC_REC_RESULT */
+	int		 code;		/* enum arc_reason; ARC_R_NONE: none */
+	int64_t		 age;		/* the time a TOO_YOUNG was judged by */
 	const char	*body;	/* the record after the kind/reason fields */
 	size_t		 bodylen;
 	int64_t		 time;	/* mtime or created_at */
@@ -222,11 +261,15 @@ void	 arc_reader_free(struct arc_reader *);
 int	 arc_record_path(const struct arc_record *, struct arc_buf *);
 int	 arc_pathcmp(const char *, size_t, const char *, size_t);
 struct arc_entry;
+void	 arc_storage_record(struct arc_buf *, const char *, size_t, int64_t,
+	    int64_t);
 void	 arc_write_storage(FILE *, const char *, size_t, int64_t, int64_t);
 void	 arc_entry_record(struct arc_buf *, const struct arc_entry *);
 void	 arc_write_candidate(FILE *, int, const char *, size_t);
-void	 arc_write_reject(FILE *, const char *, int, const char *, size_t);
-void	 arc_write_result(FILE *, const char *, int, const char *, size_t);
+void	 arc_write_reject(FILE *, const char *, int, const char *, size_t,
+	    int, int64_t);
+void	 arc_write_result(FILE *, const char *, int, const char *, size_t,
+	    int);
 
 /* entry.c: manifest entries (Arc's FileEntry) */
 struct json_object;
@@ -406,6 +449,21 @@ typedef int (*arc_member_fn)(void *, const char *, const char *, int64_t,
 int	 arc_archive_each(const char *, arc_member_fn, void *);
 
 /*
+ * explain.c: the run's records in its archive (explain/) and, read back,
+ * what the run decided about one path (arc-reconcile explain).
+ */
+struct arc_explain_member {
+	const char	*name;	/* STAGE.rej or STAGE.res */
+	const char	*file;
+};
+int	 arc_explain_name_ok(const char *);
+int	 arc_explain_archive(const char *, const char *, const char *,
+	    const char *, const char *, const struct arc_explain_member *,
+	    size_t, int);
+int	 arc_explain(FILE *, const char *, const char *, const char *,
+	    size_t);
+
+/*
  * plan.c: arc-delete's plan: every candidate read, kept verbatim for the
  * archive, and per kind in path order the ones refused or planned within
  * the cap; and going through one kind a batch at a time, its results
@@ -430,6 +488,7 @@ struct arc_cand {
 	char		*json;		/* full manifest entry, for the archive */
 	char		*etag;		/* seen by --if-unchanged */
 	const char	*res;		/* the result word, once known */
+	int		 code;		/* its reason code (enum arc_reason) */
 };
 struct arc_cands {
 	struct arc_cand	*v;
@@ -444,7 +503,8 @@ struct arc_plan {
 	int		 cap_hit;
 	int		 cap_kind;	/* the kind the cap stopped */
 };
-int	 arc_plan_read(struct arc_plan *, FILE *, long long, int);
+int	 arc_plan_read(struct arc_plan *, FILE *, long long, int, FILE *);
+void	 arc_cand_result(struct arc_cand *, const char *, int);
 size_t	 arc_plan_count(const struct arc_cands *, int);
 int	 arc_plan_fetch(struct arc_plan *, struct arc_manifest *);
 void	 arc_plan_announce(struct arc_manifest *, const struct arc_cands *);
@@ -480,11 +540,20 @@ struct arc_runopts {			/* arc-delete's options */
 	const char	*stats;		/* -S */
 	const char	*run_id;	/* -r */
 	const char	*deferred;
+	const char	*rejects;	/* -R: the candidates left by the cap */
+	int		 partial;	/* --listing-partial: report only */
 	long long	 max, batch, sample;
 	long long	 done_before;	/* -N: deletes earlier in the run */
 	char		**includes;	/* -I name=file */
 	size_t		 nincludes;
 };
+enum arc_xmember {			/* explain/ members (explain.c) */
+	ARC_XM_MANIFEST, ARC_XM_STORAGE, ARC_XM_CANDIDATES, ARC_XM_BREAKER,
+	ARC_XM_STAGE			/* a stage's NAME.rej or NAME.res */
+};
+const char *arc_runarchive_explain_member(struct arc_buf *, int,
+	    const char *);
+int	 arc_runarchive_explain_type(const char *, const char **);
 int	 arc_runarchive_write(const struct arc_runopts *, struct arc_plan *,
 	    struct arc_store *);
 int	 arc_restore(const char *, struct arc_store *, struct arc_manifest *);

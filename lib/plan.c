@@ -5,7 +5,8 @@
  * every record verbatim in a temporary file (for the run archive) and
  * plans each kind in path order: a path that is not safe to touch is
  * refused, the others are planned until the cap (-n) is used up, and
- * what is past the cap is counted and left alone.  Only the candidates
+ * what is past the cap is counted and left alone (and written as a
+ * cap-deferred reject record when a stream is given for them).  Only the candidates
  * kept (at most the cap, plus the refused ones) are held in memory.
  *
  * arc_batch_next hands a phase its candidates a batch at a time: up to
@@ -42,7 +43,7 @@ cands_free(struct arc_cands *l)
  */
 static void
 plan_kind(struct arc_plan *p, FILE *fp, struct arc_cands *l, long long *room,
-    int pre_manifest)
+    int pre_manifest, FILE *rej)
 {
 	struct arc_reader rd;
 	struct arc_record rec;
@@ -67,6 +68,10 @@ plan_kind(struct arc_plan *p, FILE *fp, struct arc_cands *l, long long *room,
 		 */
 		if (why == NULL && *room == 0) {
 			p->leftover++;
+			if (rej != NULL)
+				arc_write_reject(rej, "cap-deferred", l->kind,
+				    rec.body, rec.bodylen, ARC_R_CAP_DEFERRED,
+				    ARC_TIME_UNKNOWN);
 			if (!p->cap_hit)
 				p->cap_kind = l->kind;
 			p->cap_hit = 1;
@@ -103,12 +108,14 @@ plan_kind(struct arc_plan *p, FILE *fp, struct arc_cands *l, long long *room,
 /*
  * Read every candidate record of in (sorted per kind) and plan them, at
  * most max in all, orphan-manifest first; 0, or -1 after a message when
- * the input is not candidate records (nothing has been done then).
+ * the input is not candidate records (nothing has been done then).  The
+ * candidates the cap leaves go to rej as reject records unless it is NULL.
  * Everything is read before anything is planned: the cap, the archive
  * and the manifest-first order need the whole input.
  */
 int
-arc_plan_read(struct arc_plan *p, FILE *in, long long max, int pre_manifest)
+arc_plan_read(struct arc_plan *p, FILE *in, long long max, int pre_manifest,
+    FILE *rej)
 {
 	struct arc_reader rd;
 	struct arc_record rec;
@@ -142,8 +149,8 @@ arc_plan_read(struct arc_plan *p, FILE *in, long long max, int pre_manifest)
 	}
 	if (fflush(p->all) == EOF || fflush(mf) == EOF || fflush(sf) == EOF)
 		err(ARC_EXIT_ERROR, "write error on a temporary file");
-	plan_kind(p, mf, &p->m, &room, pre_manifest);
-	plan_kind(p, sf, &p->s, &room, pre_manifest);
+	plan_kind(p, mf, &p->m, &room, pre_manifest, rej);
+	plan_kind(p, sf, &p->s, &room, pre_manifest, rej);
 	fclose(mf);
 	fclose(sf);
 	return 0;
@@ -238,6 +245,14 @@ arc_plan_free(struct arc_plan *p)
 	p->all = NULL;
 }
 
+/* What became of c: its result word and reason code (arc(7)). */
+void
+arc_cand_result(struct arc_cand *c, const char *res, int code)
+{
+	c->res = res;
+	c->code = code;
+}
+
 /* ---- batches ---------------------------------------------------------- */
 
 void
@@ -262,7 +277,7 @@ print_results(struct arc_batch *b)
 		c = &b->l->v[b->start];
 		if (c->res != NULL)
 			arc_write_result(stdout, c->res, b->l->kind, c->path,
-			    c->pathlen);
+			    c->pathlen, c->code);
 	}
 	fflush(stdout);
 }
@@ -288,10 +303,12 @@ arc_batch_next(struct arc_batch *b, int stop)
 			if (c->plan == ARC_PLAN_REFUSED) {
 				warnx("'%.*s': refused: %s", (int)c->qpathlen,
 				    c->qpath, c->why);
-				c->res = "refused";
+				arc_cand_result(c, "refused",
+				    ARC_R_LAYOUT_MISMATCH);
 				b->refused++;
 			} else if (c->plan == ARC_PLAN_FAILED) {
-				c->res = "failed";
+				arc_cand_result(c, "failed",
+				    ARC_R_DELETE_FAILED);
 				b->failed++;
 			} else
 				b->v[b->n++] = c;

@@ -2,7 +2,9 @@
  * record.c - the one record reader and writer of arc(7).
  *
  * A record is one LF-terminated line of TAB-separated fields; a final
- * line without its LF is still a record.  The reader validates every
+ * line without its LF is still a record.  Reject records and result
+ * lines end in a reason code (lib/reason.c), which the reader also does
+ * without, for records written before codes.  The reader validates every
  * field, and, when asked, that paths ascend strictly in byte order of
  * their quoted form (within each candidate kind), so a tool can stream
  * with O(1) state.  Every problem is reported as
@@ -16,6 +18,7 @@
 #include "arc.h"
 
 #define LINE_MAX_BYTES	(256 * 1024)	/* far above any real path */
+#define MAX_FIELDS	9	/* a reject record of a manifest candidate */
 
 void
 arc_reader_init(struct arc_reader *r, FILE *fp, const char *name, int type,
@@ -173,8 +176,8 @@ read_record(struct arc_reader *r, struct arc_record *rec)
 {
 	/* copied, not memset: gcc makes that a slow "rep stos" per record */
 	static const struct arc_record zero;
-	const char *f[8], *e, *msg;
-	size_t fl[8], nf, want, i, base;
+	const char *f[MAX_FIELDS], *e, *msg;
+	size_t fl[MAX_FIELDS], nf, want, i, base;
 	ssize_t len;
 	char *p, *end, *tab;
 	int type;
@@ -205,11 +208,11 @@ read_record(struct arc_reader *r, struct arc_record *rec)
 	rec->line = r->line;
 	rec->linelen = (size_t)len;
 
-	/* split into at most 8 fields */
+	/* split into at most MAX_FIELDS fields */
 	p = r->line;
 	end = r->line + len;
 	for (nf = 0; ; nf++) {
-		if (nf == 8)
+		if (nf == MAX_FIELDS)
 			return bad(r, "too many fields");
 		tab = memchr(p, '\t', (size_t)(end - p));
 		f[nf] = p;
@@ -223,15 +226,36 @@ read_record(struct arc_reader *r, struct arc_record *rec)
 
 	base = 0;
 	type = r->type;
-	if (type == ARC_REC_REJECT) {
+	rec->age = ARC_TIME_UNKNOWN;
+	if (type == ARC_REC_REJECT || type == ARC_REC_RESULT) {
 		if (fl[0] == 0 || strspn(f[0], "abcdefghijklmnopqrstuvwxyz-") <
 		    fl[0])
-			return bad(r, "invalid reason");
+			return bad(r, type == ARC_REC_RESULT ? "invalid result" :
+			    "invalid reason");
 		rec->reason = f[0];
 		rec->reasonlen = fl[0];
 		base = 1;
-		type = ARC_REC_CANDIDATE;
 	}
+	if (type == ARC_REC_RESULT) {
+		/* result kind path, and the code since arc(7) has codes */
+		if (nf < 3)
+			return bad(r, "too few fields");
+		if (nf > 4)
+			return bad(r, "too many fields");
+		if ((rec->kind = parse_kind(f[1], fl[1])) == ARC_KIND_NONE)
+			return bad(r, "unknown candidate kind");
+		if (fl[2] == 0)
+			return bad(r, "empty path");
+		if (arc_quoted_check(f[2], fl[2], &msg) == -1)
+			return bad(r, msg);
+		rec->qpath = f[2];
+		rec->qpathlen = fl[2];
+		if (nf == 4 && (rec->code = arc_reason_parse(f[3], fl[3])) == -1)
+			return bad(r, "invalid reason code");
+		goto check_order;
+	}
+	if (type == ARC_REC_REJECT)
+		type = ARC_REC_CANDIDATE;
 	if (type == ARC_REC_CANDIDATE) {
 		if (nf <= base)
 			return bad(r, "too few fields");
@@ -245,10 +269,17 @@ read_record(struct arc_reader *r, struct arc_record *rec)
 	want = base + (type == ARC_REC_MANIFEST ? 5 : 3);
 	if (nf < want)
 		return bad(r, "too few fields");
-	if (nf > want)
+	/* a reject record ends in its code and age (none before codes) */
+	if (nf > want && !(r->type == ARC_REC_REJECT && nf == want + 2))
 		return bad(r, "too many fields");
+	if (nf == want + 2) {
+		if ((rec->code = arc_reason_parse(f[want], fl[want])) == -1)
+			return bad(r, "invalid reason code");
+		if (parse_time(f[want + 1], fl[want + 1], &rec->age) == -1)
+			return bad(r, "invalid time");
+	}
 	rec->body = f[base];
-	rec->bodylen = (size_t)(end - f[base]);
+	rec->bodylen = (size_t)(f[want - 1] + fl[want - 1] - f[base]);
 	rec->qpath = f[base];
 	rec->qpathlen = fl[base];
 	if (fl[base] == 0)
@@ -362,20 +393,29 @@ add_token(struct arc_buf *b, const char *s)
 		arc_quote(b, s, strlen(s));
 }
 
+/* Append the storage record (path mtime size), without its newline. */
+void
+arc_storage_record(struct arc_buf *b, const char *path, size_t n,
+    int64_t mtime, int64_t size)
+{
+	char tbuf[ARC_TIME_BUFSZ];
+
+	arc_quote(b, path, n);
+	arc_buf_addc(b, '\t');
+	arc_buf_adds(b, arc_time_format(mtime, tbuf));
+	arc_buf_addc(b, '\t');
+	add_size(b, size);
+}
+
 /* Write one storage record (path mtime size). */
 void
 arc_write_storage(FILE *fp, const char *path, size_t n, int64_t mtime,
     int64_t size)
 {
 	static struct arc_buf b;
-	char tbuf[ARC_TIME_BUFSZ];
 
 	b.len = 0;
-	arc_quote(&b, path, n);
-	arc_buf_addc(&b, '\t');
-	arc_buf_adds(&b, arc_time_format(mtime, tbuf));
-	arc_buf_addc(&b, '\t');
-	add_size(&b, size);
+	arc_storage_record(&b, path, n, mtime, size);
 	arc_buf_addc(&b, '\n');
 	fwrite(b.s, 1, b.len, fp);
 }
@@ -413,20 +453,30 @@ arc_write_candidate(FILE *fp, int kind, const char *body, size_t n)
 	putc('\n', fp);
 }
 
-/* Write one reject record: the reason, then the candidate record. */
+/*
+ * Write one reject record: the reason, the candidate record, its reason
+ * code and the time a TOO_YOUNG or UNKNOWN_MTIME was judged by (the
+ * modification time the stage saw; ARC_TIME_UNKNOWN: "-").
+ */
 void
 arc_write_reject(FILE *fp, const char *reason, int kind, const char *body,
-    size_t n)
+    size_t n, int code, int64_t age)
 {
+	char tbuf[ARC_TIME_BUFSZ];
+
 	fputs(reason, fp);
 	putc('\t', fp);
-	arc_write_candidate(fp, kind, body, n);
+	fputs(ARC_KIND_NAME(kind), fp);
+	putc('\t', fp);
+	fwrite(body, 1, n, fp);
+	fprintf(fp, "\t%s\t%s\n", arc_reason_name(code),
+	    arc_time_format(age, tbuf));
 }
 
-/* Write one result line (result kind path); path is decoded. */
+/* Write one result line (result kind path code); path is decoded. */
 void
 arc_write_result(FILE *fp, const char *result, int kind, const char *path,
-    size_t n)
+    size_t n, int code)
 {
 	static struct arc_buf b;
 
@@ -436,6 +486,8 @@ arc_write_result(FILE *fp, const char *result, int kind, const char *path,
 	arc_buf_adds(&b, ARC_KIND_NAME(kind));
 	arc_buf_addc(&b, '\t');
 	arc_quote(&b, path, n);
+	arc_buf_addc(&b, '\t');
+	arc_buf_adds(&b, arc_reason_name(code));
 	arc_buf_addc(&b, '\n');
 	fwrite(b.s, 1, b.len, fp);
 }

@@ -11,6 +11,16 @@
  *				be removed, with its mtime
  *	NAME			each -I NAME=FILE
  *
+ * and, added by arc-run record at the end of the run (lib/explain.c),
+ * without the prefix:
+ *
+ *	explain/manifest.rec	the manifest records the run compared
+ *	explain/storage.rec	the storage records of its listing
+ *	explain/candidates.rec	its candidate records
+ *	explain/STAGE.rej	each stage's reject records
+ *	explain/STAGE.res	each phase's result lines
+ *	explain/breaker.rej	after the circuit breaker, its candidates
+ *
  * arc_runarchive_write writes it before the first change and makes it
  * durable; arc_restore (arc-restore(1), and arc-delete --restore, its
  * alias) undoes the run from it: each quarantined file is put back into
@@ -37,6 +47,55 @@
 #define M_RUN		"run.json"
 #define M_ENTRIES	"manifest-entries.ndjson"
 #define M_QUARANTINE	"quarantine/"
+#define M_EXPLAIN	"explain/"
+
+/* The member names under explain/, by enum arc_xmember. */
+static const char *const xnames[] = {
+	[ARC_XM_MANIFEST] = "manifest.rec",
+	[ARC_XM_STORAGE] = "storage.rec",
+	[ARC_XM_CANDIDATES] = "candidates.rec",
+	[ARC_XM_BREAKER] = "breaker.rej"
+};
+
+/*
+ * The name of an explain/ member in b: which (enum arc_xmember), or with
+ * ARC_XM_STAGE the stage file stage (NAME.rej or NAME.res).
+ */
+const char *
+arc_runarchive_explain_member(struct arc_buf *b, int which, const char *stage)
+{
+	b->len = 0;
+	arc_buf_adds(b, M_EXPLAIN);
+	arc_buf_adds(b, which == ARC_XM_STAGE ? stage : xnames[which]);
+	return arc_buf_str(b);
+}
+
+/*
+ * The record type (enum arc_rtype) of the explain/ member name, its name
+ * after explain/ in *rest; -1 when it is not one.
+ */
+int
+arc_runarchive_explain_type(const char *name, const char **rest)
+{
+	size_t n;
+
+	if (strncmp(name, M_EXPLAIN, sizeof(M_EXPLAIN) - 1) != 0)
+		return -1;
+	name += sizeof(M_EXPLAIN) - 1;
+	if (rest != NULL)
+		*rest = name;
+	if (strcmp(name, xnames[ARC_XM_MANIFEST]) == 0)
+		return ARC_REC_MANIFEST;
+	if (strcmp(name, xnames[ARC_XM_STORAGE]) == 0)
+		return ARC_REC_STORAGE;
+	if (strcmp(name, xnames[ARC_XM_CANDIDATES]) == 0)
+		return ARC_REC_CANDIDATE;
+	if ((n = strlen(name)) > 4 && strcmp(name + n - 4, ".rej") == 0)
+		return ARC_REC_REJECT;
+	if (n > 4 && strcmp(name + n - 4, ".res") == 0)
+		return ARC_REC_RESULT;
+	return -1;
+}
 
 /* Whether a member is a run.json (archive.c: whose run an archive is). */
 int
@@ -324,7 +383,7 @@ member_refused(struct restore *rs, const char *name, const char *notreg,
 	warnx("'%s': member refused: %s", arc_buf_str(&q), why);
 	if (p != NULL)
 		arc_write_result(stdout, "refused", ARC_KIND_STORAGE, p,
-		    strlen(p));
+		    strlen(p), ARC_R_RESTORE_REFUSED);
 	if (rs->ret == ARC_EXIT_OK)
 		rs->ret = ARC_EXIT_SOME;
 	arc_buf_free(&q);
@@ -387,12 +446,12 @@ restore_member(void *arg, const char *name, const char *notreg, int64_t size,
 		    &eb) == -1) {
 			warnx("'%s': cannot restore: %s", q.s, arc_buf_str(&eb));
 			arc_write_result(stdout, "failed", ARC_KIND_STORAGE,
-			    p, strlen(p));
+			    p, strlen(p), ARC_R_RESTORE_FAILED);
 			if (rs->ret == ARC_EXIT_OK)
 				rs->ret = ARC_EXIT_SOME;
 		} else
 			arc_write_result(stdout, "restored", ARC_KIND_STORAGE,
-			    p, strlen(p));
+			    p, strlen(p), ARC_R_RESTORED);
 	}
 	fclose(tmp);
 	arc_buf_free(&eb);

@@ -2,8 +2,9 @@
  * arc-delete - repair confirmed drift, within caps, archive first.
  *
  * Reads confirmed candidate records (arc(7)) on standard input and writes
- * one line per processed candidate, "result TAB kind TAB path", to
- * standard output.  Orphan-manifest candidates are handled first (their
+ * one line per processed candidate, "result TAB kind TAB path TAB code",
+ * to standard output; -R gets the candidates the cap leaves, as reject
+ * records.  Orphan-manifest candidates are handled first (their
  * manifest entries removed), then orphan-storage candidates (their files
  * removed), each kind in path order and in batches.  Nothing changes
  * without --act.  Before the first change the -A archive is written and
@@ -49,17 +50,19 @@ static struct {
 static volatile sig_atomic_t stopping;
 static int halted;		/* a state write failed: delete nothing more */
 static struct arc_out *stats_out;	/* -S, made before anything is deleted */
+static struct arc_out *rejects;		/* -R: the candidates left by the cap */
 static struct arc_audit *audit;
 
 /* exactly the SYNOPSIS of arc-delete(1) */
 static const char usage_text[] =
     "usage: arc-delete [--act] [--archive-files] "
     "[--delete-pre-manifest-orphans]\n"
-    "                  [--deferred file] [--if-unchanged] [-A archive] "
-    "[-a audit]\n"
-    "                  [-b batch] [-I name=file] [-N done] [-n max] "
-    "[-P prefix] [-r run-id]\n"
-    "                  [-S file] [-s sample] store manifest\n"
+    "                  [--deferred file] [--if-unchanged] "
+    "[--listing-partial] [-A archive]\n"
+    "                  [-a audit] [-b batch] [-I name=file] [-N done] "
+    "[-n max] [-P prefix]\n"
+    "                  [-R file] [-r run-id] [-S file] [-s sample] "
+    "store manifest\n"
     "       arc-delete --restore archive store manifest\n";
 
 static void
@@ -164,7 +167,9 @@ would_delete(struct arc_batch *b, int kind, const char *event)
 	size_t j;
 
 	for (j = 0; j < b->n; j++)
-		b->v[j]->res = "would-delete";
+		arc_cand_result(b->v[j], "would-delete",
+		    kind == ARC_KIND_STORAGE ? ARC_R_ORPHAN_STORAGE :
+		    opt.partial ? ARC_R_LISTING_PARTIAL : ARC_R_ORPHAN_MANIFEST);
 	count.would[kind] += b->n;
 	batch_event(event, b->v, b->n, b->n);
 	sync_audit();
@@ -225,7 +230,7 @@ verify_entries(struct arc_manifest *man, struct arc_cand **v, size_t n,
 		    v[j]->qpath, mi[j].result == ARC_PRESENT ?
 		    "the manifest acknowledged the removal but still has the "
 		    "entry" : "the manifest did not answer the check");
-		v[j]->res = "unverified";
+		arc_cand_result(v[j], "unverified", ARC_R_UNVERIFIED);
 		count.unverified[ARC_KIND_MANIFEST]++;
 	}
 }
@@ -258,7 +263,8 @@ manifest_phase(struct arc_manifest *man, struct arc_cands *l)
 		to_mitems(b.v, b.n, mi, 1);
 		if (arc_manifest_remove(man, mi, b.n, &eb) == -1) {
 			for (j = 0; j < b.n; j++)
-				b.v[j]->res = "failed";
+				arc_cand_result(b.v[j], "failed",
+				    ARC_R_DELETE_FAILED);
 			count.failed[ARC_KIND_MANIFEST] += b.n;
 			warnx("manifest batch of %zu failed: %s; nothing further "
 			    "is deleted", b.n, arc_buf_str(&eb));
@@ -269,20 +275,23 @@ manifest_phase(struct arc_manifest *man, struct arc_cands *l)
 		for (j = 0; j < b.n; j++) {
 			switch (mi[j].result) {
 			case ARC_M_DELETED:
-				b.v[j]->res = "deleted";
+				arc_cand_result(b.v[j], "deleted",
+				    ARC_R_DELETED);
 				b.v[done++] = b.v[j];
 				break;
 			case ARC_M_GONE:
-				b.v[j]->res = "gone";
+				arc_cand_result(b.v[j], "gone", ARC_R_GONE);
 				count.gone[ARC_KIND_MANIFEST]++;
 				break;
 			case ARC_M_DEFERRED:
 				/* a read-only source: written out, not deleted */
-				b.v[j]->res = "deferred";
+				arc_cand_result(b.v[j], "deferred",
+				    ARC_R_DEFERRED);
 				count.deferred++;
 				break;
 			default:
-				b.v[j]->res = "changed";
+				arc_cand_result(b.v[j], "changed",
+				    ARC_R_CHANGED_SINCE_LISTING);
 				count.changed[ARC_KIND_MANIFEST]++;
 				break;
 			}
@@ -321,7 +330,9 @@ still_unregistered(struct arc_manifest *man, struct arc_batch *b,
 			warnx("'%.*s': refused: %s", (int)b->v[j]->qpathlen,
 			    b->v[j]->qpath, mi[j].result == ARC_PRESENT ?
 			    "now in the manifest" : "manifest lookup failed");
-			b->v[j]->res = "refused";
+			arc_cand_result(b->v[j], "refused",
+			    mi[j].result == ARC_PRESENT ?
+			    ARC_R_RECHECK_REGISTERED : ARC_R_RECHECK_ERROR);
 			count.refused[ARC_KIND_STORAGE]++;
 			continue;
 		}
@@ -347,21 +358,22 @@ still_unchanged(struct arc_store *st, struct arc_batch *b,
 	for (j = k = 0; j < b->n; j++) {
 		c = b->v[j];
 		if (si[j].presence == ARC_ABSENT) {
-			c->res = "gone";
+			arc_cand_result(c, "gone", ARC_R_GONE);
 			count.gone[ARC_KIND_STORAGE]++;
 			continue;
 		}
 		if (si[j].presence != ARC_PRESENT) {
 			warnx("'%.*s': cannot check: %s", (int)c->qpathlen,
 			    c->qpath, arc_buf_str(&si[j].err));
-			c->res = "failed";
+			arc_cand_result(c, "failed", ARC_R_RECHECK_ERROR);
 			count.failed[ARC_KIND_STORAGE]++;
 			continue;
 		}
 		if (!si[j].st.regular || (c->time != ARC_TIME_UNKNOWN &&
 		    si[j].st.mtime != c->time) || (c->size >= 0 &&
 		    si[j].st.size != c->size)) {
-			c->res = "changed";
+			arc_cand_result(c, "changed",
+			    ARC_R_CHANGED_SINCE_LISTING);
 			count.changed[ARC_KIND_STORAGE]++;
 			continue;
 		}
@@ -398,7 +410,7 @@ verify_files(struct arc_store *st, struct arc_cand **v, size_t n,
 		    v[j]->qpath, si[j].presence == ARC_PRESENT ?
 		    "the store acknowledged the delete but still has the file" :
 		    arc_buf_str(&si[j].err));
-		v[j]->res = "unverified";
+		arc_cand_result(v[j], "unverified", ARC_R_UNVERIFIED);
 		count.unverified[ARC_KIND_STORAGE]++;
 	}
 }
@@ -420,24 +432,25 @@ remove_files(struct arc_store *st, struct arc_batch *b, struct arc_sitem *si,
 		c = b->v[j];
 		switch (si[j].removal) {
 		case ARC_REMOVED:
-			c->res = "deleted";
+			arc_cand_result(c, "deleted", ARC_R_DELETED);
 			count.deleted[ARC_KIND_STORAGE]++;
 			ack[(*nack)++] = c;
 			applied++;
 			break;
 		case ARC_GONE:
-			c->res = "gone";
+			arc_cand_result(c, "gone", ARC_R_GONE);
 			count.gone[ARC_KIND_STORAGE]++;
 			applied++;
 			break;
 		case ARC_REMOVE_CHANGED:
-			c->res = "changed";
+			arc_cand_result(c, "changed",
+			    ARC_R_CHANGED_SINCE_LISTING);
 			count.changed[ARC_KIND_STORAGE]++;
 			break;
 		default:
 			warnx("'%.*s': cannot delete: %s", (int)c->qpathlen,
 			    c->qpath, arc_buf_str(&si[j].err));
-			c->res = "failed";
+			arc_cand_result(c, "failed", ARC_R_DELETE_FAILED);
 			count.failed[ARC_KIND_STORAGE]++;
 			break;
 		}
@@ -508,6 +521,8 @@ drop_stats(void)
 {
 	arc_out_abort(stats_out);
 	stats_out = NULL;
+	arc_out_abort(rejects);
+	rejects = NULL;
 }
 
 /*
@@ -570,12 +585,13 @@ options(int *argcp, char ***argvp)
 		{ "if-unchanged", no_argument, NULL, 'U' },
 		{ "restore", required_argument, NULL, 'T' },
 		{ "deferred", required_argument, NULL, 'E' },
+		{ "listing-partial", no_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *restore = NULL;
 	int ch;
 
-	while ((ch = arc_getopt(*argcp, *argvp, "A:a:b:I:N:n:P:r:S:s:",
+	while ((ch = arc_getopt(*argcp, *argvp, "A:a:b:I:N:n:P:R:r:S:s:",
 	    longopts, usage_text)) != -1) {
 		switch (ch) {
 		case 'X': opt.act = 1; break;
@@ -584,6 +600,8 @@ options(int *argcp, char ***argvp)
 		case 'U': opt.if_unchanged = 1; break;
 		case 'T': restore = optarg; break;
 		case 'E': opt.deferred = optarg; break;
+		case 'L': opt.partial = 1; break;
+		case 'R': opt.rejects = optarg; break;
 		case 'A': opt.archive = optarg; break;
 		case 'a': opt.audit = optarg; break;
 		case 'b':
@@ -645,15 +663,21 @@ start(void)
 	if (opt.act && opt.archive == NULL)
 		errx(ARC_EXIT_ERROR, "--act needs an archive (-A): nothing is "
 		    "deleted without one");
+	/* a partial listing makes live entries look orphaned: report only */
+	if (opt.act && opt.partial)
+		errx(ARC_EXIT_ERROR, "--listing-partial excludes --act: no "
+		    "manifest entry is deleted after a partial listing");
 	if (opt.run_id == NULL)
 		opt.run_id = arc_run_id();
 	if (opt.audit != NULL && (audit = arc_audit_open(opt.audit)) == NULL)
 		return -1;
-	if (opt.stats != NULL) {
-		if ((stats_out = arc_out_open(opt.stats, 0600, 0)) == NULL)
-			return -1;
-		atexit(drop_stats);
-	}
+	if (opt.stats != NULL &&
+	    (stats_out = arc_out_open(opt.stats, 0600, 0)) == NULL)
+		return -1;
+	if (opt.rejects != NULL &&
+	    (rejects = arc_out_open(opt.rejects, 0600, 0)) == NULL)
+		return -1;
+	atexit(drop_stats);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
@@ -692,6 +716,10 @@ finish(const struct arc_manifest *man, int ret)
 	}
 	if (write_stats(man) == -1 && ret != EXIT_MANIFEST_FAILED)
 		ret = ARC_EXIT_ERROR;
+	if (rejects != NULL && arc_out_commit(rejects) == -1 &&
+	    ret != EXIT_MANIFEST_FAILED)
+		ret = ARC_EXIT_ERROR;
+	rejects = NULL;
 	return ret;
 }
 
@@ -713,7 +741,8 @@ main(int argc, char *argv[])
 		ret = arc_restore(restore, st, man);
 	} else {
 		if (start() == -1 ||
-		    arc_plan_read(&plan, stdin, opt.max, opt.pre_manifest) == -1)
+		    arc_plan_read(&plan, stdin, opt.max, opt.pre_manifest,
+		    rejects != NULL ? rejects->fp : NULL) == -1)
 			return ARC_EXIT_ERROR;	/* nothing has been done */
 		if (opt.archive != NULL && arc_plan_fetch(&plan, man) == -1)
 			errx(ARC_EXIT_ERROR, "cannot read the manifest entries "

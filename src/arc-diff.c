@@ -6,10 +6,12 @@
  * records in path order: "orphan-manifest TAB <manifest record>" for a
  * manifest path with no stored file, "orphan-storage TAB <storage
  * record>" for a stored file with no manifest path that is older than the
- * grace window.  Two cursors, O(1) memory (comm(1)'s shape).  With -i,
- * the storage records are an inventory report begun at that time: a
- * manifest record registered after it (less the skew allowance) may
- * name a file the report could not see, and is counted, not written.
+ * grace window.  With -i, the storage records are an inventory report
+ * begun at that time: a manifest record registered after it (less the
+ * skew allowance) may name a file the report could not see, and is
+ * counted, not written.  With -R, the paths held back (a young file, an
+ * entry of another node) go to that file as reject records with their
+ * reason code.  Two cursors, O(1) memory (comm(1)'s shape).
  */
 #include <err.h>
 #include <getopt.h>
@@ -28,10 +30,20 @@ struct counts {
 	    skipped_grace, skipped_after_inventory;
 };
 
+static struct arc_out *rej;	/* -R */
+
+/* An exit before the end leaves no -R file, not even a temporary one. */
+static void
+drop_rejects(void)
+{
+	arc_out_abort(rej);
+	rej = NULL;
+}
+
 /* exactly the SYNOPSIS of arc-diff(1) */
 static const char usage_text[] =
     "usage: arc-diff [-ms] [-g grace] [-i time] [-k skew] [-o node]\n"
-    "                [-S file] [-t time] [--shard i/n]\n"
+    "                [-R file] [-S file] [-t time] [--shard i/n]\n"
     "                manifest-records storage-records\n";
 
 static void
@@ -99,6 +111,7 @@ write_counts(const char *path, const struct counts *c, int inventory)
 struct opts {
 	const char	*statsfile;
 	const char	*nodeid;	/* -o: local mode */
+	const char	*rejfile;	/* -R */
 	struct arc_buf	 node;		/* the node id as records quote it */
 	struct arc_shard shard;		/* --shard: only its records */
 	int64_t		 window;	/* grace plus skew */
@@ -121,7 +134,7 @@ options(int argc, char *argv[], struct opts *o, char *operand[2])
 	arc_window_init(&w);
 	o->now = arc_time_now();
 	o->wantm = o->wants = 1;
-	while ((ch = arc_getopt(argc, argv, "g:i:k:mo:sS:t:", longopts,
+	while ((ch = arc_getopt(argc, argv, "g:i:k:mo:R:sS:t:", longopts,
 	    usage_text)) != -1) {
 		switch (ch) {
 		case 'g':
@@ -133,6 +146,9 @@ options(int argc, char *argv[], struct opts *o, char *operand[2])
 			break;
 		case 'o':
 			o->nodeid = optarg;
+			break;
+		case 'R':
+			o->rejfile = optarg;
 			break;
 		case 's':
 			o->wantm = 0;
@@ -205,8 +221,13 @@ manifest_only(const struct opts *o, const struct arc_record *m,
 		return 0;
 	}
 	if (o->nodeid != NULL && (m->originlen != o->node.len ||
-	    memcmp(m->origin, o->node.s, o->node.len) != 0))
+	    memcmp(m->origin, o->node.s, o->node.len) != 0)) {
+		if (o->wantm && rej != NULL)
+			arc_write_reject(rej->fp, "foreign", ARC_KIND_MANIFEST,
+			    m->line, m->linelen, ARC_R_FOREIGN_ORIGIN,
+			    ARC_TIME_UNKNOWN);
 		return 0;
+	}
 	c->orphan_manifest++;
 	return candidate(o->wantm, ARC_KIND_MANIFEST, m);
 }
@@ -218,6 +239,10 @@ storage_only(const struct opts *o, const struct arc_record *s,
 {
 	if (arc_is_young(o->now, s->time, o->window)) {
 		c->skipped_grace++;
+		if (o->wants && rej != NULL)
+			arc_write_reject(rej->fp, "young", ARC_KIND_STORAGE,
+			    s->line, s->linelen, s->time == ARC_TIME_UNKNOWN ?
+			    ARC_R_UNKNOWN_MTIME : ARC_R_TOO_YOUNG, s->time);
 		return 0;
 	}
 	c->orphan_storage++;
@@ -268,6 +293,10 @@ main(int argc, char *argv[])
 	int emitted;
 
 	options(argc, argv, &o, operand);
+	if (o.rejfile != NULL &&
+	    (rej = arc_out_open(o.rejfile, 0600, 0)) == NULL)
+		return ARC_EXIT_ERROR;
+	atexit(drop_rejects);
 	arc_reader_init(&mr, open_operand(operand[0]), operand[0],
 	    ARC_REC_MANIFEST, 1);
 	arc_reader_init(&sr, open_operand(operand[1]), operand[1],
@@ -279,6 +308,11 @@ main(int argc, char *argv[])
 	arc_buf_free(&o.node);
 	if (arc_fshut(stdout, "stdout"))
 		return ARC_EXIT_ERROR;
+	if (rej != NULL && arc_out_commit(rej) == -1) {
+		rej = NULL;
+		return ARC_EXIT_ERROR;
+	}
+	rej = NULL;
 	if (o.statsfile != NULL)
 		write_counts(o.statsfile, &c, o.inventory);
 	return emitted ? ARC_EXIT_SOME : ARC_EXIT_OK;

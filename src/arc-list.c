@@ -9,7 +9,10 @@
  * order, so their records go through sort(1) (bounded memory) and are
  * made unique.  With --inventory, the records come from an S3 or Azure
  * inventory report instead (lib/inventory.c), sorted and made unique the
- * same way, and -S describes the report.
+ * same way, and -S describes the report.  With -R, the files Arc's
+ * candidate filter leaves out (not Parquet, hidden, in compaction state)
+ * go to that file as reject records with the code NOT_A_CANDIDATE, in
+ * the order they were found.
  */
 #include <err.h>
 #include <getopt.h>
@@ -27,10 +30,10 @@
 /* exactly the SYNOPSIS of arc-list(1) */
 static const char usage_text[] =
     "usage: arc-list [-a] [-j jobs] [-M manifest-records] "
-    "[-p prefix] [-S file]\n"
-    "                [--inventory location] "
-    "[--max-inventory-age duration] [--shard i/n]\n"
-    "                store\n";
+    "[-p prefix] [-R file]\n"
+    "                [-S file] [--inventory location] "
+    "[--max-inventory-age duration]\n"
+    "                [--shard i/n] store\n";
 
 static void
 usage(void)
@@ -40,14 +43,31 @@ usage(void)
 
 static struct arc_shard shard;	/* --shard: only its paths */
 
+struct sink {
+	FILE	*out;		/* storage records */
+	FILE	*rej;		/* -R: the files left out, or NULL */
+	struct arc_buf rec;
+};
+
 static int
 emit(void *arg, const char *path, size_t n, int64_t mtime, int64_t size)
 {
+	struct sink *sk = arg;
+
 	/* a live listing is already its shard's; an inventory is whole */
 	if (!arc_shard_has(&shard, path, n))
 		return 0;
-	arc_write_storage(arg, path, n, mtime, size);
 	arc_progress_add(1);
+	/* -R lists every file and sorts them here, as the store would */
+	if (sk->rej != NULL && !arc_path_is_candidate(path, n)) {
+		sk->rec.len = 0;
+		arc_storage_record(&sk->rec, path, n, mtime, size);
+		arc_write_reject(sk->rej, "not-a-candidate", ARC_KIND_STORAGE,
+		    sk->rec.s, sk->rec.len, ARC_R_NOT_A_CANDIDATE,
+		    ARC_TIME_UNKNOWN);
+		return 0;
+	}
+	arc_write_storage(sk->out, path, n, mtime, size);
 	return 0;
 }
 
@@ -169,13 +189,15 @@ main(int argc, char *argv[])
 	struct arc_sort *so = NULL;
 	char **prefixes = NULL;
 	struct arc_inventory inv = { NULL, 0, 0, 0, 0 };
-	const char *mfile = NULL, *statsfile = NULL;
+	const char *mfile = NULL, *statsfile = NULL, *rejfile = NULL;
+	struct arc_out *rej = NULL;
+	struct sink sk = { stdout, NULL, { 0 } };
 	size_t np = 0, i;
 	long long jobs = 8;
 	int64_t maxage = arc_duration_const(ARC_DEFAULT_MAX_INVENTORY_AGE);
 	int ch, flags = 0, ret;
 
-	while ((ch = arc_getopt(argc, argv, "aj:M:p:S:", longopts,
+	while ((ch = arc_getopt(argc, argv, "aj:M:p:R:S:", longopts,
 	    usage_text)) != -1) {
 		switch (ch) {
 		case 'A':
@@ -208,6 +230,9 @@ main(int argc, char *argv[])
 		case 'H':
 			arc_shard_opt(optarg, &shard);
 			break;
+		case 'R':
+			rejfile = optarg;
+			break;
 		default:
 			usage();
 		}
@@ -225,6 +250,12 @@ main(int argc, char *argv[])
 	arc_bigbuf(stdout);
 	if ((st = arc_store_open(argv[0])) == NULL)
 		return ARC_EXIT_ERROR;
+	if (rejfile != NULL && !(flags & ARC_LIST_ALL)) {
+		if ((rej = arc_out_open(rejfile, 0600, 0)) == NULL)
+			return ARC_EXIT_ERROR;
+		sk.rej = rej->fp;
+		flags |= ARC_LIST_ALL;
+	}
 	st->jobs = (int)jobs;
 	st->shard = shard;
 	if (mfile != NULL)
@@ -232,18 +263,18 @@ main(int argc, char *argv[])
 	if (st->unordered || inv.location != NULL) {
 		signal(SIGPIPE, SIG_IGN);
 		so = arc_sort_open("128M");
+		sk.out = arc_sort_input(so);
 		if (inv.location != NULL)
 			ret = arc_inventory_list(&inv, st, prefixes, np, flags,
-			    emit, arc_sort_input(so));
+			    emit, &sk);
 		else
-			ret = arc_store_list(st, prefixes, np, flags, emit,
-			    arc_sort_input(so));
+			ret = arc_store_list(st, prefixes, np, flags, emit, &sk);
 		if (ret != ARC_EXIT_ERROR)	/* an error lists nothing */
 			unique(arc_sort_output(so));
 		if (arc_sort_close(so) == -1)
 			ret = ARC_EXIT_ERROR;
 	} else
-		ret = arc_store_list(st, prefixes, np, flags, emit, stdout);
+		ret = arc_store_list(st, prefixes, np, flags, emit, &sk);
 	arc_progress_done();
 	for (i = 0; i < st->nhints; i++)
 		free(st->hints[i]);
@@ -255,7 +286,15 @@ main(int argc, char *argv[])
 	st->bounds = NULL;
 	arc_store_close(st);
 	free(prefixes);
+	arc_buf_free(&sk.rec);
 	if (arc_fshut(stdout, "stdout"))
+		ret = ARC_EXIT_ERROR;
+	/* -R is whole or absent, like the listing it goes with */
+	if (rej != NULL && (ret == ARC_EXIT_ERROR || arc_config_error))
+		arc_out_abort(rej);
+	else if (rej != NULL && arc_out_commit(rej) == -1)
+		ret = ARC_EXIT_ERROR;
+	if (ret == ARC_EXIT_ERROR)
 		return ARC_EXIT_ERROR;
 	if (statsfile != NULL && ret != ARC_EXIT_ERROR)
 		write_stats(statsfile, &inv);

@@ -5,8 +5,9 @@
  * that survive a live re-check to standard output, in input order, a
  * window at a time: a window ends at 1000 records or as soon as no more
  * input is waiting, so records are written while the input still flows.
- * Rejected candidates go to the -R file as "reason TAB candidate"; it is
- * written beside its name and put in place whole when the run ends well.
+ * Rejected candidates go to the -R file as "reason TAB candidate TAB code
+ * TAB age" (arc(7)'s reject record, with its reason code); it is written
+ * beside its name and put in place whole when the run ends well.
  *
  * orphan-manifest: the file must be definitely absent from STORE now;
  * only "not found" confirms absence, any other error rejects ("error").
@@ -55,7 +56,27 @@ struct item {
 	int		 kind;
 	struct arc_buf	 path;		/* decoded */
 	int		 reason;
+	int64_t		 mtime;		/* the store's, for a young file */
 };
+
+/* The reason code of arc(7) for a rejected item. */
+static int
+reason_code(const struct item *it)
+{
+	switch (it->reason) {
+	case R_PRESENT:
+		return ARC_R_RECHECK_PRESENT;
+	case R_IN_MANIFEST:
+		return ARC_R_RECHECK_REGISTERED;
+	case R_YOUNG:
+		return it->mtime == ARC_TIME_UNKNOWN ? ARC_R_UNKNOWN_MTIME :
+		    ARC_R_TOO_YOUNG;
+	case R_GONE:
+		return ARC_R_GONE;
+	default:
+		return ARC_R_RECHECK_ERROR;
+	}
+}
 
 /* exactly the SYNOPSIS of arc-recheck(1) */
 static const char usage_text[] =
@@ -273,9 +294,10 @@ judge(struct run *ru, const struct opts *o)
 			it->reason = R_ERROR;
 			s->err.len = 0;
 			arc_buf_adds(&s->err, "not a regular file");
-		} else if (arc_is_young(now, s->st.mtime, o->window))
+		} else if (arc_is_young(now, s->st.mtime, o->window)) {
 			it->reason = R_YOUNG;
-		else {
+			it->mtime = s->st.mtime;
+		} else {
 			/* still a candidate: ask the live manifest */
 			ru->mi[ru->nm].path = it->path.s;
 			ru->mi[ru->nm].pathlen = it->path.len;
@@ -338,7 +360,9 @@ emit(struct run *ru)
 			ru->ret = ARC_EXIT_SOME;
 		if (ru->rej != NULL)
 			arc_write_reject(ru->rej, reason_names[it->reason],
-			    it->kind, it->body, it->bodylen);
+			    it->kind, it->body, it->bodylen, reason_code(it),
+			    it->reason == R_YOUNG ? it->mtime :
+			    ARC_TIME_UNKNOWN);
 	}
 }
 

@@ -9,10 +9,12 @@
  * -S statistics; breaker is the circuit breaker; progress is the
  * progress line; audit appends one audit event; record builds a run
  * record from the stages' files, saves it whole or not at all, prunes the
- * history, ends the run in the audit log and writes the metrics file;
+ * history, ends the run in the audit log and writes the metrics file,
+ * after adding the run's records to its archive (explain/);
  * summary prints the run's last line and chooses its exit status;
  * metrics, status and show read saved records; audit-verify checks the
- * audit log's hash chain and the archives it names.
+ * audit log's hash chain and the archives it names; explain reads an
+ * archive's records back for one path.
  * Every run record read is parsed strictly (valid UTF-8 JSON, the fields
  * a record has); one that is not is reported as such, never printed.
  */
@@ -49,6 +51,7 @@ static const char usage_text[] =
     "       arc-run [-n name] metrics file record\n"
     "       arc-run [-n name] status [-j] state-dir\n"
     "       arc-run [-n name] show state-dir id\n"
+    "       arc-run [-n name] explain state-dir id path\n"
     "       arc-run [-n name] audit-verify state-dir\n"
     "       arc-run [-n name] state-init state-dir\n"
     "       arc-run [-n name] breaker ratio diff-stats\n"
@@ -73,6 +76,7 @@ static const char driver_usage[] =
     "                     [--state-dir dir] store manifest\n"
     "       arc-reconcile status [--json] [--state-dir dir]\n"
     "       arc-reconcile show [--state-dir dir] id\n"
+    "       arc-reconcile explain [--state-dir dir] id path\n"
     "       arc-reconcile audit-verify [--state-dir dir]\n";
 
 static void
@@ -475,34 +479,40 @@ flag_value(int argc, char *argv[], int *a)
 }
 
 /*
- * status [--json] [--state-dir dir], show [--state-dir dir] id and
- * audit-verify [--state-dir dir]: which, and the state directory, for
- * the driver to run it.
+ * status [--json] [--state-dir dir], show [--state-dir dir] id,
+ * explain [--state-dir dir] id path and audit-verify [--state-dir dir]:
+ * which, its operands and the state directory, for the driver to run it.
+ * An explained path that starts with "-" comes after "--".
  */
 static int
 config_query(int argc, char *argv[])
 {
 	struct arc_buf out = { 0 };
-	const char *cmd = argv[0], *state = NULL, *id = "", *json = "";
-	int a;
+	const char *cmd = argv[0], *state = NULL, *json = "";
+	const char *op[2] = { "", "" };
+	int a, nop = 0, want, dashdash = 0;
 
+	want = strcmp(cmd, "show") == 0 ? 1 :
+	    strcmp(cmd, "explain") == 0 ? 2 : 0;
 	for (a = 1; a < argc; a++) {
-		if (strcmp(argv[a], "--json") == 0 &&
+		if (!dashdash && strcmp(argv[a], "--") == 0 && want == 2)
+			dashdash = 1;
+		else if (!dashdash && strcmp(argv[a], "--json") == 0 &&
 		    strcmp(cmd, "status") == 0)
 			json = "-j";
-		else if (flag_is(argv[a], "--state-dir"))
+		else if (!dashdash && flag_is(argv[a], "--state-dir"))
 			state = flag_value(argc, argv, &a);
-		else if (argv[a][0] == '-' || strcmp(cmd, "show") != 0 ||
-		    *id != '\0')
+		else if ((!dashdash && argv[a][0] == '-') || nop == want)
 			exit(EXIT_USAGE);
 		else
-			id = argv[a];
+			op[nop++] = argv[a];
 	}
-	if (strcmp(cmd, "show") == 0 && *id == '\0')
+	if (nop != want)
 		exit(EXIT_USAGE);
 	put_var(&out, "cmd", cmd);
 	put_var(&out, "json", json);
-	put_var(&out, "id", id);
+	put_var(&out, "id", op[0]);
+	put_var(&out, "explain_path", op[1]);
 	put_var(&out, "state", state ? state : default_state());
 	fwrite(out.s, 1, out.len, stdout);
 	arc_buf_free(&out);
@@ -537,6 +547,7 @@ cmd_config(int argc, char *argv[])
 
 	if (argc > 1 && (strcmp(argv[1], "status") == 0 ||
 	    strcmp(argv[1], "show") == 0 ||
+	    strcmp(argv[1], "explain") == 0 ||
 	    strcmp(argv[1], "audit-verify") == 0))
 		return config_query(argc - 1, argv + 1);
 	for (i = 0; i < O_NOPTS; i++)
@@ -1130,6 +1141,8 @@ struct recopt {
 	const char	*errors, *archive, *deferred, *metrics;
 	const char	*abort_reason, *abort_message, *results1, *results2;
 	const char	*listing;
+	struct arc_explain_member *explain;	/* --explain name=file */
+	size_t		 nexplain;
 	int64_t		 started_ms;
 	long long	 sample, history;
 	int		 act, walk_partial, detailed_exit;
@@ -1313,9 +1326,11 @@ recopt_parse(int argc, char *argv[], struct recopt *o)
 		{ "metrics", required_argument, NULL, 'M' },
 		{ "shard", required_argument, NULL, 'h' },
 		{ "listing", required_argument, NULL, 'L' },
+		{ "explain", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct arc_shard sh;
+	char *eq;
 	long long v;
 	int ch;
 
@@ -1376,6 +1391,19 @@ recopt_parse(int argc, char *argv[], struct recopt *o)
 			    sh.count);
 			break;
 		case 'L': o->listing = optarg; break;
+		case 'p':
+			if ((eq = strchr(optarg, '=')) == NULL)
+				errx(ARC_EXIT_ERROR, "'%s': not name=file",
+				    optarg);
+			*eq = '\0';
+			if (!arc_explain_name_ok(optarg))
+				errx(ARC_EXIT_ERROR, "'%s': not a stage's .rej "
+				    "or .res name", optarg);
+			o->explain = arc_ereallocarray(o->explain,
+			    o->nexplain + 1, sizeof(*o->explain));
+			o->explain[o->nexplain].name = optarg;
+			o->explain[o->nexplain++].file = eq + 1;
+			break;
 		default: usage();
 		}
 	}
@@ -1567,6 +1595,20 @@ cmd_record(int argc, char *argv[])
 	if (o.state == NULL)
 		usage();
 	runstats_load(&s, &o);
+	/*
+	 * What the run decided about each path, for arc-reconcile explain:
+	 * added before the audit event, which takes the archive's SHA-256.
+	 */
+	if (o.archive != NULL && arc_explain_archive(o.archive, o.id, o.mrec,
+	    o.srec, o.cand, o.explain, o.nexplain, o.abort_reason != NULL &&
+	    strcmp(o.abort_reason, "implausible_drift") == 0 ? ARC_R_BREAKER :
+	    ARC_R_NONE) == -1) {
+		warnx("run %s: its explanation could not be added to the "
+		    "archive '%s'", o.id, o.archive);
+		ret = ARC_EXIT_ERROR;
+	}
+	free(o.explain);
+	o.explain = NULL;
 	end_ms = now_ms();
 	rec = record_build(&o, &s, end_ms);
 
@@ -2106,37 +2148,89 @@ cmd_status(int argc, char *argv[])
 	return ret;
 }
 
+/* The record of run id in state, read and checked; exit 2 without one. */
+static void
+run_find(const char *state, const char *id, struct run *r)
+{
+	struct arc_buf b = { 0 };
+
+	if (id[0] == '\0' || id[0] == '.' || strchr(id, '/'))
+		errx(ARC_EXIT_ERROR, "'%s': invalid run id", printable(&b, id));
+	if (!valid_id(id))		/* no record is named so */
+		errx(ARC_EXIT_ERROR, "'%s': no such run in '%s/runs'",
+		    printable(&b, id), state);
+	r->name = arc_emalloc(strlen(id) + 6);
+	sprintf(r->name, "%s.json", id);
+	r->path = arc_emalloc(strlen(state) + strlen(r->name) + 8);
+	sprintf(r->path, "%s/runs/%s", state, r->name);
+	run_load(r);
+	if (r->text == NULL && errno == ENOENT)
+		errx(ARC_EXIT_ERROR, "'%s': no such run in '%s/runs'", id,
+		    state);
+	if (r->rec == NULL)
+		errx(ARC_EXIT_ERROR, "'%s': unreadable run record: %s",
+		    printable(&b, r->path), r->why);
+}
+
 static int
 cmd_show(int argc, char *argv[])
 {
-	struct arc_buf b = { 0 };
 	struct run r = { 0 };
 	int ret = ARC_EXIT_OK;
 
 	if (argc != 3)
 		usage();
-	if (argv[2][0] == '\0' || argv[2][0] == '.' || strchr(argv[2], '/'))
-		errx(ARC_EXIT_ERROR, "'%s': invalid run id",
-		    printable(&b, argv[2]));
-	if (!valid_id(argv[2]))		/* no record is named so */
-		errx(ARC_EXIT_ERROR, "'%s': no such run in '%s/runs'",
-		    printable(&b, argv[2]), argv[1]);
-	r.name = arc_emalloc(strlen(argv[2]) + 6);
-	sprintf(r.name, "%s.json", argv[2]);
-	r.path = arc_emalloc(strlen(argv[1]) + strlen(r.name) + 8);
-	sprintf(r.path, "%s/runs/%s", argv[1], r.name);
-	run_load(&r);
-	if (r.text == NULL && errno == ENOENT)
-		errx(ARC_EXIT_ERROR, "'%s': no such run in '%s/runs'", argv[2],
-		    argv[1]);
-	if (r.rec == NULL)
-		errx(ARC_EXIT_ERROR, "'%s': unreadable run record: %s",
-		    printable(&b, r.path), r.why);
+	run_find(argv[1], argv[2], &r);
 	fwrite(r.text, 1, r.len, stdout);
 	if (r.len > 0 && r.text[r.len - 1] != '\n')
 		putchar('\n');
 	if (arc_fshut(stdout, "<stdout>"))
 		ret = ARC_EXIT_ERROR;
+	free(r.name);
+	free(r.path);
+	free(r.text);
+	json_object_put(r.rec);
+	return ret;
+}
+
+/*
+ * What run id decided about a path, from its archive's explain/ members
+ * (arc-reconcile explain): 0, 1 when the run never saw the path, 2.
+ */
+static int
+cmd_explain(int argc, char *argv[])
+{
+	struct json_object *v;
+	struct arc_buf head = { 0 };
+	struct run r = { 0 };
+	char *archive;
+	int ret, aborted;
+
+	if (argc != 4)
+		usage();
+	run_find(argv[1], argv[2], &r);
+	archive = arc_emalloc(strlen(argv[1]) + strlen(argv[2]) +
+	    sizeof("/archives/.tar.gz"));
+	sprintf(archive, "%s/archives/%s.tar.gz", argv[1], argv[2]);
+	if (access(archive, F_OK) == -1)
+		errx(ARC_EXIT_ERROR, "run %s: no archive '%s' to explain from",
+		    argv[2], archive);
+	json_object_object_get_ex(r.rec, "aborted", &v);
+	aborted = json_object_get_boolean(v);
+	json_object_object_get_ex(r.rec, "dry_run", &v);
+	arc_buf_printf(&head, "run\t%s\t%s\t%s", argv[2],
+	    json_object_get_boolean(v) ? "dry-run" : "act",
+	    aborted ? "aborted" : "completed");
+	if (aborted && json_object_object_get_ex(r.rec, "abort_reason", &v) &&
+	    json_object_is_type(v, json_type_string))
+		arc_buf_printf(&head, " (%s)", json_object_get_string(v));
+	arc_buf_addc(&head, '\n');
+	ret = arc_explain(stdout, arc_buf_str(&head), archive, argv[3],
+	    strlen(argv[3]));
+	arc_buf_free(&head);
+	if (arc_fshut(stdout, "<stdout>"))
+		ret = ARC_EXIT_ERROR;
+	free(archive);
 	free(r.name);
 	free(r.path);
 	free(r.text);
@@ -2179,6 +2273,8 @@ main(int argc, char *argv[])
 		return cmd_status(argc, argv);
 	if (strcmp(argv[0], "show") == 0)
 		return cmd_show(argc, argv);
+	if (strcmp(argv[0], "explain") == 0)
+		return cmd_explain(argc, argv);
 	if (strcmp(argv[0], "state-init") == 0)
 		return cmd_state_init(argc, argv);
 	if (strcmp(argv[0], "breaker") == 0)

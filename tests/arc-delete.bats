@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # arc-delete STORE MANIFEST: repair confirmed candidates, orphan-manifest
 # first, within caps, after writing the archive; dry-run unless --act.
-# One "result TAB kind TAB path" line per processed candidate.
+# One "result TAB kind TAB path TAB code" line per processed candidate.
 load test_helper
 bats_require_minimum_version 1.5.0
 
@@ -24,9 +24,24 @@ scand() {
 	printf 'orphan-storage\t%s\t%s\t%s\n' "$1" "${2:-$OLDREC}" "${3:--}"
 }
 
-# res RESULT KIND PATH: one expected result line.
+# res RESULT KIND PATH [CODE]: one expected result line; CODE defaults
+# to the usual reason code of RESULT.
 res() {
-	printf '%s\t%s\t%s\n' "$1" "orphan-$2" "$3"
+	local code=${4:-}
+	if [ -z "$code" ]; then
+		case $1:$2 in
+		would-delete:manifest) code=ORPHAN_MANIFEST ;;
+		would-delete:storage) code=ORPHAN_STORAGE ;;
+		deleted:*) code=DELETED ;;
+		gone:*) code=GONE ;;
+		changed:*) code=CHANGED_SINCE_LISTING ;;
+		deferred:*) code=DEFERRED ;;
+		refused:*) code=LAYOUT_MISMATCH ;;
+		failed:*) code=DELETE_FAILED ;;
+		restored:*) code=RESTORED ;;
+		esac
+	fi
+	printf '%s\t%s\t%s\t%s\n' "$1" "orphan-$2" "$3" "$code"
 }
 
 # tree: every file below s with its content, and the manifest, as text.
@@ -307,7 +322,9 @@ five() {
 	run -1 arc-delete -n 2 s m.ndjson <c.rec
 	assert_output "$first"
 	run -1 arc-delete --act -A a.tgz -n 2 s m.ndjson <c.rec
-	assert_output "${first//would-delete/deleted}"
+	first=${first//would-delete/deleted}
+	first=${first//ORPHAN_MANIFEST/DELETED}
+	assert_output "${first//ORPHAN_STORAGE/DELETED}"
 }
 
 @test "the cap counts manifest and storage deletes together, manifest first" {
@@ -684,7 +701,7 @@ batches() {
 	printf 'new content\n' >"s/$D/b.parquet"
 	entry "$D/a.parquet" node-9 5 >>m.ndjson
 	run -1 --separate-stderr arc-delete --restore a.tgz s m.ndjson
-	assert_output "$(res failed storage "$D/b.parquet"; res restored storage "$D/d.parquet")"
+	assert_output "$(res failed storage "$D/b.parquet" RESTORE_FAILED; res restored storage "$D/d.parquet")"
 	assert_equal "$(cat "s/$D/b.parquet")" 'new content'
 	assert_equal "$(jq -r 'select(.path == "'"$D/a.parquet"'") | .lsn' m.ndjson)" 5
 	assert_equal "$(paths_in_manifest)" "$(printf '%s\n' "$D/a.parquet" \
@@ -922,7 +939,7 @@ batches() {
 	plant
 	entry "$D/b.parquet" node-2 3 >>m.ndjson
 	run -1 --separate-stderr arc-delete --act -A a.tgz s m.ndjson <c.rec
-	assert_equal "${lines[2]}" "$(res refused storage "$D/b.parquet")"
+	assert_equal "${lines[2]}" "$(res refused storage "$D/b.parquet" RECHECK_REGISTERED)"
 	assert_equal "${lines[3]}" "$(res deleted storage "$D/d.parquet")"
 	[ -e "s/$D/b.parquet" ]
 	assert_stderr --partial 'now in the manifest'
@@ -932,7 +949,7 @@ batches() {
 	plant
 	entry "$D/b.parquet" >>m.ndjson
 	run -1 --separate-stderr arc-delete s m.ndjson <c.rec
-	assert_equal "${lines[2]}" "$(res refused storage "$D/b.parquet")"
+	assert_equal "${lines[2]}" "$(res refused storage "$D/b.parquet" RECHECK_REGISTERED)"
 }
 
 @test "--if-unchanged refuses a file whose size or mtime differ from the record ('changed')" {
@@ -973,7 +990,7 @@ batches() {
 	run -1 --separate-stderr arc-delete --act --if-unchanged -A a.tgz s m.ndjson <c.rec
 	assert_output "$(res changed storage "$D/a.parquet"
 	    res deleted storage "$D/b.parquet"
-	    res refused storage "$D/c.parquet"
+	    res refused storage "$D/c.parquet" RECHECK_REGISTERED
 	    res deleted storage "$D/d.parquet"
 	    res refused storage db/m/2026/04/11/e_daily.parquet)"
 }

@@ -24,6 +24,17 @@ scand() {
 	printf 'orphan-storage\t%s\t%s\t%s\n' "$1" "${2:-$OLDREC}" "${3:-36}"
 }
 
+# rej REASON CODE [AGE]: the reject record of the candidate on standard
+# input: its reason, its reason code and the age it was judged by.
+rej() {
+	printf '%s\t%s\t%s\t%s\n' "$1" "$(cat)" "$2" "${3:--}"
+}
+
+# rfc TIME: a touch -d time as records write it.
+rfc() {
+	date -u -d "$1" +%Y-%m-%dT%H:%M:%SZ
+}
+
 # ts SECONDS-BEFORE-NOW: touch -d syntax for that many seconds before $NOW.
 ts() {
 	date -u -d "@$(($(date -u -d "$NOW" +%s) - $1))" '+%Y-%m-%d %H:%M:%S'
@@ -165,7 +176,7 @@ teardown() {
 	ocand "$D/a.parquet" >c.rec
 	run -1 --separate-stderr arc-recheck -R rej s m.ndjson <c.rec
 	assert_output ''
-	assert_equal "$(cat rej)" "$(printf 'present\t%s' "$(cat c.rec)")"
+	assert_equal "$(cat rej)" "$(rej present RECHECK_PRESENT <c.rec)"
 }
 
 @test "a file that is present but young is still 'present' for an orphan-manifest candidate" {
@@ -190,7 +201,7 @@ teardown() {
 	ocand "$D/a.parquet" >c.rec
 	run -1 --separate-stderr arc-recheck -R rej s m.ndjson <c.rec
 	assert_output ''
-	assert_equal "$(cat rej)" "$(printf 'error\t%s' "$(cat c.rec)")"
+	assert_equal "$(cat rej)" "$(rej error RECHECK_ERROR <c.rec)"
 	assert_stderr --partial "'$D/a.parquet'"
 }
 
@@ -263,7 +274,7 @@ teardown() {
 	touch -d "$(ts 60)" "s/$D/a.parquet"
 	run -1 --separate-stderr arc-recheck -t "$NOW" -R rej s m.ndjson <c.rec
 	assert_output ''
-	assert_equal "$(cat rej)" "$(printf 'young\t%s' "$(cat c.rec)")"
+	assert_equal "$(cat rej)" "$(rej young TOO_YOUNG "$(rfc "$(ts 60)")" <c.rec)"
 }
 
 @test "the live mtime decides, not the mtime written in the record" {
@@ -277,7 +288,7 @@ teardown() {
 	scand "$D/a.parquet" >c.rec
 	run -1 --separate-stderr arc-recheck -t "$NOW" -R rej s m.ndjson <c.rec
 	assert_output ''
-	assert_equal "$(cat rej)" "$(printf 'gone\t%s' "$(cat c.rec)")"
+	assert_equal "$(cat rej)" "$(rej gone GONE <c.rec)"
 }
 
 @test "a path registered in the manifest after the diff is rejected as 'in-manifest'" {
@@ -287,7 +298,7 @@ teardown() {
 	entry "$D/a.parquet" node-2 7 >>m.ndjson
 	run -1 --separate-stderr arc-recheck -t "$NOW" -R rej s m.ndjson <c.rec
 	assert_output ''
-	assert_equal "$(cat rej)" "$(printf 'in-manifest\t%s' "$(cat c.rec)")"
+	assert_equal "$(cat rej)" "$(rej in-manifest RECHECK_REGISTERED <c.rec)"
 }
 
 @test "a path registered in a manifest that is an Arc response body is 'in-manifest'" {
@@ -432,11 +443,11 @@ every_reason() {
 	EXPECT_OUT=$(printf '%s\n' "$(ocand "$D/a-absent.parquet")" \
 	    "$(ocand "$D/f-absent.parquet")" "$(scand "$D/g-ok.parquet")")
 	EXPECT_REJ=$(printf '%s\n' \
-	    "$(printf 'present\t'; ocand "$D/b-present.parquet")" \
-	    "$(printf 'young\t'; scand "$D/c-young.parquet")" \
-	    "$(printf 'gone\t'; scand "$D/d-gone.parquet")" \
-	    "$(printf 'in-manifest\t'; scand "$D/e-registered.parquet")" \
-	    "$(printf 'error\t'; scand "$D/h-dir.parquet")")
+	    "$(ocand "$D/b-present.parquet" | rej present RECHECK_PRESENT)" \
+	    "$(scand "$D/c-young.parquet" | rej young TOO_YOUNG "$(rfc "$(ts 10)")")" \
+	    "$(scand "$D/d-gone.parquet" | rej gone GONE)" \
+	    "$(scand "$D/e-registered.parquet" | rej in-manifest RECHECK_REGISTERED)" \
+	    "$(scand "$D/h-dir.parquet" | rej error RECHECK_ERROR)")
 }
 
 @test "-R writes each rejected candidate as 'reason TAB candidate', in input order" {
@@ -449,8 +460,9 @@ every_reason() {
 @test "the -R file is itself readable as reject records: reason, kind, record" {
 	every_reason
 	run -1 --separate-stderr arc-recheck -t "$NOW" -R rej s m.ndjson <c.rec
-	# the candidate part of each reject line is a line of the input
-	cut -f2- rej | while IFS= read -r l; do
+	# the candidate part of each reject line (before the code and the
+	# age) is a line of the input
+	sed 's/\t[^\t]*\t[^\t]*$//' rej | cut -f2- | while IFS= read -r l; do
 		grep -qxF -- "$l" c.rec
 	done
 }
@@ -503,7 +515,7 @@ many() {
 	assert_equal "$(wc -l <out1)" 1667
 	assert_equal "$(wc -l <rej1)" 833
 	# input order: the confirmed lines are a subsequence of the input
-	grep -vxF -f <(cut -f2- rej1) c.rec | cmp - out1
+	grep -vxF -f <(sed 's/\t[^\t]*\t[^\t]*$//' rej1 | cut -f2-) c.rec | cmp - out1
 }
 
 @test "output keeps input order when candidates of both kinds are interleaved" {
@@ -547,7 +559,7 @@ many() {
 	exec 5>&-
 	wait "$pid" || true
 	exec 6<&-
-	assert_equal "$seen" "$(printf 'present\t'; ocand "$D/a.parquet")"
+	assert_equal "$seen" "$(ocand "$D/a.parquet" | rej present RECHECK_PRESENT)"
 }
 
 @test "a regular -R file appears only whole, when the run ends" {
@@ -562,7 +574,7 @@ many() {
 	[ "$(ls rej.tmp.* | wc -l)" -eq 1 ]
 	exec 5>&-
 	wait "$pid" || true
-	assert_equal "$(cat rej)" "$(printf 'present\t'; ocand "$D/a.parquet")"
+	assert_equal "$(cat rej)" "$(ocand "$D/a.parquet" | rej present RECHECK_PRESENT)"
 	[ -z "$(ls rej.tmp.* 2>/dev/null)" ]
 }
 

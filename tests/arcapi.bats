@@ -197,7 +197,7 @@ field() {
 	run --separate-stderr arc-recheck -R rej store "$A" <cand
 	assert_output "$(printf 'orphan-storage\t%s\t2026-04-09T00:00:00Z\t10' "$D/f99.parquet")"
 	run cat rej
-	assert_output "$(printf 'in-manifest\torphan-storage\t%s\t2026-04-09T00:00:00Z\t10' "$D/f05a.parquet")"
+	assert_output "$(printf 'in-manifest\torphan-storage\t%s\t2026-04-09T00:00:00Z\t10\tRECHECK_REGISTERED\t-' "$D/f05a.parquet")"
 }
 
 @test "arc-recheck's live lookup steps over entries that sort just below the path" {
@@ -212,7 +212,7 @@ field() {
 	run --separate-stderr arc-recheck -R rej store "$A" <cand
 	assert_output "$(printf 'orphan-storage\t%s\t2026-04-09T00:00:00Z\t10' "$D/b.parquet")"
 	run cat rej
-	assert_output "$(printf 'in-manifest\torphan-storage\t%s\t2026-04-09T00:00:00Z\t10' "$D/a.parquet")"
+	assert_output "$(printf 'in-manifest\torphan-storage\t%s\t2026-04-09T00:00:00Z\t10\tRECHECK_REGISTERED\t-' "$D/a.parquet")"
 }
 
 # ---- authentication and the standalone answer ----------------------------
@@ -388,9 +388,9 @@ field() {
 	} >cand
 	run --separate-stderr arc-delete --act -A arch.tgz -b 2 --deferred def.ndjson store "$A" <cand
 	assert_failure 1	# deferred is not done
-	assert_output "$(printf '%s\torphan-manifest\t%s\n' deferred "$D/lost1.parquet" \
+	assert_output "$(printf '%s\torphan-manifest\t%s\tDEFERRED\n' deferred "$D/lost1.parquet" \
 	    deferred "$D/lost2.parquet" deferred "$D/lost3.parquet"
-	    printf 'deleted\torphan-storage\t%s' "$D/orphan.parquet")"
+	    printf 'deleted\torphan-storage\t%s\tDELETED' "$D/orphan.parquet")"
 	# one line a batch of two, delete ops (type 8) with Arc's reason
 	run decode_deferred def.ndjson
 	assert_output "$(printf '8\t%s\treconcile-orphan-manifest\n' "$D/lost1.parquet" "$D/lost2.parquet"
@@ -417,7 +417,7 @@ field() {
 	run --separate-stderr arc-delete --act -A arch.tgz store "$A" <cand
 	assert_failure 4
 	assert_stderr --partial "--deferred"
-	assert_line "$(printf 'failed\torphan-manifest\t%s' "$D/lost1.parquet")"
+	assert_line "$(printf 'failed\torphan-manifest\t%s\tDELETE_FAILED' "$D/lost1.parquet")"
 	[ -f "store/$D/orphan.parquet" ]
 }
 
@@ -427,7 +427,7 @@ field() {
 	printf 'orphan-manifest\t%s\n' "$(mrecord "$D/lost1.parquet")" >cand
 	run --separate-stderr arc-delete --deferred def.ndjson store "$A" <cand
 	assert_success
-	assert_output "$(printf 'would-delete\torphan-manifest\t%s' "$D/lost1.parquet")"
+	assert_output "$(printf 'would-delete\torphan-manifest\t%s\tORPHAN_MANIFEST' "$D/lost1.parquet")"
 	[ ! -e def.ndjson ]
 }
 

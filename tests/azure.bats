@@ -152,7 +152,7 @@ list_recheck_delete() {
 	run --separate-stderr arc-recheck -R rej "az://$C" m.ndjson <om.rec
 	assert_failure 1
 	assert_output "$(ocand "$D/absent.parquet")"
-	assert_equal "$(cat rej)" "present	$(ocand "$D/keep.parquet")"
+	assert_equal "$(cat rej)" "present	$(ocand "$D/keep.parquet")	RECHECK_PRESENT	-"
 
 	{
 		scand "$D/gone.parquet"

@@ -144,7 +144,7 @@ all_work() {
 	assert_output "$(printf 'orphan-storage\t%s\t2026-04-09T00:00:00Z\t10' "$D/orphan.parquet")"
 	run --separate-stderr arc-delete --act -A arch.tgz store "$1" <mcand
 	expect 0
-	assert_output "$(printf 'deleted\torphan-manifest\t%s' "$D/lost.parquet")"
+	assert_output "$(printf 'deleted\torphan-manifest\t%s\tDELETED' "$D/lost.parquet")"
 	run --separate-stderr arc-manifest-dump "$1"
 	assert_output --partial kept.parquet
 	refute_output --partial lost.parquet

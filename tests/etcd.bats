@@ -291,7 +291,7 @@ field() {
 	run --separate-stderr arc-recheck -R rej store "$M" <cand
 	assert_output "$(printf 'orphan-storage\t%s\t2026-04-09T00:00:00Z\t10' "$D/orphan.parquet")"
 	run cat rej
-	assert_output "$(printf 'in-manifest\torphan-storage\t%s\t2026-04-09T00:00:00Z\t10' "$D/late.parquet")"
+	assert_output "$(printf 'in-manifest\torphan-storage\t%s\t2026-04-09T00:00:00Z\t10\tRECHECK_REGISTERED\t-' "$D/late.parquet")"
 }
 
 @test "arc-recheck through a dead first endpoint still finds a registered path" {
@@ -354,7 +354,7 @@ field() {
 	run --separate-stderr arc-delete --act -A arch.tgz -b 1000 -n 1000 store "$M" <cand
 	assert_failure 1
 	[ "$(grep -c '^deleted	orphan-manifest	' <<<"$output")" -eq 299 ]
-	assert_line "$(printf 'changed\torphan-manifest\t%s' "$D/f200.parquet")"
+	assert_line "$(printf 'changed\torphan-manifest\t%s\tCHANGED_SINCE_LISTING' "$D/f200.parquet")"
 	run ekeys "$P"
 	assert_output "$keep"
 }
@@ -374,7 +374,7 @@ field() {
 	run --separate-stderr arc-delete --act -A arch.tgz store "etcd://127.0.0.1:$ARCAPI_PORT$P" <cand
 	assert_failure 4
 	assert_stderr --partial "too many operations in txn request"
-	assert_line "$(printf 'failed\torphan-manifest\t%s' "$D/lost.parquet")"
+	assert_line "$(printf 'failed\torphan-manifest\t%s\tDELETE_FAILED' "$D/lost.parquet")"
 	refute_line --partial "deleted"
 	[ -f "store/$D/orphan.parquet" ]
 	run ekeys "$P"
@@ -388,7 +388,7 @@ field() {
 	arc-manifest-dump "$M" | sed 's/^/orphan-manifest\t/' >cand
 	run --separate-stderr arc-delete --act -A arch.tgz store "etcd://127.0.0.1:$dead,$ETCD$P" <cand
 	assert_success
-	assert_output "$(printf 'deleted\torphan-manifest\t%s\n' "$D/a.parquet" "$D/b.parquet")"
+	assert_output "$(printf 'deleted\torphan-manifest\t%s\tDELETED\n' "$D/a.parquet" "$D/b.parquet")"
 	run ekeys "$P"
 	assert_output ""
 }

@@ -190,7 +190,7 @@ assert_lock_free() {
 	manifest_of "$BATS_FILE_TMPDIR/hostile.keys"
 	before=$(s3keys hostile)
 	run -0 --separate-stderr reconcile s3://hostile "$MANIFEST"
-	assert_output "$(printf 'deleted\torphan-manifest\tdb/m3/%s/lost.parquet' "$H")"
+	assert_output "$(printf 'deleted\torphan-manifest\tdb/m3/%s/lost.parquet\tDELETED' "$H")"
 	assert_equal "$(s3keys hostile)" "$before"
 	assert_equal "$(wc -l <"$MANIFEST")" "$(wc -l <"$BATS_FILE_TMPDIR/hostile.keys")"
 	assert_lock_free

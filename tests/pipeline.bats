@@ -232,12 +232,12 @@ field() {
 @test "a dry run prints every repair it would make, manifest first, and exits 1" {
 	shared main dry
 	expect 1
-	assert_output "$(printf '%s\t%s\t%s\n' \
-	    would-delete orphan-manifest "$LOST1" \
-	    would-delete orphan-manifest "$LOST2" \
-	    refused orphan-storage "$DAILY" \
-	    would-delete orphan-storage "$ORPH1" \
-	    would-delete orphan-storage "$ORPH2")"
+	assert_output "$(printf '%s\t%s\t%s\t%s\n' \
+	    would-delete orphan-manifest "$LOST1" ORPHAN_MANIFEST \
+	    would-delete orphan-manifest "$LOST2" ORPHAN_MANIFEST \
+	    refused orphan-storage "$DAILY" LAYOUT_MISMATCH \
+	    would-delete orphan-storage "$ORPH1" ORPHAN_STORAGE \
+	    would-delete orphan-storage "$ORPH2" ORPHAN_STORAGE)"
 	assert_stderr --partial "'$DAILY': refused: not a managed path"
 	assert_stderr --partial "dry-run: 2 manifest and 2 storage would-deletes, drift remains"
 }
@@ -252,12 +252,12 @@ field() {
 @test "an act run deletes exactly the old orphan entries and files, refuses the 6-segment daily file and exits 1" {
 	shared main act
 	expect 1
-	assert_output "$(printf '%s\t%s\t%s\n' \
-	    deleted orphan-manifest "$LOST1" \
-	    deleted orphan-manifest "$LOST2" \
-	    refused orphan-storage "$DAILY" \
-	    deleted orphan-storage "$ORPH1" \
-	    deleted orphan-storage "$ORPH2")"
+	assert_output "$(printf '%s\t%s\t%s\t%s\n' \
+	    deleted orphan-manifest "$LOST1" DELETED \
+	    deleted orphan-manifest "$LOST2" DELETED \
+	    refused orphan-storage "$DAILY" LAYOUT_MISMATCH \
+	    deleted orphan-storage "$ORPH1" DELETED \
+	    deleted orphan-storage "$ORPH2" DELETED)"
 	assert_equal "$(manifest_paths)" "$(grep -v '/lost_[12]\.parquet$' "$SH/entries.before")"
 	assert_equal "$(store_paths)" "$(grep -v '/orphan_[12]\.parquet$' "$SH/files.before")"
 	[ -f "$STORE/$DAILY" ]
@@ -429,12 +429,12 @@ field() {
 	plant
 	run --separate-stderr reconcile --act --delete-pre-manifest-orphans
 	expect 0
-	assert_output "$(printf '%s\t%s\t%s\n' \
-	    deleted orphan-manifest "$LOST1" \
-	    deleted orphan-manifest "$LOST2" \
-	    deleted orphan-storage "$DAILY" \
-	    deleted orphan-storage "$ORPH1" \
-	    deleted orphan-storage "$ORPH2")"
+	assert_output "$(printf '%s\t%s\t%s\t%s\n' \
+	    deleted orphan-manifest "$LOST1" DELETED \
+	    deleted orphan-manifest "$LOST2" DELETED \
+	    deleted orphan-storage "$DAILY" DELETED \
+	    deleted orphan-storage "$ORPH1" DELETED \
+	    deleted orphan-storage "$ORPH2" DELETED)"
 	assert_stderr --partial "no drift remains"
 	[ ! -e "$STORE/$DAILY" ]
 	[ -f "$STORE/$YOUNG" ]
@@ -445,13 +445,13 @@ field() {
 	plant
 	run --separate-stderr reconcile --act --now "$(date -u -d '+2 days' +%Y-%m-%dT%H:%M:%SZ)"
 	expect 1
-	assert_output "$(printf '%s\t%s\t%s\n' \
-	    deleted orphan-manifest "$LOST1" \
-	    deleted orphan-manifest "$LOST2" \
-	    refused orphan-storage "$DAILY" \
-	    deleted orphan-storage "$ORPH1" \
-	    deleted orphan-storage "$ORPH2" \
-	    deleted orphan-storage "$YOUNG")"
+	assert_output "$(printf '%s\t%s\t%s\t%s\n' \
+	    deleted orphan-manifest "$LOST1" DELETED \
+	    deleted orphan-manifest "$LOST2" DELETED \
+	    refused orphan-storage "$DAILY" LAYOUT_MISMATCH \
+	    deleted orphan-storage "$ORPH1" DELETED \
+	    deleted orphan-storage "$ORPH2" DELETED \
+	    deleted orphan-storage "$YOUNG" DELETED)"
 	[ ! -e "$STORE/$YOUNG" ]
 	assert_equal "$(field .skipped_grace)" 0
 }
@@ -460,11 +460,11 @@ field() {
 	shared cap act
 	expect 1
 	# a refusal uses no slot; orphan_2 is left untouched and unreported
-	assert_output "$(printf '%s\t%s\t%s\n' \
-	    deleted orphan-manifest "$LOST1" \
-	    deleted orphan-manifest "$LOST2" \
-	    refused orphan-storage "$DAILY" \
-	    deleted orphan-storage "$ORPH1")"
+	assert_output "$(printf '%s\t%s\t%s\t%s\n' \
+	    deleted orphan-manifest "$LOST1" DELETED \
+	    deleted orphan-manifest "$LOST2" DELETED \
+	    refused orphan-storage "$DAILY" LAYOUT_MISMATCH \
+	    deleted orphan-storage "$ORPH1" DELETED)"
 	[ -f "$STORE/$ORPH2" ]
 	assert_equal "$(field '[.manifest_deletes, .storage_deletes, .cap_hit]')" '[2,1,true]'
 }
@@ -479,7 +479,7 @@ field() {
 @test "a cap spent by the manifest phase deletes no file" {
 	shared cap1 act
 	expect 1
-	assert_line --index 0 "$(printf 'deleted\torphan-manifest\t%s' "$LOST1")"
+	assert_line --index 0 "$(printf 'deleted\torphan-manifest\t%s\tDELETED' "$LOST1")"
 	refute_line --partial "$(printf 'deleted\torphan-storage')"
 	assert_equal "$(store_paths)" "$(cat "$SH/files.before")"
 	run -0 jq -r .path "$MANIFEST"
@@ -504,11 +504,11 @@ field() {
 	    ARC_RECONCILIATION_BATCH_SIZE=1 \
 	    arc-reconcile --state-dir "$STATE" "$STORE" "$MANIFEST"
 	expect 1
-	assert_output "$(printf '%s\t%s\t%s\n' \
-	    would-delete orphan-manifest "$LOST1" \
-	    would-delete orphan-manifest "$LOST2" \
-	    would-delete orphan-storage "$DAILY" \
-	    would-delete orphan-storage "$ORPH1")"
+	assert_output "$(printf '%s\t%s\t%s\t%s\n' \
+	    would-delete orphan-manifest "$LOST1" ORPHAN_MANIFEST \
+	    would-delete orphan-manifest "$LOST2" ORPHAN_MANIFEST \
+	    would-delete orphan-storage "$DAILY" ORPHAN_STORAGE \
+	    would-delete orphan-storage "$ORPH1" ORPHAN_STORAGE)"
 	# 2 minutes of grace: the 10-minute-old file is an orphan too
 	assert_equal "$(field '[.skipped_grace, .orphan_storage_count, .cap_hit]')" '[0,4,true]'
 	assert_equal "$(field '[.orphan_manifest_sample, .orphan_storage_sample]')" \
@@ -525,11 +525,11 @@ field() {
 	    arc-reconcile --state-dir "$STATE" --max-deletes 3 --grace 24h \
 	    "$STORE" "$MANIFEST"
 	expect 1
-	assert_output "$(printf '%s\t%s\t%s\n' \
-	    would-delete orphan-manifest "$LOST1" \
-	    would-delete orphan-manifest "$LOST2" \
-	    refused orphan-storage "$DAILY" \
-	    would-delete orphan-storage "$ORPH1")"
+	assert_output "$(printf '%s\t%s\t%s\t%s\n' \
+	    would-delete orphan-manifest "$LOST1" ORPHAN_MANIFEST \
+	    would-delete orphan-manifest "$LOST2" ORPHAN_MANIFEST \
+	    refused orphan-storage "$DAILY" LAYOUT_MISMATCH \
+	    would-delete orphan-storage "$ORPH1" ORPHAN_STORAGE)"
 	assert_equal "$(field .skipped_grace)" 1
 }
 
@@ -567,7 +567,7 @@ field() {
 	} >>"$MANIFEST"
 	run --separate-stderr reconcile --act --mode local --node node-1
 	expect 0
-	assert_output "$(printf 'deleted\torphan-manifest\tdb/cpu/%s/mine.parquet' "$H")"
+	assert_output "$(printf 'deleted\torphan-manifest\tdb/cpu/%s/mine.parquet\tDELETED' "$H")"
 	run -0 jq -r .path "$MANIFEST"
 	assert_line "db/cpu/$H/peer.parquet"
 	assert_line "db/cpu/$H/no-origin.parquet"
@@ -603,8 +603,8 @@ field() {
 	assert_stderr --partial "cannot open directory 'db/hid/$H'"
 	assert_stderr --partial "listing was partial"
 	refute_line --partial "$(printf 'deleted\torphan-manifest')"
-	assert_line "$(printf 'would-delete\torphan-manifest\t%s' "$LOST1")"
-	assert_line "$(printf 'would-delete\torphan-manifest\t%s' "$LOST2")"
+	assert_line "$(printf 'would-delete\torphan-manifest\t%s\tLISTING_PARTIAL' "$LOST1")"
+	assert_line "$(printf 'would-delete\torphan-manifest\t%s\tLISTING_PARTIAL' "$LOST2")"
 	assert_equal "$(cat "$MANIFEST")" "$entries_before"
 	assert_equal "$(field '[.walk_partial, .manifest_deletes, .orphan_manifest_count]')" '[true,0,3]'
 }

@@ -225,7 +225,7 @@ registered_between() {
 	rm -f a.tgz
 	run --separate-stderr arc-delete --act -A a.tgz "$STORE" "$MANIFEST" <ok
 	[ "$status" -eq 1 ]
-	assert_output "$(printf 'refused\torphan-storage\tdb/m/%s/a.parquet\ndeleted\torphan-storage\tdb/m/%s/b.parquet' "$H" "$H")"
+	assert_output "$(printf 'refused\torphan-storage\tdb/m/%s/a.parquet\tRECHECK_REGISTERED\ndeleted\torphan-storage\tdb/m/%s/b.parquet\tDELETED' "$H" "$H")"
 	assert_stderr --partial "'db/m/$H/a.parquet': refused: now in the manifest"
 	assert_equal "$(store_paths)" "$(printf 'db/m/%s/a.parquet\ndb/m/%s/c.parquet' "$H" "$H")"
 }
@@ -274,7 +274,7 @@ past_dump() {
 	[ ! -e "$STORE/db/new/$H/orphan.parquet" ]
 	run -0 cat "$LOGS/out"
 	refute_line --partial late.parquet
-	assert_line "$(printf 'deleted\torphan-storage\tdb/new/%s/orphan.parquet' "$H")"
+	assert_line "$(printf 'deleted\torphan-storage\tdb/new/%s/orphan.parquet\tDELETED' "$H")"
 	# the diff saw it unregistered; a re-check saw it registered
 	run -0 jq -c '[.orphan_storage_count, .storage_deletes, .skipped_recheck]' "$STATE"/runs/*.json
 	assert_output '[2,1,1]'
@@ -299,7 +299,7 @@ past_dump() {
 	    "$(fentry "db/m/$H/again.parquet" 9)"
 	run --separate-stderr arc-delete --act -A a.tgz "$STORE" "$MANIFEST" <ok
 	[ "$status" -eq 1 ]
-	assert_output "$(printf 'changed\torphan-manifest\tdb/m/%s/again.parquet\ndeleted\torphan-manifest\tdb/m/%s/lost.parquet' "$H" "$H")"
+	assert_output "$(printf 'changed\torphan-manifest\tdb/m/%s/again.parquet\tCHANGED_SINCE_LISTING\ndeleted\torphan-manifest\tdb/m/%s/lost.parquet\tDELETED' "$H" "$H")"
 	run -0 jq -c 'select(.path | endswith("again.parquet")) | .lsn' "$MANIFEST"
 	assert_output 9
 	assert_equal "$(cat "$STORE/db/m/$H/again.parquet")" 'written again'
@@ -319,7 +319,7 @@ past_dump() {
 	touch -d '2026-04-02 00:00:00' "$STORE/db/m/$H/touched.parquet"
 	run --separate-stderr arc-delete --act --if-unchanged -A a.tgz "$STORE" "$MANIFEST" <ok
 	[ "$status" -eq 1 ]
-	assert_output "$(printf 'changed\torphan-storage\tdb/m/%s/bigger.parquet\ndeleted\torphan-storage\tdb/m/%s/same.parquet\nchanged\torphan-storage\tdb/m/%s/touched.parquet' "$H" "$H" "$H")"
+	assert_output "$(printf 'changed\torphan-storage\tdb/m/%s/bigger.parquet\tCHANGED_SINCE_LISTING\ndeleted\torphan-storage\tdb/m/%s/same.parquet\tDELETED\nchanged\torphan-storage\tdb/m/%s/touched.parquet\tCHANGED_SINCE_LISTING' "$H" "$H" "$H")"
 	assert_equal "$(cat "$STORE/db/m/$H/bigger.parquet")" 'rewritten, and longer than before'
 	[ -f "$STORE/db/m/$H/touched.parquet" ]
 	[ ! -e "$STORE/db/m/$H/same.parquet" ]
@@ -334,7 +334,7 @@ past_dump() {
 	s3put rewrite "db/m/$H/rewritten.parquet" again
 	run --separate-stderr arc-delete --act --if-unchanged -A b.tgz "$STORE" "$MANIFEST" <ok
 	[ "$status" -eq 1 ]
-	assert_output "$(printf 'changed\torphan-storage\tdb/m/%s/rewritten.parquet\ndeleted\torphan-storage\tdb/m/%s/same.parquet' "$H" "$H")"
+	assert_output "$(printf 'changed\torphan-storage\tdb/m/%s/rewritten.parquet\tCHANGED_SINCE_LISTING\ndeleted\torphan-storage\tdb/m/%s/same.parquet\tDELETED' "$H" "$H")"
 	assert_equal "$(s3keys)" "db/m/$H/rewritten.parquet"
 	run -0 s3curl "$AWS_ENDPOINT_URL/rewrite/db/m/$H/rewritten.parquet"
 	assert_output again

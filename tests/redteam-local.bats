@@ -225,7 +225,7 @@ setup_outside() {
 	assert_stderr --partial "mount point inside the store"
 	run --separate-stderr arc-delete --act -A arch store manifest.ndjson <c.rec
 	assert_equal "$status" 1
-	assert_output "$(printf 'deleted\torphan-storage\tdb/m/2026/04/11/14/orphan.parquet\nfailed\torphan-storage\tdb/n/mnt/y/2026/04/11/14/important.parquet')"
+	assert_output "$(printf 'deleted\torphan-storage\tdb/m/2026/04/11/14/orphan.parquet\tDELETED\nfailed\torphan-storage\tdb/n/mnt/y/2026/04/11/14/important.parquet\tDELETE_FAILED')"
 	assert_stderr --partial "mount point inside the store"
 	[ -f outside/y/2026/04/11/14/important.parquet ]
 	[ ! -e store/db/m/2026/04/11/14/orphan.parquet ]
@@ -248,7 +248,7 @@ setup_outside() {
 	    "$(date -u -d '3 days ago' +%Y-%m-%dT%H:%M:%SZ)" >c.rec
 	run --separate-stderr arc-delete --act -A arch store manifest.ndjson <c.rec
 	assert_equal "$status" 1
-	assert_output "$(printf 'failed\torphan-storage\tdb/m/2026/04/11/14/over.parquet')"
+	assert_output "$(printf 'failed\torphan-storage\tdb/m/2026/04/11/14/over.parquet\tDELETE_FAILED')"
 	[ -f outside/keep.parquet ]
 }
 

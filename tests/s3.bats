@@ -338,7 +338,7 @@ assert_manifest_objects_kept() {
 	{ scand "db/cpu/$H/a b.parquet"; scand "db/cpu/$H/f0001.parquet"; } >d.rec
 	run -0 --separate-stderr env AWS_ENDPOINT_URL="$V4P_URL" \
 	    arc-delete --act -A ar.tar.gz s3://sig "$MANIFEST" <d.rec
-	assert_output "$(printf 'deleted\torphan-storage\t%s\n' \
+	assert_output "$(printf 'deleted\torphan-storage\t%s\tDELETED\n' \
 	    "db/cpu/$H/a b.parquet" "db/cpu/$H/f0001.parquet")"
 	# one signed DeleteObjects, accepted; no per-key DELETE fallback
 	assert_equal "$(count_requests '^POST /sig\?delete= .*pass 200$' "$V4P_LOG")" 1
@@ -470,7 +470,7 @@ assert_manifest_objects_kept() {
 	run -1 --separate-stderr proxied arc-recheck -R rej "s3://$B" "$MANIFEST" <c.rec
 	assert_stderr ''
 	assert_output "$(head -n 3 c.rec)"
-	assert_equal "$(cat rej)" "$(printf 'present\t'; tail -n 1 c.rec)"
+	assert_equal "$(cat rej)" "$(printf 'present\t%s\tRECHECK_PRESENT\t-' "$(tail -n 1 c.rec)")"
 	assert_equal "$(count_requests ' (500|503|drop)$')" 7
 }
 
@@ -485,7 +485,7 @@ assert_manifest_objects_kept() {
 	} >c.rec
 	run -1 --separate-stderr proxied arc-recheck -R rej "s3://$B" "$MANIFEST" <c.rec
 	assert_output "$(ocand "db/cpu/$H/slow1.parquet")"
-	assert_equal "$(cat rej)" "$(printf 'error\t'; ocand "db/cpu/$H/dropped.parquet"; printf 'error\t'; ocand "db/cpu/$H/slow2.parquet")"
+	assert_equal "$(cat rej)" "$(printf 'error\t%s\tRECHECK_ERROR\t-\n' "$(ocand "db/cpu/$H/dropped.parquet")" "$(ocand "db/cpu/$H/slow2.parquet")")"
 	assert_stderr --partial "'db/cpu/$H/slow2.parquet': cannot check"
 	assert_stderr --regexp "[Tt]imeout|timed out"
 }
@@ -517,7 +517,7 @@ assert_manifest_objects_kept() {
 	} >d.rec
 	run -0 --separate-stderr proxied arc-delete --act -A ar.tar.gz "s3://$B" "$MANIFEST" <d.rec
 	assert_stderr ''
-	assert_output "$(printf 'deleted\torphan-storage\t%s\n' \
+	assert_output "$(printf 'deleted\torphan-storage\t%s\tDELETED\n' \
 	    "db/cpu/$H/a b+c%20é.parquet" "db/cpu/$H/a&b<c>.parquet" "db/cpu/$H/o1.parquet")"
 	assert_equal "$(keys "$B")" "db/cpu/$H/keep.parquet"
 	assert_equal "$(count_requests "^POST /$B\\?delete= ")" 1
@@ -528,7 +528,7 @@ assert_manifest_objects_kept() {
 	s3seed_old "$B" "db/cpu/$H/o1.parquet" "db/cpu/$H/o2.parquet"
 	{ scand "db/cpu/$H/o1.parquet"; scand "db/cpu/$H/o2.parquet"; } >d.rec
 	run -0 --separate-stderr proxied arc-delete "s3://$B" "$MANIFEST" <d.rec
-	assert_output "$(printf 'would-delete\torphan-storage\t%s\n' \
+	assert_output "$(printf 'would-delete\torphan-storage\t%s\tORPHAN_STORAGE\n' \
 	    "db/cpu/$H/o1.parquet" "db/cpu/$H/o2.parquet")"
 	assert_equal "$(keys "$B" | wc -l)" 2
 	assert_equal "$(count_requests '^(POST|DELETE) ')" 0
@@ -543,10 +543,10 @@ assert_manifest_objects_kept() {
 		scand "db/cpu/2026/04/10/daily.parquet"
 	} | LC_ALL=C sort >d.rec
 	run -1 --separate-stderr proxied arc-delete --act -A ar.tar.gz "s3://$B" "$MANIFEST" <d.rec
-	assert_line "$(printf 'refused\torphan-storage\t%s' "db/cpu/2026/04/10/daily.parquet")"
-	assert_line "$(printf 'refused\torphan-storage\t%s' "../db/cpu/$H/up.parquet")"
-	assert_line "$(printf 'refused\torphan-storage\t%s' "db/cpu/$H/../../../../../x.parquet")"
-	assert_line "$(printf 'deleted\torphan-storage\t%s' "db/cpu/$H/o1.parquet")"
+	assert_line "$(printf 'refused\torphan-storage\t%s\tLAYOUT_MISMATCH' "db/cpu/2026/04/10/daily.parquet")"
+	assert_line "$(printf 'refused\torphan-storage\t%s\tLAYOUT_MISMATCH' "../db/cpu/$H/up.parquet")"
+	assert_line "$(printf 'refused\torphan-storage\t%s\tLAYOUT_MISMATCH' "db/cpu/$H/../../../../../x.parquet")"
+	assert_line "$(printf 'deleted\torphan-storage\t%s\tDELETED' "db/cpu/$H/o1.parquet")"
 	assert_stderr --partial "fewer than 7 segments"
 	assert_equal "$(keys "$B")" "db/cpu/2026/04/10/daily.parquet"
 	run grep -E 'daily|up\.parquet|x\.parquet' "$FP_LOG"
@@ -563,8 +563,8 @@ assert_manifest_objects_kept() {
 	run -0 tar -xOzf ar.tar.gz "quarantine/db/cpu/$H/a b.parquet"
 	assert_output "first object's bytes"
 	run -0 --separate-stderr arc-delete --restore ar.tar.gz "s3://$B" "$MANIFEST"
-	assert_line "$(printf 'restored\torphan-storage\t%s' "db/cpu/$H/a b.parquet")"
-	assert_line "$(printf 'restored\torphan-storage\t%s' "db/cpu/$H/c+d.parquet")"
+	assert_line "$(printf 'restored\torphan-storage\t%s\tRESTORED' "db/cpu/$H/a b.parquet")"
+	assert_line "$(printf 'restored\torphan-storage\t%s\tRESTORED' "db/cpu/$H/c+d.parquet")"
 	run -0 s3curl "$AWS_ENDPOINT_URL/$B/db/cpu/$H/a%20b.parquet"
 	assert_output "first object's bytes"
 	run -0 s3curl "$AWS_ENDPOINT_URL/$B/db/cpu/$H/c%2Bd.parquet"
@@ -572,7 +572,7 @@ assert_manifest_objects_kept() {
 	# a second restore finds the objects there and overwrites nothing
 	s3put "$B" "db/cpu/$H/c+d.parquet" "newer"
 	run -1 --separate-stderr arc-delete --restore ar.tar.gz "s3://$B" "$MANIFEST"
-	assert_line "$(printf 'failed\torphan-storage\t%s' "db/cpu/$H/c+d.parquet")"
+	assert_line "$(printf 'failed\torphan-storage\t%s\tRESTORE_FAILED' "db/cpu/$H/c+d.parquet")"
 	assert_stderr --partial "an object exists there"
 	run -0 s3curl "$AWS_ENDPOINT_URL/$B/db/cpu/$H/c%2Bd.parquet"
 	assert_output "newer"
@@ -583,7 +583,7 @@ assert_manifest_objects_kept() {
 	faults "POST \\?delete= 500"
 	{ scand "db/cpu/$H/o1.parquet"; scand "db/cpu/$H/o2.parquet"; } >d.rec
 	run -0 --separate-stderr proxied arc-delete --act -A ar.tar.gz "s3://$B" "$MANIFEST" <d.rec
-	assert_output "$(printf 'deleted\torphan-storage\t%s\n' \
+	assert_output "$(printf 'deleted\torphan-storage\t%s\tDELETED\n' \
 	    "db/cpu/$H/o1.parquet" "db/cpu/$H/o2.parquet")"
 	assert_equal "$(keys "$B")" "db/cpu/$H/keep.parquet"
 	assert_equal "$(count_requests '^DELETE .* pass 204$')" 2
@@ -596,12 +596,12 @@ assert_manifest_objects_kept() {
 	kbefore=$(keys "$B")
 	mbefore=$(cat "$MANIFEST")
 	run -1 --separate-stderr reconcile
-	assert_output "$(printf '%s\t%s\t%s\n' \
-	    would-delete orphan-manifest "$LOST1" \
-	    would-delete orphan-manifest "$LOST2" \
-	    refused orphan-storage "$DAILY" \
-	    would-delete orphan-storage "$ORPH1" \
-	    would-delete orphan-storage "$ORPH2")"
+	assert_output "$(printf '%s\t%s\t%s\t%s\n' \
+	    would-delete orphan-manifest "$LOST1" ORPHAN_MANIFEST \
+	    would-delete orphan-manifest "$LOST2" ORPHAN_MANIFEST \
+	    refused orphan-storage "$DAILY" LAYOUT_MISMATCH \
+	    would-delete orphan-storage "$ORPH1" ORPHAN_STORAGE \
+	    would-delete orphan-storage "$ORPH2" ORPHAN_STORAGE)"
 	assert_stderr --partial "'$DAILY': refused: not a managed path"
 	assert_equal "$(keys "$B")" "$kbefore"
 	assert_equal "$(cat "$MANIFEST")" "$mbefore"
@@ -614,18 +614,40 @@ assert_manifest_objects_kept() {
 	kbefore=$(keys "$B")
 	mbefore=$(manifest_paths)
 	run -1 --separate-stderr reconcile --act
-	assert_output "$(printf '%s\t%s\t%s\n' \
-	    deleted orphan-manifest "$LOST1" \
-	    deleted orphan-manifest "$LOST2" \
-	    refused orphan-storage "$DAILY" \
-	    deleted orphan-storage "$ORPH1" \
-	    deleted orphan-storage "$ORPH2")"
+	assert_output "$(printf '%s\t%s\t%s\t%s\n' \
+	    deleted orphan-manifest "$LOST1" DELETED \
+	    deleted orphan-manifest "$LOST2" DELETED \
+	    refused orphan-storage "$DAILY" LAYOUT_MISMATCH \
+	    deleted orphan-storage "$ORPH1" DELETED \
+	    deleted orphan-storage "$ORPH2" DELETED)"
 	assert_equal "$(keys "$B")" "$(printf '%s\n' "$kbefore" | grep -v '/orphan_[12]\.parquet$')"
 	assert_equal "$(manifest_paths)" "$(printf '%s\n' "$mbefore" | grep -v '/lost_[12]\.parquet$')"
 	has "$B" "$YOUNG"
 	has "$B" "$DAILY"
 	assert_equal "$(field '[.dry_run, .manifest_deletes, .storage_deletes, .walk_partial, .archive != null]')" \
 	    '[false,2,2,false,true]'
+}
+
+@test "explain tells from an S3 run's archive why each path was deleted, kept or left alone" {
+	plant
+	run -1 --separate-stderr reconcile --act
+	local id
+	id=$(jq -r .id "$STATE"/runs/*.json)
+	run -0 arc-reconcile explain --state-dir "$STATE" "$id" "$ORPH1"
+	assert_equal "$(cut -f1,2 <<<"$output" | grep '^[A-Z_]*	')" \
+	    "$(printf 'ORPHAN_STORAGE\tdiff\nDELETED\tdelete2')"
+	run -0 arc-reconcile explain --state-dir "$STATE" "$id" "$LOST1"
+	assert_line --regexp '^DELETED	delete1	'
+	run -0 arc-reconcile explain --state-dir "$STATE" "$id" "$YOUNG"
+	assert_line --regexp "^TOO_YOUNG	diff	young: .*age from the mtime 2026-04-11T13:30:00Z of the listing\$"
+	run -0 arc-reconcile explain --state-dir "$STATE" "$id" "$DAILY"
+	assert_line --regexp '^LAYOUT_MISMATCH	delete2	refused: '
+	run -0 arc-reconcile explain --state-dir "$STATE" "$id" "db/aaa/$H/notes.txt"
+	assert_line --regexp '^NOT_A_CANDIDATE	list	'
+	run -0 arc-reconcile explain --state-dir "$STATE" "$id" "db/cpu/$H/cpu_01.parquet"
+	assert_line 'left alone: in both the manifest and the store'
+	run -1 arc-reconcile explain --state-dir "$STATE" "$id" "db/cpu/$H/never.parquet"
+	assert_line --regexp '^not seen: '
 }
 
 # ---- fault injection through the whole run ---------------------------------
@@ -683,8 +705,8 @@ assert_manifest_objects_kept() {
 	run -1 --separate-stderr proxied reconcile --act --max-orphan-ratio 1
 	assert_stderr --partial "listing was partial"
 	refute_output --partial "deleted	orphan-manifest"
-	assert_line "$(printf 'would-delete\torphan-manifest\t%s' "$LOST1")"
-	assert_line "$(printf 'would-delete\torphan-manifest\t%s' "$LOST2")"
+	assert_line "$(printf 'would-delete\torphan-manifest\t%s\tLISTING_PARTIAL' "$LOST1")"
+	assert_line "$(printf 'would-delete\torphan-manifest\t%s\tLISTING_PARTIAL' "$LOST2")"
 	assert_equal "$(cat "$MANIFEST")" "$mbefore"
 	assert_equal "$(keys "$B")" "$kbefore"
 	assert_equal "$(field '[.walk_partial, .manifest_deletes, .storage_deletes, .aborted]')" '[true,0,0,false]'
@@ -700,10 +722,10 @@ assert_manifest_objects_kept() {
 	    "HEAD /orphan_2\\.parquet 403" \
 	    "POST \\?delete= drop 1"
 	run -1 --separate-stderr proxied reconcile --act
-	assert_output "$(printf '%s\t%s\t%s\n' \
-	    deleted orphan-manifest "$LOST2" \
-	    refused orphan-storage "$DAILY" \
-	    deleted orphan-storage "$ORPH1")"
+	assert_output "$(printf '%s\t%s\t%s\t%s\n' \
+	    deleted orphan-manifest "$LOST2" DELETED \
+	    refused orphan-storage "$DAILY" LAYOUT_MISMATCH \
+	    deleted orphan-storage "$ORPH1" DELETED)"
 	assert_stderr --partial "'$LOST1': cannot check"
 	assert_stderr --partial "'$ORPH2': cannot check"
 	assert_stderr --partial "drift remains"

@@ -258,7 +258,8 @@ azls_names() {
 	[ -e "$STATE/audit.log" ]
 	[ -e "$STATE/metrics.prom" ]
 	[ "$(ls "$STATE"/runs/*.json | wc -l)" -eq 4 ]
-	[ "$(ls "$STATE"/archives/*.tar.gz | wc -l)" -eq 2 ]
+	# every run keeps its records in an archive (arc(7), RUN EXPLANATION)
+	[ "$(ls "$STATE"/archives/*.tar.gz | wc -l)" -eq 4 ]
 	[ "$(ls "$STATE"/deferred/*.ndjson | wc -l)" -ge 1 ]
 	while IFS= read -r f; do
 		if [ -d "$f" ]; then
@@ -315,7 +316,7 @@ snapshot() {
 	printf 'orphan-storage\t../../etc/passwd\t2026-04-01T00:00:00Z\t17\n' >c.rec
 	run -1 --separate-stderr arc-delete --act --delete-pre-manifest-orphans \
 	    -A arch.tgz a/b/store m.ndjson <c.rec
-	assert_output "$(printf 'refused\torphan-storage\t../../etc/passwd')"
+	assert_output "$(printf 'refused\torphan-storage\t../../etc/passwd\tLAYOUT_MISMATCH')"
 	assert_stderr "arc-delete: '../../etc/passwd': refused: path has a '..' segment"
 	assert_equal "$(snapshot)" "$before"
 }
@@ -328,7 +329,7 @@ snapshot() {
 	before=$(snapshot)
 	printf 'orphan-manifest\t../../etc/passwd\t2026-04-11T14:00:00Z\t10\tnode-1\t1\n' >c.rec
 	run -1 --separate-stderr arc-delete --act -A arch.tgz a/b/store m.ndjson <c.rec
-	assert_output "$(printf 'refused\torphan-manifest\t../../etc/passwd')"
+	assert_output "$(printf 'refused\torphan-manifest\t../../etc/passwd\tLAYOUT_MISMATCH')"
 	assert_stderr "arc-delete: '../../etc/passwd': refused: path has a '..' segment"
 	assert_equal "$(snapshot)" "$before"
 }
@@ -346,7 +347,7 @@ snapshot() {
 	before=$(snapshot)
 	run -1 --separate-stderr arc-delete --act --delete-pre-manifest-orphans \
 	    -A arch.tgz a/b/store m.ndjson <c.rec
-	assert_output "$(printf 'refused\torphan-storage\t%s' "$p")"
+	assert_output "$(printf 'refused\torphan-storage\t%s\tLAYOUT_MISMATCH' "$p")"
 	assert_equal "$(snapshot)" "$before"
 }
 
@@ -367,7 +368,7 @@ snapshot() {
 	local before
 	before=$(snapshot)
 	run -1 --separate-stderr arc-delete --act -A arch.tgz a/b/store m.ndjson <c.rec
-	assert_output "$(printf 'failed\torphan-storage\t%s' "$p")"
+	assert_output "$(printf 'failed\torphan-storage\t%s\tDELETE_FAILED' "$p")"
 	assert_equal "$(snapshot)" "$before"
 }
 
@@ -382,7 +383,7 @@ snapshot() {
 	before=$(snapshot)
 	printf 'orphan-storage\t%s/passwd.parquet\t2026-04-01T00:00:00Z\t17\n' "$D" >c.rec
 	run -1 --separate-stderr arc-delete --act -A arch.tgz a/b/store m.ndjson <c.rec
-	assert_output "$(printf 'failed\torphan-storage\t%s/passwd.parquet' "$D")"
+	assert_output "$(printf 'failed\torphan-storage\t%s/passwd.parquet\tDELETE_FAILED' "$D")"
 	assert_stderr --partial 'not a regular file'
 	assert_equal "$(snapshot)" "$before"
 }

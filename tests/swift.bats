@@ -237,7 +237,7 @@ scand() {
 	: >"$BATS_FILE_TMPDIR/swift/proxy.log"
 	run -0 --separate-stderr arc-delete --act -A ar.tar.gz "s3://$B" "$MANIFEST" <d.rec
 	assert_stderr ''
-	assert_output "$(printf 'deleted\torphan-storage\t%s\n' \
+	assert_output "$(printf 'deleted\torphan-storage\t%s\tDELETED\n' \
 	    "db/cpu/$H/a b+c%20é.parquet" "db/cpu/$H/a&b<c>.parquet" "db/cpu/$H/o1.parquet")"
 	assert_equal "$(keys "$B")" "$(printf '%s\n' "db/cpu/$H/keep 2.parquet" "db/cpu/$H/keep.parquet")"
 	# one S3 DeleteObjects, no per-key DELETE
@@ -269,12 +269,12 @@ scand() {
 	mbefore=$(jq -r .path "$MANIFEST" | LC_ALL=C sort)
 	run -1 --separate-stderr arc-reconcile --state-dir "$STATE" --act \
 	    --grace 1h --now "$NOW" "s3://$B" "$MANIFEST"
-	assert_output "$(printf '%s\t%s\t%s\n' \
-	    deleted orphan-manifest "$lost2" \
-	    deleted orphan-manifest "$lost1" \
-	    refused orphan-storage "$daily" \
-	    deleted orphan-storage "$orph2" \
-	    deleted orphan-storage "$orph1")"
+	assert_output "$(printf '%s\t%s\t%s\t%s\n' \
+	    deleted orphan-manifest "$lost2" DELETED \
+	    deleted orphan-manifest "$lost1" DELETED \
+	    refused orphan-storage "$daily" LAYOUT_MISMATCH \
+	    deleted orphan-storage "$orph2" DELETED \
+	    deleted orphan-storage "$orph1" DELETED)"
 	assert_equal "$(keys "$B")" "$(printf '%s\n' "$kbefore" | grep -v '/orphan')"
 	assert_equal "$(jq -r .path "$MANIFEST" | LC_ALL=C sort)" \
 	    "$(printf '%s\n' "$mbefore" | grep -v '/lost')"
@@ -333,7 +333,7 @@ scand() {
 	# the positive control: the right profile deletes it
 	run -0 --separate-stderr env AWS_PROFILE=swift arc-delete --act -A ar2.tar.gz \
 	    "s3://$B" "$MANIFEST" <d.rec
-	assert_output "$(printf 'deleted\torphan-storage\t%s' "db/cpu/$H/o.parquet")"
+	assert_output "$(printf 'deleted\torphan-storage\t%s\tDELETED' "db/cpu/$H/o.parquet")"
 	hasnt "$B" "db/cpu/$H/o.parquet"
 	has "$B" "db/cpu/$H/a.parquet"
 }

@@ -20,7 +20,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	type = data[0] % 4;
+	type = data[0] % 5;
 	sorted = (data[0] >> 2) & 1;
 	if ((fp = fmemopen((void *)(data + 1), size - 1 ? size - 1 : 1, "r"))
 	    == NULL)

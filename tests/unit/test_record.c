@@ -18,7 +18,7 @@
 #define ARC7_LINE_MAX	262144	/* arc(7): a longer line is an error */
 
 static const char *const tname[] = { "storage", "manifest", "candidate",
-    "reject" };
+    "reject", "result" };
 
 /* An in-memory stream over a private copy of s[0..n). */
 struct src {
@@ -545,6 +545,84 @@ test_reject(void)
 		    bad[i].why);
 }
 
+/* Reason codes: the trailing fields of reject records and result lines. */
+static void
+test_codes(void)
+{
+	char buf[512];
+	struct src m;
+	struct arc_reader r;
+	struct arc_record rec;
+	FILE *fp;
+	size_t n;
+	int rc, i;
+
+	for (i = ARC_R_NONE + 1; i < ARC_R_COUNT; i++)
+		CHECK(arc_reason_parse(arc_reason_name(i),
+		    strlen(arc_reason_name(i))) == i, "code %s parses back",
+		    arc_reason_name(i));
+	CHECK(arc_reason_parse(L("DELETED ")) == -1 &&
+	    arc_reason_parse(L("deleted")) == -1 && arc_reason_parse(L("-")) ==
+	    -1, "a word that is not a code is none");
+
+	/* the writers' lines are read back, code and age included */
+	fp = fmemopen(buf, sizeof(buf), "w");
+	arc_write_reject(fp, "young", ARC_KIND_STORAGE, L("p\t" T "\t3"),
+	    ARC_R_TOO_YOUNG, T0);
+	arc_write_reject(fp, "foreign", ARC_KIND_MANIFEST,
+	    L("q\t" T "\t3\tn\t9"), ARC_R_FOREIGN_ORIGIN, ARC_TIME_UNKNOWN);
+	fflush(fp);
+	n = (size_t)ftell(fp);
+	fclose(fp);
+	CHECK(n == sizeof("young\torphan-storage\tp\t" T "\t3\tTOO_YOUNG\t" T
+	    "\nforeign\torphan-manifest\tq\t" T "\t3\tn\t9\tFOREIGN_ORIGIN"
+	    "\t-\n") - 1 && memcmp(buf, "young\torphan-storage\tp\t" T
+	    "\t3\tTOO_YOUNG\t" T "\n", 50) == 0, "reject records end in the "
+	    "code and the age");
+	arc_reader_init(&r, src_open(&m, buf, n), "r", ARC_REC_REJECT, 1);
+	rc = arc_reader_next(&r, &rec);
+	CHECK(rc == 1 && rec.code == ARC_R_TOO_YOUNG && rec.age == T0 &&
+	    rec.bodylen == sizeof("p\t" T "\t3") - 1,
+	    "a storage reject's code, age and body are read back");
+	rc = arc_reader_next(&r, &rec);
+	CHECK(rc == 1 && rec.code == ARC_R_FOREIGN_ORIGIN &&
+	    rec.age == ARC_TIME_UNKNOWN && rec.revlen == 1 &&
+	    rec.bodylen == sizeof("q\t" T "\t3\tn\t9") - 1,
+	    "a manifest reject's code and body are read back");
+	arc_reader_free(&r);
+	src_close(&m);
+
+	fp = fmemopen(buf, sizeof(buf), "w");
+	arc_write_result(fp, "deleted", ARC_KIND_STORAGE, L("a\tb"),
+	    ARC_R_DELETED);
+	fflush(fp);
+	n = (size_t)ftell(fp);
+	fclose(fp);
+	CHECK(n == sizeof("deleted\torphan-storage\ta\\tb\tDELETED\n") - 1 &&
+	    memcmp(buf, "deleted\torphan-storage\ta\\tb\tDELETED\n", n) == 0,
+	    "a result line ends in its code, the path quoted");
+	arc_reader_init(&r, src_open(&m, buf, n), "r", ARC_REC_RESULT, 0);
+	rc = arc_reader_next(&r, &rec);
+	CHECK(rc == 1 && rec.code == ARC_R_DELETED && rec.qpathlen == 4 &&
+	    rec.kind == ARC_KIND_STORAGE && rec.reasonlen == 7,
+	    "a result line is read back");
+	arc_reader_free(&r);
+	src_close(&m);
+
+	expect_ok(L("gone\torphan-storage\tp\n"), ARC_REC_RESULT, 0, 1,
+	    "a result line without a code");
+	expect_error(L("gone\torphan-storage\tp\tNOPE\n"), ARC_REC_RESULT, 0,
+	    0, "a result line with an unknown code");
+	expect_error(L("gone\torphan-storage\tp\tGONE\tx\n"), ARC_REC_RESULT,
+	    0, 0, "a result line with a fifth field");
+	expect_error(L("gone\torphan-storage\tp\t" T "\t1\tGONE\n"),
+	    ARC_REC_REJECT, 0, 0, "a reject with a code and no age");
+	expect_error(L("gone\torphan-storage\tp\t" T "\t1\tgone\t-\n"),
+	    ARC_REC_REJECT, 0, 0, "a reject with a lower-case code");
+	expect_error(L("gone\torphan-storage\tp\t" T "\t1\tGONE\tx\n"),
+	    ARC_REC_REJECT, 0, 0, "a reject with an invalid age");
+}
+
 static void
 test_order(void)
 {
@@ -853,6 +931,7 @@ test_record(void)
 	test_manifest();
 	test_candidate();
 	test_reject();
+	test_codes();
 	test_order();
 	test_pathcmp();
 	test_write_storage();
