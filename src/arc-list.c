@@ -176,8 +176,21 @@ unique(FILE *in)
 	free(prev);
 }
 
-int
-main(int argc, char *argv[])
+/* What the options ask for. */
+struct opts {
+	struct arc_inventory inv;	/* --inventory, or location NULL */
+	const char	*mfile;		/* -M */
+	const char	*statsfile;	/* -S */
+	const char	*rejfile;	/* -R */
+	char		**prefixes;	/* -p */
+	size_t		 np;
+	long long	 jobs;		/* -j */
+	int		 flags;		/* -a: ARC_LIST_ALL */
+};
+
+/* The options and the store operand, checked; exits on a usage error. */
+static const char *
+options(int argc, char *argv[], struct opts *o)
 {
 	static const struct option longopts[] = {
 		{ "inventory", required_argument, NULL, 'I' },
@@ -185,18 +198,11 @@ main(int argc, char *argv[])
 		{ "shard", required_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct arc_store *st;
-	struct arc_sort *so = NULL;
-	char **prefixes = NULL;
-	struct arc_inventory inv = { NULL, 0, 0, 0, 0 };
-	const char *mfile = NULL, *statsfile = NULL, *rejfile = NULL;
-	struct arc_out *rej = NULL;
-	struct sink sk = { stdout, NULL, { 0 } };
-	size_t np = 0, i;
-	long long jobs = 8;
 	int64_t maxage = arc_duration_const(ARC_DEFAULT_MAX_INVENTORY_AGE);
-	int ch, flags = 0, ret;
+	int ch;
 
+	memset(o, 0, sizeof(*o));
+	o->jobs = ARC_DEFAULT_JOBS;
 	while ((ch = arc_getopt(argc, argv, "aj:M:p:R:S:", longopts,
 	    usage_text)) != -1) {
 		switch (ch) {
@@ -206,76 +212,84 @@ main(int argc, char *argv[])
 				    optarg);
 			break;
 		case 'I':
-			inv.location = optarg;
+			o->inv.location = optarg;
 			break;
 		case 'S':
-			statsfile = optarg;
+			o->statsfile = optarg;
 			break;
 		case 'a':
-			flags |= ARC_LIST_ALL;
+			o->flags |= ARC_LIST_ALL;
 			break;
 		case 'j':
-			if (arc_parse_count(optarg, 1, 64, &jobs) == -1)
+			if (arc_parse_count(optarg, 1, ARC_JOBS_MAX, &o->jobs) ==
+			    -1)
 				errx(ARC_EXIT_ERROR, "'%s': jobs must be 1 to 64",
 				    optarg);
 			break;
 		case 'M':
-			mfile = optarg;
+			o->mfile = optarg;
 			break;
 		case 'p':
-			prefixes = arc_ereallocarray(prefixes, np + 1,
-			    sizeof(*prefixes));
-			prefixes[np++] = optarg;
+			o->prefixes = arc_ereallocarray(o->prefixes, o->np + 1,
+			    sizeof(*o->prefixes));
+			o->prefixes[o->np++] = optarg;
 			break;
 		case 'H':
 			arc_shard_opt(optarg, &shard);
 			break;
 		case 'R':
-			rejfile = optarg;
+			o->rejfile = optarg;
 			break;
 		default:
 			usage();
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc != 1)
+	if (argc - optind != 1)
 		usage();
-	if (statsfile != NULL && inv.location == NULL)
+	if (o->statsfile != NULL && o->inv.location == NULL)
 		errx(ARC_EXIT_ERROR, "-S needs --inventory");
-	inv.now = arc_time_now();
-	inv.maxage = maxage / 1000000000;
+	o->inv.now = arc_time_now();
+	o->inv.maxage = maxage / 1000000000;
+	return argv[optind];
+}
 
-	/* A listing writes millions of records: fewer, larger writes. */
-	arc_bigbuf(stdout);
-	if ((st = arc_store_open(argv[0])) == NULL)
-		return ARC_EXIT_ERROR;
-	if (rejfile != NULL && !(flags & ARC_LIST_ALL)) {
-		if ((rej = arc_out_open(rejfile, 0600, 0)) == NULL)
-			return ARC_EXIT_ERROR;
-		sk.rej = rej->fp;
-		flags |= ARC_LIST_ALL;
-	}
-	st->jobs = (int)jobs;
-	st->shard = shard;
-	if (mfile != NULL)
-		manifest_splits(mfile, st);
-	if (st->unordered || inv.location != NULL) {
-		signal(SIGPIPE, SIG_IGN);
-		so = arc_sort_open("128M");
-		sk.out = arc_sort_input(so);
-		if (inv.location != NULL)
-			ret = arc_inventory_list(&inv, st, prefixes, np, flags,
-			    emit, &sk);
-		else
-			ret = arc_store_list(st, prefixes, np, flags, emit, &sk);
-		if (ret != ARC_EXIT_ERROR)	/* an error lists nothing */
-			unique(arc_sort_output(so));
-		if (arc_sort_close(so) == -1)
-			ret = ARC_EXIT_ERROR;
-	} else
-		ret = arc_store_list(st, prefixes, np, flags, emit, &sk);
-	arc_progress_done();
+/*
+ * List st (or read its inventory report) into sk: in order as it comes
+ * from a local walk, through sort(1) and made unique from an object
+ * store or a report.  Returns the exit status so far.
+ */
+static int
+list(struct arc_store *st, struct opts *o, struct sink *sk)
+{
+	struct arc_sort *so;
+	int ret;
+
+	if (!st->unordered && o->inv.location == NULL)
+		return arc_store_list(st, o->prefixes, o->np, o->flags, emit,
+		    sk);
+	signal(SIGPIPE, SIG_IGN);
+	so = arc_sort_open("128M");
+	sk->out = arc_sort_input(so);
+	if (o->inv.location != NULL)
+		ret = arc_inventory_list(&o->inv, st, o->prefixes, o->np,
+		    o->flags, emit, sk);
+	else
+		ret = arc_store_list(st, o->prefixes, o->np, o->flags, emit,
+		    sk);
+	if (ret != ARC_EXIT_ERROR)	/* an error lists nothing */
+		unique(arc_sort_output(so));
+	if (arc_sort_close(so) == -1)
+		ret = ARC_EXIT_ERROR;
+	sk->out = stdout;
+	return ret;
+}
+
+/* Free what -M hinted to the store, then the store. */
+static void
+store_close(struct arc_store *st)
+{
+	size_t i;
+
 	for (i = 0; i < st->nhints; i++)
 		free(st->hints[i]);
 	free(st->hints);
@@ -285,7 +299,37 @@ main(int argc, char *argv[])
 	free(st->bounds);
 	st->bounds = NULL;
 	arc_store_close(st);
-	free(prefixes);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct opts o;
+	struct arc_store *st;
+	struct arc_out *rej = NULL;
+	struct sink sk = { stdout, NULL, { 0 } };
+	const char *store;
+	int ret;
+
+	store = options(argc, argv, &o);
+	/* A listing writes millions of records: fewer, larger writes. */
+	arc_bigbuf(stdout);
+	if ((st = arc_store_open(store)) == NULL)
+		return ARC_EXIT_ERROR;
+	if (o.rejfile != NULL && !(o.flags & ARC_LIST_ALL)) {
+		if ((rej = arc_out_open(o.rejfile, 0600, 0)) == NULL)
+			return ARC_EXIT_ERROR;
+		sk.rej = rej->fp;
+		o.flags |= ARC_LIST_ALL;
+	}
+	st->jobs = (int)o.jobs;
+	st->shard = shard;
+	if (o.mfile != NULL)
+		manifest_splits(o.mfile, st);
+	ret = list(st, &o, &sk);
+	arc_progress_done();
+	store_close(st);
+	free(o.prefixes);
 	arc_buf_free(&sk.rec);
 	if (arc_fshut(stdout, "stdout"))
 		ret = ARC_EXIT_ERROR;
@@ -296,8 +340,8 @@ main(int argc, char *argv[])
 		ret = ARC_EXIT_ERROR;
 	if (ret == ARC_EXIT_ERROR)
 		return ARC_EXIT_ERROR;
-	if (statsfile != NULL && ret != ARC_EXIT_ERROR)
-		write_stats(statsfile, &inv);
+	if (o.statsfile != NULL)
+		write_stats(o.statsfile, &o.inv);
 	/* a TLS refusal is a wrong setting, never a partial listing */
 	return arc_config_error ? ARC_EXIT_ERROR : ret;
 }
