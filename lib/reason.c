@@ -53,8 +53,8 @@ static const struct {
 	    "the delete was attempted and did not succeed, or the file "
 	    "could not be archived" },
 	[ARC_R_UNVERIFIED] = { "UNVERIFIED",
-	    "the store acknowledged the delete but the object is still "
-	    "visible" },
+	    "the store or manifest acknowledged the delete, but the check "
+	    "after it still found the path or got no answer" },
 	[ARC_R_DEFERRED] = { "DEFERRED",
 	    "the delete of the entry was written out for an operator" },
 	[ARC_R_RESTORED] = { "RESTORED", "put back from an archive" },

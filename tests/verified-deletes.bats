@@ -106,7 +106,7 @@ two_orphans() {
 	two_orphans
 	run -0 --separate-stderr proxied arc-delete --act -A ar.tgz -S st.json \
 	    "s3://$B" "$MANIFEST" <d.rec
-	assert_output "$(printf 'deleted\torphan-storage\t%s\n' "$O1" "$O2")"
+	assert_output "$(printf 'deleted\torphan-storage\t%s\tDELETED\n' "$O1" "$O2")"
 	assert_stderr ''
 	hasnt "$B" "$O1"
 	hasnt "$B" "$O2"
@@ -122,7 +122,7 @@ two_orphans() {
 	faults "POST \\?delete ack-delete" "DELETE . ack-delete"
 	run -1 --separate-stderr proxied arc-delete --act -A ar.tgz -S st.json \
 	    "s3://$B" "$MANIFEST" <d.rec
-	assert_output "$(printf 'unverified\torphan-storage\t%s\n' "$O1" "$O2")"
+	assert_output "$(printf 'unverified\torphan-storage\t%s\tUNVERIFIED\n' "$O1" "$O2")"
 	assert_stderr --partial "'$O1': unverified: the store acknowledged the delete but still has the file"
 	assert_stderr --partial "'$O2': unverified:"
 	# the proxy answered the delete itself: the objects are still there
@@ -139,7 +139,7 @@ two_orphans() {
 	faults "HEAD /db/cpu/ 503"
 	run -1 --separate-stderr proxied arc-delete --act -A ar.tgz -S st.json \
 	    "s3://$B" "$MANIFEST" <d.rec
-	assert_output "$(printf 'unverified\torphan-storage\t%s\n' "$O1" "$O2")"
+	assert_output "$(printf 'unverified\torphan-storage\t%s\tUNVERIFIED\n' "$O1" "$O2")"
 	assert_stderr --partial "'$O1': unverified:"
 	refute_output --partial deleted
 	# the delete itself went through: only the check could not answer
@@ -151,7 +151,7 @@ two_orphans() {
 @test "a dry run sends no check and counts nothing verified" {
 	two_orphans
 	run -0 --separate-stderr proxied arc-delete -S st.json "s3://$B" "$MANIFEST" <d.rec
-	assert_output "$(printf 'would-delete\torphan-storage\t%s\n' "$O1" "$O2")"
+	assert_output "$(printf 'would-delete\torphan-storage\t%s\tORPHAN_STORAGE\n' "$O1" "$O2")"
 	assert_equal "$(count_requests '^(HEAD|POST|DELETE) ')" 0
 	assert_equal "$(jq -c '[.verified_deletes, .unverified_deletes]' st.json)" '[0,0]'
 }
@@ -179,7 +179,7 @@ reconcile() {
 @test "an act run whose deletes are all verified exits 0 and records them as verified" {
 	plant_run
 	run -0 --separate-stderr reconcile
-	assert_output "$(printf 'deleted\t%s\t%s\n' orphan-manifest "$LOST" \
+	assert_output "$(printf 'deleted\t%s\t%s\tDELETED\n' orphan-manifest "$LOST" \
 	    orphan-storage "$O1" orphan-storage "$O2")"
 	assert_equal "$(jq -c '[.manifest_deletes, .storage_deletes, .verified_deletes, .unverified_deletes]' "$STATE"/runs/*.json)" \
 	    '[1,2,3,0]'
@@ -190,8 +190,9 @@ reconcile() {
 	plant_run
 	faults "POST \\?delete ack-delete" "DELETE . ack-delete"
 	run -1 --separate-stderr reconcile
-	assert_output "$(printf '%s\t%s\t%s\n' deleted orphan-manifest "$LOST" \
-	    unverified orphan-storage "$O1" unverified orphan-storage "$O2")"
+	assert_output "$(printf '%s\t%s\t%s\t%s\n' deleted orphan-manifest "$LOST" \
+	    DELETED unverified orphan-storage "$O1" UNVERIFIED \
+	    unverified orphan-storage "$O2" UNVERIFIED)"
 	assert_equal "$(jq -c '[.manifest_deletes, .storage_deletes, .verified_deletes, .unverified_deletes, .bytes_freed]' "$STATE"/runs/*.json)" \
 	    '[1,2,1,2,0]'
 	assert_stderr --partial "drift remains"
@@ -221,7 +222,7 @@ ekeys() {
 	echo "$ETCD" >"$ARCAPI_DIR/etcd_upstream"
 	run -0 --separate-stderr arc-delete --act -A ar.tgz -S st.json store \
 	    "etcd://127.0.0.1:$ARCAPI_PORT$P" <cand
-	assert_output "$(printf 'deleted\torphan-manifest\t%s' "$D/lost.parquet")"
+	assert_output "$(printf 'deleted\torphan-manifest\t%s\tDELETED' "$D/lost.parquet")"
 	assert_equal "$(ekeys)" "$P$D/keep.parquet"
 	assert_equal "$(jq -c '[.manifest_deletes, .verified_deletes, .unverified_deletes]' st.json)" '[1,1,0]'
 }
@@ -236,7 +237,7 @@ ekeys() {
 	    >"$ARCAPI_DIR/etcd-txn"
 	run -1 --separate-stderr arc-delete --act -A ar.tgz -S st.json store \
 	    "etcd://127.0.0.1:$ARCAPI_PORT$P" <cand
-	assert_output "$(printf 'unverified\torphan-manifest\t%s' "$D/lost.parquet")"
+	assert_output "$(printf 'unverified\torphan-manifest\t%s\tUNVERIFIED' "$D/lost.parquet")"
 	assert_stderr --partial "'$D/lost.parquet': unverified: the manifest acknowledged the removal but still has the entry"
 	assert_equal "$(ekeys)" "$(printf '%s\n' "$P$D/keep.parquet" "$P$D/lost.parquet")"
 	assert_equal "$(jq -c '[.manifest_deletes, .verified_deletes, .unverified_deletes]' st.json)" '[1,0,1]'
