@@ -44,7 +44,7 @@
 #include "arc_priv.h"
 
 #define LOCK_WAIT_SECONDS	60
-#define WINDOW		4096	/* bytes before a pass's end, kept hashed */
+#define WINDOW		(1024 * 1024)	/* bytes hashed at a time */
 #define SETTLE_NS	20000000L	/* longer than a file time's tick */
 #define COPY_BUFSZ	(1024 * 1024)
 
@@ -135,7 +135,7 @@ struct snap {
 	ino_t		 ino;
 	off_t		 size;
 	struct timespec	 mtime, ctime;
-	uint64_t	 win;	/* hash of the WINDOW bytes before size */
+	uint64_t	 win;	/* hash of all the bytes before size */
 };
 
 /* A line of the file this run wrote last holding an entry of a planned path. */
@@ -494,18 +494,38 @@ read_at(struct mfile *f, int fd, off_t off, size_t len, struct arc_buf *b)
 	return 0;
 }
 
-/* The hash of the (up to) WINDOW bytes of fd before offset end. */
+/*
+ * The hash of all of fd's bytes before offset end, read again (not
+ * parsed) at every look: an edit anywhere before the old end shows,
+ * also one made together with an append, and also one in the same
+ * granule of the file system's clock (a second on some), which the
+ * file's times cannot show.
+ */
 static int
 window_hash(struct mfile *f, int fd, off_t end, uint64_t *hv)
 {
-	struct arc_buf b = { 0 };
-	off_t start = end > WINDOW ? end - WINDOW : 0;
-	int r;
+	char *buf = arc_emalloc(WINDOW);
+	uint64_t h = (uint64_t)end;
+	off_t off = 0;
+	ssize_t n;
 
-	if ((r = read_at(f, fd, start, (size_t)(end - start), &b)) == 0)
-		*hv = hash(b.s, b.len);
-	arc_buf_free(&b);
-	return r;
+	while (off < end) {
+		n = pread(fd, buf, end - off < WINDOW ? (size_t)(end - off) :
+		    WINDOW, off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			free(buf);
+			return -1;
+		}
+		h = (h ^ hash(buf, (size_t)n)) * 0xbf58476d1ce4e5b9ULL;
+		h ^= h >> 29;
+		off += n;
+		f->io->bytes_read += (uintmax_t)n;
+	}
+	free(buf);
+	*hv = h;
+	return 0;
 }
 
 /*

@@ -540,9 +540,9 @@ counts() {
 	plant_batches
 	between_batches storage "append_locked '$(fentry "db/cpu/$H/orp_02.parquet")'" s.rec
 	expect 1
-	assert_equal "$out" "$(printf 'deleted\torphan-storage\t%s\n' "db/cpu/$H/orp_01.parquet"
-	    printf 'refused\torphan-storage\t%s\n' "db/cpu/$H/orp_02.parquet"
-	    printf 'deleted\torphan-storage\t%s' "db/cpu/$H/orp_03.parquet")"
+	assert_equal "$out" "$(printf 'deleted\torphan-storage\t%s\tDELETED\n' "db/cpu/$H/orp_01.parquet"
+	    printf 'refused\torphan-storage\t%s\tRECHECK_REGISTERED\n' "db/cpu/$H/orp_02.parquet"
+	    printf 'deleted\torphan-storage\t%s\tDELETED' "db/cpu/$H/orp_03.parquet")"
 	assert_stderr --partial "orp_02.parquet': refused: now in the manifest"
 	[ -e "$STORE/db/cpu/$H/orp_02.parquet" ]
 	# one whole pass, then the appended line read alone
@@ -562,6 +562,30 @@ counts() {
 @test "the manifest edited in place between two storage batches, the same inode, size and mtime, is read whole again and the path it names now is refused" {
 	plant_batches
 	between_batches storage "edit_in_place cpu_40.parquet orp_02.parquet" s.rec
+	expect 1
+	assert_stderr --partial "orp_02.parquet': refused: now in the manifest"
+	[ -e "$STORE/db/cpu/$H/orp_02.parquet" ]
+	[ ! -e "$STORE/db/cpu/$H/orp_03.parquet" ]
+	run -0 counts
+	assert_output "2 0"
+}
+
+@test "the manifest edited in place early on and appended to between two storage batches is read whole again and the path the edit names is refused" {
+	local i
+	plant_batches
+	# registered entries first, so that the edit lies more than 4 KiB
+	# before the old end, and the append moves the end: neither the
+	# file's times nor a window of its last bytes show the edit
+	{
+		for i in $(seq -w 1 80); do
+			fentry "db/cpu/$H/pad_$i.parquet"
+		done
+		cat "$MANIFEST"
+	} >new && cat new >"$MANIFEST"
+	[ "$(grep -b -m1 pad_01.parquet "$MANIFEST" | cut -d: -f1)" -lt \
+	    "$(($(wc -c <"$MANIFEST") - 4096))" ]
+	between_batches storage "edit_in_place pad_01.parquet orp_02.parquet &&
+	    append_locked '$(fentry "db/cpu/$H/new_01.parquet")'" s.rec
 	expect 1
 	assert_stderr --partial "orp_02.parquet': refused: now in the manifest"
 	[ -e "$STORE/db/cpu/$H/orp_02.parquet" ]
@@ -597,9 +621,9 @@ counts() {
 	between_batches manifest "append_locked '$(fentry "db/cpu/$H/new.parquet")' &&
 	    append_locked '$(fentry "db/cpu/$H/los_02.parquet" | sed 's/"lsn":1/"lsn":2/')'" m.rec
 	expect 1
-	assert_equal "$out" "$(printf 'deleted\torphan-manifest\t%s\n' "db/cpu/$H/los_01.parquet"
-	    printf 'changed\torphan-manifest\t%s\n' "db/cpu/$H/los_02.parquet"
-	    printf 'deleted\torphan-manifest\t%s' "db/cpu/$H/los_03.parquet")"
+	assert_equal "$out" "$(printf 'deleted\torphan-manifest\t%s\tDELETED\n' "db/cpu/$H/los_01.parquet"
+	    printf 'changed\torphan-manifest\t%s\tCHANGED_SINCE_LISTING\n' "db/cpu/$H/los_02.parquet"
+	    printf 'deleted\torphan-manifest\t%s\tDELETED' "db/cpu/$H/los_03.parquet")"
 	run -0 jq -c 'select(.path | test("los_|new")) | [.path, .lsn]' "$MANIFEST"
 	assert_output "$(printf '["db/cpu/%s/new.parquet",1]\n["db/cpu/%s/los_02.parquet",2]' "$H" "$H")"
 	[ "$(jq -r .path "$MANIFEST" | grep -c cpu_)" -eq 40 ]
@@ -624,7 +648,7 @@ counts() {
 	between_batches manifest "edit_in_place 'los_03.parquet\",\"created_at\":\"2026-04-11T14:00:00Z\",\"size_bytes\":10,\"database\":\"db\",\"measurement\":\"cpu\",\"origin_node_id\":\"node-1\",\"lsn\":1' 'los_03.parquet\",\"created_at\":\"2026-04-11T14:00:00Z\",\"size_bytes\":10,\"database\":\"db\",\"measurement\":\"cpu\",\"origin_node_id\":\"node-1\",\"lsn\":7'" m.rec
 	expect 1
 	run -0 printf '%s\n' "$out"
-	assert_line "$(printf 'changed\torphan-manifest\t%s' "db/cpu/$H/los_03.parquet")"
+	assert_line "$(printf 'changed\torphan-manifest\t%s\tCHANGED_SINCE_LISTING' "db/cpu/$H/los_03.parquet")"
 	run -0 jq -c 'select(.path | test("los_")) | [.path, .lsn]' "$MANIFEST"
 	assert_output "[\"db/cpu/$H/los_03.parquet\",7]"
 	run -0 counts
