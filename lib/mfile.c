@@ -418,8 +418,9 @@ read_from(struct mfile *f, int fd, off_t from, arc_raw_fn rawfn,
 	off_t end;
 	int dfd, r;
 
-	if (lseek(fd, from, SEEK_SET) == -1 ||
-	    (dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1) {
+	/* a FIFO or a pipe cannot seek, and is only ever read from 0 */
+	if ((lseek(fd, from, SEEK_SET) == -1 && (errno != ESPIPE ||
+	    from != 0)) || (dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1) {
 		warn("cannot read manifest '%s'", f->path);
 		return -1;
 	}

@@ -13,7 +13,13 @@ D=db/m/2026/04/11/12	# a managed directory: files below it have 7 segments
 
 # res RESULT PATH: one expected result line.
 res() {
-	printf '%s\torphan-storage\t%s\n' "$1" "$2"
+	local code
+	case $1 in
+	restored) code=RESTORED ;;
+	refused) code=RESTORE_REFUSED ;;
+	*) code=RESTORE_FAILED ;;
+	esac
+	printf '%s\torphan-storage\t%s\t%s\n' "$1" "$2" "$code"
 }
 
 # tree: every file below s with its size, mtime and checksum.

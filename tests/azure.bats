@@ -75,7 +75,21 @@ ocand() {
 
 # res RESULT KIND PATH: one expected arc-delete result line.
 res() {
-	printf '%s\torphan-%s\t%s\n' "$1" "$2" "$3"
+	local code=${4:-}
+	if [ -z "$code" ]; then
+		case $1:$2 in
+		would-delete:manifest) code=ORPHAN_MANIFEST ;;
+		would-delete:storage) code=ORPHAN_STORAGE ;;
+		deleted:*) code=DELETED ;;
+		gone:*) code=GONE ;;
+		changed:*) code=CHANGED_SINCE_LISTING ;;
+		deferred:*) code=DEFERRED ;;
+		refused:*) code=LAYOUT_MISMATCH ;;
+		failed:*) code=DELETE_FAILED ;;
+		restored:*) code=RESTORED ;;
+		esac
+	fi
+	printf '%s\torphan-%s\t%s\t%s\n' "$1" "$2" "$3" "$code"
 }
 
 # assert_results LINES: $output holds exactly the result LINES, in any

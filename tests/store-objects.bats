@@ -43,7 +43,18 @@ teardown_file() {
 
 # res RESULT PATH: one expected orphan-storage result line.
 res() {
-	printf '%s\torphan-storage\t%s\n' "$1" "$2"
+	local code=${3:-}
+	if [ -z "$code" ]; then
+		case $1 in
+		deleted) code=DELETED ;;
+		gone) code=GONE ;;
+		changed) code=CHANGED_SINCE_LISTING ;;
+		refused) code=LAYOUT_MISMATCH ;;
+		failed) code=DELETE_FAILED ;;
+		restored) code=RESTORED ;;
+		esac
+	fi
+	printf '%s\torphan-storage\t%s\t%s\n' "$1" "$2" "$code"
 }
 
 # plant: three old orphan files a, b (in $D) and c (in $P), a file and
