@@ -568,7 +568,7 @@ print(bad, own > 0)
 	azput "$C" "$D/a.parquet" "new content"
 	run --separate-stderr arc-delete --restore a.tgz "az://$C" m.ndjson
 	assert_failure 1
-	assert_output "$(res failed storage "$D/a.parquet")"
+	assert_output "$(res failed storage "$D/a.parquet" RESTORE_FAILED)"
 	assert_equal "$(azget "$C" "$D/a.parquet")" "new content"
 }
 

@@ -296,7 +296,7 @@ deleted_with_archive() {
 	before=$(outside)
 	run --separate-stderr timeout "$T" arc-delete --restore a.tgz s m.ndjson
 	[ "$status" -eq 1 ] || fail "exit $status: $stderr"
-	assert_output "$(res failed "$D/a.parquet"; res failed "$D/b.parquet"
+	assert_output "$(res failed "$D/a.parquet" RESTORE_FAILED; res failed "$D/b.parquet" RESTORE_FAILED
 	    res restored "$P/c.parquet")"
 	assert_stderr --partial "'$D/a.parquet': cannot restore: a FIFO exists there"
 	assert_stderr --partial "'$D/b.parquet': cannot restore: a symbolic link exists there"
@@ -317,7 +317,7 @@ deleted_with_archive() {
 	run --separate-stderr timeout "$T" arc-delete --restore a.tgz s m.ndjson
 	[ "$status" -eq 1 ] || fail "exit $status: $stderr"
 	assert_output "$(res restored "$D/a.parquet"; res restored "$D/b.parquet"
-	    res failed "$P/c.parquet")"
+	    res failed "$P/c.parquet" RESTORE_FAILED)"
 	assert_stderr --partial "'$P/c.parquet': cannot restore: Not a directory"
 	assert_equal "$(outside)" "$before"
 	assert_equal "$(ls -A outside/empty)" ''
@@ -381,15 +381,15 @@ craft() {
 # craft's archive: good restored, every other member refused by name.
 assert_crafted_refused() {
 	assert_output "$(res restored "$D/good.parquet"
-	    res refused "${1#quarantine/}"
-	    res refused ../up.parquet
-	    res refused "$D/abs.parquet"
-	    res refused "$D//empty.parquet"
-	    res refused "$D/./dot.parquet"
-	    res refused "$D/link.parquet"
-	    res refused "$D/hard.parquet"
-	    res refused "$D/dev.parquet"
-	    res refused "$D/fifo.parquet")"
+	    res refused "${1#quarantine/}" RESTORE_REFUSED
+	    res refused ../up.parquet RESTORE_REFUSED
+	    res refused "$D/abs.parquet" RESTORE_REFUSED
+	    res refused "$D//empty.parquet" RESTORE_REFUSED
+	    res refused "$D/./dot.parquet" RESTORE_REFUSED
+	    res refused "$D/link.parquet" RESTORE_REFUSED
+	    res refused "$D/hard.parquet" RESTORE_REFUSED
+	    res refused "$D/dev.parquet" RESTORE_REFUSED
+	    res refused "$D/fifo.parquet" RESTORE_REFUSED)"
 	assert_stderr --partial "arc-delete: '$1': member refused: path has a '..' segment"
 	assert_stderr --partial "'quarantine/../up.parquet': member refused: path has a '..' segment"
 	assert_stderr --partial "'/quarantine/$D/abs.parquet': member refused: absolute path"
