@@ -336,8 +336,10 @@ field() {
 	ectl del "$P$D/c.parquet" >/dev/null
 	run --separate-stderr arc-delete --act -A arch.tgz store "$M" <cand
 	assert_failure 1
-	assert_output "$(printf '%s\torphan-manifest\t%s\n' \
-	    deleted "$D/a.parquet" changed "$D/b.parquet" gone "$D/c.parquet")"
+	assert_output "$(printf '%s\torphan-manifest\t%s\t%s\n' \
+	    deleted "$D/a.parquet" DELETED \
+	    changed "$D/b.parquet" CHANGED_SINCE_LISTING \
+	    gone "$D/c.parquet" GONE)"
 	run ekeys "$P"
 	assert_output "$P$D/b.parquet"
 	run ectl get --print-value-only "$P$D/b.parquet"
