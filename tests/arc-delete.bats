@@ -24,26 +24,6 @@ scand() {
 	printf 'orphan-storage\t%s\t%s\t%s\n' "$1" "${2:-$OLDREC}" "${3:--}"
 }
 
-# res RESULT KIND PATH [CODE]: one expected result line; CODE defaults
-# to the usual reason code of RESULT.
-res() {
-	local code=${4:-}
-	if [ -z "$code" ]; then
-		case $1:$2 in
-		would-delete:manifest) code=ORPHAN_MANIFEST ;;
-		would-delete:storage) code=ORPHAN_STORAGE ;;
-		deleted:*) code=DELETED ;;
-		gone:*) code=GONE ;;
-		changed:*) code=CHANGED_SINCE_LISTING ;;
-		deferred:*) code=DEFERRED ;;
-		refused:*) code=LAYOUT_MISMATCH ;;
-		failed:*) code=DELETE_FAILED ;;
-		restored:*) code=RESTORED ;;
-		esac
-	fi
-	printf '%s\t%s\t%s\t%s\n' "$1" "orphan-$2" "$3" "$code"
-}
-
 # tree: every file below s with its content, and the manifest, as text.
 tree() {
 	(cd s && find . -type f -o -type l | LC_ALL=C sort | while IFS= read -r f; do

@@ -165,23 +165,6 @@ scand() {
 ocand() {
 	printf 'orphan-manifest\t%s\t2026-04-11T14:00:00Z\t10\tnode-1\t1\n' "$1"
 }
-res() {
-	local code=${4:-}
-	if [ -z "$code" ]; then
-		case $1:$2 in
-		would-delete:manifest) code=ORPHAN_MANIFEST ;;
-		would-delete:storage) code=ORPHAN_STORAGE ;;
-		deleted:*) code=DELETED ;;
-		gone:*) code=GONE ;;
-		changed:*) code=CHANGED_SINCE_LISTING ;;
-		deferred:*) code=DEFERRED ;;
-		refused:*) code=LAYOUT_MISMATCH ;;
-		failed:*) code=DELETE_FAILED ;;
-		restored:*) code=RESTORED ;;
-		esac
-	fi
-	printf '%s\torphan-%s\t%s\t%s\n' "$1" "$2" "$3" "$code"
-}
 lines() {
 	printf '%s\n' "$@"
 }

@@ -178,3 +178,24 @@ plant_drift() {
 		mkfile "$1/$3/extra$n.parquet"
 	done
 }
+
+# res RESULT KIND PATH [CODE]: one expected arc-delete result line, KIND
+# manifest or storage, CODE the reason code (by default the one RESULT
+# has in a delete run; arc(7), REASON CODES).
+res() {
+	local code=${4:-}
+	if [ -z "$code" ]; then
+		case $1:$2 in
+		would-delete:manifest) code=ORPHAN_MANIFEST ;;
+		would-delete:storage) code=ORPHAN_STORAGE ;;
+		deleted:*) code=DELETED ;;
+		gone:*) code=GONE ;;
+		changed:*) code=CHANGED_SINCE_LISTING ;;
+		deferred:*) code=DEFERRED ;;
+		refused:*) code=LAYOUT_MISMATCH ;;
+		failed:*) code=DELETE_FAILED ;;
+		restored:*) code=RESTORED ;;
+		esac
+	fi
+	printf '%s\t%s\t%s\t%s\n' "$1" "orphan-$2" "$3" "$code"
+}
