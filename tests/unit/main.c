@@ -2,7 +2,7 @@
  * main.c - run the library's unit tests, one group per lib/ concern, as
  * TAP on stdout.  Exit 0 when every check passed, 1 otherwise.
  *
- * Built with AddressSanitizer and UBSan by "make tests/unit/run"; run
+ * Built with AddressSanitizer and UBSan by "make build/unit/run"; run
  * with LC_ALL=C TZ=UTC like everything else (the library must not care).
  */
 #include <stdio.h>
