@@ -580,4 +580,27 @@ struct arc_audit_check {
 int	 arc_audit_verify(const char *, int (*)(void *, struct json_object *,
 	    struct arc_audit_check *), void *, struct arc_audit_check *);
 
+/* requests.c: requests by class, and a dry run's estimate (arc(7)) */
+enum arc_req_class {
+	ARC_REQ_LIST, ARC_REQ_HEAD, ARC_REQ_GET, ARC_REQ_PUT, ARC_REQ_DELETE,
+	ARC_REQ_BATCH, ARC_REQ_RANGE, ARC_REQ_TXN, ARC_REQ_OTHER,
+	ARC_REQ_NCLASSES
+};
+extern const char *const arc_req_names[ARC_REQ_NCLASSES];
+struct arc_prices {
+	const char	*name;		/* a built-in table's, or the file */
+	double		 p[ARC_REQ_NCLASSES];	/* USD per request */
+};
+void	 arc_requests_made(int, int, double);
+void	 arc_requests_would(int, uintmax_t);
+int	 arc_prices_load(struct arc_prices *, const char *, const char *);
+void	 arc_requests_record(struct json_object *, const char *, int,
+	    const struct arc_prices *);
+void	 arc_requests_summary(struct json_object *, struct arc_buf *);
+/* What an act run's calls would send (ARC_COST_*), for the estimate. */
+enum { ARC_COST_STAT, ARC_COST_REMOVE, ARC_COST_LOOKUP, ARC_COST_MREMOVE };
+void	 arc_store_cost(struct arc_store *, int, const struct arc_sitem *,
+	    size_t);
+size_t	 arc_manifest_cost(struct arc_manifest *, int, size_t);
+
 #endif /* ARC_H */

@@ -83,6 +83,8 @@ struct arc_http_req {
 	int64_t		 next_ms;	/* private to http.c */
 	int		 slot;
 	struct curl_slist *signedhdr;	/* headers with the session token */
+	int		 klass;		/* ARC_REQ_*: from the method; the */
+					/* backend says LIST, BATCH, ... */
 };
 struct arc_http *arc_http_new(void);
 void	 arc_http_limits(struct arc_http *, long, long);
@@ -205,6 +207,9 @@ struct arc_store_ops {
 	int	(*put)(struct arc_store *, const char *, size_t, int,
 		    int64_t, struct arc_buf *);
 	void	(*close)(struct arc_store *);
+	/* what an act run's call would send (NULL: no request) */
+	void	(*cost)(struct arc_store *, int, const struct arc_sitem *,
+		    size_t);
 };
 extern const struct arc_store_ops arc_store_local;
 extern const struct arc_store_ops arc_store_s3;
@@ -258,6 +263,14 @@ struct arc_objstore_ops {
 	const char *codehdr;
 	/* A transport error, secrets removed (NULL: as it is). */
 	void	(*redact)(struct arc_buf *, const char *);
+	/*
+	 * For the estimate: whether ready would send its probe now, and
+	 * how many of these items batch would carry (-1: it would send no
+	 * batch, the rest going key by key).  NULL: none, no batch.
+	 */
+	int	(*ready_cost)(struct arc_objstore *);
+	long	(*batch_keys)(struct arc_objstore *, const struct arc_sitem *,
+		    size_t);
 };
 struct arc_objstore {
 	const struct arc_objstore_ops *ops;
@@ -266,6 +279,7 @@ struct arc_objstore {
 	char		*prefix;	/* "" or ending in '/' */
 	size_t		 prefixlen;
 	char		*name;		/* s3://bucket/, for messages */
+	int		 ready_costed;	/* the estimate has its probe */
 };
 #define ARC_OS_PENDING	(-2)	/* removal: in a batch not read yet */
 /* What a listing does with a key (arc_oslisting's key). */
@@ -321,11 +335,13 @@ int	 arc_os_get(struct arc_store *, const char *, size_t, int,
 	    struct arc_stat *, struct arc_buf *);
 int	 arc_os_put(struct arc_store *, const char *, size_t, int, int64_t,
 	    struct arc_buf *);
+void	 arc_os_cost(struct arc_store *, int, const struct arc_sitem *, size_t);
 /* A service's store operations: its own open, list and close. */
 #define ARC_OS_STORE(sch, op, ls, cl) { .scheme = (sch), .open = (op), \
 	.list = (ls), .stat = arc_os_stat, .remove = arc_os_remove, \
 	.stat_many = arc_os_stat_many, .remove_many = arc_os_remove_many, \
-	.get = arc_os_get, .put = arc_os_put, .close = (cl) }
+	.get = arc_os_get, .put = arc_os_put, .close = (cl), \
+	.cost = arc_os_cost }
 
 struct arc_manifest;
 struct arc_manifest_ops {
@@ -339,6 +355,12 @@ struct arc_manifest_ops {
 		    struct arc_buf *);
 	int	(*restore)(struct arc_manifest *, FILE *, struct arc_buf *);
 	void	(*close)(struct arc_manifest *);
+	/*
+	 * What an act run's call would send (ARC_COST_LOOKUP, _MREMOVE);
+	 * for _MREMOVE, how many entries it would remove (NULL: no
+	 * request, all removed).
+	 */
+	size_t	(*cost)(struct arc_manifest *, int, size_t);
 };
 extern const struct arc_manifest_ops arc_manifest_file;
 extern const struct arc_manifest_ops arc_manifest_arcapi;

@@ -626,6 +626,20 @@ api_restore(struct arc_manifest *m, FILE *fp, struct arc_buf *eb)
 	return -1;
 }
 
+/*
+ * For the estimate: a look-up is at least a GET per path (a cursor that
+ * moves on takes more); a removal is deferred, sending nothing and
+ * removing nothing.
+ */
+static size_t
+api_cost(struct arc_manifest *m, int op, size_t n)
+{
+	(void)m;
+	if (op == ARC_COST_LOOKUP)
+		arc_requests_would(ARC_REQ_GET, n);
+	return 0;
+}
+
 const struct arc_manifest_ops arc_manifest_arcapi = {
 	.scheme = "arc+http arc+https",
 	.open = api_open,
@@ -635,4 +649,5 @@ const struct arc_manifest_ops arc_manifest_arcapi = {
 	.remove = api_remove,
 	.restore = api_restore,
 	.close = api_close,
+	.cost = api_cost,
 };

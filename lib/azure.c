@@ -457,6 +457,7 @@ delete_batch(struct arc_objstore *os, struct arc_sitem *items, size_t n)
 		arc_http_add_header(&r, "Content-Type: %s", ct.s);
 		arc_azcred_ca(&r);
 	}
+	r.klass = ARC_REQ_BATCH;
 	r.body = body.s;
 	r.bodylen = body.len;
 	if (arc_http_perform(os->http, &r) == 0 && r.status == 202 &&
@@ -477,6 +478,23 @@ delete_batch(struct arc_objstore *os, struct arc_sitem *items, size_t n)
 }
 
 /*
+ * For the estimate: whether delete_batch would send these items as one
+ * batch (all of them) or none (-1), as it chooses; a token it would
+ * fetch is taken to come.
+ */
+static long
+batch_keys(struct arc_objstore *os, const struct arc_sitem *items, size_t n)
+{
+	struct az *a = (struct az *)os;
+
+	(void)items;
+	if (n < 2 || (a->c.key.len == 0 && a->c.sas != NULL &&
+	    a->c.sasscope == ARC_SAS_OTHER))
+		return -1;
+	return (long)n;
+}
+
+/*
  * Azure says its error code in a header of every answer: only a 404
  * BlobNotFound is absent (ContainerNotFound, or a 404 without a code from
  * a proxy or a wrong endpoint, is an error), and no container probe is
@@ -491,7 +509,7 @@ static const struct arc_objstore_ops az_osops = {
 	.request = object_request,
 	.put_ok = 201, .exists = "a blob exists there",
 	.delete_ok = 202,
-	.batch = delete_batch, .batch_max = 256,
+	.batch = delete_batch, .batch_max = 256, .batch_keys = batch_keys,
 	.unreported = "the batch answer did not report this blob",
 };
 

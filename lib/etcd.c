@@ -231,6 +231,8 @@ post(struct arc_etcd *e, size_t ep, struct arc_http_req *r, const char *api,
 
 	arc_buf_printf(&u, "%s%s", e->eps[ep], api);
 	arc_http_req_init(r, "POST", u.s);
+	r->klass = strcmp(api, "/v3/kv/range") == 0 ? ARC_REQ_RANGE :
+	    strcmp(api, "/v3/kv/txn") == 0 ? ARC_REQ_TXN : ARC_REQ_OTHER;
 	arc_http_add_header(r, "Content-Type: application/json");
 	/* etcd's gateway takes the bare token, not "Bearer TOKEN" */
 	if (e->token != NULL && strcmp(api, "/v3/auth/authenticate") != 0)
@@ -1215,6 +1217,24 @@ arc_etcd_put(struct arc_etcd *e, const char *prefix, size_t plen,
 	return total;
 }
 
+/*
+ * For the estimate: a look-up is a range per key (lookup_or_fetch); a
+ * removal a txn per TXN_OPS entries (src_remove, when no compare fails)
+ * that removes them all.
+ */
+static size_t
+src_cost(struct arc_manifest *m, int op, size_t n)
+{
+	(void)m;
+	if (op == ARC_COST_LOOKUP)
+		arc_requests_would(ARC_REQ_RANGE, n);
+	else if (op == ARC_COST_MREMOVE) {
+		arc_requests_would(ARC_REQ_TXN, (n + TXN_OPS - 1) / TXN_OPS);
+		return n;
+	}
+	return 0;
+}
+
 const struct arc_manifest_ops arc_manifest_etcd = {
 	.scheme = "etcd etcds",
 	.open = src_open,
@@ -1224,4 +1244,5 @@ const struct arc_manifest_ops arc_manifest_etcd = {
 	.remove = src_remove,
 	.restore = src_restore,
 	.close = src_close,
+	.cost = src_cost,
 };

@@ -172,6 +172,10 @@ arc_http_req_init(struct arc_http_req *r, const char *method, char *url)
 	r->url = url;
 	r->infd = -1;
 	r->outfd = -1;
+	r->klass = strcmp(method, "GET") == 0 ? ARC_REQ_GET :
+	    strcmp(method, "HEAD") == 0 ? ARC_REQ_HEAD :
+	    strcmp(method, "PUT") == 0 ? ARC_REQ_PUT :
+	    strcmp(method, "DELETE") == 0 ? ARC_REQ_DELETE : ARC_REQ_OTHER;
 }
 
 /* The headers sent with a session token: zeroed, then freed. */
@@ -564,6 +568,11 @@ tls_message(struct arc_http *h, struct arc_http_req *r)
 static void
 finish(struct arc_http *h, struct arc_http_req *r, CURL *e, CURLcode cc)
 {
+	curl_off_t us = 0;
+
+	/* every attempt is a request (a retry is billed too) */
+	curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &us);
+	arc_requests_made(r->klass, r->attempts > 1, (double)us / 1e6);
 	r->cc = cc;
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &r->status);
 	if (cc != CURLE_OK) {

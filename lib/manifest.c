@@ -75,6 +75,19 @@ arc_manifest_dump(struct arc_manifest *m, arc_entry_fn fn, void *arg)
  * the batches may still hold items not announced.  Sources without the
  * operation read their manifest as before; 0, or -1 after a message.
  */
+/*
+ * A dry run's estimate: what a look-up (ARC_COST_LOOKUP) or a removal
+ * (ARC_COST_MREMOVE) of n entries would send; returns, for a removal,
+ * how many entries it would remove (a read-only source defers them).
+ */
+size_t
+arc_manifest_cost(struct arc_manifest *m, int op, size_t n)
+{
+	if (m->ops->cost != NULL)
+		return m->ops->cost(m, op, n);
+	return op == ARC_COST_MREMOVE ? n : 0;
+}
+
 int
 arc_manifest_plan(struct arc_manifest *m, const struct arc_mitem *items,
     size_t n)

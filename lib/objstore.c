@@ -783,6 +783,45 @@ arc_os_remove(struct arc_store *st, const char *p, size_t n,
 	return it.removal;
 }
 
+/*
+ * The estimate's side of stat_many (ARC_COST_STAT) and remove_many
+ * (ARC_COST_REMOVE): the requests they would send for items, counted
+ * as would-be requests.  The probe ready sends once is counted once.
+ */
+void
+arc_os_cost(struct arc_store *st, int op, const struct arc_sitem *items,
+    size_t n)
+{
+	struct arc_objstore *os = st->priv;
+	const struct arc_objstore_ops *o = os->ops;
+	size_t start, cnt, each = n;
+	long k;
+
+	if (n == 0)
+		return;
+	if (o->ready_cost != NULL && !os->ready_costed) {
+		os->ready_costed = 1;
+		if (o->ready_cost(os))
+			arc_requests_would(ARC_REQ_HEAD, 1);
+	}
+	if (op == ARC_COST_STAT) {
+		arc_requests_would(ARC_REQ_HEAD, n);
+		return;
+	}
+	/* as batches() and delete_each() */
+	for (start = 0; o->batch != NULL && o->batch_keys != NULL &&
+	    start < n; start += cnt) {
+		cnt = n - start < o->batch_max ? n - start : o->batch_max;
+		if ((k = o->batch_keys(os, items + start, cnt)) < 0)
+			break;
+		if (k > 0) {
+			arc_requests_would(ARC_REQ_BATCH, 1);
+			each -= (size_t)k;
+		}
+	}
+	arc_requests_would(ARC_REQ_DELETE, each);
+}
+
 int
 arc_os_get(struct arc_store *st, const char *p, size_t n, int fd,
     struct arc_stat *out, struct arc_buf *eb)

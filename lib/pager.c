@@ -224,6 +224,7 @@ ask(struct run *ru, struct arc_plister *l)
 	next_request(l, &l->asked);
 	l->fresh = 0;
 	ru->ops->request(ru->be, l, &l->req);
+	l->req.klass = ARC_REQ_LIST;
 	l->req.arg = l;
 	return &l->req;
 }

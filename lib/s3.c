@@ -653,6 +653,7 @@ delete_batch(struct arc_objstore *os, struct arc_sitem *items, size_t n)
 	for (i = 0; i < mdlen; i++)
 		arc_buf_printf(&hex, "%02x", md[i]);
 	request(s, &r, "POST", NULL, 0, "delete=", hex.s);
+	r.klass = ARC_REQ_BATCH;
 	EVP_Digest(body.s, body.len, md, &mdlen, EVP_md5(), NULL);
 	EVP_EncodeBlock(b64, md, (int)mdlen);
 	arc_http_add_header(&r, "Content-MD5: %s", b64);
@@ -673,6 +674,27 @@ delete_batch(struct arc_objstore *os, struct arc_sitem *items, size_t n)
 	return ret;
 }
 
+/* For the estimate: the probe bucket_exists would send now. */
+static int
+bucket_cost(struct arc_objstore *os)
+{
+	return !((struct s3 *)os)->checked;
+}
+
+/* For the estimate: the keys delete_batch would carry, as it chooses. */
+static long
+batch_keys(struct arc_objstore *os, const struct arc_sitem *items, size_t n)
+{
+	size_t k, nkeys = 0;
+
+	(void)os;
+	for (k = 0; k < n; k++)
+		if (items[k].if_match == NULL &&
+		    xml_safe(items[k].path, items[k].pathlen))
+			nkeys++;
+	return (long)nkeys;
+}
+
 /*
  * S3 says "no such key" in an error body, which a HEAD has not: in a
  * bucket that exists (bucket_exists), a 404 on a HEAD or GET is no such
@@ -685,6 +707,7 @@ static const struct arc_objstore_ops s3_osops = {
 	.nokey = "NoSuchKey", .ready = bucket_exists,
 	.put_ok = 200, .exists = "an object exists there",
 	.delete_ok = 204, .batch = delete_batch, .batch_max = 1000,
+	.ready_cost = bucket_cost, .batch_keys = batch_keys,
 	.unreported = "DeleteObjects did not report this key",
 };
 

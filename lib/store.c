@@ -204,6 +204,19 @@ arc_store_remove_many(struct arc_store *st, struct arc_sitem *items,
 	gate_many(st, items, n, jobs, 1);
 }
 
+/*
+ * A dry run's estimate: what stat_many or remove_many (ARC_COST_STAT,
+ * ARC_COST_REMOVE) of these items would send; nothing for a backend
+ * that sends no request (local).
+ */
+void
+arc_store_cost(struct arc_store *st, int op, const struct arc_sitem *items,
+    size_t n)
+{
+	if (st->ops->cost != NULL)
+		st->ops->cost(st, op, items, n);
+}
+
 /* Copy the object at path to fd; ARC_PRESENT/ARC_ABSENT/ARC_UNKNOWN. */
 int
 arc_store_get(struct arc_store *st, const char *path, size_t n, int fd,

@@ -235,6 +235,19 @@ verify_entries(struct arc_manifest *man, struct arc_cand **v, size_t n,
 	}
 }
 
+/*
+ * A dry run's estimate of a manifest batch of n: the removal --act would
+ * send and the look-ups that verify what it removed (verify_entries).
+ * A partial listing's candidates would not be removed at all.
+ */
+static void
+would_cost_entries(struct arc_manifest *man, size_t n)
+{
+	if (!opt.partial)
+		(void)arc_manifest_cost(man, ARC_COST_LOOKUP,
+		    arc_manifest_cost(man, ARC_COST_MREMOVE, n));
+}
+
 /* The manifest half: 0, or -1 when a batch failed (exit 4). */
 static int
 manifest_phase(struct arc_manifest *man, struct arc_cands *l)
@@ -254,6 +267,7 @@ manifest_phase(struct arc_manifest *man, struct arc_cands *l)
 		if (plan.cap_kind == ARC_KIND_MANIFEST && arc_batch_last(&b))
 			cap_event();
 		if (!opt.act) {
+			would_cost_entries(man, b.n);
 			would_delete(&b, ARC_KIND_MANIFEST,
 			    "reconcile.manifest_batch_deleted");
 			continue;
@@ -458,6 +472,20 @@ remove_files(struct arc_store *st, struct arc_batch *b, struct arc_sitem *si,
 	return applied;
 }
 
+/*
+ * A dry run's estimate of a storage batch: the deletes --act would send
+ * (remove_files, conditional ones on the ETags seen) and the checks
+ * that verify them (verify_files).
+ */
+static void
+would_cost_files(struct arc_store *st, struct arc_batch *b,
+    struct arc_sitem *si)
+{
+	to_sitems(b->v, b->n, si, 1);
+	arc_store_cost(st, ARC_COST_REMOVE, si, b->n);
+	arc_store_cost(st, ARC_COST_STAT, si, b->n);
+}
+
 static void
 storage_phase(struct arc_store *st, struct arc_manifest *man,
     struct arc_cands *l)
@@ -482,6 +510,7 @@ storage_phase(struct arc_store *st, struct arc_manifest *man,
 			continue;
 		}
 		if (!opt.act) {
+			would_cost_files(st, &b, si);
 			would_delete(&b, ARC_KIND_STORAGE,
 			    "reconcile.storage_batch_deleted");
 			continue;

@@ -71,7 +71,7 @@ static const char driver_usage[] =
     "                     [--max-manifest n]\n"
     "                     [--max-orphan-ratio r] [--metrics file]\n"
     "                     [--lock etcd-url] [--mode local|shared] [--node id]\n"
-    "                     [--now time]\n"
+    "                     [--now time] [--price-table file]\n"
     "                     [--sample n] [--shard i/n] [--skew duration]\n"
     "                     [--state-dir dir] store manifest\n"
     "       arc-reconcile status [--json] [--state-dir dir]\n"
@@ -381,7 +381,7 @@ go_duration(int64_t s, char *buf, size_t sz)
  */
 enum { O_ACT, O_ARCHIVE_FILES, O_IF_UNCHANGED, O_INVENTORY, O_LOCK,
 	O_METRICS, O_MODE, O_NODE, O_NOW, O_SHARD, O_STATE, O_DETAILED_EXIT,
-	O_NOPTS };
+	O_PRICE_TABLE, O_NOPTS };
 static const struct {
 	const char	*flag;
 	const char	*name;
@@ -400,6 +400,7 @@ static const struct {
 	[O_SHARD] = { "--shard", "shard", 1, "" },
 	[O_STATE] = { "--state-dir", "state", 1, "" },
 	[O_DETAILED_EXIT] = { "--detailed-exit", "detailed_exit", 0, "0" },
+	[O_PRICE_TABLE] = { "--price-table", "price_table", 1, "" },
 };
 
 static void
@@ -537,6 +538,7 @@ now_ok(const char *s)
 static int
 cmd_config(int argc, char *argv[])
 {
+	struct arc_prices prices;
 	struct arc_buf out = { 0 }, pb = { 0 };
 	const char *val[O_NOPTS];
 	struct arc_buf shard = { 0 }, lock = { 0 };
@@ -613,6 +615,12 @@ cmd_config(int argc, char *argv[])
 	}
 	if (*val[O_STATE] == '\0')
 		val[O_STATE] = default_state();
+	/* a price table is read now: a bad one stops the run before it starts */
+	if (*val[O_PRICE_TABLE] == '\0' && getenv("ARC_PRICE_TABLE") != NULL)
+		val[O_PRICE_TABLE] = getenv("ARC_PRICE_TABLE");
+	if (*val[O_PRICE_TABLE] != '\0' &&
+	    arc_prices_load(&prices, val[O_PRICE_TABLE], argv[a]) == -1)
+		exit(ARC_EXIT_ERROR);
 	put_var(&out, "cmd", "run");
 	for (i = 0; i < O_NOPTS; i++)
 		put_var(&out, opts[i].name, val[i]);
@@ -1141,6 +1149,7 @@ struct recopt {
 	const char	*errors, *archive, *deferred, *metrics;
 	const char	*abort_reason, *abort_message, *results1, *results2;
 	const char	*listing;
+	const char	*requests, *store, *prices;	/* arc(7): requests */
 	struct arc_explain_member *explain;	/* --explain name=file */
 	size_t		 nexplain;
 	int64_t		 started_ms;
@@ -1290,6 +1299,23 @@ inventory_fields(struct json_object *rec, const char *listing,
 }
 
 /*
+ * The requests the stages made (arc(7)), and for a dry run that ran to
+ * its end, what --act would make, priced by the table config checked
+ * (or, should it no longer read, by the store's built-in one).
+ */
+static void
+requests_fields(struct json_object *rec, const struct recopt *o)
+{
+	struct arc_prices prices;
+
+	if (o->prices == NULL ||
+	    arc_prices_load(&prices, o->prices, o->store) == -1)
+		(void)arc_prices_load(&prices, NULL, o->store);
+	arc_requests_record(rec, o->requests, !o->act &&
+	    o->abort_reason == NULL, &prices);
+}
+
+/*
  * The options of record and summary, one parser for both: the stages'
  * files and what the driver knows of the run.
  */
@@ -1327,6 +1353,9 @@ recopt_parse(int argc, char *argv[], struct recopt *o)
 		{ "shard", required_argument, NULL, 'h' },
 		{ "listing", required_argument, NULL, 'L' },
 		{ "explain", required_argument, NULL, 'p' },
+		{ "requests", required_argument, NULL, 'q' },
+		{ "store", required_argument, NULL, 'S' },
+		{ "price-table", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct arc_shard sh;
@@ -1391,6 +1420,9 @@ recopt_parse(int argc, char *argv[], struct recopt *o)
 			    sh.count);
 			break;
 		case 'L': o->listing = optarg; break;
+		case 'q': o->requests = optarg; break;
+		case 'S': o->store = optarg; break;
+		case 'P': o->prices = optarg; break;
 		case 'p':
 			if ((eq = strchr(optarg, '=')) == NULL)
 				errx(ARC_EXIT_ERROR, "'%s': not name=file",
@@ -1523,6 +1555,7 @@ record_build(const struct recopt *o, const struct runstats *s, int64_t end_ms)
 	add_int(rec, "unverified_deletes", stats_int(s->d1,
 	    "unverified_deletes") + stats_int(s->d2, "unverified_deletes"));
 	inventory_fields(rec, o->listing, s->diff);
+	requests_fields(rec, o);
 	return rec;
 }
 
@@ -1680,19 +1713,31 @@ cmd_summary(int argc, char *argv[])
 {
 	struct recopt o;
 	struct runstats s;
+	struct json_object *rec = NULL;
+	struct arc_buf est = { 0 }, path = { 0 };
 	int drift;
 
 	recopt_parse(argc, argv, &o);
 	runstats_load(&s, &o);
+	/* a dry run's estimate, from its record (arc(7)) */
+	if (!o.act && o.state != NULL) {
+		arc_buf_printf(&path, "%s/runs/%s.json", o.state, o.id);
+		rec = stats_load(path.s);
+		arc_requests_summary(rec, &est);
+		json_object_put(rec);
+		arc_buf_free(&path);
+	}
 	drift = cap_hit(&s) || results_left(o.results1) ||
 	    results_left(o.results2) || stats_int(s.rc1, "error") != 0 ||
 	    stats_int(s.rc2, "error") != 0 || o.status[0] != 0 ||
 	    o.status[1] != 0;
-	fprintf(stderr, "%s: run %s %s: %jd manifest and %jd storage %s, %s\n",
+	fprintf(stderr, "%s: run %s %s: %jd manifest and %jd storage %s, %s%s\n",
 	    program_invocation_short_name, o.id, o.act ? "act" : "dry-run",
 	    (intmax_t)manifest_deletes(&s, &o),
 	    (intmax_t)storage_deletes(&s, &o), o.act ? "deletes" :
-	    "would-deletes", drift ? "drift remains" : "no drift remains");
+	    "would-deletes", drift ? "drift remains" : "no drift remains",
+	    est.len ? est.s : "");
+	arc_buf_free(&est);
 	if (o.detailed_exit && o.walk_partial)
 		drift = EXIT_PARTIAL;
 	else if (o.detailed_exit && cap_hit(&s))
