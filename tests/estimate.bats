@@ -129,6 +129,22 @@ s3run() {
 	assert_equal "$(act 'has("estimate")')" false
 }
 
+@test "with --archive-files and --if-unchanged the estimate counts the archive's reads and a conditional DELETE a key" {
+	plant_s3
+	run --separate-stderr s3run --archive-files --if-unchanged
+	expect 1
+	# conditional deletes cannot ride in a DeleteObjects: one DELETE each
+	assert_equal "$(dry '[.estimate.by_class.delete, .estimate.by_class.batch]|@tsv')" \
+	    "$(printf '5\t0')"
+	# the archive holds each file: a GET each, in the dry run as in --act
+	assert_equal "$(dry '.requests.by_class.get')" 5
+	run --separate-stderr s3run --archive-files --if-unchanged --act
+	expect 0
+	assert_equal "$(act '[.requests.by_class.delete, .requests.by_class.batch]|@tsv')" \
+	    "$(printf '5\t0')"
+	assert_equal "$(dry '.estimate.by_class')" "$(act '.requests.by_class')"
+}
+
 @test "the requests a dry run counts are the ones the proxy saw, by class" {
 	plant_s3
 	run --separate-stderr s3run
