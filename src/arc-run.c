@@ -1662,6 +1662,21 @@ cap_hit(const struct runstats *s)
 	return stats_int(s->d1, "cap_hit") || stats_int(s->d2, "cap_hit");
 }
 
+/* Whether apply left candidates that its plan does not list: drift. */
+static int
+plan_left(const char *stats)
+{
+	struct json_object *ps;
+	int left;
+
+	if (stats == NULL)
+		return 0;
+	ps = stats_load(stats);
+	left = stats_int(ps, "not_in_plan") > 0;
+	json_object_put(ps);
+	return left;
+}
+
 /* apply's fields of the run record: the plan, and what it left out */
 static void
 plan_fields(struct json_object *rec, const struct recopt *o)
@@ -1911,7 +1926,7 @@ cmd_summary(int argc, char *argv[])
 	drift = cap_hit(&s) || results_left(o.results1) ||
 	    results_left(o.results2) || stats_int(s.rc1, "error") != 0 ||
 	    stats_int(s.rc2, "error") != 0 || o.status[0] != 0 ||
-	    o.status[1] != 0;
+	    o.status[1] != 0 || plan_left(o.plan_stats);
 	fprintf(stderr, "%s: run %s %s: %jd manifest and %jd storage %s, %s\n",
 	    program_invocation_short_name, o.id, o.act ? "act" : "dry-run",
 	    (intmax_t)manifest_deletes(&s, &o),
@@ -2531,7 +2546,7 @@ cmd_plan_write(int argc, char *argv[])
 	struct arc_buf b = { 0 }, c = { 0 }, abs = { 0 };
 	struct arc_reader rd;
 	struct arc_record rec;
-	char tbuf[ARC_TIME_BUFSZ], *ver;
+	char tbuf[ARC_TIME_BUFSZ], *ver = NULL;
 	long long started = 0, grace = 0, skew = 0;
 	int64_t base;
 	size_t i, n, ncand = 0;
@@ -2583,11 +2598,11 @@ cmd_plan_write(int argc, char *argv[])
 	arc_planfile_field(&b, "manifest", absolute(&abs, man));
 	/* no version when the run stopped before it was read */
 	if (version != NULL && (ver = read_small(version, RECORD_MAX, &n)) !=
-	    NULL) {
+	    NULL && n > 0)
 		arc_buf_add(&b, ver, n);
-		free(ver);
-	} else
+	else
 		arc_planfile_field(&b, "manifest_kind", "unknown");
+	free(ver);
 	arc_buf_printf(&b, "manifest_entries %jd\n",
 	    (intmax_t)count_lines(entries));
 	arc_planfile_field(&b, "cutoff", arc_time_format(base - grace - skew,
@@ -2619,8 +2634,12 @@ cmd_plan_write(int argc, char *argv[])
 	arc_buf_add(&b, c.s, c.len);
 	if (arc_planfile_save(out, &b) == -1)
 		return ARC_EXIT_ERROR;
-	warnx("plan '%s': %zu candidates; apply with: arc-reconcile apply %s",
-	    out, ncand, out);
+	if (abrt != NULL || partial)
+		warnx("plan '%s': %zu candidates; it is never applied: %s", out,
+		    ncand, abrt ? "the run aborted" : "the listing was partial");
+	else
+		warnx("plan '%s': %zu candidates; apply with: arc-reconcile "
+		    "apply %s", out, ncand, out);
 	arc_buf_free(&b);
 	arc_buf_free(&c);
 	arc_buf_free(&abs);
