@@ -75,6 +75,7 @@ struct arc_buf;
 #define ARC_SHA256_HEX	65	/* 64 hex digits and a NUL */
 void	 arc_sha256_hex(const void *, size_t, char [ARC_SHA256_HEX]);
 int	 arc_sha256_file(const char *, char [ARC_SHA256_HEX]);
+int	 arc_sha256_prefix(int, uintmax_t, char [ARC_SHA256_HEX]);
 
 /*
  * usage.c: what every tool's options do alike.  arc_getopt is

@@ -24,7 +24,6 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
-#include <openssl/evp.h>
 
 #include "arc.h"
 
@@ -48,43 +47,6 @@ field_int(struct arc_buf *b, const char *key, intmax_t v)
 	arc_buf_printf(b, "%s %jd\n", key, v);
 }
 
-/*
- * The SHA-256 of the first size bytes of fd, from its start; -1 with
- * errno set when they cannot all be read (EIO: the file is shorter).
- */
-static int
-sha256_prefix(int fd, uintmax_t size, char hex[ARC_SHA256_HEX])
-{
-	unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
-	EVP_MD_CTX *ctx;
-	uintmax_t left = size;
-	ssize_t r;
-
-	if ((ctx = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
-		errx(arc_errstatus, "SHA-256 is not available");
-	while (left > 0) {
-		r = pread(fd, buf, left < sizeof(buf) ? (size_t)left :
-		    sizeof(buf), (off_t)(size - left));
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			EVP_MD_CTX_free(ctx);
-			if (r == 0)
-				errno = EIO;
-			return -1;
-		}
-		EVP_DigestUpdate(ctx, buf, (size_t)r);
-		left -= (uintmax_t)r;
-	}
-	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	EVP_MD_CTX_free(ctx);
-	for (i = 0; i < mdlen; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	return 0;
-}
-
 /* The kind of manifest a MANIFEST operand names (arc(7), MANIFEST). */
 static const char *
 manifest_kind(const char *m)
@@ -100,38 +62,14 @@ manifest_kind(const char *m)
 	return "file";
 }
 
-/* etcd's current revision, from a get of the prefix; -1 after a message. */
-static int64_t
-etcd_revision(struct arc_etcd *e, const char *spec, const struct arc_buf *key)
-{
-	struct json_object *req, *res, *hdr;
-	struct arc_buf eb = { 0 };
-	int64_t rev = -1;
-	long status;
-
-	req = json_object_new_object();
-	arc_etcd_add_bytes(req, "key", key->s, key->len);
-	json_object_object_add(req, "keys_only", json_object_new_boolean(1));
-	res = arc_etcd_call(e, "/v3/kv/range", req, &status, &eb);
-	json_object_put(req);
-	if (res == NULL)
-		warnx("'%s': %s", spec, arc_buf_str(&eb));
-	else if (!json_object_object_get_ex(res, "header", &hdr) ||
-	    (rev = arc_etcd_int(hdr, "revision")) <= 0) {
-		warnx("'%s': a range answer without a revision", spec);
-		rev = -1;
-	}
-	json_object_put(res);
-	arc_buf_free(&eb);
-	return rev;
-}
-
 /*
- * The mod_revision of key in etcd, 0 when there is no such key, -1 after
- * a message: an answer that is not one is never taken for "absent".
+ * Get key from etcd: the store's revision then, and in *modrev the key's
+ * mod_revision (0: no such key).  -1 after a message: an answer that is
+ * not one is never taken for "absent".
  */
 static int64_t
-etcd_modrev(struct arc_etcd *e, const char *spec, const struct arc_buf *key)
+etcd_get(struct arc_etcd *e, const char *spec, const struct arc_buf *key,
+    int64_t *modrev)
 {
 	struct json_object *req, *res, *hdr, *kvs;
 	struct arc_buf eb = { 0 };
@@ -143,15 +81,16 @@ etcd_modrev(struct arc_etcd *e, const char *spec, const struct arc_buf *key)
 	json_object_object_add(req, "keys_only", json_object_new_boolean(1));
 	res = arc_etcd_call(e, "/v3/kv/range", req, &status, &eb);
 	json_object_put(req);
+	*modrev = 0;
 	if (res == NULL)
 		warnx("'%s': %s", spec, arc_buf_str(&eb));
 	else if (!json_object_object_get_ex(res, "header", &hdr) ||
-	    arc_etcd_int(hdr, "revision") <= 0)
+	    (rev = arc_etcd_int(hdr, "revision")) <= 0) {
 		warnx("'%s': a range answer without a revision", spec);
-	else if (!json_object_object_get_ex(res, "kvs", &kvs) ||
-	    json_object_array_length(kvs) == 0)
-		rev = 0;
-	else if ((rev = arc_etcd_int(json_object_array_get_idx(kvs, 0),
+		rev = -1;
+	} else if (json_object_object_get_ex(res, "kvs", &kvs) &&
+	    json_object_array_length(kvs) > 0 &&
+	    (*modrev = arc_etcd_int(json_object_array_get_idx(kvs, 0),
 	    "mod_revision")) <= 0) {
 		warnx("'%s': a key without a mod_revision", spec);
 		rev = -1;
@@ -176,7 +115,7 @@ arc_planfile_version(struct arc_buf *b, const char *m, const char *target)
 	struct arc_etcd *e;
 	const char *kind;
 	struct stat st;
-	int64_t rev;
+	int64_t rev, modrev;
 	int fd;
 
 	if ((kind = manifest_kind(m)) == NULL) {
@@ -188,7 +127,7 @@ arc_planfile_version(struct arc_buf *b, const char *m, const char *target)
 	if (strcmp(kind, "etcd") == 0) {
 		if ((e = arc_etcd_open(m, &prefix)) == NULL)
 			return -1;
-		rev = etcd_revision(e, m, &prefix);
+		rev = etcd_get(e, m, &prefix, &modrev);
 		arc_etcd_close(e);
 		arc_buf_free(&prefix);
 		if (rev == -1)
@@ -201,7 +140,7 @@ arc_planfile_version(struct arc_buf *b, const char *m, const char *target)
 			return -1;
 		}
 		if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-		    sha256_prefix(fd, (uintmax_t)st.st_size, hex) == -1) {
+		    arc_sha256_prefix(fd, (uintmax_t)st.st_size, hex) == -1) {
 			warn("cannot read manifest '%s'", m);
 			close(fd);
 			return -1;
@@ -564,7 +503,7 @@ arc_planfile_check(const struct arc_planfile *p, const char *m,
 			warnx("plan not applied: manifest '%s' is shorter than when the plan was "
 			    "made: it was rewritten", m);
 			ret = -1;
-		} else if (sha256_prefix(fd, p->size, hex) == -1) {
+		} else if (arc_sha256_prefix(fd, p->size, hex) == -1) {
 			warn("cannot read manifest '%s'", m);
 			ret = -1;
 		} else if (memcmp(hex, p->msha, 64) != 0) {
@@ -585,7 +524,7 @@ arc_planfile_check(const struct arc_planfile *p, const char *m,
 			if (arc_unquote(&key, p->cand[i].qpath, p->cand[i].qlen,
 			    &why) != 0)
 				abort();	/* checked when read */
-			if ((rev = etcd_modrev(e, m, &key)) == -1)
+			if (etcd_get(e, m, &key, &rev) == -1)
 				ret = -1;
 			else if (rev > p->revision) {
 				warnx("plan not applied: the etcd key of '%s' was written at revision "

@@ -631,6 +631,8 @@ config_apply(int argc, char *argv[])
 	int a, n = 0, dashdash = 0;
 
 	for (a = 1; a < argc; a++) {
+		if (nkeep > 4)		/* each of the three, given twice */
+			exit(EXIT_USAGE);
 		if (!dashdash && strcmp(argv[a], "--") == 0)
 			dashdash = 1;
 		else if (!dashdash && flag_is(argv[a], "--max-plan-age"))
@@ -652,7 +654,7 @@ config_apply(int argc, char *argv[])
 		else
 			path = argv[a];
 	}
-	if (path == NULL || nkeep > 6)
+	if (path == NULL)
 		exit(EXIT_USAGE);
 	if (arc_duration_parse(maxage, &maxns) == -1)
 		errx(ARC_EXIT_ERROR, "--max-plan-age '%s': invalid duration",
