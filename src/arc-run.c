@@ -311,10 +311,8 @@ knobs_settle(void)
 
 	for (i = 0; i < NKNOBS; i++) {
 		k = &knobs[i];
-		if (knobs_noenv)
-			;
-		else if (k->value == NULL && k->env && (v = getenv(k->env)) &&
-		    *v) {
+		if (!knobs_noenv && k->value == NULL && k->env &&
+		    (v = getenv(k->env)) && *v) {
 			k->value = v;
 			k->source = k->env;
 		}
