@@ -427,7 +427,8 @@ arc_planfile_read(const char *path, struct arc_planfile *p)
 	    (strcmp(p->mkind, "file") == 0 && ((seen & 1536) != 1536 ||
 	    p->target == NULL)) ||
 	    (strcmp(p->mkind, "etcd") == 0 && !(seen & 2048))) {
-		warnx("plan '%s': lines are missing", path);
+		warnx("plan '%s': lines are missing, or its candidates are "
+		    "not as many as it says", path);
 		goto out;
 	}
 	qsort(p->cand, p->ncand, sizeof(*p->cand), cand_cmp);

@@ -14,7 +14,9 @@
  * summary prints the run's last line and chooses its exit status;
  * metrics, status and show read saved records; audit-verify checks the
  * audit log's hash chain and the archives it names; explain reads an
- * archive's records back for one path.
+ * archive's records back for one path; plan-version, plan-write and
+ * plan-filter write a sealed plan and keep only its candidates
+ * (lib/planfile.c), for arc-reconcile plan and apply.
  * Every run record read is parsed strictly (valid UTF-8 JSON, the fields
  * a record has); one that is not is reported as such, never printed.
  */

@@ -401,3 +401,29 @@ reseal() {
 	assert [ ! -e "$S3_DATA/plan/$D/orph1.parquet._S3rver_object" ]
 	assert_equal "$(last_record | jq .not_in_plan)" 1
 }
+
+@test "paths with a space, a backslash, a TAB, a newline and a leading dash are planned quoted and applied exactly" {
+	plant
+	tricky1="$D/a b\\c"$'\t'"x.parquet"
+	tricky2="$D/-lead"$'\n'"nl.parquet"
+	printf x >"$STORE/$tricky1"
+	printf y >"$STORE/$tricky2"
+	# a name that differs from the first only where it is quoted: kept
+	printf z >"$STORE/$D/a b\\c x.parquet"
+	touch -d '2 days ago' "$STORE/$tricky1" "$STORE/$tricky2" \
+	    "$STORE/$D/a b\\c x.parquet"
+	run -1 plan
+	grep -qxF "candidate orphan-storage ORPHAN_STORAGE $D/a b\\\\c\\tx.parquet" p.plan
+	grep -qxF "candidate orphan-storage ORPHAN_STORAGE $D/-lead\\nnl.parquet" p.plan
+	# the control name is a candidate too; the plan without its line,
+	# sealed again, leaves it
+	grep -vF 'a b\\c x.parquet' p.plan >q.plan
+	n=$(sed -n 's/^candidates //p' q.plan)
+	sed -i "s/^candidates $n\$/candidates $((n - 1))/" q.plan
+	reseal q.plan
+	run -1 --separate-stderr apply q.plan
+	assert [ ! -e "$STORE/$tricky1" ]
+	assert [ ! -e "$STORE/$tricky2" ]
+	assert [ -f "$STORE/$D/a b\\c x.parquet" ]
+	assert_equal "$(last_record | jq -c '[.storage_deletes, .not_in_plan]')" "[4,1]"
+}
