@@ -431,7 +431,8 @@ arc_planfile_read(const char *path, struct arc_planfile *p)
 		    "not as many as it says", path);
 		goto out;
 	}
-	qsort(p->cand, p->ncand, sizeof(*p->cand), cand_cmp);
+	if (p->ncand > 0)
+		qsort(p->cand, p->ncand, sizeof(*p->cand), cand_cmp);
 	ret = 0;
 	goto out;
 bad:
@@ -451,6 +452,8 @@ arc_planfile_find(struct arc_planfile *p, int kind, const char *qpath,
 {
 	struct arc_plancand key;
 
+	if (p->ncand == 0)
+		return NULL;
 	key.kind = kind;
 	key.qpath = (char *)(uintptr_t)qpath;
 	key.qlen = n;

@@ -2707,7 +2707,8 @@ cmd_plan_filter(int argc, char *argv[])
 	arc_planfile_free(&p);
 	if (r == -1)
 		return ARC_EXIT_ERROR;
-	fwrite(out.s, 1, out.len, stdout);
+	if (out.len > 0)
+		fwrite(out.s, 1, out.len, stdout);
 	arc_buf_free(&out);
 	return arc_fshut(stdout, "<stdout>") ? ARC_EXIT_ERROR : ARC_EXIT_OK;
 }

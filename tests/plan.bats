@@ -427,3 +427,17 @@ reseal() {
 	assert [ -f "$STORE/$D/a b\\c x.parquet" ]
 	assert_equal "$(last_record | jq -c '[.storage_deletes, .not_in_plan]')" "[4,1]"
 }
+
+@test "a plan with no candidates applies and deletes nothing, even orphans that appeared since" {
+	plant
+	rm "$STORE/$D"/orph*
+	grep -v lost "$MANIFEST" >m.tmp
+	cat m.tmp >"$MANIFEST"
+	run -0 --separate-stderr plan
+	assert_stderr --partial "plan 'p.plan': 0 candidates"
+	grep -qx 'candidates 0' p.plan
+	mkfile "$STORE/$D/later.parquet"
+	run -1 --separate-stderr apply p.plan
+	assert [ -f "$STORE/$D/later.parquet" ]
+	assert_equal "$(last_record | jq -c '[.plan_candidates, .not_in_plan, .storage_deletes]')" "[0,1,0]"
+}
