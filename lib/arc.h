@@ -75,6 +75,7 @@ struct arc_buf;
 #define ARC_SHA256_HEX	65	/* 64 hex digits and a NUL */
 void	 arc_sha256_hex(const void *, size_t, char [ARC_SHA256_HEX]);
 int	 arc_sha256_file(const char *, char [ARC_SHA256_HEX]);
+int	 arc_sha256_prefix(int, uintmax_t, char [ARC_SHA256_HEX]);
 
 /*
  * usage.c: what every tool's options do alike.  arc_getopt is
@@ -602,5 +603,41 @@ enum { ARC_COST_STAT, ARC_COST_REMOVE, ARC_COST_LOOKUP, ARC_COST_MREMOVE };
 void	 arc_store_cost(struct arc_store *, int, const struct arc_sitem *,
 	    size_t);
 size_t	 arc_manifest_cost(struct arc_manifest *, int, size_t);
+/*
+ * planfile.c: the reviewed plan of arc-reconcile plan and apply
+ * (arc-reconcile(1), PLAN FILE), sealed by the SHA-256 of its content.
+ */
+struct arc_plancand {
+	int		 kind;		/* ARC_KIND_* */
+	int		 code;		/* enum arc_reason */
+	char		*qpath;		/* quoted, as records hold it */
+	size_t		 qlen;
+	int		 seen;		/* apply: a live candidate still */
+};
+struct arc_planfile {
+	char		*id, *store, *manifest, *target, *mkind;
+	char		*aborted;	/* the abort reason, or NULL */
+	int64_t		 created_ms;
+	uintmax_t	 dev, ino, size;	/* a manifest file's */
+	char		 msha[ARC_SHA256_HEX];
+	int64_t		 revision;	/* etcd's */
+	int64_t		 entries;	/* what the plan's dump read */
+	int		 partial;	/* the listing was partial */
+	char		**optv;		/* "--flag" or "--flag value" */
+	size_t		 optc;
+	struct arc_plancand *cand;	/* by kind, then path */
+	size_t		 ncand, ncand_said;
+	char		 seal[ARC_SHA256_HEX];
+};
+void	 arc_planfile_begin(struct arc_buf *);
+void	 arc_planfile_field(struct arc_buf *, const char *, const char *);
+int	 arc_planfile_version(struct arc_buf *, const char *, const char *);
+int	 arc_planfile_save(const char *, struct arc_buf *);
+int	 arc_planfile_read(const char *, struct arc_planfile *);
+struct arc_plancand *arc_planfile_find(struct arc_planfile *, int,
+	    const char *, size_t);
+int	 arc_planfile_check(const struct arc_planfile *, const char *,
+	    const char *, int64_t);
+void	 arc_planfile_free(struct arc_planfile *);
 
 #endif /* ARC_H */

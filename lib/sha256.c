@@ -1,6 +1,6 @@
 /*
  * sha256.c - SHA-256 through libcrypto, as lowercase hex: the audit
- * chain's prev_sha256 and the seal of a run's archive.  In a file of its
+ * chain's prev_sha256, the seal of a run's archive and of a plan.  In a file of its
  * own, so that a tool links libcrypto only when it hashes.
  */
 #include <errno.h>
@@ -58,6 +58,44 @@ arc_sha256_file(const char *path, char hex[ARC_SHA256_HEX])
 		EVP_DigestUpdate(ctx, buf, (size_t)r);
 	}
 	close(fd);
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	for (i = 0; i < mdlen; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+/*
+ * The SHA-256 of the first size bytes of the file open at fd, read from
+ * its start (a plan's manifest, whatever was appended since); -1 with
+ * errno set when they cannot all be read (EIO: the file is shorter).
+ */
+int
+arc_sha256_prefix(int fd, uintmax_t size, char hex[ARC_SHA256_HEX])
+{
+	unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	EVP_MD_CTX *ctx;
+	uintmax_t left = size;
+	ssize_t r;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+		errx(arc_errstatus, "SHA-256 is not available");
+	while (left > 0) {
+		r = pread(fd, buf, left < sizeof(buf) ? (size_t)left :
+		    sizeof(buf), (off_t)(size - left));
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			EVP_MD_CTX_free(ctx);
+			if (r == 0)
+				errno = EIO;
+			return -1;
+		}
+		EVP_DigestUpdate(ctx, buf, (size_t)r);
+		left -= (uintmax_t)r;
+	}
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
 	EVP_MD_CTX_free(ctx);
 	for (i = 0; i < mdlen; i++)

@@ -14,7 +14,9 @@
  * summary prints the run's last line and chooses its exit status;
  * metrics, status and show read saved records; audit-verify checks the
  * audit log's hash chain and the archives it names; explain reads an
- * archive's records back for one path.
+ * archive's records back for one path; plan-version, plan-write and
+ * plan-filter write a sealed plan and keep only its candidates
+ * (lib/planfile.c), for arc-reconcile plan and apply.
  * Every run record read is parsed strictly (valid UTF-8 JSON, the fields
  * a record has); one that is not is reported as such, never printed.
  */
@@ -59,7 +61,11 @@ static const char usage_text[] =
     "       arc-run [-n name] progress label file count-file\n"
     "       arc-run [-n name] usage\n"
     "       arc-run [-n name] id\n"
-    "       arc-run [-n name] now\n";
+    "       arc-run [-n name] now\n"
+    "       arc-run [-n name] plan-version manifest target\n"
+    "       arc-run [-n name] plan-write --out plan --id id [option ...]\n"
+    "       arc-run [-n name] plan-filter plan sha256 manifest target "
+    "records stats\n";
 
 /* exactly the SYNOPSIS of arc-reconcile(1), whose options config parses */
 static const char driver_usage[] =
@@ -74,6 +80,9 @@ static const char driver_usage[] =
     "                     [--now time] [--price-table file]\n"
     "                     [--sample n] [--shard i/n] [--skew duration]\n"
     "                     [--state-dir dir] store manifest\n"
+    "       arc-reconcile plan -o plan [option ...] store manifest\n"
+    "       arc-reconcile apply [--detailed-exit] [--max-plan-age duration]\n"
+    "                     [--metrics file] [--state-dir dir] plan\n"
     "       arc-reconcile status [--json] [--state-dir dir]\n"
     "       arc-reconcile show [--state-dir dir] id\n"
     "       arc-reconcile explain [--state-dir dir] id path\n"
@@ -235,6 +244,9 @@ static struct knob knobs[] = {
 };
 #define NKNOBS	(sizeof(knobs) / sizeof(knobs[0]))
 
+/* apply: every knob comes from the plan, none from the environment */
+static int knobs_noenv;
+
 static struct knob *
 knob(const char *name)
 {
@@ -301,12 +313,13 @@ knobs_settle(void)
 
 	for (i = 0; i < NKNOBS; i++) {
 		k = &knobs[i];
-		if (k->value == NULL && k->env && (v = getenv(k->env)) && *v) {
+		if (!knobs_noenv && k->value == NULL && k->env &&
+		    (v = getenv(k->env)) && *v) {
 			k->value = v;
 			k->source = k->env;
 		}
-		if (k->value == NULL && k->env2 && (v = getenv(k->env2)) &&
-		    *v) {
+		if (!knobs_noenv && k->value == NULL && k->env2 &&
+		    (v = getenv(k->env2)) && *v) {
 			k->value = v;
 			k->source = k->env2;
 		}
@@ -529,6 +542,175 @@ now_ok(const char *s)
 	    strspn(s + 8, "0123456789") == 2 && s[10] == 'T';
 }
 
+/* ---- plan and apply: their command lines ------------------------------ */
+
+static int cmd_config(int, char *[]);
+
+/* What config adds for plan and apply: plan_out, plan_options, plan... */
+static struct arc_buf planvars;
+static int applying;		/* config for apply: plan... are set */
+
+/*
+ * The plan's variables: PLAN's name and, for plan, its option lines: the
+ * settled value of every knob and of every option that shapes what a
+ * run deletes (not --act, --metrics, --state-dir or --detailed-exit),
+ * as arc_planfile_field writes them.  Without a plan they are empty.
+ */
+static void
+plan_vars(const char *planout, const char *val[O_NOPTS])
+{
+	static const int shaping[] = { O_ARCHIVE_FILES, O_IF_UNCHANGED,
+	    O_INVENTORY, O_LOCK, O_MODE, O_NODE, O_NOW, O_SHARD };
+	struct arc_buf o = { 0 }, v = { 0 };
+	size_t i;
+
+	for (i = 0; planout != NULL && i < NKNOBS; i++) {
+		v.len = 0;
+		if (knobs[i].kind != K_BOOL)
+			arc_buf_printf(&v, "%s %s", knobs[i].flag,
+			    knobs[i].norm);
+		else if (strcmp(knobs[i].norm, "true") == 0)
+			arc_buf_adds(&v, knobs[i].flag);
+		else
+			continue;
+		arc_planfile_field(&o, "option", arc_buf_str(&v));
+	}
+	for (i = 0; planout != NULL && i < sizeof(shaping) /
+	    sizeof(shaping[0]); i++) {
+		v.len = 0;
+		if (opts[shaping[i]].arg && *val[shaping[i]] != '\0')
+			arc_buf_printf(&v, "%s %s", opts[shaping[i]].flag,
+			    val[shaping[i]]);
+		else if (!opts[shaping[i]].arg &&
+		    strcmp(val[shaping[i]], "1") == 0)
+			arc_buf_adds(&v, opts[shaping[i]].flag);
+		else
+			continue;
+		arc_planfile_field(&o, "option", arc_buf_str(&v));
+	}
+	put_var(&planvars, "plan_out", planout ? planout : "");
+	put_var(&planvars, "plan_options", o.len ? o.s : "");
+	if (!applying) {
+		put_var(&planvars, "plan", "");
+		put_var(&planvars, "plan_id", "");
+		put_var(&planvars, "plan_sha256", "");
+	}
+	arc_buf_free(&o);
+	arc_buf_free(&v);
+}
+
+/* The value of the plan's option flag ("--skew 5m"), or NULL. */
+static const char *
+plan_option(const struct arc_planfile *p, const char *flag)
+{
+	size_t i, n = strlen(flag);
+
+	for (i = 0; i < p->optc; i++)
+		if (strncmp(p->optv[i], flag, n) == 0 && p->optv[i][n] == ' ')
+			return p->optv[i] + n + 1;
+	return NULL;
+}
+
+/*
+ * apply [--detailed-exit] [--max-plan-age D] [--metrics file]
+ * [--state-dir dir] PLAN: read PLAN (every byte as sealed), refuse it
+ * when it is too old or dated ahead, came from a partial listing or an
+ * aborted run, or its manifest moved other than by appends; then settle
+ * the run's command line as config does, from the plan's store,
+ * manifest and options alone (not the environment's knobs), in act mode.
+ * Any other option is refused: a plan is applied as it was reviewed.
+ */
+static int
+config_apply(int argc, char *argv[])
+{
+	struct arc_planfile p;
+	struct arc_buf pb = { 0 };
+	const char *maxage = "24h", *skew, *path = NULL, *sp, *keep[6];
+	char **av, tbuf[ARC_TIME_BUFSZ], *target;
+	int64_t maxns, skewns = 0, age;
+	size_t i, nkeep = 0;
+	int a, n = 0, dashdash = 0;
+
+	for (a = 1; a < argc; a++) {
+		if (nkeep > 4)		/* each of the three, given twice */
+			exit(EXIT_USAGE);
+		if (!dashdash && strcmp(argv[a], "--") == 0)
+			dashdash = 1;
+		else if (!dashdash && flag_is(argv[a], "--max-plan-age"))
+			maxage = flag_value(argc, argv, &a);
+		else if (!dashdash && (flag_is(argv[a], "--state-dir") ||
+		    flag_is(argv[a], "--metrics"))) {
+			keep[nkeep++] = argv[a];
+			if (strchr(argv[a], '=') == NULL)
+				keep[nkeep++] = flag_value(argc, argv, &a);
+		} else if (!dashdash && strcmp(argv[a], "--detailed-exit") == 0)
+			keep[nkeep++] = argv[a];
+		else if (!dashdash && argv[a][0] == '-')
+			errx(ARC_EXIT_ERROR, "%s: apply takes the plan's options; "
+			    "it takes only --max-plan-age, --state-dir, "
+			    "--detailed-exit and --metrics",
+			    printable(&pb, argv[a]));
+		else if (path != NULL)
+			exit(EXIT_USAGE);
+		else
+			path = argv[a];
+	}
+	if (path == NULL)
+		exit(EXIT_USAGE);
+	if (arc_duration_parse(maxage, &maxns) == -1)
+		errx(ARC_EXIT_ERROR, "--max-plan-age '%s': invalid duration",
+		    printable(&pb, maxage));
+	if (arc_planfile_read(path, &p) == -1)
+		exit(ARC_EXIT_ERROR);
+	if (p.partial)
+		errx(ARC_EXIT_ERROR, "plan '%s' came from a partial listing: "
+		    "it is never applied", path);
+	if (p.aborted != NULL)
+		errx(ARC_EXIT_ERROR, "plan '%s' came from a run that aborted "
+		    "(%s): it is never applied", path, printable(&pb,
+		    p.aborted));
+	if ((skew = plan_option(&p, "--skew")) != NULL &&
+	    arc_duration_parse(skew, &skewns) == -1)
+		errx(ARC_EXIT_ERROR, "plan '%s': its --skew is not a duration",
+		    path);
+	age = now_ms() - p.created_ms;
+	if (age > maxns / 1000000)
+		errx(ARC_EXIT_ERROR, "plan '%s' was made at %s, longer ago "
+		    "than --max-plan-age %s: make a new one", path,
+		    arc_time_format(p.created_ms / 1000, tbuf), maxage);
+	if (-age > skewns / 1000000)
+		errx(ARC_EXIT_ERROR, "plan '%s' is dated %s, in the future "
+		    "beyond the clock skew allowance", path,
+		    arc_time_format(p.created_ms / 1000, tbuf));
+	target = manifest_target(p.manifest);
+	if (arc_planfile_check(&p, p.manifest, target, -1) == -1)
+		exit(ARC_EXIT_ERROR);	/* it said why */
+	free(target);
+	/* config --act OPTION... -- store manifest, --now left out */
+	av = arc_ecalloc(p.optc + nkeep + 6, sizeof(*av));
+	av[n++] = "config";
+	av[n++] = "--act";
+	for (i = 0; i < p.optc; i++) {
+		if (strncmp(p.optv[i], "--now ", 6) == 0)
+			continue;
+		av[n] = arc_estrdup(p.optv[i]);
+		if ((sp = strchr(av[n], ' ')) != NULL)
+			av[n][sp - av[n]] = '=';
+		n++;
+	}
+	for (i = 0; i < nkeep; i++)
+		av[n++] = (char *)keep[i];
+	av[n++] = "--";
+	av[n++] = p.store;
+	av[n++] = p.manifest;
+	knobs_noenv = applying = 1;
+	put_var(&planvars, "plan", path);
+	put_var(&planvars, "plan_id", p.id);
+	put_var(&planvars, "plan_sha256", p.seal);
+	arc_buf_free(&pb);
+	return cmd_config(n, av);
+}
+
 /*
  * The driver's command line: its options (--opt value or --opt=value, a
  * flag beating its ARC_RECONCILIATION_* variable), then store and
@@ -544,9 +726,17 @@ cmd_config(int argc, char *argv[])
 	struct arc_buf shard = { 0 }, lock = { 0 };
 	struct arc_shard sh;
 	struct knob *k;
+	const char *planout = NULL;
 	size_t i;
 	int a;
 
+	if (argc > 1 && strcmp(argv[1], "apply") == 0)
+		return config_apply(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "plan") == 0) {
+		planout = "";
+		argc--;
+		argv++;
+	}
 	if (argc > 1 && (strcmp(argv[1], "status") == 0 ||
 	    strcmp(argv[1], "show") == 0 ||
 	    strcmp(argv[1], "explain") == 0 ||
@@ -558,6 +748,11 @@ cmd_config(int argc, char *argv[])
 		if (strcmp(argv[a], "--") == 0) {
 			a++;
 			break;
+		}
+		if (planout != NULL && (strcmp(argv[a], "-o") == 0 ||
+		    flag_is(argv[a], "--output"))) {
+			planout = flag_value(argc, argv, &a);
+			continue;
 		}
 		for (i = 0; i < NKNOBS && !flag_is(argv[a], knobs[i].flag); i++)
 			continue;
@@ -577,9 +772,13 @@ cmd_config(int argc, char *argv[])
 			exit(EXIT_USAGE);
 		}
 	}
-	if (argc - a != 2)
+	if (argc - a != 2 || (planout != NULL && *planout == '\0'))
 		exit(EXIT_USAGE);
 	knobs_settle();
+	if (planout != NULL && strcmp(val[O_ACT], "1") == 0)
+		errx(ARC_EXIT_ERROR, "a plan is a dry run: apply it with "
+		    "'apply', not --act");
+	plan_vars(planout, val);
 	if (strcmp(val[O_MODE], "local") == 0) {
 		if (*val[O_NODE] == '\0')
 			errx(ARC_EXIT_ERROR, "--mode local needs --node ID");
@@ -622,6 +821,7 @@ cmd_config(int argc, char *argv[])
 	    arc_prices_load(&prices, val[O_PRICE_TABLE], argv[a]) == -1)
 		exit(ARC_EXIT_ERROR);
 	put_var(&out, "cmd", "run");
+	arc_buf_add(&out, planvars.s, planvars.len);
 	for (i = 0; i < O_NOPTS; i++)
 		put_var(&out, opts[i].name, val[i]);
 	put_var(&out, "backend_kind", val[O_MODE]);
@@ -1150,6 +1350,7 @@ struct recopt {
 	const char	*abort_reason, *abort_message, *results1, *results2;
 	const char	*listing;
 	const char	*requests, *store, *prices;	/* arc(7): requests */
+	const char	*plan_id, *plan_sha256, *plan_stats;
 	struct arc_explain_member *explain;	/* --explain name=file */
 	size_t		 nexplain;
 	int64_t		 started_ms;
@@ -1356,6 +1557,9 @@ recopt_parse(int argc, char *argv[], struct recopt *o)
 		{ "requests", required_argument, NULL, 'q' },
 		{ "store", required_argument, NULL, 'S' },
 		{ "price-table", required_argument, NULL, 'P' },
+		{ "plan-id", required_argument, NULL, 'I' },
+		{ "plan-sha256", required_argument, NULL, 'J' },
+		{ "plan-stats", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct arc_shard sh;
@@ -1423,6 +1627,9 @@ recopt_parse(int argc, char *argv[], struct recopt *o)
 		case 'q': o->requests = optarg; break;
 		case 'S': o->store = optarg; break;
 		case 'P': o->prices = optarg; break;
+		case 'I': o->plan_id = optarg; break;
+		case 'J': o->plan_sha256 = optarg; break;
+		case 'T': o->plan_stats = optarg; break;
 		case 'p':
 			if ((eq = strchr(optarg, '=')) == NULL)
 				errx(ARC_EXIT_ERROR, "'%s': not name=file",
@@ -1487,6 +1694,39 @@ static int
 cap_hit(const struct runstats *s)
 {
 	return stats_int(s->d1, "cap_hit") || stats_int(s->d2, "cap_hit");
+}
+
+/* Whether apply left candidates that its plan does not list: drift. */
+static int
+plan_left(const char *stats)
+{
+	struct json_object *ps;
+	int left;
+
+	if (stats == NULL)
+		return 0;
+	ps = stats_load(stats);
+	left = stats_int(ps, "not_in_plan") > 0;
+	json_object_put(ps);
+	return left;
+}
+
+/* apply's fields of the run record: the plan, and what it left out */
+static void
+plan_fields(struct json_object *rec, const struct recopt *o)
+{
+	struct json_object *ps;
+
+	if (o->plan_id == NULL)
+		return;
+	json_object_object_add(rec, "plan_id", arc_json_text(o->plan_id));
+	json_object_object_add(rec, "plan_sha256",
+	    arc_json_text(o->plan_sha256 ? o->plan_sha256 : ""));
+	ps = stats_load(o->plan_stats);
+	add_int(rec, "plan_candidates", stats_int(ps, "plan_candidates"));
+	add_int(rec, "not_in_plan", stats_int(ps, "not_in_plan"));
+	add_int(rec, "plan_skipped", stats_int(ps, "plan_skipped"));
+	json_object_put(ps);
 }
 
 /* The run record of arc-reconcile(1), RUN RECORD. */
@@ -1556,6 +1796,7 @@ record_build(const struct recopt *o, const struct runstats *s, int64_t end_ms)
 	    "unverified_deletes") + stats_int(s->d2, "unverified_deletes"));
 	inventory_fields(rec, o->listing, s->diff);
 	requests_fields(rec, o);
+	plan_fields(rec, o);
 	return rec;
 }
 
@@ -1730,7 +1971,7 @@ cmd_summary(int argc, char *argv[])
 	drift = cap_hit(&s) || results_left(o.results1) ||
 	    results_left(o.results2) || stats_int(s.rc1, "error") != 0 ||
 	    stats_int(s.rc2, "error") != 0 || o.status[0] != 0 ||
-	    o.status[1] != 0;
+	    o.status[1] != 0 || plan_left(o.plan_stats);
 	fprintf(stderr, "%s: run %s %s: %jd manifest and %jd storage %s, %s%s\n",
 	    program_invocation_short_name, o.id, o.act ? "act" : "dry-run",
 	    (intmax_t)manifest_deletes(&s, &o),
@@ -2283,6 +2524,240 @@ cmd_explain(int argc, char *argv[])
 	return ret;
 }
 
+/* ---- plan and apply: the plan file ------------------------------------ */
+
+/*
+ * A local operand (no scheme) made absolute by the working directory, a
+ * link in it not resolved, so that a plan is applied from anywhere.
+ */
+static const char *
+absolute(struct arc_buf *b, const char *op)
+{
+	char *cwd;
+
+	if (op[0] == '/' || strstr(op, "://") != NULL || strcmp(op, "-") == 0)
+		return op;
+	if ((cwd = getcwd(NULL, 0)) == NULL)
+		err(ARC_EXIT_ERROR, "getcwd");
+	b->len = 0;
+	arc_buf_printf(b, "%s/%s", cwd, op);
+	free(cwd);
+	return arc_buf_str(b);
+}
+
+/* plan-version manifest target: the manifest's version lines, now. */
+static int
+cmd_plan_version(int argc, char *argv[])
+{
+	struct arc_buf b = { 0 };
+
+	if (argc != 3)
+		usage();
+	if (arc_planfile_version(&b, argv[1], argv[2]) == -1)
+		return ARC_EXIT_ERROR;
+	fwrite(b.s, 1, b.len, stdout);
+	arc_buf_free(&b);
+	return arc_fshut(stdout, "<stdout>") ? ARC_EXIT_ERROR : ARC_EXIT_OK;
+}
+
+/*
+ * plan-write: PLAN from the dry run: its id and time, the store, the
+ * manifest and the version plan-version saw before the dump (--version),
+ * the entries the dump read, the cutoff, the option lines config
+ * settled, whether the listing was partial or the run aborted, and the
+ * would-delete lines of both phases' results; sealed, written whole.
+ */
+static int
+cmd_plan_write(int argc, char *argv[])
+{
+	static const struct option lo[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "id", required_argument, NULL, 'i' },
+		{ "started-ms", required_argument, NULL, 't' },
+		{ "store", required_argument, NULL, 's' },
+		{ "manifest", required_argument, NULL, 'm' },
+		{ "version", required_argument, NULL, 'v' },
+		{ "entries", required_argument, NULL, 'e' },
+		{ "options", required_argument, NULL, 'O' },
+		{ "grace-s", required_argument, NULL, 'g' },
+		{ "skew-s", required_argument, NULL, 'k' },
+		{ "now", required_argument, NULL, 'n' },
+		{ "walk-partial", no_argument, NULL, 'w' },
+		{ "abort", required_argument, NULL, 'x' },
+		{ "results", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *out = NULL, *id = NULL, *store = NULL, *man = NULL;
+	const char *version = NULL, *entries = NULL, *options = "";
+	const char *now = NULL, *abrt = NULL, *res[2] = { NULL, NULL };
+	struct arc_buf b = { 0 }, c = { 0 }, abs = { 0 };
+	struct arc_reader rd;
+	struct arc_record rec;
+	char tbuf[ARC_TIME_BUFSZ], *ver = NULL;
+	long long started = 0, grace = 0, skew = 0;
+	int64_t base;
+	size_t i, n, ncand = 0;
+	FILE *fp;
+	int ch, partial = 0, nres = 0, k;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'o': out = optarg; break;
+		case 'i': id = optarg; break;
+		case 't':
+		case 'g':
+		case 'k':
+			if (arc_parse_count(optarg, 0, LLONG_MAX, ch == 't' ?
+			    &started : ch == 'g' ? &grace : &skew) == -1)
+				errx(ARC_EXIT_ERROR, "'%s': not a whole number",
+				    optarg);
+			break;
+		case 's': store = optarg; break;
+		case 'm': man = optarg; break;
+		case 'v': version = optarg; break;
+		case 'e': entries = optarg; break;
+		case 'O': options = optarg; break;
+		case 'n': now = optarg; break;
+		case 'w': partial = 1; break;
+		case 'x': abrt = optarg; break;
+		case 'r':
+			if (nres == 2)
+				usage();
+			res[nres++] = optarg;
+			break;
+		default: usage();
+		}
+	}
+	if (optind != argc || out == NULL || id == NULL || store == NULL ||
+	    man == NULL)
+		usage();
+	base = started / 1000;
+	if (now != NULL && arc_time_parse(now, strlen(now), ARC_TIME_LENIENT,
+	    &base) == -1)
+		errx(ARC_EXIT_ERROR, "'%s': not a time", now);
+	arc_planfile_begin(&b);
+	arc_planfile_field(&b, "id", id);
+	arc_planfile_field(&b, "created", arc_time_format(started / 1000,
+	    tbuf));
+	arc_buf_printf(&b, "created_ms %lld\n", started);
+	arc_planfile_field(&b, "store", absolute(&abs, store));
+	arc_planfile_field(&b, "manifest", absolute(&abs, man));
+	/* no version when the run stopped before it was read */
+	if (version != NULL && (ver = read_small(version, RECORD_MAX, &n)) !=
+	    NULL && n > 0)
+		arc_buf_add(&b, ver, n);
+	else
+		arc_planfile_field(&b, "manifest_kind", "unknown");
+	free(ver);
+	arc_buf_printf(&b, "manifest_entries %jd\n",
+	    (intmax_t)count_lines(entries));
+	arc_planfile_field(&b, "cutoff", arc_time_format(base - grace - skew,
+	    tbuf));
+	arc_buf_adds(&b, options);
+	arc_planfile_field(&b, "listing", partial ? "partial" : "complete");
+	arc_planfile_field(&b, "aborted", abrt ? abrt : "no");
+	for (k = 0; k < nres; k++) {
+		if ((fp = fopen(res[k], "r")) == NULL)
+			continue;	/* the phase did not run */
+		arc_reader_init(&rd, fp, res[k], ARC_REC_RESULT, 0);
+		while ((i = (size_t)arc_reader_next(&rd, &rec)) == 1) {
+			if (rec.reasonlen != 12 ||
+			    memcmp(rec.reason, "would-delete", 12) != 0)
+				continue;
+			arc_buf_printf(&c, "candidate %s %s ",
+			    ARC_KIND_NAME(rec.kind), arc_reason_name(rec.code));
+			arc_buf_add(&c, rec.qpath, rec.qpathlen);
+			arc_buf_addc(&c, '\n');
+			ncand++;
+		}
+		arc_reader_free(&rd);
+		fclose(fp);
+		if (i != 0)
+			errx(ARC_EXIT_ERROR, "plan '%s' not written: '%s' could "
+			    "not be read", out, res[k]);
+	}
+	arc_buf_printf(&b, "candidates %zu\n", ncand);
+	arc_buf_add(&b, c.s, c.len);
+	if (arc_planfile_save(out, &b) == -1)
+		return ARC_EXIT_ERROR;
+	if (abrt != NULL || partial)
+		warnx("plan '%s': %zu candidates; it is never applied: %s", out,
+		    ncand, abrt ? "the run aborted" : "the listing was partial");
+	else
+		warnx("plan '%s': %zu candidates; apply with: arc-reconcile "
+		    "apply %s", out, ncand, out);
+	arc_buf_free(&b);
+	arc_buf_free(&c);
+	arc_buf_free(&abs);
+	return ARC_EXIT_OK;
+}
+
+/*
+ * plan-filter plan sha256 manifest target records stats: the candidate
+ * records on standard input that PLAN lists, on standard output; the
+ * others are dropped.  PLAN must still be the plan config read (sha256)
+ * and the manifest must not have moved since (again, now that the dump
+ * is read: records, its entries).  stats gets plan_candidates,
+ * not_in_plan (live candidates dropped) and plan_skipped (the plan's
+ * that are candidates no longer).  Exit 2 after a message: nothing is
+ * passed on then.
+ */
+static int
+cmd_plan_filter(int argc, char *argv[])
+{
+	struct arc_planfile p;
+	struct arc_plancand *c;
+	struct arc_reader rd;
+	struct arc_record rec;
+	struct json_object *st;
+	struct arc_buf out = { 0 };
+	int64_t dropped = 0, skipped = 0;
+	size_t i;
+	int r;
+
+	if (argc != 7)
+		usage();
+	if (arc_planfile_read(argv[1], &p) == -1)
+		return ARC_EXIT_ERROR;
+	if (strcmp(p.seal, argv[2]) != 0) {
+		warnx("plan '%s' was replaced while it was applied", argv[1]);
+		return ARC_EXIT_ERROR;
+	}
+	if (arc_planfile_check(&p, argv[3], argv[4], count_lines(argv[5])) ==
+	    -1)
+		return ARC_EXIT_ERROR;
+	arc_reader_init(&rd, stdin, "<stdin>", ARC_REC_CANDIDATE, 0);
+	while ((r = arc_reader_next(&rd, &rec)) == 1) {
+		if ((c = arc_planfile_find(&p, rec.kind, rec.qpath,
+		    rec.qpathlen)) == NULL) {
+			dropped++;
+			continue;
+		}
+		c->seen = 1;
+		arc_buf_add(&out, rec.line, rec.linelen);
+		arc_buf_addc(&out, '\n');
+	}
+	arc_reader_free(&rd);
+	if (r == -1)
+		return ARC_EXIT_ERROR;
+	for (i = 0; i < p.ncand; i++)
+		skipped += !p.cand[i].seen;
+	st = json_object_new_object();
+	add_int(st, "plan_candidates", (int64_t)p.ncand);
+	add_int(st, "not_in_plan", dropped);
+	add_int(st, "plan_skipped", skipped);
+	r = arc_json_save_line(argv[6], st, 0600);
+	json_object_put(st);
+	arc_planfile_free(&p);
+	if (r == -1)
+		return ARC_EXIT_ERROR;
+	if (out.len > 0)
+		fwrite(out.s, 1, out.len, stdout);
+	arc_buf_free(&out);
+	return arc_fshut(stdout, "<stdout>") ? ARC_EXIT_ERROR : ARC_EXIT_OK;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -2330,6 +2805,12 @@ main(int argc, char *argv[])
 		return cmd_audit_verify(argc, argv);
 	if (strcmp(argv[0], "progress") == 0)
 		return cmd_progress(argc, argv);
+	if (strcmp(argv[0], "plan-version") == 0)
+		return cmd_plan_version(argc, argv);
+	if (strcmp(argv[0], "plan-write") == 0)
+		return cmd_plan_write(argc, argv);
+	if (strcmp(argv[0], "plan-filter") == 0)
+		return cmd_plan_filter(argc, argv);
 	if (strcmp(argv[0], "usage") == 0 && argc == 1) {
 		fputs(driver_usage, stdout);
 		return arc_fshut(stdout, "<stdout>") ? ARC_EXIT_ERROR : 0;
