@@ -28,7 +28,7 @@ LIBOBJ = lib/arcapi.o lib/archive.o lib/audit.o lib/awscred.o lib/azcred.o \
 	lib/http.o lib/inventory.o lib/jsonout.o lib/jsonstream.o lib/local.o \
 	lib/manifest.o lib/mfile.o lib/objstore.o lib/pager.o lib/path.o lib/plan.o \
 	lib/progress.o lib/quote.o lib/reason.o lib/record.o lib/runarchive.o \
-	lib/s3.o lib/sha256.o lib/shard.o lib/sortpipe.o \
+	lib/s3.o lib/sha256.o lib/shard.o lib/sortpipe.o lib/cursor.o \
 	lib/store.o lib/time.o lib/usage.o lib/util.o lib/xml.o
 MAN1 = share/man/man1/arc-list.1 share/man/man1/arc-manifest-dump.1 \
 	share/man/man1/arc-diff.1 share/man/man1/arc-recheck.1 \
