@@ -136,6 +136,33 @@ db/m6/$H/a.parquet"
 	refute grep -q lost.parquet "$MANIFEST"
 }
 
+@test "a phase stopped at the deadline with candidates left keeps the cursor, and the next run lists the same range and repairs the rest" {
+	mkdir -p "$STORE"
+	: >"$MANIFEST"
+	for f in a b c z; do
+		entry "db/m1/$H/$f.parquet" >>"$MANIFEST"
+	done
+	mkfile "$STORE/db/m1/$H/a.parquet"
+	mkfile "$STORE/db/m1/$H/z.parquet"
+	run --separate-stderr boxed --act --max-duration 1ms --batch 1
+	assert_equal "$(cursor_after)" "db/m1/$H/a.parquet"
+	# the range (a, z] holds two orphan entries: one batch, then the deadline
+	run -1 --separate-stderr boxed --act --max-duration 1ms --batch 1
+	assert_output "$(res deleted manifest "db/m1/$H/b.parquet")"
+	assert_stderr --partial "1 candidates left for a later run"
+	assert_equal "$(last .window.cut_short)" true
+	assert_equal "$(last .window.cursor_moved)" false
+	assert_equal "$(cursor_after)" "db/m1/$H/a.parquet"
+	# the same range again, to the end of the key space: not cut short
+	run -0 --separate-stderr boxed --act --max-duration 1ms --batch 1 --detailed-exit
+	assert_output "$(res deleted manifest "db/m1/$H/c.parquet")"
+	assert_equal "$(last .window.from)" "\"db/m1/$H/a.parquet\""
+	assert_equal "$(last .window.wrapped)" true
+	assert_equal "$(cursor_after)" ""
+	assert_equal "$(jq -r .path "$MANIFEST")" "db/m1/$H/a.parquet
+db/m1/$H/z.parquet"
+}
+
 @test "successive one-file runs delete what one unbounded run deletes, each path once, and the cursor wraps to the start" {
 	plant
 	cp -a "$STORE" s2
