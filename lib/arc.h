@@ -52,6 +52,7 @@ int	 arc_fshut(FILE *, const char *);
 void	 arc_bigbuf(FILE *);
 int	 arc_parse_count(const char *, long long, long long, long long *);
 int	 arc_write_full(int, const void *, size_t);
+char	*arc_read_small(const char *, size_t, size_t *);
 const char *arc_file_kind(mode_t);
 char	*arc_run_id(void);
 int	 arc_fsync_dir(const char *);

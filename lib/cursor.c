@@ -45,55 +45,6 @@ arc_range_has(const struct arc_range *r, const char *p, size_t n)
 	    r->end.len) <= 0;
 }
 
-/*
- * Read a small regular file whole, never through a link: NULL with errno
- * set (ELOOP for a link, EINVAL for another kind of file, EFBIG).
- */
-static char *
-slurp(const char *path, size_t *lenp)
-{
-	struct stat sb;
-	char *s = NULL;
-	ssize_t r;
-	size_t n = 0;
-	int fd, e;
-
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC)) == -1)
-		return NULL;
-	if (fstat(fd, &sb) == -1)
-		goto fail;
-	if (!S_ISREG(sb.st_mode)) {
-		errno = EINVAL;
-		goto fail;
-	}
-	if (sb.st_size > CURSOR_MAX) {
-		errno = EFBIG;
-		goto fail;
-	}
-	s = arc_emalloc((size_t)sb.st_size + 1);
-	while (n < (size_t)sb.st_size) {
-		if ((r = read(fd, s + n, (size_t)sb.st_size - n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	s[n] = '\0';
-	*lenp = n;
-	return s;
-fail:
-	e = errno;
-	free(s);
-	close(fd);
-	errno = e;
-	return NULL;
-}
-
 /* The JSON object in file, or NULL after a message naming it. */
 static struct json_object *
 load(const char *file, const char *what)
@@ -103,7 +54,7 @@ load(const char *file, const char *what)
 	size_t n;
 	char *s;
 
-	if ((s = slurp(file, &n)) == NULL) {
+	if ((s = arc_read_small(file, CURSOR_MAX, &n)) == NULL) {
 		if (errno == ELOOP || errno == EINVAL)
 			warnx("%s '%s': a link or not a regular file; refused",
 			    what, file);

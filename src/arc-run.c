@@ -91,15 +91,6 @@ usage(void)
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * s for a message on a terminal: bytes below 0x20 and 0x7f as \ooo, so
  * that a hostile value cannot move the cursor or rewrite the screen.
@@ -133,56 +124,6 @@ shquote(struct arc_buf *b, const char *s)
 	arc_buf_addc(b, '\'');
 }
 
-/*
- * Read a whole small file that must be a regular file (a link is not
- * followed); NULL with errno set, EFBIG past max.
- */
-static char *
-read_small(const char *path, size_t max, size_t *lenp)
-{
-	struct stat st;
-	char *s;
-	ssize_t r;
-	size_t n = 0;
-	int fd, e;
-
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
-		return NULL;
-	if (fstat(fd, &st) == -1)
-		goto fail;
-	if (!S_ISREG(st.st_mode)) {
-		errno = EINVAL;
-		goto fail;
-	}
-	if ((size_t)st.st_size > max) {
-		errno = EFBIG;
-		goto fail;
-	}
-	s = arc_emalloc((size_t)st.st_size + 1);
-	while (n < (size_t)st.st_size) {
-		if ((r = read(fd, s + n, (size_t)st.st_size - n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			e = errno;
-			free(s);
-			close(fd);
-			errno = e;
-			return NULL;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	s[n] = '\0';
-	*lenp = n;
-	return s;
-fail:
-	e = errno;
-	close(fd);
-	errno = e;
-	return NULL;
-}
 
 /* ---- config: the knobs, checked --------------------------------------- */
 
@@ -670,7 +611,7 @@ stats_load(const char *path)
 
 	if (path == NULL)
 		return NULL;
-	if ((s = read_small(path, RECORD_MAX, &n)) == NULL) {
+	if ((s = arc_read_small(path, RECORD_MAX, &n)) == NULL) {
 		if (errno != ENOENT)
 			warn("cannot read '%s'", path);
 		return NULL;
@@ -855,7 +796,7 @@ record_check(struct json_object *o, const char *name)
 static void
 run_load(struct run *r)
 {
-	if ((r->text = read_small(r->path, RECORD_MAX, &r->len)) == NULL) {
+	if ((r->text = arc_read_small(r->path, RECORD_MAX, &r->len)) == NULL) {
 		r->why = strerror(errno);
 		return;
 	}
@@ -1793,7 +1734,7 @@ cmd_record(int argc, char *argv[])
 	}
 	free(o.explain);
 	o.explain = NULL;
-	end_ms = now_ms();
+	end_ms = arc_time_now_ms();
 	rec = record_build(&o, &s, end_ms);
 	if (window_record(rec, &o, &s) == -1)
 		ret = ARC_EXIT_ERROR;
@@ -2489,7 +2430,7 @@ main(int argc, char *argv[])
 		return arc_fshut(stdout, "<stdout>") ? ARC_EXIT_ERROR : 0;
 	}
 	if (strcmp(argv[0], "now") == 0 && argc == 1) {
-		printf("%jd\n", (intmax_t)now_ms());
+		printf("%jd\n", (intmax_t)arc_time_now_ms());
 		return arc_fshut(stdout, "<stdout>") ? ARC_EXIT_ERROR : 0;
 	}
 	usage();
