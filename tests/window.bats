@@ -6,7 +6,9 @@
 # --max-duration 1ms lists one file a run (the deadline has passed once
 # one file is taken), which makes every range known in advance; an S3
 # store behind tests/proxy.py, whose listing pages are slowed, is cut at
-# page boundaries.  Servers: s3rver 3.7.1 and the proxy, each stopped by
+# page boundaries; an Azure store (Azurite), which has no start-after, is
+# read from the start and passed over up to the cursor.  Servers: s3rver
+# 3.7.1 and the proxy, Azurite 3.35.0 for its one test, each stopped by
 # its PID.
 load test_helper
 load servers
@@ -29,6 +31,12 @@ setup_file() {
 teardown_file() {
 	stop_named fp
 	stop_named s3
+}
+
+teardown() {
+	if [ -n "${AZ_STARTED:-}" ]; then
+		stop_azurite
+	fi
 }
 
 setup() {
@@ -325,4 +333,53 @@ s3plant() {
 	    "$(cd "$S3_DATA/ctl" && find . -name '*._S3rver_object' | sort)"
 	# the listing asked for pages after the cursor, never from the start again
 	assert grep -q 'start-after=' "$BATS_FILE_TMPDIR/fp.requests"
+}
+
+# ---- Azure ---------------------------------------------------------------
+
+@test "on an Azure store, time-boxed runs pass over the paths up to the cursor and together delete what one unbounded run deletes, each path once" {
+	start_azurite 2>/dev/null ||
+	    wait_http_for 60 "http://127.0.0.1:$AZ_PORT/"
+	AZ_STARTED=1
+	local m keys=()
+	for m in a b; do
+		for n in 1 2; do
+			keys+=("db/$m/$H/f$n.parquet")
+			entry "db/$m/$H/f$n.parquet" >>az.ndjson
+		done
+	done
+	keys+=("db/a/$H/o.parquet" "db/b/$H/o.parquet")
+	entry "db/a/$H/lost.parquet" >>az.ndjson
+	cp az.ndjson ctl.ndjson
+	make_container box
+	make_container ctl
+	azseed box "${keys[@]}"
+	azseed ctl "${keys[@]}"
+	# every blob a week old at the run's time
+	now=$(date -u -d '+7 days' +%Y-%m-%dT%H:%M:%SZ)
+	run -0 --separate-stderr arc-reconcile --state-dir st-ctl --act \
+	    --now "$now" --max-orphan-ratio 1 az://ctl ctl.ndjson
+	want=$(grep '^deleted' <<<"$output" | sort)
+	assert_equal "$(wc -l <<<"$want")" 3
+	# two blobs a page, the deadline already past: a run reads pages from
+	# the start until one brings a blob after the cursor, then stops
+	export ARC_LIST_PAGE_KEYS=2
+	got= wrapped=false n=0 cuts=0
+	while [ "$wrapped" != true ] && [ "$n" -lt 20 ]; do
+		run --separate-stderr arc-reconcile --state-dir st-box --act \
+		    --now "$now" --max-orphan-ratio 1 --max-duration 1ms \
+		    az://box az.ndjson
+		[ "$status" -le 1 ] || fail "run $n: exit $status: $stderr"
+		got+=$(grep '^deleted' <<<"$output" || true)$'\n'
+		rec=$(arc-reconcile status --json --state-dir st-box | jq -c .last_run.window)
+		wrapped=$(jq -r .wrapped <<<"$rec")
+		[ "$(jq -r .cut_short <<<"$rec")" = true ] && cuts=$((cuts + 1))
+		n=$((n + 1))
+	done
+	assert_equal "$wrapped" true
+	assert [ "$cuts" -ge 2 ]
+	assert_equal "$(grep . <<<"$got" | sort)" "$want"
+	assert_equal "$(grep . <<<"$got" | sort | uniq -d)" ""
+	assert_equal "$(cat az.ndjson)" "$(cat ctl.ndjson)"
+	assert_equal "$(arc-list az://box | cut -f1)" "$(arc-list az://ctl | cut -f1)"
 }
