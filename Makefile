@@ -27,8 +27,8 @@ LIBOBJ = lib/arcapi.o lib/archive.o lib/audit.o lib/awscred.o lib/azcred.o \
 	lib/azure.o lib/base64.o lib/buf.o lib/entry.o lib/etcd.o lib/explain.o \
 	lib/http.o lib/inventory.o lib/jsonout.o lib/jsonstream.o lib/local.o \
 	lib/manifest.o lib/mfile.o lib/objstore.o lib/pager.o lib/path.o lib/plan.o \
-	lib/planfile.o lib/progress.o lib/quote.o lib/reason.o lib/record.o \
-	lib/requests.o lib/runarchive.o \
+	lib/cursor.o lib/planfile.o lib/progress.o lib/quote.o lib/reason.o \
+	lib/record.o lib/requests.o lib/runarchive.o \
 	lib/s3.o lib/sha256.o lib/shard.o lib/sortpipe.o \
 	lib/store.o lib/time.o lib/usage.o lib/util.o lib/xml.o
 MAN1 = share/man/man1/arc-list.1 share/man/man1/arc-manifest-dump.1 \

@@ -52,6 +52,7 @@ int	 arc_fshut(FILE *, const char *);
 void	 arc_bigbuf(FILE *);
 int	 arc_parse_count(const char *, long long, long long, long long *);
 int	 arc_write_full(int, const void *, size_t);
+char	*arc_read_small(const char *, size_t, size_t *);
 const char *arc_file_kind(mode_t);
 char	*arc_run_id(void);
 int	 arc_fsync_dir(const char *);
@@ -140,6 +141,7 @@ int	 arc_time_parse(const char *, size_t, int, int64_t *);
 int	 arc_time_parse_ceil(const char *, size_t, int64_t *);
 char	*arc_time_format(int64_t, char *);
 int64_t	 arc_time_now(void);
+int64_t	 arc_time_now_ms(void);
 int	 arc_duration_parse(const char *, int64_t *);
 int64_t	 arc_duration_const(const char *);
 int	 arc_is_young(int64_t, int64_t, int64_t);
@@ -243,6 +245,31 @@ struct arc_record {
 	const char	*rev;	/* quoted, "-" when none */
 	size_t		 revlen;
 };
+/*
+ * cursor.c: the key range of a time-boxed run, (after, end] in the byte
+ * order of the unquoted paths (after "": from the start; not bounded: to
+ * the end), and the cursor that keeps it in the state directory.
+ */
+struct arc_range {
+	int		 on;
+	struct arc_buf	 after;
+	int		 bounded;
+	struct arc_buf	 end;
+};
+int	 arc_range_has(const struct arc_range *, const char *, size_t);
+int	 arc_range_load(struct arc_range *, const char *);
+void	 arc_range_free(struct arc_range *);
+struct arc_cursor {
+	char			*file;		/* STATE/cursors/NAME.json */
+	struct json_object	*id;		/* what it is kept for */
+	struct arc_buf		 after;		/* "": from the start */
+	const char		*dropped;	/* why a kept one was not used */
+};
+int	 arc_cursor_open(struct arc_cursor *, const char *, const char *,
+	    const char *, const char *);
+int	 arc_cursor_save(const struct arc_cursor *, const char *, size_t);
+void	 arc_cursor_free(struct arc_cursor *);
+
 struct arc_reader {
 	FILE		*fp;
 	const char	*name;	/* operand name for messages */
@@ -255,6 +282,8 @@ struct arc_reader {
 	int		 haveprev[3];
 	const struct arc_shard *shard;	/* only its records (NULL: all) */
 	struct arc_buf	 path;		/* a decoded path, for the shard */
+	const struct arc_range *range;	/* only its records (NULL: all) */
+	uintmax_t	 outside;	/* records passed over as outside it */
 };
 void	 arc_reader_init(struct arc_reader *, FILE *, const char *, int, int);
 int	 arc_reader_next(struct arc_reader *, struct arc_record *);
@@ -338,6 +367,12 @@ struct arc_store {
 	char	**bounds;	/* paths that split a prefix's range (-M) */
 	size_t	 nbounds;
 	struct arc_shard shard;	/* list only its paths (arc-list --shard) */
+	/* a time-boxed listing (arc-list --after, --deadline) */
+	const char *after;	/* list after this path (decoded; NULL: all) */
+	int64_t	 deadline;	/* ms since the epoch: no page after (0: none) */
+	int	 cut;		/* set: the deadline stopped the listing */
+	int64_t	 accepted;	/* keys the caller took: none, no stop */
+	int	 raworder;	/* local: unquoted byte order, not quoted */
 	char	*url;		/* as given, for messages */
 	void	*priv;
 };

@@ -163,6 +163,9 @@ struct arc_pager {
 	const char	*name;		/* the store URL, for messages */
 	int		 quiet;		/* a listing of hints: no warnings */
 	const struct arc_shard *shard;	/* list only its prefixes */
+	int64_t		 deadline;	/* ms: ask no page after it (0: none) */
+	int		*cut;		/* set when the deadline stopped it */
+	const int64_t	*accepted;	/* keys taken: the deadline waits for one */
 };
 struct arc_pager_ops {
 	void	(*request)(void *, struct arc_plister *, struct arc_http_req *);
@@ -179,6 +182,7 @@ void	 arc_pager_emit(struct arc_pager *, const char *, size_t, int64_t,
 int	 arc_list_keep(const char *, size_t, int);
 int	 arc_pager_key(struct arc_plister *, const char *, size_t);
 long	 arc_list_max_pages(void);
+int	 arc_list_page_keys(int);
 void	 arc_pager_free(struct arc_pager *);
 int	 arc_pager_run(struct arc_pager *, struct arc_http *,
 	    const struct arc_pager_ops *, void *, int);

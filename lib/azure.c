@@ -250,7 +250,7 @@ list_request(struct arc_objstore *os, struct arc_plister *l,
 	size_t np = 0;
 	char max[16];
 
-	snprintf(max, sizeof(max), "%d", PAGE_BLOBS);
+	snprintf(max, sizeof(max), "%d", arc_list_page_keys(PAGE_BLOBS));
 	pv[np++] = (struct param){ "restype", "container" };
 	pv[np++] = (struct param){ "comp", "list" };
 	pv[np++] = (struct param){ "prefix", arc_buf_str(&l->prefix) };

@@ -234,6 +234,48 @@ local_close(struct arc_store *st)
 	free(l);
 }
 
+/*
+ * The unquoted byte order of a time-boxed listing (arc_range_has): the
+ * names, a directory's as if it ended in '/'.
+ */
+/*
+ * Whether every path below the directory dir (n bytes, no '/' at the
+ * end) sorts at or before after, the cursor of a time-boxed listing:
+ * such a directory is not read.
+ */
+static int
+before_cursor(const char *after, const char *dir, size_t n)
+{
+	size_t an, m;
+	int c;
+
+	if (after == NULL)
+		return 0;
+	an = strlen(after);
+	m = n < an ? n : an;
+	if ((c = memcmp(dir, after, m)) != 0)
+		return c < 0;
+	/* dir + '/' against the rest of after */
+	return an > n && (unsigned char)after[n] > '/';
+}
+
+static int
+dentrawcmp(const void *a, const void *b)
+{
+	const struct dent *x = a, *y = b;
+	size_t xn = strlen(x->name), yn = strlen(y->name), i;
+	int c, d;
+
+	for (i = 0;; i++) {
+		c = i < xn ? (unsigned char)x->name[i] : i == xn && x->isdir ?
+		    '/' : -1;
+		d = i < yn ? (unsigned char)y->name[i] : i == yn && y->isdir ?
+		    '/' : -1;
+		if (c != d || c == -1)
+			return c < d ? -1 : c > d;
+	}
+}
+
 static int
 dentcmp(const void *a, const void *b)
 {
@@ -493,7 +535,8 @@ walkdir(struct walk *w, int fd)
 		v[i].name = names.s + v[i].noff;
 	}
 	if (n > 1)	/* qsort(NULL, 0, ...) is undefined */
-		qsort(v, n, sizeof(*v), dentcmp);
+		qsort(v, n, sizeof(*v), w->st->raworder ? dentrawcmp :
+		    dentcmp);
 
 	/* the files to emit, stat'ed all at once (see struct statpool) */
 	plen = w->path.len;
@@ -518,6 +561,9 @@ walkdir(struct walk *w, int fd)
 			/* a directory of another shard's paths: not read */
 			if (arc_shard_below(&w->st->shard, w->path.s,
 			    w->path.len) == 0)
+				continue;
+			if (before_cursor(w->st->after, w->path.s,
+			    w->path.len))
 				continue;
 			cfd = openat(dirfd(d), v[i].name, DIR_FLAGS);
 			if (cfd == -1) {

@@ -516,6 +516,9 @@ arc_os_list_start(struct arc_store *st, struct arc_pager *pg,
 	pg->arg = arg;
 	pg->name = os->name;
 	pg->shard = &st->shard;
+	pg->deadline = st->deadline;
+	pg->cut = &st->cut;
+	pg->accepted = &st->accepted;
 	for (i = 0; i < np; i++) {
 		n = strlen(prefixes[i]);
 		while (n > 0 && prefixes[i][n - 1] == '/')

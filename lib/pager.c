@@ -57,6 +57,25 @@ arc_list_max_pages(void)
 }
 
 /*
+ * The keys one listing page asks for: the service's most (max), or
+ * fewer with ARC_LIST_PAGE_KEYS (finer page boundaries for a time-boxed
+ * run on a slow link, and for tests).
+ */
+int
+arc_list_page_keys(int max)
+{
+	const char *v = getenv("ARC_LIST_PAGE_KEYS");
+	long long n;
+
+	if (v == NULL || *v == '\0')
+		return max;
+	if (arc_parse_count(v, 1, max, &n) == -1)
+		errx(arc_errstatus, "'%s': invalid ARC_LIST_PAGE_KEYS (1 to %d)",
+		    v, max);
+	return (int)n;
+}
+
+/*
  * A key a page of l returned, in the server's byte order: 0 when it sorts
  * above where the page was asked from, -1 when it does not (the caller
  * ends the lister with a message).  Every key counts, those the caller
@@ -201,6 +220,7 @@ struct run {
 	size_t				 start;	/* round robin */
 	int				 partial, fatal;
 	long				 maxpages;
+	long				 pages;	/* read so far */
 };
 
 /* An unfinished lister with no page in flight. */
@@ -214,6 +234,20 @@ static struct arc_http_req *
 ask(struct run *ru, struct arc_plister *l)
 {
 	const struct arc_buf *from = &l->pos;
+
+	/*
+	 * A time-boxed listing asks no page once its deadline has passed,
+	 * after one that brought a key the caller took (every run makes
+	 * progress): what was read is whole up to its last key, and the
+	 * caller says where that is.
+	 */
+	if (ru->pg->deadline > 0 && ru->pages > 0 && (ru->pg->accepted ==
+	    NULL || *ru->pg->accepted > 0) &&
+	    arc_time_now_ms() >= ru->pg->deadline) {
+		if (ru->pg->cut != NULL)
+			*ru->pg->cut = 1;
+		return NULL;
+	}
 
 	/* the page's keys must sort above its start-after, or the last key */
 	if (l->token.len == 0 && arc_pathcmp(l->after.s ? l->after.s : "",
@@ -302,6 +336,7 @@ page_done(void *arg, struct arc_http_req *r)
 	int rc;
 
 	l->pages++;
+	ru->pages++;
 	rc = ru->ops->page(ru->be, ru->pg, l, r);
 	/* a TLS refusal is the configuration, not one lister's bad luck */
 	if (rc != 0 && arc_http_misconfigured(r))
@@ -329,7 +364,7 @@ int
 arc_pager_run(struct arc_pager *pg, struct arc_http *h,
     const struct arc_pager_ops *ops, void *be, int jobs)
 {
-	struct run ru = { pg, ops, be, 0, 0, 0, arc_list_max_pages() };
+	struct run ru = { pg, ops, be, 0, 0, 0, arc_list_max_pages(), 0 };
 
 	if (jobs < 1)
 		jobs = 1;

@@ -328,7 +328,8 @@ check_order:
 /*
  * The next record, checked whole: 1, 0 at the end, -1 after a message.
  * With a shard set, the records of other shards are checked (order
- * included) and passed over, so that a tool sees only its shard's.
+ * included) and passed over, so that a tool sees only its shard's; with
+ * a range set, so are those outside it, counted in outside.
  */
 int
 arc_reader_next(struct arc_reader *r, struct arc_record *rec)
@@ -337,8 +338,8 @@ arc_reader_next(struct arc_reader *r, struct arc_record *rec)
 	size_t n;
 	int k;
 
-	while ((k = read_record(r, rec)) == 1 && r->shard != NULL &&
-	    r->shard->count > 0) {
+	while ((k = read_record(r, rec)) == 1 && ((r->shard != NULL &&
+	    r->shard->count > 0) || (r->range != NULL && r->range->on))) {
 		/* quoting never touches '/': most paths need no decoding */
 		path = rec->qpath;
 		n = rec->qpathlen;
@@ -349,8 +350,12 @@ arc_reader_next(struct arc_reader *r, struct arc_record *rec)
 			path = r->path.s;
 			n = r->path.len;
 		}
-		if (arc_shard_has(r->shard, path, n))
+		if (r->shard != NULL && !arc_shard_has(r->shard, path, n))
+			continue;
+		/* the range compares decoded paths, as the store lists them */
+		if (arc_range_has(r->range, path, n))
 			break;
+		r->outside++;
 	}
 	return k;
 }

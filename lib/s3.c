@@ -208,7 +208,7 @@ list_request(struct arc_objstore *os, struct arc_plister *l,
 {
 	struct s3 *s = (struct s3 *)os;
 	struct arc_buf q = { 0 };
-	int max = PAGE_KEYS;
+	int max = arc_list_page_keys(PAGE_KEYS);
 
 	/*
 	 * The rest lister, not in the middle of a run of its own keys, is
@@ -462,6 +462,11 @@ s3_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 	if (st->shard.count == 0) {
 		l = arc_pager_add(&pg, s->os.prefix, s->os.prefixlen);
 		l->rest = 1;
+		/* a time-boxed listing starts after its cursor */
+		if (st->after != NULL && *st->after != '\0') {
+			arc_buf_add(&l->after, s->os.prefix, s->os.prefixlen);
+			arc_buf_adds(&l->after, st->after);
+		}
 	}
 	n = (size_t)arc_os_list_run(&s->os, &pg, &list_keys, jobs);
 	for (i = 0; i < s->nhints; i++)

@@ -354,3 +354,13 @@ arc_window_ns(const struct arc_window *w)
 		errx(ARC_EXIT_ERROR, "grace plus skew is too large");
 	return w->grace + w->skew;
 }
+
+/* Now, in milliseconds since the epoch: deadlines (--max-duration). */
+int64_t
+arc_time_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

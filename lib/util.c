@@ -403,3 +403,54 @@ arc_zfree(char *s)
 		free(s);
 	}
 }
+
+/*
+ * Read a whole small file that must be a regular file (a link is not
+ * followed); NULL with errno set, EFBIG past max.
+ */
+char *
+arc_read_small(const char *path, size_t max, size_t *lenp)
+{
+	struct stat st;
+	char *s;
+	ssize_t r;
+	size_t n = 0;
+	int fd, e;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		goto fail;
+	}
+	if ((size_t)st.st_size > max) {
+		errno = EFBIG;
+		goto fail;
+	}
+	s = arc_emalloc((size_t)st.st_size + 1);
+	while (n < (size_t)st.st_size) {
+		if ((r = read(fd, s + n, (size_t)st.st_size - n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			e = errno;
+			free(s);
+			close(fd);
+			errno = e;
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	s[n] = '\0';
+	*lenp = n;
+	return s;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return NULL;
+}

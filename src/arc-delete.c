@@ -49,6 +49,10 @@ static struct {
 
 static volatile sig_atomic_t stopping;
 static int halted;		/* a state write failed: delete nothing more */
+static int64_t deadline;	/* --deadline: ms since the epoch, or 0 */
+static int batched;		/* a batch was begun: the deadline may stop us */
+static int timed_out;		/* the deadline stopped a phase */
+static uintmax_t left_by_deadline;	/* candidates it left for later */
 static struct arc_out *stats_out;	/* -S, made before anything is deleted */
 static struct arc_out *rejects;		/* -R: the candidates left by the cap */
 static struct arc_audit *audit;
@@ -62,7 +66,8 @@ static const char usage_text[] =
     "                  [-a audit] [-b batch] [-I name=file] [-N done] "
     "[-n max] [-P prefix]\n"
     "                  [-R file] [-r run-id] [-S file] [-s sample] "
-    "store manifest\n"
+    "[--deadline ms]\n"
+    "                  store manifest\n"
     "       arc-delete --restore archive store manifest\n";
 
 static void
@@ -76,6 +81,27 @@ on_signal(int sig)
 {
 	(void)sig;
 	stopping = 1;
+}
+
+/*
+ * Whether a phase begins no further batch: a signal, a failed state
+ * write, or --deadline passed once one batch was begun (every run makes
+ * progress).  What the deadline leaves is counted, for the next run.
+ */
+static int
+stop_batches(const struct arc_batch *b)
+{
+	if (stopping || halted)
+		return 1;
+	if (b->i >= b->l->n)
+		return 0;
+	if (deadline > 0 && batched && arc_time_now_ms() >= deadline) {
+		left_by_deadline += b->l->n - b->i;
+		timed_out = 1;
+		return 1;
+	}
+	batched = 1;
+	return 0;
 }
 
 static void
@@ -262,7 +288,7 @@ manifest_phase(struct arc_manifest *man, struct arc_cands *l)
 		arc_plan_announce(man, l);
 	arc_batch_init(&b, l, (size_t)opt.batch);
 	mi = arc_ecalloc((size_t)opt.batch, sizeof(*mi));
-	while (arc_batch_next(&b, stopping || halted)) {
+	while (arc_batch_next(&b, stop_batches(&b))) {
 		/* Arc: a chunk the cap cut short gets cap_hit before its event */
 		if (plan.cap_kind == ARC_KIND_MANIFEST && arc_batch_last(&b))
 			cap_event();
@@ -501,7 +527,7 @@ storage_phase(struct arc_store *st, struct arc_manifest *man,
 	mi = arc_ecalloc((size_t)opt.batch, sizeof(*mi));
 	si = arc_ecalloc((size_t)opt.batch, sizeof(*si));
 	ack = arc_ereallocarray(NULL, (size_t)opt.batch, sizeof(*ack));
-	while (arc_batch_next(&b, stopping || halted)) {
+	while (arc_batch_next(&b, stop_batches(&b))) {
 		still_unregistered(man, &b, mi);
 		if (opt.if_unchanged && b.n > 0)
 			still_unchanged(st, &b, si);
@@ -589,6 +615,9 @@ write_stats(const struct arc_manifest *man)
 	stat_add(o, "bytes_freed", count.bytes_freed);
 	json_object_object_add(o, "interrupted",
 	    json_object_new_boolean(stopping));
+	json_object_object_add(o, "deadline_hit",
+	    json_object_new_boolean(timed_out));
+	stat_add(o, "left_by_deadline", left_by_deadline);
 	stat_add(o, "manifest_passes", man->io.passes);
 	stat_add(o, "manifest_tails", man->io.tails);
 	stat_add(o, "manifest_bytes_read", man->io.bytes_read);
@@ -615,9 +644,11 @@ options(int *argcp, char ***argvp)
 		{ "restore", required_argument, NULL, 'T' },
 		{ "deferred", required_argument, NULL, 'E' },
 		{ "listing-partial", no_argument, NULL, 'L' },
+		{ "deadline", required_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *restore = NULL;
+	long long ms;
 	int ch;
 
 	while ((ch = arc_getopt(*argcp, *argvp, "A:a:b:I:N:n:P:R:r:S:s:",
@@ -630,6 +661,12 @@ options(int *argcp, char ***argvp)
 		case 'T': restore = optarg; break;
 		case 'E': opt.deferred = optarg; break;
 		case 'L': opt.partial = 1; break;
+		case 'W':
+			if (arc_parse_count(optarg, 1, INT64_MAX, &ms) == -1)
+				errx(ARC_EXIT_ERROR, "'%s': the deadline must be "
+				    "milliseconds since the epoch", optarg);
+			deadline = ms;
+			break;
 		case 'R': opt.rejects = optarg; break;
 		case 'A': opt.archive = optarg; break;
 		case 'a': opt.audit = optarg; break;
@@ -733,8 +770,11 @@ finish(const struct arc_manifest *man, int ret)
 	    count.refused[1] + count.refused[2] +
 	    count.failed[1] + count.failed[2] +
 	    count.changed[1] + count.changed[2] + count.deferred +
-	    count.unverified[1] + count.unverified[2] > 0))
+	    count.unverified[1] + count.unverified[2] > 0 || timed_out))
 		ret = ARC_EXIT_SOME;
+	if (timed_out)
+		warnx("the deadline passed: %ju candidates left for a later "
+		    "run", left_by_deadline);
 	/* a TLS or credential refusal is a wrong setting: exit 2 */
 	if (arc_config_error && (ret == ARC_EXIT_OK || ret == ARC_EXIT_SOME))
 		ret = ARC_EXIT_ERROR;

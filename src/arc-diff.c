@@ -11,7 +11,11 @@
  * skew allowance) may name a file the report could not see, and is
  * counted, not written.  With -R, the paths held back (a young file, an
  * entry of another node) go to that file as reject records with their
- * reason code.  Two cursors, O(1) memory (comm(1)'s shape).
+ * reason code.  With --range, a time-boxed run's listing statistics
+ * (arc-list -S): only the records in the key range it listed, (after,
+ * end], are diffed, both sides; a manifest record outside it is counted
+ * and passed over, never an orphan: its file was not looked for.  Two
+ * cursors, O(1) memory (comm(1)'s shape).
  */
 #include <err.h>
 #include <getopt.h>
@@ -27,7 +31,7 @@
 
 struct counts {
 	uintmax_t manifest, storage, orphan_manifest, orphan_storage,
-	    skipped_grace, skipped_after_inventory;
+	    skipped_grace, skipped_after_inventory, outside;
 };
 
 static struct arc_out *rej;	/* -R */
@@ -43,7 +47,8 @@ drop_rejects(void)
 /* exactly the SYNOPSIS of arc-diff(1) */
 static const char usage_text[] =
     "usage: arc-diff [-ms] [-g grace] [-i time] [-k skew] [-o node]\n"
-    "                [-R file] [-S file] [-t time] [--shard i/n]\n"
+    "                [-R file] [-S file] [-t time] [--range file] "
+    "[--shard i/n]\n"
     "                manifest-records storage-records\n";
 
 static void
@@ -83,7 +88,8 @@ next(struct arc_reader *r, struct arc_record *rec)
 
 /* The -S file, replaced whole (see arc_json_save_line). */
 static void
-write_counts(const char *path, const struct counts *c, int inventory)
+write_counts(const char *path, const struct counts *c, int inventory,
+    int ranged)
 {
 	struct json_object *o;
 	int r;
@@ -102,6 +108,9 @@ write_counts(const char *path, const struct counts *c, int inventory)
 	if (inventory)
 		json_object_object_add(o, "skipped_after_inventory",
 		    json_object_new_int64((int64_t)c->skipped_after_inventory));
+	if (ranged)
+		json_object_object_add(o, "manifest_outside_range",
+		    json_object_new_int64((int64_t)c->outside));
 	r = arc_json_save_line(path, o, 0600);
 	json_object_put(o);
 	if (r == -1)
@@ -114,6 +123,7 @@ struct opts {
 	const char	*rejfile;	/* -R */
 	struct arc_buf	 node;		/* the node id as records quote it */
 	struct arc_shard shard;		/* --shard: only its records */
+	struct arc_range range;		/* --range: only its records */
 	int64_t		 window;	/* grace plus skew */
 	int64_t		 now;		/* -t, or -i: the report's start */
 	int64_t		 cutoff;	/* -i: registered later, not seen */
@@ -126,6 +136,7 @@ options(int argc, char *argv[], struct opts *o, char *operand[2])
 {
 	static const struct option longopts[] = {
 		{ "shard", required_argument, NULL, 'H' },
+		{ "range", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct arc_window w;
@@ -158,6 +169,12 @@ options(int argc, char *argv[], struct opts *o, char *operand[2])
 			break;
 		case 'H':
 			arc_shard_opt(optarg, &o->shard);
+			break;
+		case 'r':
+			if (o->range.on)
+				usage();
+			if (arc_range_load(&o->range, optarg) == -1)
+				exit(ARC_EXIT_ERROR);
 			break;
 		case 'i':
 		case 't':
@@ -302,10 +319,14 @@ main(int argc, char *argv[])
 	arc_reader_init(&sr, open_operand(operand[1]), operand[1],
 	    ARC_REC_STORAGE, 1);
 	mr.shard = sr.shard = &o.shard;	/* both sides: only the shard's */
+	if (o.range.on)			/* and only the range listed */
+		mr.range = sr.range = &o.range;
 	emitted = merge(&o, &mr, &sr, &c);
+	c.outside = mr.outside;
 	arc_reader_free(&mr);
 	arc_reader_free(&sr);
 	arc_buf_free(&o.node);
+	arc_range_free(&o.range);
 	if (arc_fshut(stdout, "stdout"))
 		return ARC_EXIT_ERROR;
 	if (rej != NULL && arc_out_commit(rej) == -1) {
@@ -314,6 +335,6 @@ main(int argc, char *argv[])
 	}
 	rej = NULL;
 	if (o.statsfile != NULL)
-		write_counts(o.statsfile, &c, o.inventory);
+		write_counts(o.statsfile, &c, o.inventory, o.range.on);
 	return emitted ? ARC_EXIT_SOME : ARC_EXIT_OK;
 }

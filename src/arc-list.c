@@ -12,7 +12,14 @@
  * same way, and -S describes the report.  With -R, the files Arc's
  * candidate filter leaves out (not Parquet, hidden, in compaction state)
  * go to that file as reject records with the code NOT_A_CANDIDATE, in
- * the order they were found.
+ * the order they were found.  With --after, a time-boxed listing: only
+ * the paths after that one in the stores' byte order of the unquoted
+ * paths, listed in that order by one lister (a local walk in that order,
+ * an object store's single ordered listing, starting after it where the
+ * service can), and with --deadline no page (no file, locally) is
+ * listed past that time once a path has been taken; -S then says which
+ * range (after, end] was listed whole, end absent when the listing
+ * reached the end of the key space.
  */
 #include <err.h>
 #include <getopt.h>
@@ -33,7 +40,7 @@ static const char usage_text[] =
     "[-p prefix] [-R file]\n"
     "                [-S file] [--inventory location] "
     "[--max-inventory-age duration]\n"
-    "                [--shard i/n] store\n";
+    "                [--shard i/n] [--after path [--deadline ms]] store\n";
 
 static void
 usage(void)
@@ -47,6 +54,11 @@ struct sink {
 	FILE	*out;		/* storage records */
 	FILE	*rej;		/* -R: the files left out, or NULL */
 	struct arc_buf rec;
+	struct arc_store *st;
+	struct arc_range range;	/* --after: only its paths */
+	struct arc_buf last;	/* --after: the last path taken */
+	int	 keycut;	/* --deadline checked per file (a local walk) */
+	int	 all;		/* -a or -R: non-candidates are wanted */
 };
 
 static int
@@ -54,6 +66,27 @@ emit(void *arg, const char *path, size_t n, int64_t mtime, int64_t size)
 {
 	struct sink *sk = arg;
 
+	/*
+	 * A time-boxed listing: the paths after the cursor, in order; at
+	 * the deadline a local walk stops before a file, once one was taken
+	 * (an object store stops between pages).  The last path taken ends
+	 * the range listed whole.
+	 */
+	if (sk->range.on) {
+		if (!arc_range_has(&sk->range, path, n))
+			return 0;
+		if (sk->keycut && sk->st->deadline > 0 && sk->st->accepted > 0 &&
+		    arc_time_now_ms() >= sk->st->deadline) {
+			sk->st->cut = 1;
+			return 1;
+		}
+		sk->st->accepted++;
+		sk->last.len = 0;
+		arc_buf_add(&sk->last, path, n);
+		/* the walk lists every file for the range; the rest is as ever */
+		if (!sk->all && !arc_path_is_candidate(path, n))
+			return 0;
+	}
 	/* a live listing is already its shard's; an inventory is whole */
 	if (!arc_shard_has(&shard, path, n))
 		return 0;
@@ -151,6 +184,27 @@ write_stats(const char *path, const struct arc_inventory *inv)
 		exit(ARC_EXIT_ERROR);
 }
 
+/* The -S file of a time-boxed listing: the range (after, end] it covered. */
+static void
+write_range(const char *path, const struct sink *sk, int cut, int64_t taken)
+{
+	struct json_object *o;
+	int r;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "range_after", arc_json_path(
+	    sk->range.after.s ? sk->range.after.s : "", sk->range.after.len));
+	json_object_object_add(o, "range_end", cut ? arc_json_path(
+	    sk->last.s ? sk->last.s : "", sk->last.len) : NULL);
+	json_object_object_add(o, "listing_cut", json_object_new_boolean(cut));
+	json_object_object_add(o, "listed_in_range",
+	    json_object_new_int64(taken));
+	r = arc_json_save_line(path, o, 0600);
+	json_object_put(o);
+	if (r == -1)
+		exit(ARC_EXIT_ERROR);
+}
+
 /* Copy sorted records to stdout, each path once. */
 static void
 unique(FILE *in)
@@ -186,6 +240,8 @@ struct opts {
 	size_t		 np;
 	long long	 jobs;		/* -j */
 	int		 flags;		/* -a: ARC_LIST_ALL */
+	const char	*after;		/* --after, quoted as in records */
+	int64_t		 deadline;	/* --deadline, ms since the epoch */
 };
 
 /* The options and the store operand, checked; exits on a usage error. */
@@ -196,8 +252,11 @@ options(int argc, char *argv[], struct opts *o)
 		{ "inventory", required_argument, NULL, 'I' },
 		{ "max-inventory-age", required_argument, NULL, 'A' },
 		{ "shard", required_argument, NULL, 'H' },
+		{ "after", required_argument, NULL, 'F' },
+		{ "deadline", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 }
 	};
+	long long ms;
 	int64_t maxage = arc_duration_const(ARC_DEFAULT_MAX_INVENTORY_AGE);
 	int ch;
 
@@ -240,14 +299,29 @@ options(int argc, char *argv[], struct opts *o)
 		case 'R':
 			o->rejfile = optarg;
 			break;
+		case 'F':
+			o->after = optarg;
+			break;
+		case 'D':
+			if (arc_parse_count(optarg, 1, INT64_MAX, &ms) == -1)
+				errx(ARC_EXIT_ERROR, "'%s': the deadline must be "
+				    "milliseconds since the epoch", optarg);
+			o->deadline = ms;
+			break;
 		default:
 			usage();
 		}
 	}
 	if (argc - optind != 1)
 		usage();
-	if (o->statsfile != NULL && o->inv.location == NULL)
-		errx(ARC_EXIT_ERROR, "-S needs --inventory");
+	if (o->statsfile != NULL && o->inv.location == NULL &&
+	    o->after == NULL)
+		errx(ARC_EXIT_ERROR, "-S needs --inventory or --after");
+	if (o->deadline > 0 && o->after == NULL)
+		errx(ARC_EXIT_ERROR, "--deadline needs --after");
+	if (o->after != NULL && (o->inv.location != NULL || o->np > 0))
+		errx(ARC_EXIT_ERROR, "--after excludes --inventory and -p: a "
+		    "time-boxed listing is one ordered listing of the store");
 	o->inv.now = arc_time_now();
 	o->inv.maxage = maxage / 1000000000;
 	return argv[optind];
@@ -264,7 +338,7 @@ list(struct arc_store *st, struct opts *o, struct sink *sk)
 	struct arc_sort *so;
 	int ret;
 
-	if (!st->unordered && o->inv.location == NULL)
+	if (!st->unordered && o->inv.location == NULL && o->after == NULL)
 		return arc_store_list(st, o->prefixes, o->np, o->flags, emit,
 		    sk);
 	signal(SIGPIPE, SIG_IGN);
@@ -307,10 +381,13 @@ main(int argc, char *argv[])
 	struct opts o;
 	struct arc_store *st;
 	struct arc_out *rej = NULL;
-	struct sink sk = { stdout, NULL, { 0 } };
+	struct sink sk;
 	const char *store;
-	int ret;
+	int64_t taken;
+	int ret, cut;
 
+	memset(&sk, 0, sizeof(sk));
+	sk.out = stdout;
 	store = options(argc, argv, &o);
 	/* A listing writes millions of records: fewer, larger writes. */
 	arc_bigbuf(stdout);
@@ -324,10 +401,36 @@ main(int argc, char *argv[])
 	}
 	st->jobs = (int)o.jobs;
 	st->shard = shard;
-	if (o.mfile != NULL)
+	sk.st = st;
+	sk.all = (o.flags & ARC_LIST_ALL) != 0;
+	if (o.after != NULL) {
+		/*
+		 * One lister in key order from the cursor: no split points,
+		 * and an object store's shard filtered here, not listed apart
+		 * (a local walk keeps its shard's directories only).
+		 */
+		const char *why;
+
+		if (arc_unquote(&sk.range.after, o.after, strlen(o.after),
+		    &why) == -1)
+			errx(ARC_EXIT_ERROR, "'%s': --after: %s", o.after, why);
+		arc_buf_str(&sk.range.after);
+		sk.range.on = 1;
+		st->after = sk.range.after.s;
+		st->deadline = o.deadline;
+		st->raworder = 1;
+		sk.keycut = !st->unordered;
+		o.flags |= ARC_LIST_ALL;
+		if (st->unordered) {
+			st->jobs = 1;
+			memset(&st->shard, 0, sizeof(st->shard));
+		}
+	} else if (o.mfile != NULL)
 		manifest_splits(o.mfile, st);
 	ret = list(st, &o, &sk);
 	arc_progress_done();
+	cut = st->cut;
+	taken = st->accepted;
 	store_close(st);
 	free(o.prefixes);
 	arc_buf_free(&sk.rec);
@@ -340,8 +443,12 @@ main(int argc, char *argv[])
 		ret = ARC_EXIT_ERROR;
 	if (ret == ARC_EXIT_ERROR)
 		return ARC_EXIT_ERROR;
-	if (o.statsfile != NULL)
+	if (o.statsfile != NULL && o.after != NULL)
+		write_range(o.statsfile, &sk, cut, taken);
+	else if (o.statsfile != NULL)
 		write_stats(o.statsfile, &o.inv);
+	arc_buf_free(&sk.last);
+	arc_range_free(&sk.range);
 	/* a TLS refusal is a wrong setting, never a partial listing */
 	return arc_config_error ? ARC_EXIT_ERROR : ret;
 }

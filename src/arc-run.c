@@ -12,6 +12,7 @@
  * history, ends the run in the audit log and writes the metrics file,
  * after adding the run's records to its archive (explain/);
  * summary prints the run's last line and chooses its exit status;
+ * window reads a time-boxed run's cursor and record moves it;
  * metrics, status and show read saved records; audit-verify checks the
  * audit log's hash chain and the archives it names; explain reads an
  * archive's records back for one path; plan-version, plan-write and
@@ -57,6 +58,9 @@ static const char usage_text[] =
     "       arc-run [-n name] audit-verify state-dir\n"
     "       arc-run [-n name] state-init state-dir\n"
     "       arc-run [-n name] breaker ratio diff-stats\n"
+    "       arc-run [-n name] window state-dir started-ms ms shard "
+    "store\n"
+    "               manifest file\n"
     "       arc-run [-n name] summary --id id [option ...]\n"
     "       arc-run [-n name] progress label file count-file\n"
     "       arc-run [-n name] usage\n"
@@ -74,7 +78,7 @@ static const char driver_usage[] =
     "                     [--grace duration] [--history n] [--if-unchanged]\n"
     "                     [--inventory location] [--jobs n]\n"
     "                     [--max-deletes n] [--max-inventory-age duration]\n"
-    "                     [--max-manifest n]\n"
+    "                     [--max-duration duration] [--max-manifest n]\n"
     "                     [--max-orphan-ratio r] [--metrics file]\n"
     "                     [--lock etcd-url] [--mode local|shared] [--node id]\n"
     "                     [--now time] [--price-table file]\n"
@@ -95,15 +99,6 @@ usage(void)
 }
 
 /* ---- small helpers ---------------------------------------------------- */
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /*
  * s for a message on a terminal: bytes below 0x20 and 0x7f as \ooo, so
@@ -138,56 +133,6 @@ shquote(struct arc_buf *b, const char *s)
 	arc_buf_addc(b, '\'');
 }
 
-/*
- * Read a whole small file that must be a regular file (a link is not
- * followed); NULL with errno set, EFBIG past max.
- */
-static char *
-read_small(const char *path, size_t max, size_t *lenp)
-{
-	struct stat st;
-	char *s;
-	ssize_t r;
-	size_t n = 0;
-	int fd, e;
-
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
-		return NULL;
-	if (fstat(fd, &st) == -1)
-		goto fail;
-	if (!S_ISREG(st.st_mode)) {
-		errno = EINVAL;
-		goto fail;
-	}
-	if ((size_t)st.st_size > max) {
-		errno = EFBIG;
-		goto fail;
-	}
-	s = arc_emalloc((size_t)st.st_size + 1);
-	while (n < (size_t)st.st_size) {
-		if ((r = read(fd, s + n, (size_t)st.st_size - n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			e = errno;
-			free(s);
-			close(fd);
-			errno = e;
-			return NULL;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	s[n] = '\0';
-	*lenp = n;
-	return s;
-fail:
-	e = errno;
-	close(fd);
-	errno = e;
-	return NULL;
-}
 
 /* ---- config: the knobs, checked --------------------------------------- */
 
@@ -241,6 +186,10 @@ static struct knob knobs[] = {
 	{ "pre_manifest", "--delete-pre-manifest-orphans",
 	    "ARC_RECONCILIATION_DELETE_PRE_MANIFEST_ORPHANS", NULL, "false",
 	    K_BOOL, 0, 0, NULL, NULL, NULL, NULL, 0 },
+	{ "max_duration", "--max-duration",
+	    "ARC_RECONCILIATION_MAX_RUN_DURATION",
+	    "ARC_RECONCILIATION_MAX_RUN_DURATION_SECONDS", "0", K_DURATION,
+	    0, 0, NULL, NULL, NULL, NULL, 0 },
 };
 #define NKNOBS	(sizeof(knobs) / sizeof(knobs[0]))
 
@@ -385,7 +334,7 @@ go_duration(int64_t s, char *buf, size_t sz)
 #define EXIT_CAP	5	/* stopped at --max-deletes */
 #define EXIT_BREAKER	6	/* the circuit breaker: nothing deleted */
 #define EXIT_PARTIAL	7	/* the storage listing was partial */
-#define EXIT_TIMEBOX	8	/* cut short by --max-duration (reserved) */
+#define EXIT_TIMEBOX	8	/* cut short by --max-duration */
 
 /*
  * The driver's options besides the knobs, in the order they print: the
@@ -727,6 +676,7 @@ cmd_config(int argc, char *argv[])
 	struct arc_shard sh;
 	struct knob *k;
 	const char *planout = NULL;
+	int64_t ns;
 	size_t i;
 	int a;
 
@@ -791,6 +741,9 @@ cmd_config(int argc, char *argv[])
 	if (strcmp(val[O_ACT], "1") == 0 && knob("grace")->secs < 3600)
 		errx(ARC_EXIT_ERROR, "a grace window under 1h is refused in act "
 		    "mode ('%s')", knob("grace")->norm);
+	if (knob("max_duration")->secs > 0 && *val[O_INVENTORY] != '\0')
+		errx(ARC_EXIT_ERROR, "--max-duration excludes --inventory: a "
+		    "time-boxed run lists the store itself, in key order");
 	if (*val[O_NOW] != '\0' && !now_ok(val[O_NOW]))
 		errx(ARC_EXIT_ERROR, "'%s': --now must be an RFC 3339 time",
 		    printable(&pb, val[O_NOW]));
@@ -838,6 +791,10 @@ cmd_config(int argc, char *argv[])
 			arc_buf_printf(&out, "%s_s=%jd\n", k->name,
 			    (intmax_t)k->secs);
 	}
+	/* a run's window to the millisecond: a short one is a real one */
+	arc_duration_parse(knob("max_duration")->norm, &ns);
+	arc_buf_printf(&out, "max_duration_ms=%jd\n", (intmax_t)(ns / 1000000 +
+	    (ns % 1000000 != 0)));
 	fwrite(out.s, 1, out.len, stdout);
 	arc_buf_free(&out);
 	arc_buf_free(&pb);
@@ -862,7 +819,7 @@ stats_load(const char *path)
 
 	if (path == NULL)
 		return NULL;
-	if ((s = read_small(path, RECORD_MAX, &n)) == NULL) {
+	if ((s = arc_read_small(path, RECORD_MAX, &n)) == NULL) {
 		if (errno != ENOENT)
 			warn("cannot read '%s'", path);
 		return NULL;
@@ -1047,7 +1004,7 @@ record_check(struct json_object *o, const char *name)
 static void
 run_load(struct run *r)
 {
-	if ((r->text = read_small(r->path, RECORD_MAX, &r->len)) == NULL) {
+	if ((r->text = arc_read_small(r->path, RECORD_MAX, &r->len)) == NULL) {
 		r->why = strerror(errno);
 		return;
 	}
@@ -1348,7 +1305,7 @@ struct recopt {
 	const char	*recheck2, *delete1, *delete2, *mrec, *srec, *cand;
 	const char	*errors, *archive, *deferred, *metrics;
 	const char	*abort_reason, *abort_message, *results1, *results2;
-	const char	*listing;
+	const char	*listing, *window;
 	const char	*requests, *store, *prices;	/* arc(7): requests */
 	const char	*plan_id, *plan_sha256, *plan_stats;
 	struct arc_explain_member *explain;	/* --explain name=file */
@@ -1560,6 +1517,7 @@ recopt_parse(int argc, char *argv[], struct recopt *o)
 		{ "plan-id", required_argument, NULL, 'I' },
 		{ "plan-sha256", required_argument, NULL, 'J' },
 		{ "plan-stats", required_argument, NULL, 'T' },
+		{ "window", required_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct arc_shard sh;
@@ -1630,6 +1588,7 @@ recopt_parse(int argc, char *argv[], struct recopt *o)
 		case 'I': o->plan_id = optarg; break;
 		case 'J': o->plan_sha256 = optarg; break;
 		case 'T': o->plan_stats = optarg; break;
+		case 'W': o->window = optarg; break;
 		case 'p':
 			if ((eq = strchr(optarg, '=')) == NULL)
 				errx(ARC_EXIT_ERROR, "'%s': not name=file",
@@ -1727,6 +1686,172 @@ plan_fields(struct json_object *rec, const struct recopt *o)
 	add_int(rec, "not_in_plan", stats_int(ps, "not_in_plan"));
 	add_int(rec, "plan_skipped", stats_int(ps, "plan_skipped"));
 	json_object_put(ps);
+}
+
+/* ---- window: a time-boxed run's key range (--max-duration) ----------- */
+
+/*
+ * window state-dir started-ms ms shard store manifest file: read the
+ * cursor kept for store, shard and manifest (a link, another kind of
+ * file or a corrupt one is refused, exit 2; one kept for another
+ * identity is dropped with a line on stderr), save what record and
+ * summary need in file, and print for the driver's eval: w_after, the
+ * path to list after, quoted as in records ("": from the start),
+ * w_list_deadline, when the listing asks no more pages (half of the
+ * duration), and w_deadline, when the phases begin no more batches, both
+ * in ms since the epoch.
+ */
+static int
+cmd_window(int argc, char *argv[])
+{
+	struct arc_cursor c;
+	struct json_object *o;
+	struct arc_buf out = { 0 }, q = { 0 };
+	long long start, ms;
+	int r;
+
+	if (argc != 8 || arc_parse_count(argv[2], 0, INT64_MAX / 4, &start) ==
+	    -1 || arc_parse_count(argv[3], 1, INT64_MAX / 4, &ms) == -1)
+		usage();
+	if (arc_cursor_open(&c, argv[1], argv[5], argv[4], argv[6]) == -1)
+		return ARC_EXIT_ERROR;
+	if (c.dropped != NULL)
+		warnx("cursor '%s' dropped: %s; this run starts at the "
+		    "beginning of the key space", c.file, c.dropped);
+	o = json_object_new_object();
+	json_object_object_add(o, "cursor", arc_json_path(c.file,
+	    strlen(c.file)));
+	json_object_object_add(o, "identity", json_object_get(c.id));
+	json_object_object_add(o, "after", arc_json_path(c.after.s ? c.after.s :
+	    "", c.after.len));
+	json_object_object_add(o, "cursor_dropped", c.dropped ?
+	    json_object_new_string(c.dropped) : NULL);
+	r = arc_json_save(argv[7], o, 0600);
+	json_object_put(o);
+	arc_quote(&q, c.after.s ? c.after.s : "", c.after.len);
+	put_var(&out, "w_after", arc_buf_str(&q));
+	arc_buf_printf(&out, "w_list_deadline=%lld\nw_deadline=%lld\n",
+	    start + ms / 2, start + ms);
+	arc_cursor_free(&c);
+	arc_buf_free(&q);
+	if (r == -1) {
+		arc_buf_free(&out);
+		return ARC_EXIT_ERROR;
+	}
+	fwrite(out.s, 1, out.len, stdout);
+	arc_buf_free(&out);
+	return arc_fshut(stdout, "<stdout>") ? ARC_EXIT_ERROR : ARC_EXIT_OK;
+}
+
+/* What a time-boxed run covered, from its window and listing files. */
+struct wout {
+	struct json_object	*w;	/* the window file, NULL: not boxed */
+	struct json_object	*l;	/* the listing's range, NULL: none */
+	int			 listing_cut, phase_cut;
+};
+
+static int
+window_load(const struct recopt *o, const struct runstats *s,
+    struct wout *wo)
+{
+	memset(wo, 0, sizeof(*wo));
+	if ((wo->w = stats_load(o->window)) == NULL)
+		return 0;
+	wo->l = stats_load(o->listing);
+	wo->listing_cut = stats_int(wo->l, "listing_cut") != 0;
+	wo->phase_cut = stats_int(s->d1, "deadline_hit") != 0 ||
+	    stats_int(s->d2, "deadline_hit") != 0;
+	return 1;
+}
+
+static void
+window_free(struct wout *wo)
+{
+	json_object_put(wo->w);
+	json_object_put(wo->l);
+}
+
+/* A path member, null when it is "" (the start, or the end). */
+static struct json_object *
+path_or_null(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v) || v == NULL ||
+	    json_object_get_string_len(v) == 0)
+		return NULL;
+	return json_object_get(v);
+}
+
+/*
+ * The record's window, and the cursor moved: only by an act run that
+ * was not aborted, whose listing was whole and whose phases were not cut
+ * short (candidates left unprocessed are listed again), to the end of
+ * the range listed, or to the start when it reached the end of the key
+ * space.  A dropped cursor is saved anew, at the start, by an act run.
+ * -1 when the cursor could not be saved.
+ */
+static int
+window_record(struct json_object *rec, const struct recopt *o,
+    const struct runstats *s)
+{
+	struct json_object *w, *to, *v;
+	struct arc_cursor c;
+	struct arc_buf next = { 0 };
+	struct wout wo;
+	int advance, dropped, r = 0;
+
+	if (!window_load(o, s, &wo))
+		return 0;
+	w = json_object_new_object();
+	json_object_object_add(w, "from", path_or_null(wo.w, "after"));
+	to = path_or_null(wo.l, "range_end");
+	json_object_object_add(w, "to", to);
+	add_bool(w, "wrapped", wo.l != NULL && !wo.listing_cut);
+	add_bool(w, "cut_short", wo.listing_cut || wo.phase_cut);
+	dropped = json_object_object_get_ex(wo.w, "cursor_dropped", &v) &&
+	    v != NULL;
+	json_object_object_add(w, "cursor_dropped", dropped ?
+	    json_object_get(v) : NULL);
+	advance = o->act && o->abort_reason == NULL && !o->walk_partial &&
+	    !wo.phase_cut && wo.l != NULL;
+	add_bool(w, "cursor_moved", advance);
+	json_object_object_add(rec, "window", w);
+	if (advance && wo.listing_cut && to != NULL)
+		arc_json_path_decode(&next, json_object_get_string(to),
+		    (size_t)json_object_get_string_len(to));
+	else if (!advance && !(o->act && dropped)) {
+		window_free(&wo);
+		return 0;
+	}
+	memset(&c, 0, sizeof(c));
+	if (json_object_object_get_ex(wo.w, "cursor", &v))
+		c.file = (char *)json_object_get_string(v);
+	json_object_object_get_ex(wo.w, "identity", &c.id);
+	if (c.file == NULL || c.id == NULL ||
+	    arc_cursor_save(&c, next.s ? next.s : "", next.len) == -1) {
+		warnx("run %s: its cursor could not be saved", o->id);
+		r = -1;
+	}
+	arc_buf_free(&next);
+	window_free(&wo);
+	return r;
+}
+
+/* Whether a time-boxed run was cut short: its listing, or a phase. */
+static int
+window_cut(const struct recopt *o, const struct runstats *s, int *phase)
+{
+	struct wout wo;
+	int cut;
+
+	*phase = 0;
+	if (!window_load(o, s, &wo))
+		return 0;
+	cut = wo.listing_cut || wo.phase_cut;
+	*phase = wo.phase_cut;
+	window_free(&wo);
+	return cut;
 }
 
 /* The run record of arc-reconcile(1), RUN RECORD. */
@@ -1883,8 +2008,10 @@ cmd_record(int argc, char *argv[])
 	}
 	free(o.explain);
 	o.explain = NULL;
-	end_ms = now_ms();
+	end_ms = arc_time_now_ms();
 	rec = record_build(&o, &s, end_ms);
+	if (window_record(rec, &o, &s) == -1)
+		ret = ARC_EXIT_ERROR;
 
 	name = arc_emalloc(strlen(o.id) + 6);
 	sprintf(name, "%s.json", o.id);
@@ -1946,8 +2073,10 @@ results_left(const char *path)
  * Print the run's summary line and return its exit status: 1 when drift
  * remains (dry-run candidates, cap leftovers, refusals, failures,
  * candidates whose re-check failed, a manifest phase held back by a
- * partial listing; young files do not count), else 0.  With
- * --detailed-exit, a partial listing, then a cap hit, have their own.
+ * partial listing, candidates a phase left at the --max-duration
+ * deadline; young files do not count), else 0.  With --detailed-exit, a
+ * partial listing, then a cap hit, then a run cut short by
+ * --max-duration, have their own.
  */
 static int
 cmd_summary(int argc, char *argv[])
@@ -1956,10 +2085,11 @@ cmd_summary(int argc, char *argv[])
 	struct runstats s;
 	struct json_object *rec = NULL;
 	struct arc_buf est = { 0 }, path = { 0 };
-	int drift;
+	int drift, cut, phase_cut;
 
 	recopt_parse(argc, argv, &o);
 	runstats_load(&s, &o);
+	cut = window_cut(&o, &s, &phase_cut);
 	/* a dry run's estimate, from its record (arc(7)) */
 	if (!o.act && o.state != NULL) {
 		arc_buf_printf(&path, "%s/runs/%s.json", o.state, o.id);
@@ -1968,21 +2098,24 @@ cmd_summary(int argc, char *argv[])
 		json_object_put(rec);
 		arc_buf_free(&path);
 	}
-	drift = cap_hit(&s) || results_left(o.results1) ||
+	drift = cap_hit(&s) || phase_cut || results_left(o.results1) ||
 	    results_left(o.results2) || stats_int(s.rc1, "error") != 0 ||
 	    stats_int(s.rc2, "error") != 0 || o.status[0] != 0 ||
 	    o.status[1] != 0 || plan_left(o.plan_stats);
-	fprintf(stderr, "%s: run %s %s: %jd manifest and %jd storage %s, %s%s\n",
+	fprintf(stderr, "%s: run %s %s: %jd manifest and %jd storage %s, %s%s%s\n",
 	    program_invocation_short_name, o.id, o.act ? "act" : "dry-run",
 	    (intmax_t)manifest_deletes(&s, &o),
 	    (intmax_t)storage_deletes(&s, &o), o.act ? "deletes" :
 	    "would-deletes", drift ? "drift remains" : "no drift remains",
-	    est.len ? est.s : "");
+	    est.len ? est.s : "",
+	    cut ? " in the range listed; cut short by --max-duration" : "");
 	arc_buf_free(&est);
 	if (o.detailed_exit && o.walk_partial)
 		drift = EXIT_PARTIAL;
 	else if (o.detailed_exit && cap_hit(&s))
 		drift = EXIT_CAP;
+	else if (o.detailed_exit && cut)
+		drift = EXIT_TIMEBOX;
 	runstats_free(&s);
 	return drift;
 }
@@ -2382,8 +2515,8 @@ status_json(const char *state, struct run *runs, size_t n)
 	    NULL, 10));
 	add_int(o, "max_manifest_size", strtoll(knob("max_manifest")->norm,
 	    NULL, 10));
-	json_object_object_add(o, "max_run_duration",
-	    json_object_new_string("0s"));
+	json_object_object_add(o, "max_run_duration", json_object_new_string(
+	    go_duration(knob("max_duration")->secs, buf, sizeof(buf))));
 	if (first != NULL) {
 		recent = json_object_new_array();
 		for (i = 0; i < n; i++)
@@ -2801,6 +2934,8 @@ main(int argc, char *argv[])
 		return cmd_breaker(argc, argv);
 	if (strcmp(argv[0], "summary") == 0)
 		return cmd_summary(argc, argv);
+	if (strcmp(argv[0], "window") == 0)
+		return cmd_window(argc, argv);
 	if (strcmp(argv[0], "audit-verify") == 0)
 		return cmd_audit_verify(argc, argv);
 	if (strcmp(argv[0], "progress") == 0)
@@ -2821,7 +2956,7 @@ main(int argc, char *argv[])
 		return arc_fshut(stdout, "<stdout>") ? ARC_EXIT_ERROR : 0;
 	}
 	if (strcmp(argv[0], "now") == 0 && argc == 1) {
-		printf("%jd\n", (intmax_t)now_ms());
+		printf("%jd\n", (intmax_t)arc_time_now_ms());
 		return arc_fshut(stdout, "<stdout>") ? ARC_EXIT_ERROR : 0;
 	}
 	usage();
