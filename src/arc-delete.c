@@ -294,9 +294,10 @@ manifest_results(struct arc_cand **v, size_t n, struct arc_mitem *mi,
 				break;
 			}
 		}
-		count.deleted[ARC_KIND_MANIFEST] += *ndel - k;
+		/* as in Arc, the last batch's deletes are not in cap_hit's count */
 		if (cap && e == n)
 			cap_event();
+		count.deleted[ARC_KIND_MANIFEST] += *ndel - k;
 		if (*ndel > k)
 			batch_event("reconcile.manifest_batch_deleted", del + k,
 			    *ndel - k, *ndel - k);
