@@ -72,7 +72,12 @@ else
 fi
 
 # ---- the data ------------------------------------------------------------
-note "generating: records, NDJSON manifest, $([ $INV -eq 1 ] && echo 'S3 inventory and the orphan files' || echo 'a tree of every stored file')"
+case $INV$ORPHANS in
+1*) WHAT='S3 inventory and the orphan files' ;;
+01) WHAT='a store of the orphan files, the listing generated' ;;
+*) WHAT='a tree of every stored file' ;;
+esac
+note "generating: records, NDJSON manifest, $WHAT"
 /usr/bin/time -f '%e' -o "$OUT/gen.time" sh -c "
 	'$GEN' records $N '$OUT/m.rec' '$OUT/s.rec' &&
 	'$GEN' ndjson $N '$OUT/manifest.ndjson'" || die "gen failed"
@@ -90,7 +95,7 @@ fi
 NM=$(wc -l <"$OUT/m.rec")
 NS=$(wc -l <"$OUT/s.rec")
 MSIZE=$(stat -c %s "$OUT/manifest.ndjson")
-note "manifest: $NM entries, $((MSIZE / 1048576)) MiB NDJSON; storage: $NS objects ($([ $INV -eq 1 ] && echo inventory || echo tree)); generated in $(cat "$OUT/gen.time") s"
+note "manifest: $NM entries, $((MSIZE / 1048576)) MiB NDJSON; storage: $NS objects ($WHAT); generated in $(cat "$OUT/gen.time") s"
 
 cp "$OUT/manifest.ndjson" "$OUT/manifest.pristine"
 "$OUT/bin/arc-diff" "$OUT/m.rec" "$OUT/s.rec" | grep '^orphan-storage' >"$OUT/c.del"
