@@ -12,12 +12,20 @@
 #      beside `xargs rm` on the same list, the files re-created between
 #      runs; arc-delete's -S counts say how often it read the manifest.
 #
-# The storage side: when `arc-list --inventory` exists in the build, an S3
-# Inventory report of the N objects (bench/gen inventory: manifest.json,
-# gzip CSV data files, MD5checksum) is the listing, and the store
-# directory holds only the ~1% orphan-storage files, which the re-checks
-# and deletes stat live; without it, a real tree of every stored file
-# (N at most 2,000,000).
+# The storage side: a real tree of every stored file (bench/gen store),
+# listed live.  An S3 Inventory report (bench/gen inventory) cannot stand
+# in for it here: `arc-list --inventory` lists an s3:// or az:// store
+# only, and re-checks and deletes go to that store, which this script
+# does not serve yet: ARC_BENCH_INVENTORY=1 selects the report anyway,
+# and the run stops at arc-list.  The tree needs N inodes: N is refused
+# when the file system has fewer free.
+#
+# ARC_BENCH_STORE=orphans: the store holds only the ~1% orphan-storage
+# files (bench/gen orphans), the listing is the storage records bench/gen
+# writes, and the stages run one by one as the driver runs them (dump,
+# diff, then per phase re-check and delete) instead of through the
+# driver: arc-list is not measured.  For sizes whose tree would take
+# longer to make than the run (10M files on a loaded machine).
 #
 # usage: scale.sh [-r runs] [n]
 #
@@ -51,20 +59,32 @@ STAGE=$BENCH/out/stage
 export TMPDIR=$OUT/tmp
 mkdir "$TMPDIR"
 
-if "$OUT/bin/arc-list" --help 2>&1 | grep -q -e '--inventory'; then
+ORPHANS=0
+if [ "${ARC_BENCH_INVENTORY:-0}" = 1 ]; then
 	INV=1
+elif [ "${ARC_BENCH_STORE:-tree}" = orphans ]; then
+	INV=0
+	ORPHANS=1
 else
 	INV=0
-	[ "$N" -le 2000000 ] ||
-	    die "without arc-list --inventory the store is a real tree: N at most 2000000"
+	[ "$(df --output=iavail "$OUT" | tail -n 1)" -gt $((N + N / 10)) ] ||
+	    die "the store is a real tree of N files: not enough free inodes"
 fi
 
 # ---- the data ------------------------------------------------------------
-note "generating: records, NDJSON manifest, $([ $INV -eq 1 ] && echo 'S3 inventory and the orphan files' || echo 'a tree of every stored file')"
+case $INV$ORPHANS in
+1*) WHAT='S3 inventory and the orphan files' ;;
+01) WHAT='a store of the orphan files, the listing generated' ;;
+*) WHAT='a tree of every stored file' ;;
+esac
+note "generating: records, NDJSON manifest, $WHAT"
 /usr/bin/time -f '%e' -o "$OUT/gen.time" sh -c "
 	'$GEN' records $N '$OUT/m.rec' '$OUT/s.rec' &&
 	'$GEN' ndjson $N '$OUT/manifest.ndjson'" || die "gen failed"
-if [ $INV -eq 1 ]; then
+if [ $ORPHANS -eq 1 ]; then
+	"$GEN" orphans "$N" "$OUT/store" || die "gen orphans failed"
+	STORE_OPT=
+elif [ $INV -eq 1 ]; then
 	"$GEN" inventory "$N" "$OUT/inv" bench || die "gen inventory failed"
 	"$GEN" orphans "$N" "$OUT/store" || die "gen orphans failed"
 	STORE_OPT="--inventory '$OUT/inv'"
@@ -75,7 +95,7 @@ fi
 NM=$(wc -l <"$OUT/m.rec")
 NS=$(wc -l <"$OUT/s.rec")
 MSIZE=$(stat -c %s "$OUT/manifest.ndjson")
-note "manifest: $NM entries, $((MSIZE / 1048576)) MiB NDJSON; storage: $NS objects ($([ $INV -eq 1 ] && echo inventory || echo tree)); generated in $(cat "$OUT/gen.time") s"
+note "manifest: $NM entries, $((MSIZE / 1048576)) MiB NDJSON; storage: $NS objects ($WHAT); generated in $(cat "$OUT/gen.time") s"
 
 cp "$OUT/manifest.ndjson" "$OUT/manifest.pristine"
 "$OUT/bin/arc-diff" "$OUT/m.rec" "$OUT/s.rec" | grep '^orphan-storage' >"$OUT/c.del"
@@ -128,10 +148,36 @@ drive() {
 	esac
 }
 
+# by_hand SET MODE DIR [--act]: the driver's stages run one by one with
+# DIR's tools, the generated storage records as the listing; the stages
+# in $OUT/times.SET.MODE, the whole in $OUT/time.SET.MODE.
+by_hand() {
+	local set=$1 mode=$2 dir=$3 act=${4:-} T
+	T=$OUT/times.$set.$mode
+	: >"$T"
+	note "$set: the stages by hand: the $mode run"
+	cat >"$OUT/byhand.sh" <<-EOS
+	S() { "$STAGE" "$T" "\$@"; }
+	cd "$OUT" || exit 2
+	S arc-manifest-dump "$dir/arc-manifest-dump" manifest.ndjson >h.m.rec || exit 2
+	S arc-diff "$dir/arc-diff" h.m.rec s.rec >h.cand
+	grep '^orphan-manifest' h.cand >h.cand.m
+	grep '^orphan-storage' h.cand >h.cand.s
+	S arc-recheck "$dir/arc-recheck" store manifest.ndjson <h.cand.m >h.conf.m
+	S arc-delete "$dir/arc-delete" $act -A h1.tgz store manifest.ndjson <h.conf.m >h.out.m
+	S arc-recheck "$dir/arc-recheck" store manifest.ndjson <h.cand.s >h.conf.s
+	S arc-delete "$dir/arc-delete" $act -A h2.tgz store manifest.ndjson <h.conf.s >h.out.s
+	exit 0
+	EOS
+	"$STAGE" "$OUT/time.$set.$mode" arc-reconcile bash "$OUT/byhand.sh" ||
+	    die "the $set $mode stages failed"
+	rm -f "$OUT"/h*.tgz
+}
+
 # stages SET: the table of SET's two runs.
 stages() {
 	echo
-	echo "## $1: arc-reconcile, $NM manifest entries ($((MSIZE / 1048576)) MiB), $NS objects, $([ $INV -eq 1 ] && echo 'S3 inventory' || echo 'local tree')"
+	echo "## $1: arc-reconcile, $NM manifest entries ($((MSIZE / 1048576)) MiB), $NS objects, $([ $INV -eq 1 ] && echo 'S3 inventory' || { [ $ORPHANS -eq 1 ] && echo 'generated listing, orphan files only, stages by hand'; } || echo 'local tree')"
 	echo "## per stage: wall s, peak RSS KiB, MiB read and written (rchar/wchar; disk: read_bytes/write_bytes), peak temporary MiB, reads in manifest sizes (rchar / manifest), exit"
 	awk -v msize="$MSIZE" '
 	FNR == 1 { f++ }
@@ -192,11 +238,17 @@ for set in $SETS; do
 	rm -rf "$OUT/state"
 	sync
 	# ---- 1. the driver, stage by stage
-	wrappers "$dir"
-	drive "$name" dry
-	drive "$name" act --act
-	RUN=$(ls -t "$OUT/state/runs/"*.json | head -n 1)
-	note "$name: act run record: $(tr -d ' \n' <"$RUN" | grep -o '"manifest_deletes":[0-9]*,"storage_deletes":[0-9]*'); state directory $(du -sm "$OUT/state" | cut -f1) MiB"
+	if [ $ORPHANS -eq 1 ]; then
+		by_hand "$name" dry "$dir"
+		by_hand "$name" act "$dir" --act
+		note "$name: act run: $(grep -c '^deleted' "$OUT/h.out.m") entries and $(grep -c '^deleted' "$OUT/h.out.s") files deleted"
+	else
+		wrappers "$dir"
+		drive "$name" dry
+		drive "$name" act --act
+		RUN=$(ls -t "$OUT/state/runs/"*.json | head -n 1)
+		note "$name: act run record: $(tr -d ' \n' <"$RUN" | grep -o '"manifest_deletes":[0-9]*,"storage_deletes":[0-9]*'); state directory $(du -sm "$OUT/state" | cut -f1) MiB"
+	fi
 	# ---- 2. files deleted per second, the same manifest as generated
 	cp "$OUT/manifest.pristine" "$OUT/manifest.ndjson"
 	note "$name: deleting the $ND orphan-storage files ($(( (ND + 999) / 1000 )) batches), re-created before each run"
@@ -226,6 +278,7 @@ done
 for set in $SETS; do
 	stages "${set%%:*}"
 done
+note "load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 print_table "deleting the orphan-storage files: arc-delete against xargs rm"
 awk -F '\t' -v n="$ND" '{ printf "# %s: %.0f files/s   %s: %.0f files/s\n", $2, n / $3, $6, n / $7 }' "$OUT/table"
 exit 0

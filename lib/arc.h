@@ -429,14 +429,17 @@ enum arc_mresult {
 };
 /*
  * What a source read of its manifest (a file's, in mfile.c): whole
- * passes, tails read after an append, bytes parsed, and bytes copied
- * unparsed from one rewrite into the next.
+ * passes, tails read after an append, bytes read (parsed or hashed),
+ * bytes copied unparsed from one rewrite into the next, and the rewrites
+ * and the bytes they wrote.
  */
 struct arc_manifest_io {
 	uintmax_t	 passes;
 	uintmax_t	 tails;
 	uintmax_t	 bytes_read;
 	uintmax_t	 bytes_copied;
+	uintmax_t	 rewrites;
+	uintmax_t	 bytes_written;
 };
 struct arc_manifest {
 	const struct arc_manifest_ops *ops;
@@ -446,6 +449,7 @@ struct arc_manifest {
 	const char *deferred;	/* where a read-only source writes deletes */
 	struct arc_manifest_io io;
 	int	 nojson;	/* dump: the callback never reads e->json */
+	int	 whole;		/* a removal rewrites the whole manifest */
 };
 struct arc_manifest *arc_manifest_open(const char *);
 int	 arc_manifest_plan(struct arc_manifest *, const struct arc_mitem *,

@@ -82,6 +82,80 @@ hash(const char *p, size_t n)
 	return h ^ (h >> 32);
 }
 
+/*
+ * The hash of a file's bytes from its start, in windows of WINDOW bytes,
+ * fed as they are read or written: a pass that reads a file whole, and
+ * a rewrite that writes one, hash it on the way, so that its note costs
+ * no second read.  window_hash reads a file again into the same hash.
+ */
+struct whash {
+	uint64_t	 h;
+	uint64_t	 total;
+	size_t		 fill;
+	char		*buf;	/* a window not yet full */
+};
+
+static void
+whash_init(struct whash *w)
+{
+	w->h = 0x243f6a8885a308d3ULL;
+	w->total = 0;
+	w->fill = 0;
+	if (w->buf == NULL)
+		w->buf = arc_emalloc(WINDOW);
+}
+
+static void
+whash_mix(uint64_t *h, const char *p, size_t n)
+{
+	*h = (*h ^ hash(p, n)) * 0xbf58476d1ce4e5b9ULL;
+	*h ^= *h >> 29;
+}
+
+static void
+whash_add(struct whash *w, const char *p, size_t n)
+{
+	size_t k;
+
+	w->total += n;
+	while (n > 0) {
+		if (w->fill == 0 && n >= WINDOW) {
+			whash_mix(&w->h, p, WINDOW);
+			p += WINDOW;
+			n -= WINDOW;
+			continue;
+		}
+		k = WINDOW - w->fill < n ? WINDOW - w->fill : n;
+		memcpy(w->buf + w->fill, p, k);
+		w->fill += k;
+		p += k;
+		n -= k;
+		if (w->fill == WINDOW) {
+			whash_mix(&w->h, w->buf, WINDOW);
+			w->fill = 0;
+		}
+	}
+}
+
+/* The hash of the bytes fed so far, their number included. */
+static uint64_t
+whash_value(const struct whash *w)
+{
+	uint64_t h = w->h;
+
+	if (w->fill > 0)
+		whash_mix(&h, w->buf, w->fill);
+	h = (h ^ w->total) * 0x94d049bb133111ebULL;
+	return h ^ (h >> 32);
+}
+
+static void
+whash_free(struct whash *w)
+{
+	free(w->buf);
+	w->buf = NULL;
+}
+
 static void
 pathset_init(struct pathset *ps, struct arc_mitem *items, size_t n)
 {
@@ -214,6 +288,7 @@ mfile_open(struct arc_manifest *m, const char *rest)
 	f->dev = sb.st_dev;
 	f->ino = sb.st_ino;
 	m->priv = f;
+	m->whole = 1;
 	return 0;
 }
 
@@ -405,33 +480,78 @@ need_file(struct mfile *f, const char *what)
 	return 0;
 }
 
+/* A stream on a manifest's descriptor that hashes what it reads or writes. */
+struct hstream {
+	int		 fd;
+	struct whash	*w;	/* or NULL */
+	uintmax_t	 n;	/* bytes read or written */
+};
+
+static ssize_t
+hstream_read(void *c, char *buf, size_t len)
+{
+	struct hstream *hs = c;
+	ssize_t n;
+
+	while ((n = read(hs->fd, buf, len)) == -1 && errno == EINTR)
+		;
+	if (n > 0) {
+		hs->n += (uintmax_t)n;
+		if (hs->w != NULL)
+			whash_add(hs->w, buf, (size_t)n);
+	}
+	return n;
+}
+
+static ssize_t
+hstream_write(void *c, const char *buf, size_t len)
+{
+	struct hstream *hs = c;
+
+	if (arc_write_full(hs->fd, buf, len) == -1)
+		return -1;
+	hs->n += len;
+	if (hs->w != NULL)
+		whash_add(hs->w, buf, len);
+	return (ssize_t)len;
+}
+
+/* hs as a stream (mode "r" or "w"); closing it leaves hs->fd open. */
+static FILE *
+hstream_open(struct hstream *hs, const char *mode)
+{
+	cookie_io_functions_t io = { .read = hstream_read,
+	    .write = hstream_write };
+
+	return fopencookie(hs, mode, io);
+}
+
 /*
  * Read the manifest open on fd from offset from to its end (a whole pass
  * from 0, a tail else), through a stream of its own: fd stays open.
- * rawfn (or NULL) sees simple entries first.  Counted in f->io.
+ * rawfn (or NULL) sees simple entries first.  w, when not NULL, goes on
+ * hashing the bytes read (from 0 for a whole pass, from where it ended
+ * for a tail).  Counted in f->io.
  */
 static int
 read_from(struct mfile *f, int fd, off_t from, arc_raw_fn rawfn,
-    arc_entry_fn fn, void *arg)
+    arc_entry_fn fn, void *arg, struct whash *w)
 {
+	struct hstream hs = { fd, w, 0 };
 	FILE *fp;
-	off_t end;
-	int dfd, r;
+	int r;
 
 	/* a FIFO or a pipe cannot seek, and is only ever read from 0 */
-	if ((lseek(fd, from, SEEK_SET) == -1 && (errno != ESPIPE ||
-	    from != 0)) || (dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1) {
+	if (lseek(fd, from, SEEK_SET) == -1 && (errno != ESPIPE || from != 0)) {
 		warn("cannot read manifest '%s'", f->path);
 		return -1;
 	}
-	if ((fp = fdopen(dfd, "r")) == NULL) {
+	if ((fp = hstream_open(&hs, "r")) == NULL) {
 		warn("cannot open manifest '%s'", f->path);
-		close(dfd);
 		return -1;
 	}
 	r = arc_json_entries_raw(fp, f->path, rawfn, fn, arg);
-	if ((end = ftello(fp)) > from)
-		f->io->bytes_read += (uintmax_t)(end - from);
+	f->io->bytes_read += hs.n;
 	if (from == 0)
 		f->io->passes++;
 	else
@@ -447,7 +567,7 @@ scan_fd(struct mfile *f, int fd, arc_raw_fn rawfn, arc_entry_fn fn,
 {
 	int r;
 
-	r = read_from(f, fd, 0, rawfn, fn, arg);
+	r = read_from(f, fd, 0, rawfn, fn, arg, NULL);
 	close(fd);
 	return r;
 }
@@ -496,20 +616,20 @@ read_at(struct mfile *f, int fd, off_t off, size_t len, struct arc_buf *b)
 }
 
 /*
- * The hash of all of fd's bytes before offset end, read again (not
- * parsed) at every look: an edit anywhere before the old end shows,
+ * The hash of all of fd's bytes before offset end, in w, read again (not
+ * parsed) when a file has grown: an edit anywhere before the old end shows,
  * also one made together with an append, and also one in the same
  * granule of the file system's clock (a second on some), which the
  * file's times cannot show.
  */
 static int
-window_hash(struct mfile *f, int fd, off_t end, uint64_t *hv)
+window_hash(struct mfile *f, int fd, off_t end, struct whash *w)
 {
 	char *buf = arc_emalloc(WINDOW);
-	uint64_t h = (uint64_t)end;
 	off_t off = 0;
 	ssize_t n;
 
+	whash_init(w);
 	while (off < end) {
 		n = pread(fd, buf, end - off < WINDOW ? (size_t)(end - off) :
 		    WINDOW, off);
@@ -519,20 +639,20 @@ window_hash(struct mfile *f, int fd, off_t end, uint64_t *hv)
 			free(buf);
 			return -1;
 		}
-		h = (h ^ hash(buf, (size_t)n)) * 0xbf58476d1ce4e5b9ULL;
-		h ^= h >> 29;
+		whash_add(w, buf, (size_t)n);
 		off += n;
 		f->io->bytes_read += (uintmax_t)n;
 	}
 	free(buf);
-	*hv = h;
 	return 0;
 }
 
 /*
  * Note what the file open on fd is now, after a pass that read size
  * bytes (and, when before is not NULL, began with the file as before
- * says): a file that changed meanwhile is not noted, and the next look
+ * says), with w the hash of its bytes made on the way (or of fewer
+ * bytes: then it is read again to hash it whole, into w): a file that
+ * changed meanwhile is not noted, and the next look
  * is a whole pass.  A change in the same tick of the file system's clock
  * as the last would leave the times equal, so with settle this waits,
  * lock held, until the clock has moved on: whatever is written later
@@ -540,7 +660,7 @@ window_hash(struct mfile *f, int fd, off_t end, uint64_t *hv)
  */
 static void
 take_snap(struct mfile *f, int fd, const struct stat *before, off_t size,
-    struct snap *s, int settle)
+    struct snap *s, int settle, struct whash *w)
 {
 	struct timespec now, ts;
 	struct stat sb;
@@ -551,9 +671,13 @@ take_snap(struct mfile *f, int fd, const struct stat *before, off_t size,
 	    (before != NULL && (sb.st_dev != before->st_dev ||
 	    sb.st_ino != before->st_ino ||
 	    !ts_equal(&sb.st_mtim, &before->st_mtim) ||
-	    !ts_equal(&sb.st_ctim, &before->st_ctim))) ||
-	    window_hash(f, fd, size, &s->win) == -1 ||
-	    clock_gettime(CLOCK_REALTIME, &now) == -1)
+	    !ts_equal(&sb.st_ctim, &before->st_ctim))))
+		return;
+	/* the bytes hashed on the way are the file's, or it is read again */
+	if (w->total != (uint64_t)size && window_hash(f, fd, size, w) == -1)
+		return;
+	s->win = whash_value(w);
+	if (clock_gettime(CLOCK_REALTIME, &now) == -1)
 		return;
 	age = (int64_t)(now.tv_sec - sb.st_ctim.tv_sec) * 1000000000 +
 	    (now.tv_nsec - sb.st_ctim.tv_nsec);
@@ -573,26 +697,48 @@ take_snap(struct mfile *f, int fd, const struct stat *before, off_t size,
 }
 
 /*
+ * Whether a file time t comes from a clock finer than the wait after a
+ * note (SETTLE_NS): then any write after the note, in place or not, has
+ * changed the status-change time.  A time with no digit below 10 ms may
+ * come from a file system that keeps seconds (ext4 with 128-byte inodes,
+ * NFSv3, FAT) or hundredths (exFAT), where an edit in the same granule
+ * as the note leaves the times as they were: such a file is hashed.
+ */
+static int
+fine_clock(const struct timespec *t)
+{
+	return t->tv_nsec % 10000000L != 0;
+}
+
+/*
  * Whether the file open on fd (status sb) is the one noted in s with
  * entries only appended since, or not changed at all: then *from is the
- * old end, where what is new begins.  -1 for anything else (nothing
+ * old end, where what is new begins, and w the hash of the bytes before
+ * it when they were read (none are when the file is unchanged).  -1 for anything else (nothing
  * noted, another file, a shorter one, the same size with other times,
  * other bytes before the old end): the caller reads the whole file.
  */
 static int
 appended_since(struct mfile *f, int fd, const struct stat *sb,
-    const struct snap *s, off_t *from)
+    const struct snap *s, off_t *from, struct whash *w)
 {
-	uint64_t hv;
-
+	whash_init(w);
 	if (!s->valid || sb->st_dev != s->dev || sb->st_ino != s->ino ||
 	    sb->st_size < s->size)
 		return -1;
 	if (sb->st_size == s->size && (!ts_equal(&sb->st_mtim, &s->mtime) ||
 	    !ts_equal(&sb->st_ctim, &s->ctime)))
 		return -1;
-	if (window_hash(f, fd, s->size, &hv) == -1 || hv != s->win)
+	/* nothing written since, as a fine clock shows: nothing to read */
+	if (sb->st_size == s->size && fine_clock(&s->ctime)) {
+		*from = s->size;
+		return 0;
+	}
+	/* grown, or a coarse clock: every old byte read again, not parsed */
+	if (window_hash(f, fd, s->size, w) == -1 || whash_value(w) != s->win) {
+		whash_init(w);
 		return -1;
+	}
 	*from = s->size;
 	return 0;
 }
@@ -784,6 +930,7 @@ plan_lookup_locked(struct mfile *f)
 {
 	struct phase *ph = &f->ph;
 	struct lookup lk;
+	struct whash w = { 0 };
 	struct stat sb;
 	off_t from = 0;
 	size_t i;
@@ -792,21 +939,27 @@ plan_lookup_locked(struct mfile *f)
 	if ((fd = open_target(f, O_RDONLY, &sb)) == -1)
 		return -1;
 	if (!ph->looked ||
-	    appended_since(f, fd, &sb, &ph->snap, &from) == -1) {
+	    appended_since(f, fd, &sb, &ph->snap, &from, &w) == -1) {
 		from = 0;
+		whash_init(&w);
 		for (i = 0; i < ph->n; i++)
 			ph->items[i].result = ARC_ABSENT;
 	}
+	/* unchanged since the note: it stands, nothing is read */
+	if (from > 0 && from == sb.st_size && w.total == 0)
+		goto out;
 	ph->looked = 0;
 	if (from == 0 || from < sb.st_size) {
 		lk.ps = ph->ps;
 		lk.fetch = 0;
-		r = read_from(f, fd, from, lookup_raw, lookup_entry, &lk);
+		r = read_from(f, fd, from, lookup_raw, lookup_entry, &lk, &w);
 	}
 	if (r == 0) {
-		take_snap(f, fd, &sb, sb.st_size, &ph->snap, 1);
+		take_snap(f, fd, &sb, sb.st_size, &ph->snap, 1, &w);
 		ph->looked = ph->snap.valid;
 	}
+out:
+	whash_free(&w);
 	close(fd);
 	return r;
 }
@@ -846,6 +999,7 @@ struct rewrite {
 	off_t		 pos;		/* where the next byte goes in out */
 	struct arc_buf	 q;
 	struct phase	*ph;		/* note the planned lines, or NULL */
+	struct whash	*w;		/* the hash of the new file's bytes */
 	struct mline	*lines;		/* the planned lines of the new file */
 	size_t		 nlines, cap;
 };
@@ -969,34 +1123,16 @@ lines_intact(struct mfile *f, int fd, struct rewrite *rw)
 }
 
 /*
- * Copy len bytes of rfd at off to wfd's offset: in the kernel where it
- * can (copy_file_range(2)), through a buffer else.
+ * Copy len bytes of rfd at off to wfd's offset, hashing them into w:
+ * through a buffer, so that the new file's note needs no second read.
  */
 static int
-copy_range(int rfd, off_t off, off_t len, int wfd)
+copy_range(int rfd, off_t off, off_t len, int wfd, struct whash *w)
 {
 	char *buf;
 	ssize_t n;
 	size_t want;
 
-	while (len > 0) {
-		want = len > (off_t)1 << 30 ? (size_t)1 << 30 : (size_t)len;
-		n = copy_file_range(rfd, &off, wfd, NULL, want, 0);
-		if (n > 0) {
-			len -= n;
-			continue;
-		}
-		if (n == 0) {
-			errno = ENODATA;	/* shorter than noted */
-			return -1;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EXDEV && errno != EINVAL && errno != ENOSYS &&
-		    errno != EOPNOTSUPP)
-			return -1;
-		break;
-	}
 	buf = arc_emalloc(COPY_BUFSZ);
 	while (len > 0) {
 		want = len > COPY_BUFSZ ? COPY_BUFSZ : (size_t)len;
@@ -1004,10 +1140,11 @@ copy_range(int rfd, off_t off, off_t len, int wfd)
 			continue;
 		if (n <= 0 || arc_write_full(wfd, buf, (size_t)n) == -1) {
 			if (n == 0)
-				errno = ENODATA;
+				errno = ENODATA;	/* shorter than noted */
 			free(buf);
 			return -1;
 		}
+		whash_add(w, buf, (size_t)n);
 		off += n;
 		len -= n;
 	}
@@ -1044,17 +1181,17 @@ rewrite_copy(struct mfile *f, int rfd, off_t from, off_t end, int wfd,
 			continue;
 		}
 		it->result = ARC_M_DELETED;
-		if (copy_range(rfd, pos, l.off - pos, wfd) == -1)
+		if (copy_range(rfd, pos, l.off - pos, wfd, rw->w) == -1)
 			goto fail;
 		pos = l.off + (off_t)l.len;
 		left += (off_t)l.len;
 	}
-	if (copy_range(rfd, pos, from - pos, wfd) == -1)
+	if (copy_range(rfd, pos, from - pos, wfd, rw->w) == -1)
 		goto fail;
 	f->io->bytes_copied += (uintmax_t)(from - left);
 	rw->pos = from - left;
 	if (from < end && read_from(f, rfd, from, rewrite_raw, rewrite_entry,
-	    rw) == -1) {
+	    rw, NULL) == -1) {
 		arc_buf_printf(eb, "cannot read '%s'", f->path);
 		return -1;
 	}
@@ -1121,10 +1258,12 @@ mfile_remove(struct arc_manifest *m, struct arc_mitem *items, size_t n,
 	struct mlock lk;
 	struct stat sb, nsb;
 	struct arc_buf why = { 0 };
+	struct whash win = { 0 }, wout = { 0 };
+	struct hstream hs;
 	char *tmp = NULL;
 	off_t from = 0;
 	size_t i;
-	int rfd = -1, fd = -1, sfd = -1, r = -1, copy = 0;
+	int rfd = -1, fd = -1, r = -1, copy = 0;
 
 	memset(&rw, 0, sizeof(rw));
 	for (i = 0; i < n; i++)
@@ -1147,12 +1286,17 @@ mfile_remove(struct arc_manifest *m, struct arc_mitem *items, size_t n,
 		    strerror(errno));
 		goto out;
 	}
+	/* the new file's bytes hashed as they are written, for its note */
+	whash_init(&wout);
+	hs.fd = fd;
+	hs.w = &wout;
+	hs.n = 0;
+	rw.w = &wout;
 	if (keep_owner(fd, tmp, &sb, eb) == -1 ||
-	    (rw.out = fdopen(fd, "w")) == NULL) {
+	    (rw.out = hstream_open(&hs, "w")) == NULL) {
 		if (eb->len == 0)
 			arc_buf_printf(eb, "cannot rewrite '%s': %s",
 			    f->target, strerror(errno));
-		close(fd);
 		goto fail;
 	}
 	for (i = 0; i < n; i++)
@@ -1161,7 +1305,7 @@ mfile_remove(struct arc_manifest *m, struct arc_mitem *items, size_t n,
 	if (all_planned(ph, items, n, 1)) {
 		rw.ph = ph;
 		copy = ph->indexed &&
-		    appended_since(f, rfd, &sb, &ph->snap, &from) == 0 &&
+		    appended_since(f, rfd, &sb, &ph->snap, &from, &win) == 0 &&
 		    lines_intact(f, rfd, &rw) == 0;
 	}
 	if (copy) {
@@ -1170,14 +1314,13 @@ mfile_remove(struct arc_manifest *m, struct arc_mitem *items, size_t n,
 			goto fail;
 		}
 	} else if (read_from(f, rfd, 0, rewrite_raw, rewrite_entry,
-	    &rw) == -1) {
+	    &rw, NULL) == -1) {
 		arc_buf_printf(eb, "cannot read '%s'", f->path);
 		fclose(rw.out);
 		goto fail;
 	}
-	if (fflush(rw.out) == EOF || ferror(rw.out) ||
-	    fsync(fileno(rw.out)) == -1 || fstat(fileno(rw.out), &nsb) == -1 ||
-	    (sfd = fcntl(fileno(rw.out), F_DUPFD_CLOEXEC, 0)) == -1) {
+	if (fflush(rw.out) == EOF || ferror(rw.out) || fsync(fd) == -1 ||
+	    fstat(fd, &nsb) == -1) {
 		arc_buf_printf(eb, "cannot write '%s': %s", tmp,
 		    strerror(errno));
 		fclose(rw.out);
@@ -1199,6 +1342,8 @@ mfile_remove(struct arc_manifest *m, struct arc_mitem *items, size_t n,
 	/* the file the manifest names from now on is the one just written */
 	f->dev = nsb.st_dev;
 	f->ino = nsb.st_ino;
+	f->io->rewrites++;
+	f->io->bytes_written += (uintmax_t)nsb.st_size;
 	free(tmp);
 	tmp = NULL;
 	/* what the next batch will find unless someone else writes */
@@ -1212,7 +1357,7 @@ mfile_remove(struct arc_manifest *m, struct arc_mitem *items, size_t n,
 		 * Settled as a look-up's note is: the look-up that verifies
 		 * this batch's removals (arc-delete) starts from it.
 		 */
-		take_snap(f, sfd, NULL, nsb.st_size, &ph->snap, 1);
+		take_snap(f, fd, NULL, nsb.st_size, &ph->snap, 1, &wout);
 		ph->indexed = ph->snap.valid;
 		if ((ph->looked = ph->snap.valid))
 			note_presence(ph);
@@ -1232,9 +1377,11 @@ fail:
 out:
 	if (rfd != -1)
 		close(rfd);
-	if (sfd != -1)
-		close(sfd);
+	if (fd != -1)
+		close(fd);
 	free(tmp);
+	whash_free(&win);
+	whash_free(&wout);
 	if (rw.ps.slot != NULL)
 		pathset_free(&rw.ps);
 	free(rw.lines);

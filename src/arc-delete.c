@@ -120,19 +120,24 @@ sample(struct arc_buf *b, struct arc_cand **v, size_t n)
 }
 
 /*
- * Before a batch is deleted: room in the audit log for the event that
- * will record it (an upper bound: every byte of a sampled path escaped),
- * so that nothing is deleted that could not be recorded.
+ * Before a batch (or a group of batches of -b, v and n) is deleted: room
+ * in the audit log for the events that will record them (an upper bound:
+ * every byte of a sampled path escaped), so that nothing is deleted that
+ * could not be recorded.
  */
 static int
 reserve_audit(struct arc_cand **v, size_t n)
 {
-	size_t i, room;
+	size_t i, s, room = 0;
 
-	/* the batch's event and a cap_hit one, each chained */
-	room = 1024 + 2 * ARC_AUDIT_CHAIN_BYTES + 18 * strlen(opt.run_id);
-	for (i = 0; i < n && (long long)i < opt.sample; i++)
-		room += 6 * v[i]->pathlen + 8;
+	/* each batch's event and a cap_hit one, each chained */
+	for (s = 0; s < n; s += (size_t)opt.batch) {
+		room += 1024 + 2 * ARC_AUDIT_CHAIN_BYTES +
+		    18 * strlen(opt.run_id);
+		for (i = s; i < n && i - s < (size_t)opt.batch &&
+		    (long long)(i - s) < opt.sample; i++)
+			room += 6 * v[i]->pathlen + 8;
+	}
 	if (arc_audit_reserve(audit, room) == -1) {
 		halted = 1;
 		return -1;
@@ -274,34 +279,119 @@ would_cost_entries(struct arc_manifest *man, size_t n)
 		    arc_manifest_cost(man, ARC_COST_MREMOVE, n));
 }
 
-/* The manifest half: 0, or -1 when a batch failed (exit 4). */
+/*
+ * How many batches the next removal takes, after done of the phase's nb:
+ * one, but for a file manifest in an act run, which every removal
+ * rewrites whole: then the first half of the batches (rounded down) and
+ * then the rest, so that the file is written twice whatever the number
+ * of batches (arc(7), MANIFEST FILE PASSES).
+ */
+static size_t
+group_size(const struct arc_manifest *man, size_t nb, size_t done)
+{
+	if (!opt.act || !man->whole || nb < 2 || done >= nb)
+		return 1;
+	return done == 0 ? nb / 2 : nb - done;
+}
+
+/*
+ * The removal of a group of batches (v, n; of -b each) has returned:
+ * each candidate's result, and each batch's event with the ones it
+ * deleted, which go to del (*ndel of them).  cap: the phase's last
+ * group, whose last batch gets cap_hit before its event, as in Arc.
+ */
+static void
+manifest_results(struct arc_cand **v, size_t n, struct arc_mitem *mi,
+    int cap, struct arc_cand **del, size_t *ndel)
+{
+	size_t j, k, s, e;
+
+	for (s = 0; s < n; s = e) {
+		e = n - s > (size_t)opt.batch ? s + (size_t)opt.batch : n;
+		k = *ndel;
+		for (j = s; j < e; j++) {
+			switch (mi[j].result) {
+			case ARC_M_DELETED:
+				arc_cand_result(v[j], "deleted",
+				    ARC_R_DELETED);
+				del[(*ndel)++] = v[j];
+				break;
+			case ARC_M_GONE:
+				arc_cand_result(v[j], "gone", ARC_R_GONE);
+				count.gone[ARC_KIND_MANIFEST]++;
+				break;
+			case ARC_M_DEFERRED:
+				/* a read-only source: written out, not deleted */
+				arc_cand_result(v[j], "deferred",
+				    ARC_R_DEFERRED);
+				count.deferred++;
+				break;
+			default:
+				arc_cand_result(v[j], "changed",
+				    ARC_R_CHANGED_SINCE_LISTING);
+				count.changed[ARC_KIND_MANIFEST]++;
+				break;
+			}
+		}
+		/* as in Arc, the last batch's deletes are not in cap_hit's count */
+		if (cap && e == n)
+			cap_event();
+		count.deleted[ARC_KIND_MANIFEST] += *ndel - k;
+		if (*ndel > k)
+			batch_event("reconcile.manifest_batch_deleted", del + k,
+			    *ndel - k, *ndel - k);
+	}
+}
+
+/*
+ * The manifest half: 0, or -1 when a removal failed (exit 4).  The
+ * iterator hands a group of batches at a time (group_size); the caps,
+ * refusals and results are still the batches', and so are the events.
+ */
 static int
 manifest_phase(struct arc_manifest *man, struct arc_cands *l)
 {
 	struct arc_batch b;
 	struct arc_mitem *mi;
+	struct arc_cand **del;
 	struct arc_buf eb = { 0 };
-	size_t j, done;
-	int ret = 0;
+	size_t j, nb, done = 0, first, most, ndel;
+	int ret = 0, cap;
 
 	if (opt.act)
 		arc_plan_announce(man, l);
-	arc_batch_init(&b, l, (size_t)opt.batch);
-	mi = arc_ecalloc((size_t)opt.batch, sizeof(*mi));
+	nb = (arc_plan_count(l, ARC_PLAN_PLANNED) + (size_t)opt.batch - 1) /
+	    (size_t)opt.batch;
+	first = group_size(man, nb, 0);
+	most = group_size(man, nb, first);	/* the second group's size */
+	if (most < first)
+		most = first;
+	arc_batch_init(&b, l, most * (size_t)opt.batch);
+	b.max = first * (size_t)opt.batch;
+	mi = arc_ecalloc(most * (size_t)opt.batch, sizeof(*mi));
+	del = arc_ereallocarray(NULL, most * (size_t)opt.batch, sizeof(*del));
 	while (arc_batch_next(&b, stop_batches(&b))) {
+		done += (b.n + (size_t)opt.batch - 1) / (size_t)opt.batch;
+		b.max = group_size(man, nb, done) * (size_t)opt.batch;
 		/* Arc: a chunk the cap cut short gets cap_hit before its event */
-		if (plan.cap_kind == ARC_KIND_MANIFEST && arc_batch_last(&b))
-			cap_event();
+		cap = plan.cap_kind == ARC_KIND_MANIFEST && arc_batch_last(&b);
 		if (!opt.act) {
 			would_cost_entries(man, b.n);
+			if (cap)
+				cap_event();
 			would_delete(&b, ARC_KIND_MANIFEST,
 			    "reconcile.manifest_batch_deleted");
 			continue;
 		}
-		if (reserve_audit(b.v, b.n) == -1)
+		if (reserve_audit(b.v, b.n) == -1) {
+			if (cap)
+				cap_event();
 			break;	/* these are not started: no result */
+		}
 		to_mitems(b.v, b.n, mi, 1);
 		if (arc_manifest_remove(man, mi, b.n, &eb) == -1) {
+			if (cap)
+				cap_event();
 			for (j = 0; j < b.n; j++)
 				arc_cand_result(b.v[j], "failed",
 				    ARC_R_DELETE_FAILED);
@@ -311,42 +401,16 @@ manifest_phase(struct arc_manifest *man, struct arc_cands *l)
 			ret = -1;
 			break;
 		}
-		done = 0;
-		for (j = 0; j < b.n; j++) {
-			switch (mi[j].result) {
-			case ARC_M_DELETED:
-				arc_cand_result(b.v[j], "deleted",
-				    ARC_R_DELETED);
-				b.v[done++] = b.v[j];
-				break;
-			case ARC_M_GONE:
-				arc_cand_result(b.v[j], "gone", ARC_R_GONE);
-				count.gone[ARC_KIND_MANIFEST]++;
-				break;
-			case ARC_M_DEFERRED:
-				/* a read-only source: written out, not deleted */
-				arc_cand_result(b.v[j], "deferred",
-				    ARC_R_DEFERRED);
-				count.deferred++;
-				break;
-			default:
-				arc_cand_result(b.v[j], "changed",
-				    ARC_R_CHANGED_SINCE_LISTING);
-				count.changed[ARC_KIND_MANIFEST]++;
-				break;
-			}
-		}
-		count.deleted[ARC_KIND_MANIFEST] += done;
-		if (done > 0)
-			batch_event("reconcile.manifest_batch_deleted", b.v, done,
-			    done);
+		ndel = 0;
+		manifest_results(b.v, b.n, mi, cap, del, &ndel);
 		sync_audit();
-		verify_entries(man, b.v, done, mi);
+		verify_entries(man, del, ndel, mi);
 	}
 	arc_batch_end(&b);
 	count.refused[ARC_KIND_MANIFEST] += b.refused;
 	count.failed[ARC_KIND_MANIFEST] += b.failed;
 	free(mi);
+	free(del);
 	arc_buf_free(&eb);
 	return ret;
 }
@@ -622,6 +686,8 @@ write_stats(const struct arc_manifest *man)
 	stat_add(o, "manifest_tails", man->io.tails);
 	stat_add(o, "manifest_bytes_read", man->io.bytes_read);
 	stat_add(o, "manifest_bytes_copied", man->io.bytes_copied);
+	stat_add(o, "manifest_rewrites", man->io.rewrites);
+	stat_add(o, "manifest_bytes_written", man->io.bytes_written);
 	fprintf(so->fp, "%s\n", json_object_to_json_string_ext(o,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	r = arc_out_commit(so);

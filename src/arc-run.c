@@ -622,7 +622,7 @@ config_apply(int argc, char *argv[])
 	    arc_duration_parse(skew, &skewns) == -1)
 		errx(ARC_EXIT_ERROR, "plan '%s': its --skew is not a duration",
 		    path);
-	age = now_ms() - p.created_ms;
+	age = arc_time_now_ms() - p.created_ms;
 	if (age > maxns / 1000000)
 		errx(ARC_EXIT_ERROR, "plan '%s' was made at %s, longer ago "
 		    "than --max-plan-age %s: make a new one", path,
@@ -2777,7 +2777,7 @@ cmd_plan_write(int argc, char *argv[])
 	arc_planfile_field(&b, "store", absolute(&abs, store));
 	arc_planfile_field(&b, "manifest", absolute(&abs, man));
 	/* no version when the run stopped before it was read */
-	if (version != NULL && (ver = read_small(version, RECORD_MAX, &n)) !=
+	if (version != NULL && (ver = arc_read_small(version, RECORD_MAX, &n)) !=
 	    NULL && n > 0)
 		arc_buf_add(&b, ver, n);
 	else

@@ -681,3 +681,65 @@ counts() {
 	run -0 jq -r .path m.1
 	refute_line --partial los_
 }
+
+# plant_many N: plant_batches with N orphan files orx_NN and N entries
+# lxs_NN (rev 1) without a file besides, so that -b 1 makes many batches;
+# c.rec: every candidate, orphan-manifest first.
+plant_many() {
+	local i
+	plant_batches
+	for i in $(seq -w 1 "$1"); do
+		put "db/cpu/$H/orx_$i.parquet"
+		fentry "db/cpu/$H/lxs_$i.parquet" >>"$MANIFEST"
+		printf 'orphan-storage\t%s\t-\t-\n' "db/cpu/$H/orx_$i.parquet" >>s.rec
+		printf 'orphan-manifest\t%s\t-\t-\t-\t1\n' "db/cpu/$H/lxs_$i.parquet" >>m.rec
+	done
+	cat m.rec s.rec >c.rec
+}
+
+# io: rewrites, bytes written, and bytes read (parsed, hashed or copied)
+# of st.json.
+io() {
+	jq -r '"\(.manifest_rewrites) \(.manifest_bytes_written) \(.manifest_bytes_read + .manifest_bytes_copied)"' st.json
+}
+
+@test "arc-delete rewrites a manifest file at most twice and reads it at most four times in an act run, and an unchanged one once in a dry run, with one candidate a batch or all in one batch" {
+	local b size rw wr rd
+	for b in 1 1000; do
+		rm -rf "$STORE" s.rec m.rec c.rec
+		mkdir -p "$STORE"
+		plant_many 17
+		size=$(stat -c %s "$MANIFEST")
+		run -0 arc-delete -b "$b" -S st.json "$STORE" "$MANIFEST" <c.rec
+		read -r rw wr rd < <(io)
+		echo "dry -b $b: $rw rewrites, $wr bytes written, $rd read of a $size-byte manifest"
+		# nothing rewritten; one whole pass for the storage look-ups, the
+		# file unchanged after it: not read again
+		[ "$rw" -eq 0 ] && [ "$wr" -eq 0 ]
+		[ "$rd" -eq "$size" ]
+		run -0 arc-delete --act -b "$b" -A "a$b.tgz" -S st.json "$STORE" "$MANIFEST" <c.rec
+		read -r rw wr rd < <(io)
+		echo "act -b $b: $rw rewrites, $wr bytes written, $rd read of a $size-byte manifest"
+		# the fetch, the first rewrite, the second one's copy, and the
+		# storage look-ups' pass; with one batch, one rewrite
+		if [ "$b" -eq 1 ]; then
+			[ "$rw" -eq 2 ]
+		else
+			[ "$rw" -eq 1 ]
+		fi
+		[ "$wr" -le $((2 * size)) ]
+		[ "$rd" -le $((4 * size)) ]
+		cp "$MANIFEST" "m.$b"
+		store_paths >"s.$b"
+	done
+	# the same end whatever the batch size: every lost entry and orphan gone
+	cmp m.1 m.1000
+	cmp s.1 s.1000
+	run -0 jq -r .path m.1
+	refute_line --partial los_
+	refute_line --partial lxs_
+	[ "${#lines[@]}" -eq 40 ]
+	run -0 cat s.1
+	refute_line --partial orx_
+	refute_line --partial orp_
+}
