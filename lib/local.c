@@ -136,32 +136,56 @@ struct dent {
 
 /*
  * A stat per listed file is most of a listing's cost, and each is a path
- * lookup in the kernel that does not depend on the others: the files of
- * each directory are stat'ed by a few threads at once, then emitted in
- * order by the walking thread as before.  A batch is one directory's
- * entries.  The walker takes entries too, and once none is left closes
- * the batch and waits only for the helpers that joined it: a helper that
- * was slow to wake (a busy machine) then skips the batch rather than
- * holding the walker up.
+ * lookup in the kernel that does not depend on the others; reading and
+ * sorting a directory and writing its records are most of the rest.  So
+ * the walking thread reads and sorts directories ahead of what it
+ * writes: each directory read becomes a job whose files a few threads
+ * (the walker among them) stat at once, and what is to be written, in
+ * order, goes to a queue of segments (a run of one directory's files, or
+ * a warning) that the walker writes once their stats are in.  At most
+ * AHEAD_FILES files and AHEAD_DIRS directories are ahead of what has
+ * been written, so memory stays bounded whatever the tree.
  */
 #define STAT_THREADS_MAX	4	/* walker included */
-#define STAT_BATCH_MIN		16	/* fewer files: not worth a wake-up */
+#define AHEAD_FILES		8192
+#define AHEAD_DIRS		64
+/*
+ * Threads take STAT_CHUNK entries at a time: one entry each would pass
+ * the counter and the entries' cache lines between CPUs at every file.
+ */
+#define STAT_CHUNK		8
+
+/* One directory read: its sorted entries, until its records are written. */
+struct dirjob {
+	DIR		*d;
+	struct dent	*v;
+	size_t		 n;
+	struct arc_buf	 names;		/* every entry's name and key */
+	char		*path;		/* its relative path, "" or ending '/' */
+	size_t		 plen;
+	size_t		 next;		/* the next entry to stat (atomic) */
+	size_t		 pending;	/* entries not stat'ed yet (atomic) */
+	int		 busy;		/* helpers on it (under the pool's mu) */
+	int		 refs;		/* segments queued, and the walk */
+};
+
+/* What is written next: files a to b of a job, or a warning (msg). */
+struct seg {
+	struct dirjob	*job;
+	size_t		 a, b;
+	char		*msg;
+};
 
 struct statpool {
 	pthread_mutex_t	 mu;
-	pthread_cond_t	 work;		/* a new batch, or quit */
-	pthread_cond_t	 done;		/* the last helper left a batch */
+	pthread_cond_t	 work;		/* a new job, or quit */
+	pthread_cond_t	 done;		/* a job's last stat is in */
 	pthread_t	 tid[STAT_THREADS_MAX];
 	int		 nhelpers;
-	unsigned	 gen;		/* batch number */
-	int		 open;		/* helpers may still join the batch */
-	int		 active;	/* helpers working on the batch */
 	int		 quit;
 	const struct local *l;		/* the store */
-	int		 dfd;		/* the batch: a directory, */
-	struct dent	*v;		/* its entries, */
-	size_t		 n;
-	size_t		 next;		/* and the next one to take (atomic) */
+	struct dirjob	**jobs;		/* read and not yet freed */
+	int		 njobs, capjobs;
 };
 
 struct walk {
@@ -171,9 +195,14 @@ struct walk {
 	arc_list_fn	 fn;
 	void		*arg;
 	struct arc_buf	 path;	/* relative path being walked */
+	struct arc_buf	 wpath;	/* the path being written */
 	int		 partial;
 	int		 stop;
-	struct statpool	*pool;	/* NULL: stat in the walking thread */
+	struct statpool	 pool;
+	struct seg	*q;	/* segments not written yet, a ring */
+	size_t		 qcap, qhead, qlen;
+	size_t		 afiles;	/* files of the jobs ahead */
+	int		 adirs;		/* and the jobs */
 };
 
 static int
@@ -242,36 +271,50 @@ dentcmp(const void *a, const void *b)
 	return arc_pathcmp(x->key, x->keylen, y->key, y->keylen);
 }
 
-static void
-warn_path(struct walk *w, const char *what, const char *name)
+/*
+ * The message of a warning about prefix + name (name NULL: the prefix
+ * alone), "what 'path'" then ": reason" when e is not 0, as warn(3)
+ * would print it: written in its turn among the records' warnings.
+ */
+static char *
+path_msg(const char *what, const char *prefix, size_t plen,
+    const char *name, int slash, int e)
 {
 	struct arc_buf q = { 0 };
 
-	arc_quote(&q, w->path.s, w->path.len);
-	if (name)
+	arc_buf_adds(&q, what);
+	arc_buf_adds(&q, " '");
+	arc_quote(&q, prefix, plen);
+	if (name != NULL)
 		arc_quote(&q, name, strlen(name));
-	warn("%s '%s'", what, arc_buf_str(&q));
-	arc_buf_free(&q);
+	if (slash)
+		arc_buf_addc(&q, '/');
+	arc_buf_addc(&q, '\'');
+	if (e != 0) {
+		arc_buf_adds(&q, ": ");
+		arc_buf_adds(&q, strerror(e));
+	}
+	return arc_estrndup(q.s, q.len);	/* q.s freed below */
 }
 
 /*
- * A mount point inside the store: never listed or descended into, and
+ * A mount point inside the store is never listed or descended into, and
  * the listing is partial, so that no manifest entry whose file might lie
  * beneath it is taken for missing.
  */
-static void
-cross_warn(struct walk *w, const char *name, int isdir)
+static char *
+cross_msg(const char *prefix, size_t plen, const char *name, int isdir)
 {
-	struct arc_buf q = { 0 };
+	char *m, *s;
 
-	arc_quote(&q, w->path.s, w->path.len);
-	arc_quote(&q, name, strlen(name));
-	if (isdir)
-		arc_buf_addc(&q, '/');
-	warnx("'%s': a mount point inside the store; not crossed",
-	    arc_buf_str(&q));
-	arc_buf_free(&q);
-	w->partial = 1;
+	m = path_msg("", prefix, plen, name, isdir, 0);
+	/* m is " 'path'": the mount point's own wording follows it */
+	s = arc_emalloc(strlen(m) + 64);
+	memcpy(s, m + 1, strlen(m) - 1);
+	strcpy(s + strlen(m) - 1, ": a mount point inside the store; not "
+	    "crossed");
+	free(m);
+	return s;
 }
 
 static void
@@ -294,103 +337,97 @@ stat_one(const struct local *l, int dfd, struct dent *e)
 	e->size = (int64_t)sb.st_size;
 }
 
-/* Take entries of the pool's batch until none is left. */
+/*
+ * Stat the entries of job j still to take, STAT_CHUNK at a time, from
+ * dfd (a descriptor of its directory), and wake the walker when the last
+ * is in.
+ */
 static void
-stat_batch(struct statpool *p, int dfd, struct dent *v, size_t n)
+stat_job(struct statpool *p, struct dirjob *j, int dfd)
 {
-	size_t i;
+	size_t i, k, end;
 
-	while ((i = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED)) < n)
-		if (v[i].want)
-			stat_one(p->l, dfd, &v[i]);
+	while ((i = __atomic_fetch_add(&j->next, STAT_CHUNK,
+	    __ATOMIC_RELAXED)) < j->n) {
+		end = i + STAT_CHUNK < j->n ? i + STAT_CHUNK : j->n;
+		for (k = i; k < end; k++)
+			if (j->v[k].want)
+				stat_one(p->l, dfd, &j->v[k]);
+		if (__atomic_sub_fetch(&j->pending, end - i,
+		    __ATOMIC_ACQ_REL) == 0) {
+			pthread_mutex_lock(&p->mu);
+			pthread_cond_broadcast(&p->done);
+			pthread_mutex_unlock(&p->mu);
+		}
+	}
+}
+
+/* The oldest job with entries left to take, or NULL; p->mu held. */
+static struct dirjob *
+job_to_take(struct statpool *p)
+{
+	int i;
+
+	for (i = 0; i < p->njobs; i++)
+		if (__atomic_load_n(&p->jobs[i]->next, __ATOMIC_RELAXED) <
+		    p->jobs[i]->n)
+			return p->jobs[i];
+	return NULL;
 }
 
 static void *
 stat_helper(void *arg)
 {
 	struct statpool *p = arg;
-	unsigned seen = 0;
-	struct dent *v;
-	size_t n;
-	int dfd;
+	struct dirjob *j;
+	int own;
 
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
-		while (!p->quit && p->gen == seen)
+		while (!p->quit && (j = job_to_take(p)) == NULL)
 			pthread_cond_wait(&p->work, &p->mu);
 		if (p->quit)
 			break;
-		seen = p->gen;
-		if (!p->open)
-			continue;	/* woke too late: nothing left */
-		p->active++;
-		dfd = p->dfd;
-		v = p->v;
-		n = p->n;
+		/* j is not freed while a helper holds it: see job_wait */
+		j->busy++;
 		pthread_mutex_unlock(&p->mu);
-		stat_batch(p, dfd, v, n);
+		/*
+		 * A descriptor of its own for the directory: threads looking
+		 * names up from one open file all count references on it.
+		 */
+		own = openat(dirfd(j->d), ".", O_PATH | O_DIRECTORY |
+		    O_CLOEXEC);
+		stat_job(p, j, own != -1 ? own : dirfd(j->d));
+		if (own != -1)
+			close(own);
 		pthread_mutex_lock(&p->mu);
-		if (--p->active == 0 && !p->open)
-			pthread_cond_signal(&p->done);
+		if (--j->busy == 0)
+			pthread_cond_broadcast(&p->done);
 	}
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
 }
 
-/* Stat the wanted entries of v, with the helpers when there are enough. */
+/* Helpers: one per further CPU, none on one CPU. */
 static void
-stat_dir(struct walk *w, int dfd, struct dent *v, size_t n, size_t nwant)
+pool_start(struct statpool *p, const struct local *l)
 {
-	struct statpool *p = w->pool;
-	size_t i;
-
-	if (p == NULL || nwant < STAT_BATCH_MIN) {
-		for (i = 0; i < n; i++)
-			if (v[i].want)
-				stat_one(w->l, dfd, &v[i]);
-		return;
-	}
-	pthread_mutex_lock(&p->mu);
-	p->l = w->l;
-	p->dfd = dfd;
-	p->v = v;
-	p->n = n;
-	p->next = 0;
-	p->open = 1;
-	p->gen++;
-	pthread_cond_broadcast(&p->work);
-	pthread_mutex_unlock(&p->mu);
-	stat_batch(p, dfd, v, n);
-	pthread_mutex_lock(&p->mu);
-	p->open = 0;
-	while (p->active > 0)
-		pthread_cond_wait(&p->done, &p->mu);
-	pthread_mutex_unlock(&p->mu);
-}
-
-/* Helpers for a listing: one per further CPU, none on one CPU. */
-static struct statpool *
-pool_start(void)
-{
-	struct statpool *p;
 	long ncpu;
 	int i;
 
-	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	if (ncpu < 2)
-		return NULL;
-	if (ncpu > STAT_THREADS_MAX)
-		ncpu = STAT_THREADS_MAX;
-	p = arc_ecalloc(1, sizeof(*p));
+	memset(p, 0, sizeof(*p));
+	p->l = l;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->work, NULL);
 	pthread_cond_init(&p->done, NULL);
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (ncpu > STAT_THREADS_MAX)
+		ncpu = STAT_THREADS_MAX;
 	for (i = 0; i < ncpu - 1; i++) {
 		if (pthread_create(&p->tid[i], NULL, stat_helper, p) != 0)
 			break;	/* fewer helpers still work */
 		p->nhelpers++;
 	}
-	return p;
 }
 
 static void
@@ -398,8 +435,6 @@ pool_stop(struct statpool *p)
 {
 	int i;
 
-	if (p == NULL)
-		return;
 	pthread_mutex_lock(&p->mu);
 	p->quit = 1;
 	pthread_cond_broadcast(&p->work);
@@ -409,34 +444,168 @@ pool_stop(struct statpool *p)
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->work);
 	pthread_cond_destroy(&p->done);
-	free(p);
+	free(p->jobs);
 }
 
-/* Walk the directory open on fd (consumed); w->path ends in '/' or is "". */
+/*
+ * Wait until every entry of j is stat'ed, taking entries meanwhile, and
+ * no helper holds j any longer (free: true): it may then be freed.
+ */
 static void
-walkdir(struct walk *w, int fd)
+job_wait(struct statpool *p, struct dirjob *j, int free)
 {
-	DIR *d;
-	struct dirent *de;
-	struct dent *v = NULL;
-	struct arc_buf names = { 0 };
-	struct stat sb;
-	size_t n = 0, cap = 0, i, plen, nwant, nlen;
-	int isdir, cfd;
+	stat_job(p, j, dirfd(j->d));
+	pthread_mutex_lock(&p->mu);
+	while (__atomic_load_n(&j->pending, __ATOMIC_ACQUIRE) != 0 ||
+	    (free && j->busy > 0))
+		pthread_cond_wait(&p->done, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+}
 
-	if ((d = fdopendir(fd)) == NULL) {
-		warn_path(w, "cannot read directory", NULL);
-		close(fd);
-		w->partial = 1;
+/* Drop a reference to j: the last frees it, its stats all in. */
+static void
+job_put(struct walk *w, struct dirjob *j)
+{
+	struct statpool *p = &w->pool;
+	int i;
+
+	if (--j->refs > 0)
+		return;
+	job_wait(p, j, 1);
+	pthread_mutex_lock(&p->mu);
+	for (i = 0; i < p->njobs && p->jobs[i] != j; i++)
+		;
+	memmove(&p->jobs[i], &p->jobs[i + 1],
+	    (size_t)(p->njobs - i - 1) * sizeof(p->jobs[0]));
+	p->njobs--;
+	pthread_mutex_unlock(&p->mu);
+	w->afiles -= j->n;
+	w->adirs--;
+	closedir(j->d);
+	free(j->v);
+	free(j->path);
+	arc_buf_free(&j->names);
+	free(j);
+}
+
+/* Queue files a to b of j, or the warning msg (j NULL), to be written. */
+static void
+seg_push(struct walk *w, struct dirjob *j, size_t a, size_t b, char *msg)
+{
+	struct seg *s;
+	size_t ncap, i;
+
+	if (w->qlen == w->qcap) {
+		ncap = w->qcap ? w->qcap * 2 : 64;
+		w->q = arc_ereallocarray(w->q, ncap, sizeof(*w->q));
+		/* unwrap the ring into the larger array */
+		for (i = 0; i < w->qhead; i++)
+			w->q[w->qcap + i] = w->q[i];
+		for (i = 0; i < w->qlen; i++)
+			w->q[i] = w->q[w->qhead + i];
+		w->qhead = 0;
+		w->qcap = ncap;
+	}
+	s = &w->q[(w->qhead + w->qlen++) % w->qcap];
+	s->job = j;
+	s->a = a;
+	s->b = b;
+	s->msg = msg;
+	if (j != NULL)
+		j->refs++;
+}
+
+/* Write the oldest segment: its records once stat'ed, or its warning. */
+static void
+seg_write(struct walk *w)
+{
+	struct seg s = w->q[w->qhead];
+	struct dirjob *j = s.job;
+	struct dent *e;
+	size_t i;
+
+	w->qhead = (w->qhead + 1) % w->qcap;
+	w->qlen--;
+	if (j == NULL) {
+		if (!w->stop)
+			warnx("%s", s.msg);
+		free(s.msg);
 		return;
 	}
+	job_wait(&w->pool, j, 0);
+	for (i = s.a; i < s.b && !w->stop; i++) {
+		e = &j->v[i];
+		if (!e->want)
+			continue;
+		if (e->err != 0) {
+			if (e->err != ENOENT) {
+				s.msg = path_msg("cannot stat", j->path,
+				    j->plen, e->name, 0, e->err);
+				warnx("%s", s.msg);
+				free(s.msg);
+				w->partial = 1;
+			}
+			continue;
+		}
+		if (e->foreign) {
+			s.msg = cross_msg(j->path, j->plen, e->name, 0);
+			warnx("%s", s.msg);
+			free(s.msg);
+			w->partial = 1;
+			continue;
+		}
+		if (!e->regular)
+			continue;
+		w->wpath.len = 0;
+		arc_buf_add(&w->wpath, j->path, j->plen);
+		arc_buf_adds(&w->wpath, e->name);
+		if (w->fn(w->arg, w->wpath.s, w->wpath.len, e->mtime,
+		    e->size) != 0)
+			w->stop = 1;
+	}
+	job_put(w, j);
+}
+
+/* Write what is queued until at most the given amounts are ahead. */
+static void
+seg_drain(struct walk *w, size_t files, int dirs)
+{
+	while (w->qlen > 0 && (w->afiles > files || w->adirs > dirs))
+		seg_write(w);
+}
+
+/* A warning in its turn; the listing is partial. */
+static void
+warn_later(struct walk *w, char *msg)
+{
+	seg_push(w, NULL, 0, 0, msg);
+	w->partial = 1;
+}
+
+/*
+ * Read the directory open on d into a new job: its entries sorted by
+ * quoted name, the files to stat marked.  w->path is its path.
+ */
+static struct dirjob *
+job_read(struct walk *w, DIR *d)
+{
+	struct dirjob *j;
+	struct dirent *de;
+	struct stat sb;
+	size_t cap = 0, i, nlen;
+	int isdir;
+
+	j = arc_ecalloc(1, sizeof(*j));
+	j->d = d;
+	j->refs = 1;
+	j->plen = w->path.len;
+	j->path = arc_estrndup(w->path.s, w->path.len);
 	for (;;) {
 		errno = 0;
 		if ((de = readdir(d)) == NULL) {
-			if (errno) {
-				warn_path(w, "cannot read directory", NULL);
-				w->partial = 1;
-			}
+			if (errno)
+				warn_later(w, path_msg("cannot read directory",
+				    j->path, j->plen, NULL, 0, errno));
 			break;
 		}
 		if (de->d_name[0] == '.' && (de->d_name[1] == '\0' ||
@@ -467,104 +636,120 @@ walkdir(struct walk *w, int fd)
 		if (isdir && !(w->flags & ARC_LIST_ALL) &&
 		    strcmp(de->d_name, "_compaction_state") == 0)
 			continue;
-		if (n == cap) {
+		if (j->n == cap) {
 			cap = cap ? cap * 2 : 64;
-			v = arc_ereallocarray(v, cap, sizeof(*v));
+			j->v = arc_ereallocarray(j->v, cap, sizeof(*j->v));
 		}
 		/*
 		 * Both spellings go to one buffer for the directory, not
 		 * two allocations per entry: a listing is millions of them.
 		 */
 		nlen = strlen(de->d_name);
-		v[n].noff = names.len;
-		arc_buf_add(&names, de->d_name, nlen + 1);
-		v[n].koff = names.len;
-		arc_quote(&names, de->d_name, nlen);
+		j->v[j->n].noff = j->names.len;
+		arc_buf_add(&j->names, de->d_name, nlen + 1);
+		j->v[j->n].koff = j->names.len;
+		arc_quote(&j->names, de->d_name, nlen);
 		if (isdir)
-			arc_buf_addc(&names, '/');
-		v[n].keylen = names.len - v[n].koff;
-		v[n].isdir = isdir;
-		v[n].want = 0;
-		v[n].foreign = 0;
-		n++;
+			arc_buf_addc(&j->names, '/');
+		j->v[j->n].keylen = j->names.len - j->v[j->n].koff;
+		j->v[j->n].isdir = isdir;
+		j->v[j->n].want = 0;
+		j->v[j->n].foreign = 0;
+		j->n++;
 	}
-	for (i = 0; i < n; i++) {	/* the buffer has stopped moving */
-		v[i].key = names.s + v[i].koff;
-		v[i].name = names.s + v[i].noff;
+	for (i = 0; i < j->n; i++) {	/* the buffer has stopped moving */
+		j->v[i].key = j->names.s + j->v[i].koff;
+		j->v[i].name = j->names.s + j->v[i].noff;
 	}
-	if (n > 1)	/* qsort(NULL, 0, ...) is undefined */
-		qsort(v, n, sizeof(*v), dentcmp);
+	if (j->n > 1)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(j->v, j->n, sizeof(*j->v), dentcmp);
+	for (i = 0; i < j->n; i++) {
+		if (j->v[i].isdir)
+			continue;
+		w->path.len = j->plen;
+		arc_buf_adds(&w->path, j->v[i].name);
+		j->v[i].want = (w->flags & ARC_LIST_ALL) ||
+		    arc_path_is_candidate(w->path.s, w->path.len);
+	}
+	w->path.len = j->plen;
+	j->pending = j->n;
+	return j;
+}
 
-	/* the files to emit, stat'ed all at once (see struct statpool) */
+/* Walk the directory open on fd (consumed); w->path ends in '/' or is "". */
+static void
+walkdir(struct walk *w, int fd)
+{
+	struct statpool *p = &w->pool;
+	struct dirjob *j;
+	DIR *d;
+	size_t i, a, plen;
+	int cfd;
+
+	if ((d = fdopendir(fd)) == NULL) {
+		warn_later(w, path_msg("cannot read directory", w->path.s,
+		    w->path.len, NULL, 0, errno));
+		close(fd);
+		return;
+	}
+	j = job_read(w, d);
+	w->afiles += j->n;
+	w->adirs++;
+	pthread_mutex_lock(&p->mu);
+	if (p->njobs == p->capjobs) {	/* the walk is deeper than ever */
+		p->capjobs = p->capjobs ? p->capjobs * 2 : AHEAD_DIRS;
+		p->jobs = arc_ereallocarray(p->jobs, (size_t)p->capjobs,
+		    sizeof(*p->jobs));
+	}
+	p->jobs[p->njobs++] = j;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->mu);
+
 	plen = w->path.len;
-	for (i = nwant = 0; i < n; i++) {
-		if (v[i].isdir)
+	for (i = a = 0; i < j->n && !w->stop; i++) {
+		if (!j->v[i].isdir)
 			continue;
 		w->path.len = plen;
-		arc_buf_adds(&w->path, v[i].name);
-		if ((w->flags & ARC_LIST_ALL) ||
-		    arc_path_is_candidate(w->path.s, w->path.len)) {
-			v[i].want = 1;
-			nwant++;
+		arc_buf_adds(&w->path, j->v[i].name);
+		/* a directory of another shard's paths: not read */
+		if (arc_shard_below(&w->st->shard, w->path.s, w->path.len) == 0)
+			continue;
+		if (i > a)
+			seg_push(w, j, a, i, NULL);
+		a = i + 1;
+		cfd = openat(dirfd(d), j->v[i].name, DIR_FLAGS);
+		if (cfd == -1) {
+			if (errno != ENOENT)
+				warn_later(w, path_msg("cannot open directory",
+				    w->path.s, plen, j->v[i].name, 0, errno));
+			continue;
 		}
+		if (!fd_on_root_mount(w->l, cfd)) {
+			warn_later(w, cross_msg(w->path.s, plen, j->v[i].name,
+			    1));
+			close(cfd);
+			continue;
+		}
+		/* room for this directory's own, then the next's */
+		seg_drain(w, AHEAD_FILES, AHEAD_DIRS - 1);
+		arc_buf_addc(&w->path, '/');
+		walkdir(w, cfd);
 	}
+	if (j->n > a)
+		seg_push(w, j, a, j->n, NULL);
 	w->path.len = plen;
-	stat_dir(w, dirfd(d), v, n, nwant);
+	job_put(w, j);
+}
 
-	for (i = 0; i < n && !w->stop; i++) {
-		w->path.len = plen;
-		arc_buf_adds(&w->path, v[i].name);
-		if (v[i].isdir) {
-			/* a directory of another shard's paths: not read */
-			if (arc_shard_below(&w->st->shard, w->path.s,
-			    w->path.len) == 0)
-				continue;
-			cfd = openat(dirfd(d), v[i].name, DIR_FLAGS);
-			if (cfd == -1) {
-				if (errno != ENOENT) {
-					w->path.len = plen;
-					warn_path(w, "cannot open directory",
-					    v[i].name);
-					w->partial = 1;
-				}
-				continue;
-			}
-			if (!fd_on_root_mount(w->l, cfd)) {
-				w->path.len = plen;
-				cross_warn(w, v[i].name, 1);
-				close(cfd);
-				continue;
-			}
-			arc_buf_addc(&w->path, '/');
-			walkdir(w, cfd);
-			continue;
-		}
-		if (!v[i].want)
-			continue;
-		if (v[i].err != 0) {
-			if (v[i].err != ENOENT) {
-				w->path.len = plen;
-				errno = v[i].err;
-				warn_path(w, "cannot stat", v[i].name);
-				w->partial = 1;
-			}
-			continue;
-		}
-		if (v[i].foreign) {
-			w->path.len = plen;
-			cross_warn(w, v[i].name, 0);
-			continue;
-		}
-		if (!v[i].regular)
-			continue;
-		if (w->fn(w->arg, w->path.s, w->path.len, v[i].mtime,
-		    v[i].size) != 0)
-			w->stop = 1;
-	}
-	w->path.len = plen;
-	free(v);
-	arc_buf_free(&names);
-	closedir(d);
+/* Write what is still queued; stop the helpers; free the walk. */
+static void
+walk_end(struct walk *w)
+{
+	seg_drain(w, 0, 0);
+	pool_stop(&w->pool);
+	free(w->q);
+	arc_buf_free(&w->path);
+	arc_buf_free(&w->wpath);
 }
 
 /*
@@ -634,7 +819,7 @@ local_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 	struct arc_buf q = { 0 };
 	size_t i, n, last;
 	const char *why;
-	int fd;
+	int fd, e;
 
 	memset(&w, 0, sizeof(w));
 	w.st = st;
@@ -648,10 +833,9 @@ local_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 			return ARC_EXIT_ERROR;
 		}
 		arc_buf_adds(&w.path, "");
-		w.pool = pool_start();
+		pool_start(&w.pool, l);
 		walkdir(&w, fd);
-		pool_stop(w.pool);
-		arc_buf_free(&w.path);
+		walk_end(&w);
 		return w.partial ? ARC_EXIT_SOME : ARC_EXIT_OK;
 	}
 
@@ -674,7 +858,7 @@ local_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 		pv[i].keylen = q.len;
 	}
 	qsort(pv, np, sizeof(*pv), pfxcmp);
-	w.pool = pool_start();
+	pool_start(&w.pool, l);
 	for (i = 0, last = np; i < np && !w.stop; i++) {
 		/* inside the previous prefix (or equal to it): already walked */
 		if (last != np && pv[i].keylen >= pv[last].keylen &&
@@ -684,6 +868,9 @@ local_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 		if (arc_shard_below(&st->shard, pv[i].raw, pv[i].rawlen) == 0)
 			continue;
 		if ((fd = open_dir(l, pv[i].raw, pv[i].rawlen)) == -1) {
+			e = errno;
+			seg_drain(&w, 0, 0);	/* its warning in its turn */
+			errno = e;
 			if (errno == EXDEV) {
 				warnx("'%s': on or beneath a mount point inside "
 				    "the store; not crossed", pv[i].key);
@@ -699,12 +886,11 @@ local_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 		arc_buf_addc(&w.path, '/');
 		walkdir(&w, fd);
 	}
-	pool_stop(w.pool);
+	walk_end(&w);
 	for (i = 0; i < np; i++)
 		free(pv[i].key);
 	free(pv);
 	arc_buf_free(&q);
-	arc_buf_free(&w.path);
 	return w.partial ? ARC_EXIT_SOME : ARC_EXIT_OK;
 }
 
