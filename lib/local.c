@@ -566,11 +566,15 @@ seg_write(struct walk *w)
 	job_put(w, j);
 }
 
-/* Write what is queued until at most the given amounts are ahead. */
+/*
+ * Write what is queued until at most the given amounts are ahead; with
+ * none (0, 0), every segment, the warnings after the last job included.
+ */
 static void
 seg_drain(struct walk *w, size_t files, int dirs)
 {
-	while (w->qlen > 0 && (w->afiles > files || w->adirs > dirs))
+	while (w->qlen > 0 && (w->afiles > files || w->adirs > dirs ||
+	    (files == 0 && dirs == 0)))
 		seg_write(w);
 }
 
