@@ -270,14 +270,18 @@ list(struct arc_store *st, struct opts *o, struct sink *sk)
 	signal(SIGPIPE, SIG_IGN);
 	so = arc_sort_open("128M");
 	sk->out = arc_sort_input(so);
+	/* every record crosses both pipes: large writes and reads */
+	arc_bigbuf(sk->out);
 	if (o->inv.location != NULL)
 		ret = arc_inventory_list(&o->inv, st, o->prefixes, o->np,
 		    o->flags, emit, sk);
 	else
 		ret = arc_store_list(st, o->prefixes, o->np, o->flags, emit,
 		    sk);
-	if (ret != ARC_EXIT_ERROR)	/* an error lists nothing */
+	if (ret != ARC_EXIT_ERROR) {	/* an error lists nothing */
+		arc_bigbuf(arc_sort_output(so));
 		unique(arc_sort_output(so));
+	}
 	if (arc_sort_close(so) == -1)
 		ret = ARC_EXIT_ERROR;
 	sk->out = stdout;
