@@ -379,7 +379,7 @@ static void *
 stat_helper(void *arg)
 {
 	struct statpool *p = arg;
-	struct dirjob *j;
+	struct dirjob *j = NULL;
 	int own;
 
 	pthread_mutex_lock(&p->mu);
