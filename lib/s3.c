@@ -401,19 +401,23 @@ cmpstr(const void *a, const void *b)
 }
 
 /*
- * The rest listers: one for each gap between two split points (before
- * the first, between each two, after the last), so that the one-key
- * probes past each split point go out at once rather than one after the
- * other, a round trip each.  A gap's lister starts past the split point
- * before it (SKIP_PAST) and ends at the one after it (listed).
+ * The rest listers.  With jobs to spare once every other lister has one,
+ * one for each gap between two split points (before the first, between
+ * each two, after the last), so that the one-key probes past each split
+ * point go out at once rather than one after the other, a round trip
+ * each, which would be the last thing left.  A gap's lister starts past
+ * the split point before it (SKIP_PAST) and ends at the one after it
+ * (listed).  Otherwise one lister for the whole rest: its probes go
+ * first whenever a job is free (pager.c) and overlap the other pages.
  */
 static void
-rest_listers(struct s3 *s, struct arc_pager *pg)
+rest_listers(struct s3 *s, struct arc_pager *pg, int jobs)
 {
 	struct arc_plister *l;
-	size_t i;
+	size_t i, ngaps;
 
-	for (i = 0; i <= s->nhints; i++) {
+	ngaps = (size_t)jobs > pg->n + s->nhints + 1 ? s->nhints + 1 : 1;
+	for (i = 0; i < ngaps; i++) {
 		l = arc_pager_add(pg, s->os.prefix, s->os.prefixlen);
 		l->rest = 1;
 		if (i > 0) {
@@ -421,7 +425,7 @@ rest_listers(struct s3 *s, struct arc_pager *pg)
 			arc_buf_adds(&l->after, s->hints[i - 1]);
 			arc_buf_adds(&l->after, SKIP_PAST);
 		}
-		if (i < s->nhints)
+		if (ngaps > 1 && i < s->nhints)
 			arc_buf_adds(&l->until, s->hints[i]);
 	}
 }
@@ -490,7 +494,7 @@ s3_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 	arc_buf_free(&key);
 	/* the rest listers would list every shard's paths */
 	if (st->shard.count == 0)
-		rest_listers(s, &pg);
+		rest_listers(s, &pg, jobs);
 	n = (size_t)arc_os_list_run(&s->os, &pg, &list_keys, jobs);
 	for (i = 0; i < s->nhints; i++)
 		free(s->hints[i]);
