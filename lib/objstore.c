@@ -209,6 +209,7 @@ struct page {
 	int		 truncated;
 	int		 urlenc;	/* keys come percent-encoded */
 	int		 bad;
+	size_t		 rootlen;	/* strlen(x->root), asked every element */
 };
 
 static int
@@ -223,7 +224,7 @@ page_field(void *arg, const char *path, const char *text, size_t n)
 	struct page *p = arg;
 	const struct arc_ospaths *x = p->x;
 	struct arc_buf *f = NULL;
-	size_t rl = strlen(x->root);
+	size_t rl = p->rootlen;
 
 	if (strncmp(path, x->root, rl) != 0) {
 		p->bad = 1;
@@ -292,6 +293,7 @@ page_read(struct arc_objstore *os, const struct arc_http_req *r,
 
 	memset(p, 0, sizeof(*p));
 	p->x = x;
+	p->rootlen = strlen(x->root);
 	if ((ret = list_failed(os, r, what, msg)) == 0 &&
 	    (arc_xml_parse(r->resp.s, r->resp.len, x->ns, page_field, p,
 	    &eb) == -1 || p->bad)) {

@@ -309,6 +309,10 @@ listed(struct arc_objstore *os, struct arc_plister *l, const char *key,
 	size_t rlen = klen - os->prefixlen;
 	int past;
 
+	/* a rest lister's gap ends at the next split point */
+	if (l->rest && l->until.len > 0 &&
+	    arc_pathcmp(rel, rlen, l->until.s, l->until.len) >= 0)
+		return ARC_OS_END;
 	if (l->rest && (h = hint_covering(s, rel, rlen)) != NULL) {
 		/* another lister has these: skip past them at once,
 		 * unless this key sorts past the skip point itself */
@@ -397,10 +401,40 @@ cmpstr(const void *a, const void *b)
 }
 
 /*
+ * The rest listers.  With jobs to spare once every other lister has one,
+ * one for each gap between two split points (before the first, between
+ * each two, after the last), so that the one-key probes past each split
+ * point go out at once rather than one after the other, a round trip
+ * each, which would be the last thing left.  A gap's lister starts past
+ * the split point before it (SKIP_PAST) and ends at the one after it
+ * (listed).  Otherwise one lister for the whole rest: its probes go
+ * first whenever a job is free (pager.c) and overlap the other pages.
+ */
+static void
+rest_listers(struct s3 *s, struct arc_pager *pg, int jobs)
+{
+	struct arc_plister *l;
+	size_t i, ngaps;
+
+	ngaps = (size_t)jobs > pg->n + s->nhints + 1 ? s->nhints + 1 : 1;
+	for (i = 0; i < ngaps; i++) {
+		l = arc_pager_add(pg, s->os.prefix, s->os.prefixlen);
+		l->rest = 1;
+		if (i > 0) {
+			arc_buf_add(&l->after, s->os.prefix, s->os.prefixlen);
+			arc_buf_adds(&l->after, s->hints[i - 1]);
+			arc_buf_adds(&l->after, SKIP_PAST);
+		}
+		if (ngaps > 1 && i < s->nhints)
+			arc_buf_adds(&l->until, s->hints[i]);
+	}
+}
+
+/*
  * List the store.  With -p prefixes, one lister each.  Otherwise one per
  * split point (manifest prefixes from -M, or top-level names found with
- * a delimiter listing, Arc's root walk) plus one lister for the rest,
- * which skips past every split point with start-after.  The split points
+ * a delimiter listing, Arc's root walk) plus listers for the rest, which
+ * skip past every split point with start-after (rest_listers).  The split points
  * are only an optimisation: whatever they miss, the rest lister lists, so
  * a server whose delimiter listing is wrong still gets a whole listing.
  */
@@ -458,16 +492,17 @@ s3_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 			split_prefix(s, &pg, l, st->bounds, st->nbounds);
 	}
 	arc_buf_free(&key);
-	/* the rest lister would list every shard's paths */
-	if (st->shard.count == 0) {
+	/* the rest listers would list every shard's paths */
+	if (st->shard.count == 0 && st->after != NULL) {
+		/* a time-boxed listing: one lister in key order, after its cursor */
 		l = arc_pager_add(&pg, s->os.prefix, s->os.prefixlen);
 		l->rest = 1;
-		/* a time-boxed listing starts after its cursor */
-		if (st->after != NULL && *st->after != '\0') {
+		if (*st->after != '\0') {
 			arc_buf_add(&l->after, s->os.prefix, s->os.prefixlen);
 			arc_buf_adds(&l->after, st->after);
 		}
-	}
+	} else if (st->shard.count == 0)
+		rest_listers(s, &pg, jobs);
 	n = (size_t)arc_os_list_run(&s->os, &pg, &list_keys, jobs);
 	for (i = 0; i < s->nhints; i++)
 		free(s->hints[i]);

@@ -13,6 +13,7 @@
 
 #define NSSEP		'\x01'
 #define TEXT_MAX	(64 * 1024)
+#define DEPTH_KEPT	16	/* path lengths kept: no search for the '/' */
 
 struct xp {
 	XML_Parser	 p;
@@ -24,6 +25,7 @@ struct xp {
 	struct arc_buf	*err;
 	int		 depth;
 	int		 failed;
+	size_t		 plen[DEPTH_KEPT];	/* path.len at each depth */
 };
 
 static void
@@ -60,6 +62,8 @@ on_start(void *arg, const XML_Char *name, const XML_Char **attrs)
 		}
 	}
 	local = local ? local + 1 : name;
+	if (x->depth < DEPTH_KEPT)
+		x->plen[x->depth] = x->path.len;
 	if (x->depth++ > 0)
 		arc_buf_addc(&x->path, '/');
 	arc_buf_adds(&x->path, local);
@@ -82,8 +86,12 @@ on_end(void *arg, const XML_Char *name)
 	}
 	x->text.len = 0;
 	x->depth--;
-	slash = strrchr(x->path.s, '/');
-	x->path.len = slash ? (size_t)(slash - x->path.s) : 0;
+	if (x->depth < DEPTH_KEPT)
+		x->path.len = x->plen[x->depth];
+	else {
+		slash = strrchr(x->path.s, '/');
+		x->path.len = slash ? (size_t)(slash - x->path.s) : 0;
+	}
 	x->path.s[x->path.len] = '\0';
 }
 

@@ -48,6 +48,20 @@ usage(void)
 	arc_usage(usage_text, ARC_EXIT_ERROR);
 }
 
+/*
+ * A listing that must be sorted is first collected in memory, up to
+ * MEM_SORT_MAX bytes of records, and sorted here: most listings fit, and
+ * then no record crosses a pipe twice nor waits for a sort(1) process.
+ * A larger one goes to sort(1) (bounded memory), what was collected
+ * first.  Both order lines as sort(1) does under LC_ALL=C (bytes, a
+ * shorter line first), so the output is the same either way.
+ */
+#define MEM_SORT_MAX	(64 * 1024 * 1024)
+
+struct memsort {
+	struct arc_buf	 b;	/* the records */
+};
+
 static struct arc_shard shard;	/* --shard: only its paths */
 
 struct sink {
@@ -59,7 +73,11 @@ struct sink {
 	struct arc_buf last;	/* --after: the last path taken */
 	int	 keycut;	/* --deadline checked per file (a local walk) */
 	int	 all;		/* -a or -R: non-candidates are wanted */
+	struct memsort *mem;	/* collecting to sort here, or NULL */
+	struct arc_sort *so;	/* or sorting with sort(1), or NULL */
 };
+
+static void	spill(struct sink *);
 
 static int
 emit(void *arg, const char *path, size_t n, int64_t mtime, int64_t size)
@@ -98,6 +116,13 @@ emit(void *arg, const char *path, size_t n, int64_t mtime, int64_t size)
 		arc_write_reject(sk->rej, "not-a-candidate", ARC_KIND_STORAGE,
 		    sk->rec.s, sk->rec.len, ARC_R_NOT_A_CANDIDATE,
 		    ARC_TIME_UNKNOWN);
+		return 0;
+	}
+	if (sk->mem != NULL) {
+		arc_storage_record(&sk->mem->b, path, n, mtime, size);
+		arc_buf_addc(&sk->mem->b, '\n');
+		if (sk->mem->b.len > MEM_SORT_MAX)
+			spill(sk);
 		return 0;
 	}
 	arc_write_storage(sk->out, path, n, mtime, size);
@@ -203,6 +228,61 @@ write_range(const char *path, const struct sink *sk, int cut, int64_t taken)
 	json_object_put(o);
 	if (r == -1)
 		exit(ARC_EXIT_ERROR);
+}
+
+struct line {
+	const char	*s;
+	size_t		 len;	/* without its newline */
+};
+
+static int
+linecmp(const void *a, const void *b)
+{
+	const struct line *x = a, *y = b;
+	int c;
+
+	c = memcmp(x->s, y->s, x->len < y->len ? x->len : y->len);
+	if (c != 0)
+		return c;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* Write the collected records sorted, each path once. */
+static void
+memsort_write(struct memsort *m)
+{
+	struct line *v = NULL, prev = { NULL, 0 };
+	const char *p, *end, *nl;
+	size_t n = 0, cap = 0, i, plen, prevlen = 0;
+	int sorted = 1;
+
+	for (p = m->b.s, end = m->b.s + m->b.len; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 4096;
+			v = arc_ereallocarray(v, cap, sizeof(*v));
+		}
+		v[n].s = p;
+		v[n].len = (size_t)(nl - p);
+		/* a listing read in order needs no sort */
+		if (n > 0 && sorted && linecmp(&v[n - 1], &v[n]) > 0)
+			sorted = 0;
+		n++;
+	}
+	if (!sorted)
+		qsort(v, n, sizeof(*v), linecmp);
+	for (i = 0; i < n; i++) {
+		plen = strcspn(v[i].s, "\t\n");
+		if (prev.s != NULL && plen == prevlen &&
+		    memcmp(prev.s, v[i].s, plen) == 0)
+			continue;
+		fwrite(v[i].s, 1, v[i].len, stdout);
+		putc('\n', stdout);
+		prev = v[i];
+		prevlen = plen;
+	}
+	free(v);
 }
 
 /* Copy sorted records to stdout, each path once. */
@@ -332,28 +412,56 @@ options(int argc, char *argv[], struct opts *o)
  * from a local walk, through sort(1) and made unique from an object
  * store or a report.  Returns the exit status so far.
  */
+/*
+ * Too much to sort in memory: the records so far go to sort(1), and
+ * every one after them.
+ */
+static void
+spill(struct sink *sk)
+{
+	struct memsort *m = sk->mem;
+
+	signal(SIGPIPE, SIG_IGN);
+	sk->so = arc_sort_open("128M");
+	sk->out = arc_sort_input(sk->so);
+	/* every record crosses both pipes: large writes and reads */
+	arc_bigbuf(sk->out);
+	fwrite(m->b.s, 1, m->b.len, sk->out);
+	arc_buf_free(&m->b);
+	free(m);
+	sk->mem = NULL;
+}
+
 static int
 list(struct arc_store *st, struct opts *o, struct sink *sk)
 {
-	struct arc_sort *so;
 	int ret;
 
 	if (!st->unordered && o->inv.location == NULL && o->after == NULL)
 		return arc_store_list(st, o->prefixes, o->np, o->flags, emit,
 		    sk);
-	signal(SIGPIPE, SIG_IGN);
-	so = arc_sort_open("128M");
-	sk->out = arc_sort_input(so);
+	sk->mem = arc_ecalloc(1, sizeof(*sk->mem));
 	if (o->inv.location != NULL)
 		ret = arc_inventory_list(&o->inv, st, o->prefixes, o->np,
 		    o->flags, emit, sk);
 	else
 		ret = arc_store_list(st, o->prefixes, o->np, o->flags, emit,
 		    sk);
-	if (ret != ARC_EXIT_ERROR)	/* an error lists nothing */
-		unique(arc_sort_output(so));
-	if (arc_sort_close(so) == -1)
-		ret = ARC_EXIT_ERROR;
+	if (sk->mem != NULL) {
+		if (ret != ARC_EXIT_ERROR)	/* an error lists nothing */
+			memsort_write(sk->mem);
+		arc_buf_free(&sk->mem->b);
+		free(sk->mem);
+		sk->mem = NULL;
+	} else {
+		if (ret != ARC_EXIT_ERROR) {
+			arc_bigbuf(arc_sort_output(sk->so));
+			unique(arc_sort_output(sk->so));
+		}
+		if (arc_sort_close(sk->so) == -1)
+			ret = ARC_EXIT_ERROR;
+		sk->so = NULL;
+	}
 	sk->out = stdout;
 	return ret;
 }

@@ -259,6 +259,28 @@ assert_manifest_objects_kept() {
 	assert_output --partial 'max-keys=1&prefix= '
 }
 
+@test "with -M the one-key probe past the last split point goes out with the first pages, not after the listing of every gap before it" {
+	# split points cpu and mem: gaps before cpu (_compaction_state),
+	# between them (disk, no entry in the manifest) and after mem.  One
+	# lister for the whole rest would reach the probe past mem only after
+	# about six requests of its own (cpu's probe, disk's two pages, ...)
+	fentry "db/cpu/$H/a.parquet" >"$MANIFEST"
+	fentry "db/mem/$H/b.parquet" >>"$MANIFEST"
+	arc-manifest-dump "$MANIFEST" >m.rec
+	: >"$FP_LOG"
+	run -0 --separate-stderr proxied arc-list -M m.rec -j 8 s3://big
+	assert_stderr ''
+	assert_output "$(expected_big)"
+	# the first round: three gap probes and the two prefixes' first pages
+	run -0 grep -m6 '^GET /big?' "$FP_LOG"
+	assert_output --partial 'max-keys=1&prefix=&start-after=db%2Fmem%2F%F4%8F%BF%BF'
+	assert_output --partial 'max-keys=1&prefix=&start-after=db%2Fcpu%2F%F4%8F%BF%BF'
+	# positive control: the disk keys, in the middle gap, were all listed
+	# (above) by that gap's lister, from its probe on
+	[ "$(count_requests 'start-after=db%2Fcpu%2F%F4%8F%BF%BF')" -eq 1 ]
+	[ "$(count_requests 'prefix=db%2Fdisk%2F')" -eq 0 ]
+}
+
 @test "keys needing percent-encoding (space, '+', '%', unicode, XML specials, backslash, TAB, newline) are listed byte for byte" {
 	run -0 --separate-stderr arc-list s3://funny/db/cpu
 	assert_stderr ''
