@@ -569,9 +569,13 @@ struct arc_audit *arc_audit_open(const char *);
 void	 arc_audit_event(struct arc_audit *, const char *, const char *, ...);
 int	 arc_audit_reserve(struct arc_audit *, size_t);
 int	 arc_audit_sync(struct arc_audit *);
+int	 arc_audit_head(const struct arc_audit *, char [ARC_SHA256_HEX],
+	    uintmax_t *);
 void	 arc_audit_close(struct arc_audit *);
 struct arc_audit_check {
 	uintmax_t	lines;		/* lines read */
+	uintmax_t	end;		/* the offset after the line's newline */
+	char		hash[ARC_SHA256_HEX];	/* that line's SHA-256 */
 	uintmax_t	first;		/* the first with prev_sha256, or 0 */
 	uintmax_t	bad;		/* the first that breaks the chain */
 	char		why[512];

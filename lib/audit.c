@@ -56,6 +56,8 @@ struct arc_audit {
 	size_t			  nev;
 	size_t			  bytes;	/* their lines' size, chained */
 	int			  locked;
+	char			  head[ARC_SHA256_HEX];	/* our last line's */
+	uintmax_t		  head_end;	/* the offset just after it */
 };
 
 /*
@@ -313,6 +315,8 @@ arc_audit_sync(struct arc_audit *au)
 	}
 	if (fsync(au->fd) == -1)
 		goto fail;
+	memcpy(au->head, prev, ARC_SHA256_HEX);
+	au->head_end = (uintmax_t)before + out.len;
 	unlock(au);
 	pending_free(au);
 	arc_buf_free(&out);
@@ -329,6 +333,23 @@ fail_early:
 	pending_free(au);
 	arc_buf_free(&out);
 	return -1;
+}
+
+/*
+ * The anchor of the log after this writer's last sync: the SHA-256 of
+ * the last line it wrote and the offset just after that line's newline,
+ * for a caller to keep outside the log (arc-reconcile(1), audit-verify).
+ * -1 when nothing was written yet.
+ */
+int
+arc_audit_head(const struct arc_audit *au, char hex[ARC_SHA256_HEX],
+    uintmax_t *end)
+{
+	if (au == NULL || au->head_end == 0)
+		return -1;
+	memcpy(hex, au->head, ARC_SHA256_HEX);
+	*end = au->head_end;
+	return 0;
 }
 
 void
@@ -403,8 +424,11 @@ check_line(struct arc_audit_check *c, struct json_object *o,
 /*
  * Read the log at path and check its chain, under a shared lock so that
  * no writer is half way through a line.  each, when not NULL, is called
- * with every chained line's object and may declare it broken (a run's
- * archive that changed) by returning -1 after setting c->why.  1 and
+ * for every line, with c->end and c->hash of that line set, and with its
+ * object when the line is chained (NULL for a line written before the
+ * chain, or one that is not JSON); it may declare the line broken (a
+ * run's archive that changed, an anchor kept elsewhere that does not
+ * match) by returning -1 after setting c->why.  1 and
  * c->bad, c->why when the chain is broken; 0 when it is whole (c->first
  * is 0 when no line carries prev_sha256); -1 after a message when the
  * log cannot be read.
@@ -455,15 +479,18 @@ arc_audit_verify(const char *path, int (*each)(void *, struct json_object *,
 			r = 1;
 			break;
 		}
+		/* the callback sees where the line ends and its hash */
+		c->end += (uintmax_t)n;
+		arc_sha256_hex(line, (size_t)n, c->hash);
 		o = arc_json_parse_strict(line, (size_t)n, &why);
-		if (check_line(c, o, prev) == -1 || (c->first != 0 &&
-		    each != NULL && each(arg, o, c) == -1)) {
+		if (check_line(c, o, prev) == -1 || (each != NULL &&
+		    each(arg, c->first != 0 ? o : NULL, c) == -1)) {
 			if (c->bad == 0)
 				c->bad = c->lines;
 			r = 1;
 		}
 		json_object_put(o);
-		arc_sha256_hex(line, (size_t)n, prev);
+		memcpy(prev, c->hash, ARC_SHA256_HEX);
 	}
 	if (ferror(fp)) {
 		warn("cannot read audit log '%s'", path);
