@@ -13,6 +13,14 @@
  * candidate filter leaves out (not Parquet, hidden, in compaction state)
  * go to that file as reject records with the code NOT_A_CANDIDATE, in
  * the order they were found.
+ *
+ * Every path, whatever its source (a local walk, an object store's keys,
+ * an inventory report's rows), goes through the one path validator
+ * before it is written: a key such as "/x", "./x" or "../x" (from
+ * "pre//db/..." or "..%2F" in a report) is no storage record.  It is
+ * left out, said on stderr and in -R (unsafe-path, LAYOUT_MISMATCH), and
+ * the listing is partial (exit 1): the file under that key may be the
+ * one a manifest entry names, which must not then look orphaned.
  */
 #include <err.h>
 #include <getopt.h>
@@ -47,17 +55,35 @@ struct sink {
 	FILE	*out;		/* storage records */
 	FILE	*rej;		/* -R: the files left out, or NULL */
 	struct arc_buf rec;
+	int	 unsafe;	/* keys left out as unsafe paths */
+	int	 all;		/* -a: every file is a record */
 };
 
 static int
 emit(void *arg, const char *path, size_t n, int64_t mtime, int64_t size)
 {
 	struct sink *sk = arg;
+	const char *why;
 
 	/* a live listing is already its shard's; an inventory is whole */
 	if (!arc_shard_has(&shard, path, n))
 		return 0;
 	arc_progress_add(1);
+	/* a non-candidate is left out anyway, unless every file is asked */
+	if ((why = arc_path_unsafe(path, n)) != NULL &&
+	    (sk->all || arc_path_is_candidate(path, n))) {
+		sk->rec.len = 0;
+		arc_storage_record(&sk->rec, path, n, mtime, size);
+		/* the record's quoted path: a key may hold any byte */
+		warnx("'%.*s': left out: %s; the listing is partial",
+		    (int)strcspn(sk->rec.s, "\t"), sk->rec.s, why);
+		if (sk->rej != NULL)
+			arc_write_reject(sk->rej, "unsafe-path",
+			    ARC_KIND_STORAGE, sk->rec.s, sk->rec.len,
+			    ARC_R_LAYOUT_MISMATCH, ARC_TIME_UNKNOWN);
+		sk->unsafe = 1;
+		return 0;
+	}
 	/* -R lists every file and sorts them here, as the store would */
 	if (sk->rej != NULL && !arc_path_is_candidate(path, n)) {
 		sk->rec.len = 0;
@@ -307,7 +333,7 @@ main(int argc, char *argv[])
 	struct opts o;
 	struct arc_store *st;
 	struct arc_out *rej = NULL;
-	struct sink sk = { stdout, NULL, { 0 } };
+	struct sink sk = { stdout, NULL, { 0 }, 0, 0 };
 	const char *store;
 	int ret;
 
@@ -316,6 +342,7 @@ main(int argc, char *argv[])
 	arc_bigbuf(stdout);
 	if ((st = arc_store_open(store)) == NULL)
 		return ARC_EXIT_ERROR;
+	sk.all = (o.flags & ARC_LIST_ALL) != 0;
 	if (o.rejfile != NULL && !(o.flags & ARC_LIST_ALL)) {
 		if ((rej = arc_out_open(o.rejfile, 0600, 0)) == NULL)
 			return ARC_EXIT_ERROR;
@@ -327,6 +354,8 @@ main(int argc, char *argv[])
 	if (o.mfile != NULL)
 		manifest_splits(o.mfile, st);
 	ret = list(st, &o, &sk);
+	if (sk.unsafe && ret == ARC_EXIT_OK)
+		ret = ARC_EXIT_SOME;
 	arc_progress_done();
 	store_close(st);
 	free(o.prefixes);
