@@ -447,6 +447,25 @@ struct archive;
 typedef int (*arc_member_fn)(void *, const char *, const char *, int64_t,
     int64_t, struct archive *);
 int	 arc_archive_each(const char *, arc_member_fn, void *);
+/*
+ * Reading a member in fn: as a stream, never whole in memory nor in a
+ * temporary file unless the caller makes one; no member is read past
+ * ARC_MEMBER_MAX bytes, and a member of lines (records, manifest
+ * entries) has no line past ARC_MEMBER_LINE_MAX bytes, the records' own
+ * limit.  why says what stopped a read that failed.
+ */
+#define ARC_MEMBER_MAX		(64ULL << 30)	/* 64 GiB */
+#define ARC_MEMBER_LINE_MAX	(256 * 1024)
+struct arc_member {
+	struct archive	*in;
+	uint64_t	 total;		/* bytes read so far */
+	size_t		 maxline;	/* 0: not read as lines */
+	size_t		 linelen;	/* of the line being read */
+	char		 why[128];	/* why a read failed */
+};
+const char *arc_member_too_big(int64_t);
+FILE	*arc_member_open(struct arc_member *, struct archive *, int);
+int	 arc_member_copy(struct arc_member *, struct archive *, FILE *, int);
 
 /*
  * explain.c: the run's records in its archive (explain/) and, read back,
