@@ -177,6 +177,8 @@ int	 arc_shard_below(const struct arc_shard *, const char *, size_t);
  * alone, in reject records and result lines.  ARC_R_NONE: a record
  * written before the codes (no code field).
  */
+/* why a stage stopped, for the run's abort_reason (arc(7) ENVIRONMENT) */
+void	 arc_stop_reason(const char *);
 enum arc_reason {
 	ARC_R_NONE,
 	ARC_R_ORPHAN_MANIFEST,

@@ -23,7 +23,9 @@
  * cut back to where the batch began.  arc_audit_reserve lets a caller
  * make sure, before it deletes anything, that the event saying so can be
  * written; it takes the lock, and keeps it until the next sync, so that
- * nobody else's lines use up the room it reserved.
+ * nobody else's lines use up the room it reserved.  A log that cannot
+ * be opened or written is the stage's reason to stop: audit_unwritable
+ * (arc_stop_reason).
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -78,6 +80,7 @@ arc_audit_open(const char *path)
 			    "is not followed", path);
 		else
 			warn("cannot open audit log '%s'", path);
+		arc_stop_reason("audit_unwritable");
 		return NULL;
 	}
 	au = arc_ecalloc(1, sizeof(*au));
@@ -252,6 +255,7 @@ arc_audit_reserve(struct arc_audit *au, size_t n)
 	    (off_t)(au->bytes + n + 1)) == -1 &&
 	    errno != EOPNOTSUPP && errno != ENOSYS)) {
 		warn("cannot write audit log '%s'", au->path);
+		arc_stop_reason("audit_unwritable");
 		unlock(au);
 		return -1;
 	}
@@ -329,6 +333,7 @@ fail:
 	errno = e;
 	warn("write error on audit log '%s'", au->path);
 fail_early:
+	arc_stop_reason("audit_unwritable");
 	unlock(au);
 	pending_free(au);
 	arc_buf_free(&out);
