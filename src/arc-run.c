@@ -736,7 +736,7 @@ audit_path(const char *state)
 
 /*
  * Where the log ended after a run's last event: kept outside the log, in
- * the run record and audit.head, for audit-verify (arc-reconcile(1)).
+ * the run record, for audit-verify (arc-reconcile(1)).
  */
 struct anchor {
 	char		sha[ARC_SHA256_HEX];	/* the SHA-256 of that line */
@@ -1612,19 +1612,15 @@ record_audit(const struct recopt *o, const struct runstats *s, int saved,
 }
 
 /*
- * Keep the anchor of the run's last event outside the log: in its run
- * record (saved again, whole or not at all) and in STATE/audit.head, so
- * that audit-verify can tell a log cut short or written anew from the
- * one the run appended to.  -1 after a message.
+ * Keep the anchor of the run's last event outside the log, in its run
+ * record (saved again, whole or not at all), so that audit-verify can
+ * tell a log cut short or written anew from the one the run appended
+ * to.  -1 after a message.
  */
 static int
-anchor_keep(const char *state, const char *id, const char *recpath,
-    struct json_object *rec, const struct anchor *at)
+anchor_keep(const char *id, const char *recpath, struct json_object *rec,
+    const struct anchor *at)
 {
-	struct json_object *h;
-	char *p;
-	int r = 0;
-
 	if (at->end == 0)
 		return 0;
 	add_int(rec, "audit_end", (int64_t)at->end);
@@ -1633,23 +1629,9 @@ anchor_keep(const char *state, const char *id, const char *recpath,
 	if (arc_json_save(recpath, rec, 0600) == -1) {
 		warnx("run %s: the audit log's anchor could not be added to "
 		    "its run record '%s'", id, recpath);
-		r = -1;
+		return -1;
 	}
-	h = json_object_new_object();
-	json_object_object_add(h, "run_id", json_object_new_string(id));
-	add_int(h, "audit_end", (int64_t)at->end);
-	json_object_object_add(h, "audit_sha256",
-	    json_object_new_string(at->sha));
-	p = arc_emalloc(strlen(state) + sizeof("/audit.head"));
-	sprintf(p, "%s/audit.head", state);
-	if (arc_json_save(p, h, 0600) == -1) {
-		warnx("run %s: the audit log's anchor could not be saved in "
-		    "'%s'", id, p);
-		r = -1;
-	}
-	free(p);
-	json_object_put(h);
-	return r;
+	return 0;
 }
 
 static int
@@ -1699,7 +1681,7 @@ cmd_record(int argc, char *argv[])
 	}
 	if (record_audit(&o, &s, saved, end_ms - o.started_ms, &at) == -1)
 		ret = ARC_EXIT_ERROR;
-	else if (saved && anchor_keep(o.state, o.id, path, rec, &at) == -1)
+	else if (saved && anchor_keep(o.id, path, rec, &at) == -1)
 		ret = ARC_EXIT_ERROR;
 	if (o.metrics != NULL) {
 		if (!saved) {
@@ -1974,7 +1956,7 @@ struct vrun {
 	struct timespec	 t;	/* its oldest file's mtime: the order */
 };
 
-/* An anchor kept outside the log: a run record's or audit.head's. */
+/* An anchor kept outside the log, in a run record. */
 struct vanchor {
 	char		*from;		/* the file that keeps it */
 	uintmax_t	 end;
@@ -2038,8 +2020,8 @@ vanchor_cmp(const void *a, const void *b)
 }
 
 /*
- * Take the anchor (audit_end, audit_sha256) that o keeps, from the file
- * from; 0 when o keeps none (a record written before anchors), -1 with a
+ * Take the anchor (audit_end, audit_sha256) that the run record o keeps,
+ * from the file from; 0 when o keeps none (a record written before anchors), -1 with a
  * message when it keeps one that is not an anchor.
  */
 static int
@@ -2072,7 +2054,7 @@ vanchor_add(struct verify *v, struct json_object *o, const char *from)
 /*
  * What the state directory says the log must hold: the run of every
  * record in runs/ and of every archive in archives/, and the anchors of
- * the records and of audit.head.  -1 after a message when one of them
+ * the records.  -1 after a message when one of them
  * cannot be read or is not what it claims to be: a state directory that
  * cannot be checked is not taken for a whole one.
  */
@@ -2080,12 +2062,10 @@ static int
 verify_state(struct verify *v)
 {
 	struct run *runs;
-	struct json_object *h;
 	struct dirent *de;
 	struct stat st;
-	const char *why;
 	size_t n, i, len;
-	char *p, *text, *id;
+	char *p, *id;
 	DIR *d;
 	int r = 0;
 
@@ -2128,23 +2108,6 @@ verify_state(struct verify *v)
 		}
 		closedir(d);
 	}
-	free(p);
-	p = arc_emalloc(strlen(v->state) + sizeof("/audit.head"));
-	sprintf(p, "%s/audit.head", v->state);
-	if ((text = read_small(p, RECORD_MAX, &len)) == NULL) {
-		if (errno != ENOENT) {
-			warn("cannot read '%s'", p);
-			r = -1;
-		}
-	} else if ((h = arc_json_parse_strict(text, len, &why)) == NULL) {
-		warnx("'%s': %s", p, why);
-		r = -1;
-	} else {
-		if (vanchor_add(v, h, p) == -1)
-			r = -1;
-		json_object_put(h);
-	}
-	free(text);
 	free(p);
 	if (v->nrun > 1)
 		qsort(v->run, v->nrun, sizeof(*v->run), vrun_cmp);

@@ -224,15 +224,13 @@ run_id_n() {
 	jq -r 'select(.event == "reconcile.run_completed" or .event == "reconcile.run_aborted") | .run_id' "$LOG" | sed -n "${1}p"
 }
 
-@test "every run keeps the anchor of its last event outside the log: in its run record and in audit.head" {
+@test "every run keeps the anchor of its last event outside the log, in its run record" {
 	runs
 	id=$(run_id_n 3)
 	size=$(stat -c %s "$LOG")
 	last=$(tail -n 1 "$LOG" | sha256sum | cut -c1-64)
 	run -0 jq -r '[.audit_end, .audit_sha256] | join(" ")' "$STATE/runs/$id.json"
 	assert_output "$size $last"
-	run -0 jq -r '[.run_id, .audit_end, .audit_sha256] | join(" ")' "$STATE/audit.head"
-	assert_output "$id $size $last"
 	# the first run's anchor is the end of its own last line, not the log's
 	id1=$(run_id_n 1)
 	k=$(jq -r '[.event, .run_id] | join(" ")' "$LOG" | grep -n -x -F "reconcile.run_completed $id1" | cut -d: -f1)
@@ -240,7 +238,7 @@ run_id_n() {
 	run -0 jq -r '[.audit_end, .audit_sha256] | join(" ")' "$STATE/runs/$id1.json"
 	assert_output "$(head -n "$k" "$LOG" | wc -c) $(sed -n "${k}p" "$LOG" | sha256sum | cut -c1-64)"
 	run -0 --separate-stderr verify
-	assert_output --partial "3 runs of the state directory in the log, 4 anchors held"
+	assert_output --partial "3 runs of the state directory in the log, 3 anchors held"
 }
 
 @test "a log whose prev_sha256 fields were all stripped is refused by the anchors the run records keep" {
@@ -267,12 +265,11 @@ run_id_n() {
 	head -n $((k - 1)) orig >"$LOG"
 	run -1 --separate-stderr verify
 	assert_stderr --partial "the log ends at byte $(stat -c %s "$LOG"), before the line that '$STATE/runs/$id2.json' keeps"
-	# records of an earlier version, without anchors, and no audit.head:
+	# records of an earlier version, without anchors:
 	# the run records alone name the first run the log lacks
 	for f in "$STATE"/runs/*.json; do
 		jq 'del(.audit_end, .audit_sha256)' "$f" >t && mv t "$f"
 	done
-	rm "$STATE/audit.head"
 	run -1 --separate-stderr verify
 	assert_stderr --partial "run $id2 has a run record in the state directory, but the log holds no reconcile.run_started for it: runs were cut from the log"
 	# an archive whose run is not in the log, its record pruned
@@ -290,7 +287,6 @@ run_id_n() {
 	: >"$LOG"
 	run -1 --separate-stderr verify
 	assert_stderr --partial "the log ends at byte 0, before the line that '$STATE/runs/$id1.json' keeps"
-	rm "$STATE/audit.head"
 	for f in "$STATE"/runs/*.json; do
 		jq 'del(.audit_end, .audit_sha256)' "$f" >t && mv t "$f"
 	done
@@ -317,8 +313,7 @@ run_id_n() {
 	run -1 --separate-stderr verify
 	assert_stderr --partial "keeps SHA-256"
 	assert_stderr --partial "the log was edited or written anew"
-	# with the records and audit.head rewritten too, only --anchor is left
-	rm "$STATE/audit.head"
+	# with the records rewritten too, only --anchor is left
 	for f in "$STATE"/runs/*.json; do
 		jq 'del(.audit_end, .audit_sha256)' "$f" >t && mv t "$f"
 	done
