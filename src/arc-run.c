@@ -973,7 +973,7 @@ runs_prune(const char *state, const char *keep, long long history)
 	struct run *runs;
 	size_t n, i;
 	long long kept = 1;
-	char *dir;
+	char *dir, *an;
 	int fd, r = 0;
 
 	if (runs_list(state, &runs, &n) == -1)
@@ -998,6 +998,12 @@ runs_prune(const char *state, const char *keep, long long history)
 			warn("cannot remove '%s'", runs[i].path);
 			r = -1;
 		}
+		/* its anchor goes with it: the newest anchors cover the log */
+		an = arc_emalloc(strlen(runs[i].name) + 3);
+		sprintf(an, "%.*s.anchor", (int)strlen(runs[i].name) - 5,
+		    runs[i].name);
+		(void)unlinkat(fd, an, 0);
+		free(an);
 	}
 	close(fd);
 	free(dir);
@@ -1612,26 +1618,34 @@ record_audit(const struct recopt *o, const struct runstats *s, int saved,
 }
 
 /*
- * Keep the anchor of the run's last event outside the log, in its run
- * record (saved again, whole or not at all), so that audit-verify can
- * tell a log cut short or written anew from the one the run appended
- * to.  -1 after a message.
+ * Keep the anchor of the run's last event outside the log, beside its
+ * run record as runs/ID.anchor (the record's own fields stay Arc's and
+ * ours, as arc-reconcile(1) lists them), so that audit-verify can tell a
+ * log cut short or written anew from the one the run appended to.  -1
+ * after a message.
  */
 static int
-anchor_keep(const char *id, const char *recpath, struct json_object *rec,
-    const struct anchor *at)
+anchor_keep(const char *state, const char *id, const struct anchor *at)
 {
+	struct json_object *h;
+	char *p;
+	int r;
+
 	if (at->end == 0)
 		return 0;
-	add_int(rec, "audit_end", (int64_t)at->end);
-	json_object_object_add(rec, "audit_sha256",
+	h = json_object_new_object();
+	json_object_object_add(h, "run_id", json_object_new_string(id));
+	add_int(h, "audit_end", (int64_t)at->end);
+	json_object_object_add(h, "audit_sha256",
 	    json_object_new_string(at->sha));
-	if (arc_json_save(recpath, rec, 0600) == -1) {
-		warnx("run %s: the audit log's anchor could not be added to "
-		    "its run record '%s'", id, recpath);
-		return -1;
-	}
-	return 0;
+	p = arc_emalloc(strlen(state) + strlen(id) + sizeof("/runs/.anchor"));
+	sprintf(p, "%s/runs/%s.anchor", state, id);
+	if ((r = arc_json_save(p, h, 0600)) == -1)
+		warnx("run %s: the audit log's anchor could not be saved in "
+		    "'%s'", id, p);
+	free(p);
+	json_object_put(h);
+	return r;
 }
 
 static int
@@ -1681,7 +1695,7 @@ cmd_record(int argc, char *argv[])
 	}
 	if (record_audit(&o, &s, saved, end_ms - o.started_ms, &at) == -1)
 		ret = ARC_EXIT_ERROR;
-	else if (saved && anchor_keep(o.id, path, rec, &at) == -1)
+	else if (saved && anchor_keep(o.state, o.id, &at) == -1)
 		ret = ARC_EXIT_ERROR;
 	if (o.metrics != NULL) {
 		if (!saved) {
@@ -1956,7 +1970,7 @@ struct vrun {
 	struct timespec	 t;	/* its oldest file's mtime: the order */
 };
 
-/* An anchor kept outside the log, in a run record. */
+/* An anchor kept outside the log, beside a run record. */
 struct vanchor {
 	char		*from;		/* the file that keeps it */
 	uintmax_t	 end;
@@ -2020,9 +2034,8 @@ vanchor_cmp(const void *a, const void *b)
 }
 
 /*
- * Take the anchor (audit_end, audit_sha256) that the run record o keeps,
- * from the file from; 0 when o keeps none (a record written before anchors), -1 with a
- * message when it keeps one that is not an anchor.
+ * Take the anchor (audit_end, audit_sha256) that o, read from the file
+ * from, keeps; -1 with a message when it is not an anchor.
  */
 static int
 vanchor_add(struct verify *v, struct json_object *o, const char *from)
@@ -2033,8 +2046,6 @@ vanchor_add(struct verify *v, struct json_object *o, const char *from)
 
 	has_e = json_object_object_get_ex(o, "audit_end", &e);
 	has_h = json_object_object_get_ex(o, "audit_sha256", &h);
-	if (!has_e && !has_h)
-		return 0;
 	if (!has_e || !has_h || !json_object_is_type(e, json_type_int) ||
 	    json_object_get_int64(e) <= 0 ||
 	    !json_object_is_type(h, json_type_string) ||
@@ -2053,8 +2064,9 @@ vanchor_add(struct verify *v, struct json_object *o, const char *from)
 
 /*
  * What the state directory says the log must hold: the run of every
- * record in runs/ and of every archive in archives/, and the anchors of
- * the records.  -1 after a message when one of them
+ * record in runs/ and of every archive in archives/, and the anchors
+ * kept beside the records (none for a record written before anchors,
+ * or whose run could not write its last event).  -1 after a message when one of them
  * cannot be read or is not what it claims to be: a state directory that
  * cannot be checked is not taken for a whole one.
  */
@@ -2062,10 +2074,12 @@ static int
 verify_state(struct verify *v)
 {
 	struct run *runs;
+	struct json_object *h;
 	struct dirent *de;
 	struct stat st;
+	const char *why;
 	size_t n, i, len;
-	char *p, *id;
+	char *p, *id, *text;
 	DIR *d;
 	int r = 0;
 
@@ -2081,9 +2095,26 @@ verify_state(struct verify *v)
 		id = arc_estrdup(runs[i].name);
 		id[strlen(id) - 5] = '\0';
 		vrun_get(v, id, runs[i].mtime)->record = 1;
-		free(id);
-		if (vanchor_add(v, runs[i].rec, runs[i].path) == -1)
+		p = arc_emalloc(strlen(v->state) + strlen(id) +
+		    sizeof("/runs/.anchor"));
+		sprintf(p, "%s/runs/%s.anchor", v->state, id);
+		if ((text = read_small(p, RECORD_MAX, &len)) == NULL) {
+			if (errno != ENOENT) {
+				warn("cannot read '%s'", p);
+				r = -1;
+			}
+		} else if ((h = arc_json_parse_strict(text, len, &why)) ==
+		    NULL) {
+			warnx("'%s': %s", p, why);
 			r = -1;
+		} else {
+			if (vanchor_add(v, h, p) == -1)
+				r = -1;
+			json_object_put(h);
+		}
+		free(text);
+		free(p);
+		free(id);
 	}
 	runs_free(runs, n);
 	p = arc_emalloc(strlen(v->state) + sizeof("/archives"));
