@@ -973,12 +973,13 @@ runs_prune(const char *state, const char *keep, long long history)
 	struct run *runs;
 	size_t n, i;
 	long long kept = 1;
-	char *dir, *an;
+	char *dir;
+	int afd;
 	int fd, r = 0;
 
 	if (runs_list(state, &runs, &n) == -1)
 		return -1;
-	dir = arc_emalloc(strlen(state) + sizeof("/runs"));
+	dir = arc_emalloc(strlen(state) + sizeof("/anchors"));
 	sprintf(dir, "%s/runs", state);
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1) {
@@ -987,6 +988,9 @@ runs_prune(const char *state, const char *keep, long long history)
 		runs_free(runs, n);
 		return -1;
 	}
+	sprintf(dir, "%s/anchors", state);
+	afd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	sprintf(dir, "%s/runs", state);
 	for (i = 0; i < n; i++) {
 		if (strcmp(runs[i].name, keep) == 0)
 			continue;
@@ -999,13 +1003,12 @@ runs_prune(const char *state, const char *keep, long long history)
 			r = -1;
 		}
 		/* its anchor goes with it: the newest anchors cover the log */
-		an = arc_emalloc(strlen(runs[i].name) + 3);
-		sprintf(an, "%.*s.anchor", (int)strlen(runs[i].name) - 5,
-		    runs[i].name);
-		(void)unlinkat(fd, an, 0);
-		free(an);
+		if (afd != -1)
+			(void)unlinkat(afd, runs[i].name, 0);
 	}
 	close(fd);
+	if (afd != -1)
+		close(afd);
 	free(dir);
 	runs_free(runs, n);
 	return r;
@@ -1618,16 +1621,17 @@ record_audit(const struct recopt *o, const struct runstats *s, int saved,
 }
 
 /*
- * Keep the anchor of the run's last event outside the log, beside its
- * run record as runs/ID.anchor (the record's own fields stay Arc's and
- * ours, as arc-reconcile(1) lists them), so that audit-verify can tell a
- * log cut short or written anew from the one the run appended to.  -1
- * after a message.
+ * Keep the anchor of the run's last event outside the log, as
+ * anchors/ID.json in the state directory (made 0700 here, never a link;
+ * the run record's own fields stay as arc-reconcile(1) lists them), so
+ * that audit-verify can tell a log cut short or written anew from the
+ * one the run appended to.  -1 after a message.
  */
 static int
 anchor_keep(const char *state, const char *id, const struct anchor *at)
 {
 	struct json_object *h;
+	struct stat sb;
 	char *p;
 	int r;
 
@@ -1638,8 +1642,17 @@ anchor_keep(const char *state, const char *id, const struct anchor *at)
 	add_int(h, "audit_end", (int64_t)at->end);
 	json_object_object_add(h, "audit_sha256",
 	    json_object_new_string(at->sha));
-	p = arc_emalloc(strlen(state) + strlen(id) + sizeof("/runs/.anchor"));
-	sprintf(p, "%s/runs/%s.anchor", state, id);
+	p = arc_emalloc(strlen(state) + strlen(id) + sizeof("/anchors/.json"));
+	sprintf(p, "%s/anchors", state);
+	if ((mkdir(p, 0700) == -1 && errno != EEXIST) || lstat(p, &sb) == -1 ||
+	    !S_ISDIR(sb.st_mode)) {
+		warnx("run %s: '%s' is not a directory: the audit log's anchor "
+		    "is not kept", id, p);
+		free(p);
+		json_object_put(h);
+		return -1;
+	}
+	sprintf(p, "%s/anchors/%s.json", state, id);
 	if ((r = arc_json_save(p, h, 0600)) == -1)
 		warnx("run %s: the audit log's anchor could not be saved in "
 		    "'%s'", id, p);
@@ -1970,7 +1983,7 @@ struct vrun {
 	struct timespec	 t;	/* its oldest file's mtime: the order */
 };
 
-/* An anchor kept outside the log, beside a run record. */
+/* An anchor kept outside the log, in anchors/ for a run record. */
 struct vanchor {
 	char		*from;		/* the file that keeps it */
 	uintmax_t	 end;
@@ -2065,7 +2078,7 @@ vanchor_add(struct verify *v, struct json_object *o, const char *from)
 /*
  * What the state directory says the log must hold: the run of every
  * record in runs/ and of every archive in archives/, and the anchors
- * kept beside the records (none for a record written before anchors,
+ * kept in anchors/ for the records (none for a record written before anchors,
  * or whose run could not write its last event).  -1 after a message when one of them
  * cannot be read or is not what it claims to be: a state directory that
  * cannot be checked is not taken for a whole one.
@@ -2095,9 +2108,9 @@ verify_state(struct verify *v)
 		id = arc_estrdup(runs[i].name);
 		id[strlen(id) - 5] = '\0';
 		vrun_get(v, id, runs[i].mtime)->record = 1;
-		p = arc_emalloc(strlen(v->state) + strlen(id) +
-		    sizeof("/runs/.anchor"));
-		sprintf(p, "%s/runs/%s.anchor", v->state, id);
+		p = arc_emalloc(strlen(v->state) + strlen(runs[i].name) +
+		    sizeof("/anchors/"));
+		sprintf(p, "%s/anchors/%s", v->state, runs[i].name);
 		if ((text = read_small(p, RECORD_MAX, &len)) == NULL) {
 			if (errno != ENOENT) {
 				warn("cannot read '%s'", p);

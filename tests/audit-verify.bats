@@ -229,13 +229,13 @@ run_id_n() {
 	id=$(run_id_n 3)
 	size=$(stat -c %s "$LOG")
 	last=$(tail -n 1 "$LOG" | sha256sum | cut -c1-64)
-	run -0 jq -r '[.run_id, .audit_end, .audit_sha256] | join(" ")' "$STATE/runs/$id.anchor"
+	run -0 jq -r '[.run_id, .audit_end, .audit_sha256] | join(" ")' "$STATE/anchors/$id.json"
 	assert_output "$id $size $last"
 	# the first run's anchor is the end of its own last line, not the log's
 	id1=$(run_id_n 1)
 	k=$(jq -r '[.event, .run_id] | join(" ")' "$LOG" | grep -n -x -F "reconcile.run_completed $id1" | cut -d: -f1)
 	[ -n "$k" ]
-	run -0 jq -r '[.audit_end, .audit_sha256] | join(" ")' "$STATE/runs/$id1.anchor"
+	run -0 jq -r '[.audit_end, .audit_sha256] | join(" ")' "$STATE/anchors/$id1.json"
 	assert_output "$(head -n "$k" "$LOG" | wc -c) $(sed -n "${k}p" "$LOG" | sha256sum | cut -c1-64)"
 	run -0 --separate-stderr verify
 	assert_output --partial "3 runs of the state directory in the log, 3 anchors held"
@@ -249,7 +249,7 @@ run_id_n() {
 	# nothing chained is left: only the anchors kept outside can tell
 	run -1 --separate-stderr verify
 	assert_output ''
-	assert_stderr --regexp "line [0-9]+ breaks the chain: '$STATE/runs/$(run_id_n 1).anchor' keeps the end of a line at byte [0-9]+, inside this line: the log was edited before it"
+	assert_stderr --regexp "line [0-9]+ breaks the chain: '$STATE/anchors/$(run_id_n 1).json' keeps the end of a line at byte [0-9]+, inside this line: the log was edited before it"
 	# the control: the untouched log
 	cp orig "$LOG"
 	run -0 verify
@@ -264,10 +264,10 @@ run_id_n() {
 	k=$(jq -r '[.event, .run_id] | join(" ")' orig | grep -n -x -F "reconcile.run_started $id2" | cut -d: -f1)
 	head -n $((k - 1)) orig >"$LOG"
 	run -1 --separate-stderr verify
-	assert_stderr --partial "the log ends at byte $(stat -c %s "$LOG"), before the line that '$STATE/runs/$id2.anchor' keeps"
+	assert_stderr --partial "the log ends at byte $(stat -c %s "$LOG"), before the line that '$STATE/anchors/$id2.json' keeps"
 	# records of an earlier version, without anchors:
 	# the run records alone name the first run the log lacks
-	rm "$STATE"/runs/*.anchor
+	rm "$STATE"/anchors/*.json
 	run -1 --separate-stderr verify
 	assert_stderr --partial "run $id2 has a run record in the state directory, but the log holds no reconcile.run_started for it: runs were cut from the log"
 	# an archive whose run is not in the log, its record pruned
@@ -284,8 +284,8 @@ run_id_n() {
 	id1=$(run_id_n 1)
 	: >"$LOG"
 	run -1 --separate-stderr verify
-	assert_stderr --partial "the log ends at byte 0, before the line that '$STATE/runs/$id1.anchor' keeps"
-	rm "$STATE"/runs/*.anchor
+	assert_stderr --partial "the log ends at byte 0, before the line that '$STATE/anchors/$id1.json' keeps"
+	rm "$STATE"/anchors/*.json
 	run -1 --separate-stderr verify
 	assert_stderr --regexp "run [0-9a-f-]+ has a run record in the state directory, but the log holds no reconcile.run_started"
 	# the control: a state directory whose runs and archives are gone
@@ -310,7 +310,7 @@ run_id_n() {
 	assert_stderr --partial "keeps SHA-256"
 	assert_stderr --partial "the log was edited or written anew"
 	# with the records rewritten too, only --anchor is left
-	rm "$STATE"/runs/*.anchor
+	rm "$STATE"/anchors/*.json
 	run -0 verify
 	run -1 --separate-stderr arc-reconcile audit-verify --anchor "$head" --state-dir "$STATE"
 	assert_stderr --partial "no chained line has the SHA-256 $head given with --anchor"
