@@ -180,6 +180,8 @@ int	 arc_shard_below(const struct arc_shard *, const char *, size_t);
  * alone, in reject records and result lines.  ARC_R_NONE: a record
  * written before the codes (no code field).
  */
+/* why a stage stopped, for the run's abort_reason (arc(7) ENVIRONMENT) */
+void	 arc_stop_reason(const char *);
 enum arc_reason {
 	ARC_R_NONE,
 	ARC_R_ORPHAN_MANIFEST,
@@ -487,6 +489,25 @@ struct archive;
 typedef int (*arc_member_fn)(void *, const char *, const char *, int64_t,
     int64_t, struct archive *);
 int	 arc_archive_each(const char *, arc_member_fn, void *);
+/*
+ * Reading a member in fn: as a stream, never whole in memory nor in a
+ * temporary file unless the caller makes one; no member is read past
+ * ARC_MEMBER_MAX bytes, and a member of lines (records, manifest
+ * entries) has no line past ARC_MEMBER_LINE_MAX bytes, the records' own
+ * limit.  why says what stopped a read that failed.
+ */
+#define ARC_MEMBER_MAX		(64ULL << 30)	/* 64 GiB */
+#define ARC_MEMBER_LINE_MAX	(256 * 1024)
+struct arc_member {
+	struct archive	*in;
+	uint64_t	 total;		/* bytes read so far */
+	size_t		 maxline;	/* 0: not read as lines */
+	size_t		 linelen;	/* of the line being read */
+	char		 why[128];	/* why a read failed */
+};
+const char *arc_member_too_big(int64_t);
+FILE	*arc_member_open(struct arc_member *, struct archive *, int);
+int	 arc_member_copy(struct arc_member *, struct archive *, FILE *, int);
 
 /*
  * explain.c: the run's records in its archive (explain/) and, read back,
@@ -609,9 +630,13 @@ struct arc_audit *arc_audit_open(const char *);
 void	 arc_audit_event(struct arc_audit *, const char *, const char *, ...);
 int	 arc_audit_reserve(struct arc_audit *, size_t);
 int	 arc_audit_sync(struct arc_audit *);
+int	 arc_audit_head(const struct arc_audit *, char [ARC_SHA256_HEX],
+	    uintmax_t *);
 void	 arc_audit_close(struct arc_audit *);
 struct arc_audit_check {
 	uintmax_t	lines;		/* lines read */
+	uintmax_t	end;		/* the offset after the line's newline */
+	char		hash[ARC_SHA256_HEX];	/* that line's SHA-256 */
 	uintmax_t	first;		/* the first with prev_sha256, or 0 */
 	uintmax_t	bad;		/* the first that breaks the chain */
 	char		why[512];

@@ -96,6 +96,11 @@ carry_member(void *arg, const char *name, const char *notreg, int64_t size,
 
 	if (notreg != NULL)
 		return 0;	/* arc-delete writes plain files only */
+	if (arc_member_too_big(size) != NULL) {
+		warnx("cannot read archive '%s': member '%s': %s", ar->path,
+		    name, arc_member_too_big(size));
+		return -1;
+	}
 	if (header(ar, name, size, mtime) == -1)
 		return -1;
 	while ((n = archive_read_data(in, buf, sizeof(buf))) > 0)
@@ -129,7 +134,9 @@ owner_member(void *arg, const char *name, const char *notreg, int64_t size,
 	if (notreg != NULL || !arc_runarchive_is_run(name) ||
 	    size > 1024 * 1024)
 		return 0;
-	while ((n = archive_read_data(in, buf, sizeof(buf))) > 0)
+	/* whatever its header says, never more than 1 MiB of it */
+	while ((n = archive_read_data(in, buf, sizeof(buf))) > 0 &&
+	    b.len <= 1024 * 1024)
 		arc_buf_add(&b, buf, (size_t)n);
 	if (n == 0 && b.len > 0 &&
 	    (o = json_tokener_parse(arc_buf_str(&b))) != NULL) {
@@ -311,6 +318,119 @@ arc_archive_abort(struct arc_archive *ar)
 	free(ar->tmp);
 	free(ar->path);
 	free(ar);
+}
+
+/* ---- reading a member, bounded -------------------------------------- */
+
+/*
+ * NULL when a member of size bytes (its header's, -1 or 0 when unknown)
+ * may be read, else why not: a member larger than ARC_MEMBER_MAX is
+ * refused before a byte of it is decompressed.
+ */
+const char *
+arc_member_too_big(int64_t size)
+{
+	if (size > 0 && (uint64_t)size > ARC_MEMBER_MAX)
+		return "larger than the limit of 64 GiB a member is read to";
+	return NULL;
+}
+
+/*
+ * Read up to n bytes of the member into p: 0 at its end, -1 with m->why
+ * past ARC_MEMBER_MAX in all, or, read as lines, past m->maxline bytes
+ * without a newline (the reader would have to hold the line whole).
+ * With cut, such a line is ended instead, one byte past the limit, and
+ * the member with it: the record reader then refuses the line itself.
+ */
+static ssize_t
+member_read(struct arc_member *m, char *p, size_t n, int cut)
+{
+	la_ssize_t r;
+	size_t i;
+
+	if (m->why[0] != '\0')
+		return cut ? 0 : -1;
+	if ((r = archive_read_data(m->in, p, n)) < 0) {
+		snprintf(m->why, sizeof(m->why), "%s", why(m->in));
+		errno = EIO;
+		return -1;
+	}
+	m->total += (uint64_t)r;
+	if (m->total > ARC_MEMBER_MAX) {
+		snprintf(m->why, sizeof(m->why), "%s",
+		    arc_member_too_big(INT64_MAX));
+		errno = EFBIG;
+		return -1;
+	}
+	for (i = 0; m->maxline > 0 && i < (size_t)r; i++) {
+		if (p[i] == '\n')
+			m->linelen = 0;
+		else if (++m->linelen > m->maxline) {
+			snprintf(m->why, sizeof(m->why), "a line longer than "
+			    "%zu bytes", m->maxline);
+			if (cut) {
+				p[i] = '\n';
+				return (ssize_t)i + 1;
+			}
+			errno = EFBIG;
+			return -1;
+		}
+	}
+	return (ssize_t)r;
+}
+
+static ssize_t
+member_cookie_read(void *arg, char *p, size_t n)
+{
+	return member_read(arg, p, n, 1);
+}
+
+/*
+ * The member being read from in, as a stream (fopencookie(3)), read as
+ * lines when lines is set: a line is cut one byte past the records'
+ * limit, so that the record reader refuses it by its length, and m->why
+ * is then set.  A read that fails otherwise fails the stream's read.
+ */
+FILE *
+arc_member_open(struct arc_member *m, struct archive *in, int lines)
+{
+	static const cookie_io_functions_t io = { member_cookie_read, NULL,
+	    NULL, NULL };
+	FILE *fp;
+
+	memset(m, 0, sizeof(*m));
+	m->in = in;
+	m->maxline = lines ? ARC_MEMBER_LINE_MAX + 1 : 0;
+	if ((fp = fopencookie(m, "r", io)) == NULL)
+		err(arc_errstatus, "fopencookie");
+	return fp;
+}
+
+/*
+ * Copy the member being read from in to out, at most ARC_MEMBER_MAX
+ * bytes (and lines as arc_member_open says); 0, or -1 with m->why.
+ */
+int
+arc_member_copy(struct arc_member *m, struct archive *in, FILE *out,
+    int lines)
+{
+	char buf[65536];
+	ssize_t n;
+
+	memset(m, 0, sizeof(*m));
+	m->in = in;
+	m->maxline = lines ? ARC_MEMBER_LINE_MAX : 0;
+	while ((n = member_read(m, buf, sizeof(buf), 0)) > 0)
+		if (fwrite(buf, 1, (size_t)n, out) != (size_t)n) {
+			snprintf(m->why, sizeof(m->why), "%s",
+			    strerror(errno));
+			return -1;
+		}
+	if (n == 0 && fflush(out) == EOF) {
+		snprintf(m->why, sizeof(m->why), "%s", strerror(errno));
+		return -1;
+	}
+	return n == 0 ? 0 : -1;
 }
 
 /* NULL for a plain file, else what the member is: "a symbolic link", ... */

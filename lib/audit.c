@@ -23,7 +23,9 @@
  * cut back to where the batch began.  arc_audit_reserve lets a caller
  * make sure, before it deletes anything, that the event saying so can be
  * written; it takes the lock, and keeps it until the next sync, so that
- * nobody else's lines use up the room it reserved.
+ * nobody else's lines use up the room it reserved.  A log that cannot
+ * be opened or written is the stage's reason to stop: audit_unwritable
+ * (arc_stop_reason).
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -56,6 +58,8 @@ struct arc_audit {
 	size_t			  nev;
 	size_t			  bytes;	/* their lines' size, chained */
 	int			  locked;
+	char			  head[ARC_SHA256_HEX];	/* our last line's */
+	uintmax_t		  head_end;	/* the offset just after it */
 };
 
 /*
@@ -76,6 +80,7 @@ arc_audit_open(const char *path)
 			    "is not followed", path);
 		else
 			warn("cannot open audit log '%s'", path);
+		arc_stop_reason("audit_unwritable");
 		return NULL;
 	}
 	au = arc_ecalloc(1, sizeof(*au));
@@ -250,6 +255,7 @@ arc_audit_reserve(struct arc_audit *au, size_t n)
 	    (off_t)(au->bytes + n + 1)) == -1 &&
 	    errno != EOPNOTSUPP && errno != ENOSYS)) {
 		warn("cannot write audit log '%s'", au->path);
+		arc_stop_reason("audit_unwritable");
 		unlock(au);
 		return -1;
 	}
@@ -313,6 +319,8 @@ arc_audit_sync(struct arc_audit *au)
 	}
 	if (fsync(au->fd) == -1)
 		goto fail;
+	memcpy(au->head, prev, ARC_SHA256_HEX);
+	au->head_end = (uintmax_t)before + out.len;
 	unlock(au);
 	pending_free(au);
 	arc_buf_free(&out);
@@ -325,10 +333,28 @@ fail:
 	errno = e;
 	warn("write error on audit log '%s'", au->path);
 fail_early:
+	arc_stop_reason("audit_unwritable");
 	unlock(au);
 	pending_free(au);
 	arc_buf_free(&out);
 	return -1;
+}
+
+/*
+ * The anchor of the log after this writer's last sync: the SHA-256 of
+ * the last line it wrote and the offset just after that line's newline,
+ * for a caller to keep outside the log (arc-reconcile(1), audit-verify).
+ * -1 when nothing was written yet.
+ */
+int
+arc_audit_head(const struct arc_audit *au, char hex[ARC_SHA256_HEX],
+    uintmax_t *end)
+{
+	if (au == NULL || au->head_end == 0)
+		return -1;
+	memcpy(hex, au->head, ARC_SHA256_HEX);
+	*end = au->head_end;
+	return 0;
 }
 
 void
@@ -403,8 +429,11 @@ check_line(struct arc_audit_check *c, struct json_object *o,
 /*
  * Read the log at path and check its chain, under a shared lock so that
  * no writer is half way through a line.  each, when not NULL, is called
- * with every chained line's object and may declare it broken (a run's
- * archive that changed) by returning -1 after setting c->why.  1 and
+ * for every line, with c->end and c->hash of that line set, and with its
+ * object when the line is chained (NULL for a line written before the
+ * chain, or one that is not JSON); it may declare the line broken (a
+ * run's archive that changed, an anchor kept elsewhere that does not
+ * match) by returning -1 after setting c->why.  1 and
  * c->bad, c->why when the chain is broken; 0 when it is whole (c->first
  * is 0 when no line carries prev_sha256); -1 after a message when the
  * log cannot be read.
@@ -455,15 +484,18 @@ arc_audit_verify(const char *path, int (*each)(void *, struct json_object *,
 			r = 1;
 			break;
 		}
+		/* the callback sees where the line ends and its hash */
+		c->end += (uintmax_t)n;
+		arc_sha256_hex(line, (size_t)n, c->hash);
 		o = arc_json_parse_strict(line, (size_t)n, &why);
-		if (check_line(c, o, prev) == -1 || (c->first != 0 &&
-		    each != NULL && each(arg, o, c) == -1)) {
+		if (check_line(c, o, prev) == -1 || (each != NULL &&
+		    each(arg, c->first != 0 ? o : NULL, c) == -1)) {
 			if (c->bad == 0)
 				c->bad = c->lines;
 			r = 1;
 		}
 		json_object_put(o);
-		arc_sha256_hex(line, (size_t)n, prev);
+		memcpy(prev, c->hash, ARC_SHA256_HEX);
 	}
 	if (ferror(fp)) {
 		warn("cannot read audit log '%s'", path);

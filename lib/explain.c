@@ -217,33 +217,34 @@ look_member(void *arg, const char *name, const char *notreg, int64_t size,
 	struct look *lk = arg;
 	struct arc_reader rd;
 	struct arc_record rec;
-	char buf[65536];
-	la_ssize_t n;
-	FILE *tmp;
+	struct arc_member m;
+	const char *why;
+	FILE *fp;
 	int type, r;
 
-	(void)size;
 	(void)mtime;
 	if ((type = arc_runarchive_explain_type(name, NULL)) == -1 || notreg != NULL)
 		return 0;
 	lk->members++;
-	tmp = arc_tmpstream();
-	while ((n = archive_read_data(in, buf, sizeof(buf))) > 0)
-		if (fwrite(buf, 1, (size_t)n, tmp) != (size_t)n)
-			break;
-	if (n != 0 || fflush(tmp) == EOF) {
-		warnx("'%s': cannot read member '%s'", lk->archive, name);
-		fclose(tmp);
+	if ((why = arc_member_too_big(size)) != NULL) {
+		warnx("'%s': member '%s' not read: %s", lk->archive, name, why);
 		return -1;
 	}
-	rewind(tmp);
-	arc_reader_init(&rd, tmp, name, type, 0);
+	/* read as it is decompressed: no copy of it, in memory or on disk */
+	fp = arc_member_open(&m, in, 1);
+	arc_reader_init(&rd, fp, name, type, 0);
 	while ((r = arc_reader_next(&rd, &rec)) == 1)
 		if (rec.qpathlen == lk->q.len &&
 		    memcmp(rec.qpath, lk->q.s, lk->q.len) == 0)
 			found(lk, type, name, &rec);
 	arc_reader_free(&rd);
-	fclose(tmp);
+	fclose(fp);
+	/* a line too long was refused by the reader, by name and line */
+	if (m.why[0] != '\0' && r != -1) {
+		warnx("'%s': cannot read member '%s': %s", lk->archive, name,
+		    m.why);
+		return -1;
+	}
 	if (r == -1)
 		lk->failed = 1;
 	return 0;

@@ -277,6 +277,7 @@ mfile_open(struct arc_manifest *m, const char *rest)
 	/* the file the driver's first stage read (arc-reconcile(1)) */
 	pin = getenv("ARC_MANIFEST_TARGET");
 	if (pin != NULL && pin[0] != '\0' && strcmp(pin, target) != 0) {
+		arc_stop_reason("manifest_replaced");
 		warnx("manifest '%s' changed during the run: it names '%s' "
 		    "now, '%s' before; nothing changed", rest, target, pin);
 		free(target);
@@ -341,6 +342,7 @@ target_changed(struct mfile *f, struct arc_buf *why, const char *tmp)
 {
 	if (tmp != NULL)
 		unlink(tmp);
+	arc_stop_reason("manifest_replaced");
 	errx(ARC_EXIT_ERROR, "manifest '%s' changed during the run: %s; "
 	    "stopped, nothing more is changed", f->path, arc_buf_str(why));
 }

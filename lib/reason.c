@@ -5,8 +5,18 @@
  * result lines carry, and says in a line what each means, for
  * arc-reconcile explain.  A code is never renamed or renumbered in a
  * record: records hold the name, and a reader parses it back here.
+ *
+ * arc_stop_reason is the other side of a reason: why a stage stopped,
+ * written to the file ARC_STOP_REASON_FILE names (set by arc-reconcile
+ * for its stages), for the run's abort_reason.
  */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "arc.h"
 
@@ -96,4 +106,31 @@ arc_reason_orphan(int kind)
 {
 	return kind == ARC_KIND_MANIFEST ? ARC_R_ORPHAN_MANIFEST :
 	    ARC_R_ORPHAN_STORAGE;
+}
+
+/*
+ * Say why this stage stops, for arc-reconcile's abort_reason (arc(7),
+ * ENVIRONMENT): code goes to the file ARC_STOP_REASON_FILE names, when
+ * it is set and the file is still empty, so that the first cause is the
+ * one kept.  Nothing else is done: the caller still says what happened
+ * on stderr and exits as it always did.  A file that cannot be written
+ * leaves the run's reason "unknown", as before.
+ */
+void
+arc_stop_reason(const char *code)
+{
+	const char *path = getenv("ARC_STOP_REASON_FILE");
+	struct stat sb;
+	int fd, e = errno;
+
+	if (path == NULL || *path == '\0')
+		return;
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC, 0600)) == -1)
+		goto out;
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0)
+		(void)write(fd, code, strlen(code));
+	close(fd);
+out:
+	errno = e;
 }

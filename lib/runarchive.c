@@ -396,13 +396,11 @@ restore_member(void *arg, const char *name, const char *notreg, int64_t size,
 {
 	struct restore *rs = arg;
 	struct arc_buf eb = { 0 }, q = { 0 };
+	struct arc_member m;
 	const char *p, *base;
-	char buf[65536];
-	la_ssize_t n;
 	FILE *tmp;
 	int r;
 
-	(void)size;
 	base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
 	p = strstr(name, M_QUARANTINE);
 	if (p != NULL && (p == name || p[-1] == '/'))
@@ -411,13 +409,14 @@ restore_member(void *arg, const char *name, const char *notreg, int64_t size,
 		p = NULL;
 	else
 		return 0;
-	if (member_refused(rs, name, notreg, p))
+	if (member_refused(rs, name, notreg == NULL ?
+	    arc_member_too_big(size) : notreg, p))
 		return 0;
+	/* a file is put back from a file; entries are lines, bounded too */
 	tmp = arc_tmpstream();
-	while ((n = archive_read_data(a, buf, sizeof(buf))) > 0)
-		fwrite(buf, 1, (size_t)n, tmp);
-	if (n < 0 || fflush(tmp) == EOF) {
-		warnx("'%s': cannot read member '%s'", rs->archive, name);
+	if (arc_member_copy(&m, a, tmp, p == NULL) == -1) {
+		warnx("'%s': cannot read member '%s': %s", rs->archive, name,
+		    m.why);
 		fclose(tmp);
 		return -1;
 	}

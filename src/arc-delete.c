@@ -883,9 +883,11 @@ main(int argc, char *argv[])
 			errx(ARC_EXIT_ERROR, "cannot read the manifest entries "
 			    "to archive; nothing deleted");
 		if (opt.archive != NULL &&
-		    arc_runarchive_write(&opt, &plan, st) == -1)
+		    arc_runarchive_write(&opt, &plan, st) == -1) {
+			arc_stop_reason("archive_unwritable");
 			errx(ARC_EXIT_ERROR, "archive '%s' not written; nothing "
 			    "deleted", opt.archive);
+		}
 		if (manifest_phase(man, &plan.m) == -1)
 			ret = EXIT_MANIFEST_FAILED;
 		else if (!halted) {

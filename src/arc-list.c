@@ -20,6 +20,14 @@
  * listed past that time once a path has been taken; -S then says which
  * range (after, end] was listed whole, end absent when the listing
  * reached the end of the key space.
+ *
+ * Every path, whatever its source (a local walk, an object store's keys,
+ * an inventory report's rows), goes through the one path validator
+ * before it is written: a key such as "/x", "./x" or "../x" (from
+ * "pre//db/..." or "..%2F" in a report) is no storage record.  It is
+ * left out, said on stderr and in -R (unsafe-path, LAYOUT_MISMATCH), and
+ * the listing is partial (exit 1): the file under that key may be the
+ * one a manifest entry names, which must not then look orphaned.
  */
 #include <err.h>
 #include <getopt.h>
@@ -73,6 +81,8 @@ struct sink {
 	struct arc_buf last;	/* --after: the last path taken */
 	int	 keycut;	/* --deadline checked per file (a local walk) */
 	int	 all;		/* -a or -R: non-candidates are wanted */
+	int	 every;		/* -a: every file is a record */
+	int	 unsafe;	/* keys left out as unsafe paths */
 	struct memsort *mem;	/* collecting to sort here, or NULL */
 	struct arc_sort *so;	/* or sorting with sort(1), or NULL */
 };
@@ -83,6 +93,7 @@ static int
 emit(void *arg, const char *path, size_t n, int64_t mtime, int64_t size)
 {
 	struct sink *sk = arg;
+	const char *why;
 
 	/*
 	 * A time-boxed listing: the paths after the cursor, in order; at
@@ -109,6 +120,21 @@ emit(void *arg, const char *path, size_t n, int64_t mtime, int64_t size)
 	if (!arc_shard_has(&shard, path, n))
 		return 0;
 	arc_progress_add(1);
+	/* a non-candidate is left out anyway, unless every file is asked */
+	if ((why = arc_path_unsafe(path, n)) != NULL &&
+	    (sk->every || arc_path_is_candidate(path, n))) {
+		sk->rec.len = 0;
+		arc_storage_record(&sk->rec, path, n, mtime, size);
+		/* the record's quoted path: a key may hold any byte */
+		warnx("'%.*s': left out: %s; the listing is partial",
+		    (int)strcspn(sk->rec.s, "\t"), sk->rec.s, why);
+		if (sk->rej != NULL)
+			arc_write_reject(sk->rej, "unsafe-path",
+			    ARC_KIND_STORAGE, sk->rec.s, sk->rec.len,
+			    ARC_R_LAYOUT_MISMATCH, ARC_TIME_UNKNOWN);
+		sk->unsafe = 1;
+		return 0;
+	}
 	/* -R lists every file and sorts them here, as the store would */
 	if (sk->rej != NULL && !arc_path_is_candidate(path, n)) {
 		sk->rec.len = 0;
@@ -501,6 +527,7 @@ main(int argc, char *argv[])
 	arc_bigbuf(stdout);
 	if ((st = arc_store_open(store)) == NULL)
 		return ARC_EXIT_ERROR;
+	sk.every = (o.flags & ARC_LIST_ALL) != 0;
 	if (o.rejfile != NULL && !(o.flags & ARC_LIST_ALL)) {
 		if ((rej = arc_out_open(o.rejfile, 0600, 0)) == NULL)
 			return ARC_EXIT_ERROR;
@@ -536,6 +563,8 @@ main(int argc, char *argv[])
 	} else if (o.mfile != NULL)
 		manifest_splits(o.mfile, st);
 	ret = list(st, &o, &sk);
+	if (sk.unsafe && ret == ARC_EXIT_OK)
+		ret = ARC_EXIT_SOME;
 	arc_progress_done();
 	cut = st->cut;
 	taken = st->accepted;

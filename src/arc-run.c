@@ -55,7 +55,7 @@ static const char usage_text[] =
     "       arc-run [-n name] status [-j] state-dir\n"
     "       arc-run [-n name] show state-dir id\n"
     "       arc-run [-n name] explain state-dir id path\n"
-    "       arc-run [-n name] audit-verify state-dir\n"
+    "       arc-run [-n name] audit-verify [-a hash] state-dir\n"
     "       arc-run [-n name] state-init state-dir\n"
     "       arc-run [-n name] breaker ratio diff-stats\n"
     "       arc-run [-n name] window state-dir started-ms ms shard "
@@ -90,7 +90,7 @@ static const char driver_usage[] =
     "       arc-reconcile status [--json] [--state-dir dir]\n"
     "       arc-reconcile show [--state-dir dir] id\n"
     "       arc-reconcile explain [--state-dir dir] id path\n"
-    "       arc-reconcile audit-verify [--state-dir dir]\n";
+    "       arc-reconcile audit-verify [--anchor hash] [--state-dir dir]\n";
 
 static void
 usage(void)
@@ -415,6 +415,14 @@ manifest_target(const char *m)
 	return (r = realpath(m, NULL)) != NULL ? r : arc_estrdup("");
 }
 
+/* Whether s is a SHA-256 as this program writes one: 64 lower-case hex. */
+static int
+sha256_hex_ok(const char *s)
+{
+	return strlen(s) == ARC_SHA256_HEX - 1 &&
+	    strspn(s, "0123456789abcdef") == ARC_SHA256_HEX - 1;
+}
+
 /* Whether arg is the option flag, as --opt or --opt=value. */
 static int
 flag_is(const char *arg, const char *flag)
@@ -443,15 +451,16 @@ flag_value(int argc, char *argv[], int *a)
 
 /*
  * status [--json] [--state-dir dir], show [--state-dir dir] id,
- * explain [--state-dir dir] id path and audit-verify [--state-dir dir]:
- * which, its operands and the state directory, for the driver to run it.
+ * explain [--state-dir dir] id path and audit-verify [--anchor hash]
+ * [--state-dir dir]: which, its operands and the state directory, for
+ * the driver to run it.
  * An explained path that starts with "-" comes after "--".
  */
 static int
 config_query(int argc, char *argv[])
 {
 	struct arc_buf out = { 0 };
-	const char *cmd = argv[0], *state = NULL, *json = "";
+	const char *cmd = argv[0], *state = NULL, *json = "", *anchor = "";
 	const char *op[2] = { "", "" };
 	int a, nop = 0, want, dashdash = 0;
 
@@ -465,7 +474,15 @@ config_query(int argc, char *argv[])
 			json = "-j";
 		else if (!dashdash && flag_is(argv[a], "--state-dir"))
 			state = flag_value(argc, argv, &a);
-		else if ((!dashdash && argv[a][0] == '-') || nop == want)
+		else if (!dashdash && flag_is(argv[a], "--anchor") &&
+		    strcmp(cmd, "audit-verify") == 0) {
+			anchor = flag_value(argc, argv, &a);
+			if (!sha256_hex_ok(anchor)) {
+				warnx("'%s': --anchor is the SHA-256 of a line, "
+				    "64 hexadecimal digits", anchor);
+				exit(EXIT_USAGE);
+			}
+		} else if ((!dashdash && argv[a][0] == '-') || nop == want)
 			exit(EXIT_USAGE);
 		else
 			op[nop++] = argv[a];
@@ -476,6 +493,7 @@ config_query(int argc, char *argv[])
 	put_var(&out, "json", json);
 	put_var(&out, "id", op[0]);
 	put_var(&out, "explain_path", op[1]);
+	put_var(&out, "anchor", anchor);
 	put_var(&out, "state", state ? state : default_state());
 	fwrite(out.s, 1, out.len, stdout);
 	arc_buf_free(&out);
@@ -882,12 +900,22 @@ audit_path(const char *state)
 }
 
 /*
+ * Where the log ended after a run's last event: kept outside the log, in
+ * the run record, for audit-verify (arc-reconcile(1)).
+ */
+struct anchor {
+	char		sha[ARC_SHA256_HEX];	/* the SHA-256 of that line */
+	uintmax_t	end;			/* the offset after it, or 0 */
+};
+
+/*
  * Append one event (details as a NULL-ended array of key, value) and make
  * it durable; -1 after a message.  Values are made valid UTF-8 first.
+ * at, when not NULL, gets the anchor of the line written.
  */
 static int
 audit_write(const char *state, const char *id, const char *event,
-    char **kv)
+    char **kv, struct anchor *at)
 {
 	struct json_object *t[24];
 	const char *v[24];
@@ -914,6 +942,8 @@ audit_write(const char *state, const char *id, const char *event,
 	    V(16), V(17), V(18), V(19), V(20), V(21), V(22), V(23), NULL);
 #undef V
 	r = arc_audit_sync(au);
+	if (r == 0 && at != NULL && arc_audit_head(au, at->sha, &at->end) == -1)
+		at->end = 0;
 	arc_audit_close(au);
 	free(path);
 	for (i = 0; i < n; i++)
@@ -930,7 +960,7 @@ cmd_audit(int argc, char *argv[])
 {
 	if (argc < 4 || (argc - 4) % 2 != 0 || argc - 4 > 24)
 		usage();
-	if (audit_write(argv[1], argv[2], argv[3], argv + 4) == -1)
+	if (audit_write(argv[1], argv[2], argv[3], argv + 4, NULL) == -1)
 		return ARC_EXIT_ERROR;
 	return ARC_EXIT_OK;
 }
@@ -1109,11 +1139,12 @@ runs_prune(const char *state, const char *keep, long long history)
 	size_t n, i;
 	long long kept = 1;
 	char *dir;
+	int afd;
 	int fd, r = 0;
 
 	if (runs_list(state, &runs, &n) == -1)
 		return -1;
-	dir = arc_emalloc(strlen(state) + sizeof("/runs"));
+	dir = arc_emalloc(strlen(state) + sizeof("/anchors"));
 	sprintf(dir, "%s/runs", state);
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1) {
@@ -1122,6 +1153,9 @@ runs_prune(const char *state, const char *keep, long long history)
 		runs_free(runs, n);
 		return -1;
 	}
+	sprintf(dir, "%s/anchors", state);
+	afd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	sprintf(dir, "%s/runs", state);
 	for (i = 0; i < n; i++) {
 		if (strcmp(runs[i].name, keep) == 0)
 			continue;
@@ -1133,8 +1167,13 @@ runs_prune(const char *state, const char *keep, long long history)
 			warn("cannot remove '%s'", runs[i].path);
 			r = -1;
 		}
+		/* its anchor goes with it: the newest anchors cover the log */
+		if (afd != -1)
+			(void)unlinkat(afd, runs[i].name, 0);
 	}
 	close(fd);
+	if (afd != -1)
+		close(afd);
 	free(dir);
 	runs_free(runs, n);
 	return r;
@@ -1932,7 +1971,7 @@ record_build(const struct recopt *o, const struct runstats *s, int64_t end_ms)
  */
 static int
 record_audit(const struct recopt *o, const struct runstats *s, int saved,
-    int64_t dur_ms)
+    int64_t dur_ms, struct anchor *at)
 {
 	char num[5][32], sha[ARC_SHA256_HEX] = "";
 	const char *reason, *message, *ev, *kv[32];
@@ -1977,7 +2016,48 @@ record_audit(const struct recopt *o, const struct runstats *s, int saved,
 		KV("archive_sha256", sha);
 #undef KV
 	kv[n] = NULL;
-	return audit_write(o->state, o->id, ev, (char **)kv);
+	return audit_write(o->state, o->id, ev, (char **)kv, at);
+}
+
+/*
+ * Keep the anchor of the run's last event outside the log, as
+ * anchors/ID.json in the state directory (made 0700 here, never a link;
+ * the run record's own fields stay as arc-reconcile(1) lists them), so
+ * that audit-verify can tell a log cut short or written anew from the
+ * one the run appended to.  -1 after a message.
+ */
+static int
+anchor_keep(const char *state, const char *id, const struct anchor *at)
+{
+	struct json_object *h;
+	struct stat sb;
+	char *p;
+	int r;
+
+	if (at->end == 0)
+		return 0;
+	h = json_object_new_object();
+	json_object_object_add(h, "run_id", json_object_new_string(id));
+	add_int(h, "audit_end", (int64_t)at->end);
+	json_object_object_add(h, "audit_sha256",
+	    json_object_new_string(at->sha));
+	p = arc_emalloc(strlen(state) + strlen(id) + sizeof("/anchors/.json"));
+	sprintf(p, "%s/anchors", state);
+	if ((mkdir(p, 0700) == -1 && errno != EEXIST) || lstat(p, &sb) == -1 ||
+	    !S_ISDIR(sb.st_mode)) {
+		warnx("run %s: '%s' is not a directory: the audit log's anchor "
+		    "is not kept", id, p);
+		free(p);
+		json_object_put(h);
+		return -1;
+	}
+	sprintf(p, "%s/anchors/%s.json", state, id);
+	if ((r = arc_json_save(p, h, 0600)) == -1)
+		warnx("run %s: the audit log's anchor could not be saved in "
+		    "'%s'", id, p);
+	free(p);
+	json_object_put(h);
+	return r;
 }
 
 static int
@@ -1986,6 +2066,7 @@ cmd_record(int argc, char *argv[])
 	struct recopt o;
 	struct runstats s;
 	struct json_object *rec;
+	struct anchor at = { "", 0 };
 	char *path, *name;
 	int64_t end_ms;
 	int saved, ret = ARC_EXIT_OK;
@@ -2026,7 +2107,9 @@ cmd_record(int argc, char *argv[])
 		    "log ends the run as aborted (state_unwritable)", o.id);
 		ret = ARC_EXIT_ERROR;
 	}
-	if (record_audit(&o, &s, saved, end_ms - o.started_ms) == -1)
+	if (record_audit(&o, &s, saved, end_ms - o.started_ms, &at) == -1)
+		ret = ARC_EXIT_ERROR;
+	else if (saved && anchor_keep(o.state, o.id, &at) == -1)
 		ret = ARC_EXIT_ERROR;
 	if (o.metrics != NULL) {
 		if (!saved) {
@@ -2305,10 +2388,196 @@ cmd_state_init(int argc, char *argv[])
 
 /* ---- audit-verify ----------------------------------------------------- */
 
+static int	in_flight(const char *);
+
+/*
+ * A run the state directory holds a trace of (its record in runs/, its
+ * archive in archives/), and what the log says of it.
+ */
+struct vrun {
+	char		*id;
+	int		 record, archive;	/* where it was found */
+	int		 started, ended;	/* its events in the log */
+	int		 sha;			/* its end names archive_sha256 */
+	struct timespec	 t;	/* its oldest file's mtime: the order */
+};
+
+/* An anchor kept outside the log, in anchors/ for a run record. */
+struct vanchor {
+	char		*from;		/* the file that keeps it */
+	uintmax_t	 end;
+	char		 sha[ARC_SHA256_HEX];
+};
+
 struct verify {
 	const char	*state;
 	uintmax_t	 archives, missing;
+	struct vrun	*run;
+	size_t		 nrun;
+	struct vanchor	*anc;		/* by end, ascending */
+	size_t		 nanc, next, held;
+	const char	*want;		/* --anchor, or NULL */
+	int		 found;
 };
+
+/* The run id, found in a file of time t. */
+static struct vrun *
+vrun_get(struct verify *v, const char *id, struct timespec t)
+{
+	struct vrun *r = NULL;
+	size_t i;
+
+	for (i = 0; i < v->nrun && r == NULL; i++)
+		if (strcmp(v->run[i].id, id) == 0)
+			r = &v->run[i];
+	if (r == NULL) {
+		v->run = arc_ereallocarray(v->run, v->nrun + 1,
+		    sizeof(*v->run));
+		r = &v->run[v->nrun++];
+		memset(r, 0, sizeof(*r));
+		r->id = arc_estrdup(id);
+		r->t = t;
+	}
+	if (t.tv_sec < r->t.tv_sec || (t.tv_sec == r->t.tv_sec &&
+	    t.tv_nsec < r->t.tv_nsec))
+		r->t = t;
+	return r;
+}
+
+/* Oldest first, so that the first run missing is the one named. */
+static int
+vrun_cmp(const void *a, const void *b)
+{
+	const struct vrun *x = a, *y = b;
+
+	if (x->t.tv_sec != y->t.tv_sec)
+		return x->t.tv_sec < y->t.tv_sec ? -1 : 1;
+	if (x->t.tv_nsec != y->t.tv_nsec)
+		return x->t.tv_nsec < y->t.tv_nsec ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+static int
+vanchor_cmp(const void *a, const void *b)
+{
+	const struct vanchor *x = a, *y = b;
+
+	return x->end < y->end ? -1 : x->end > y->end;
+}
+
+/*
+ * Take the anchor (audit_end, audit_sha256) that o, read from the file
+ * from, keeps; -1 with a message when it is not an anchor.
+ */
+static int
+vanchor_add(struct verify *v, struct json_object *o, const char *from)
+{
+	struct json_object *e, *h;
+	struct vanchor *a;
+	int has_e, has_h;
+
+	has_e = json_object_object_get_ex(o, "audit_end", &e);
+	has_h = json_object_object_get_ex(o, "audit_sha256", &h);
+	if (!has_e || !has_h || !json_object_is_type(e, json_type_int) ||
+	    json_object_get_int64(e) <= 0 ||
+	    !json_object_is_type(h, json_type_string) ||
+	    !sha256_hex_ok(json_object_get_string(h))) {
+		warnx("'%s': its audit_end and audit_sha256 are not an anchor "
+		    "of the audit log", from);
+		return -1;
+	}
+	v->anc = arc_ereallocarray(v->anc, v->nanc + 1, sizeof(*v->anc));
+	a = &v->anc[v->nanc++];
+	a->from = arc_estrdup(from);
+	a->end = (uintmax_t)json_object_get_int64(e);
+	memcpy(a->sha, json_object_get_string(h), ARC_SHA256_HEX);
+	return 0;
+}
+
+/*
+ * What the state directory says the log must hold: the run of every
+ * record in runs/ and of every archive in archives/, and the anchors
+ * kept in anchors/ for the records (none for a record written before anchors,
+ * or whose run could not write its last event).  -1 after a message when one of them
+ * cannot be read or is not what it claims to be: a state directory that
+ * cannot be checked is not taken for a whole one.
+ */
+static int
+verify_state(struct verify *v)
+{
+	struct run *runs;
+	struct json_object *h;
+	struct dirent *de;
+	struct stat st;
+	const char *why;
+	size_t n, i, len;
+	char *p, *id, *text;
+	DIR *d;
+	int r = 0;
+
+	if (runs_list(v->state, &runs, &n) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		run_load(&runs[i]);
+		if (runs[i].rec == NULL) {
+			warnx("run record '%s': %s", runs[i].path, runs[i].why);
+			r = -1;
+			continue;
+		}
+		id = arc_estrdup(runs[i].name);
+		id[strlen(id) - 5] = '\0';
+		vrun_get(v, id, runs[i].mtime)->record = 1;
+		p = arc_emalloc(strlen(v->state) + strlen(runs[i].name) +
+		    sizeof("/anchors/"));
+		sprintf(p, "%s/anchors/%s", v->state, runs[i].name);
+		if ((text = read_small(p, RECORD_MAX, &len)) == NULL) {
+			if (errno != ENOENT) {
+				warn("cannot read '%s'", p);
+				r = -1;
+			}
+		} else if ((h = arc_json_parse_strict(text, len, &why)) ==
+		    NULL) {
+			warnx("'%s': %s", p, why);
+			r = -1;
+		} else {
+			if (vanchor_add(v, h, p) == -1)
+				r = -1;
+			json_object_put(h);
+		}
+		free(text);
+		free(p);
+		free(id);
+	}
+	runs_free(runs, n);
+	p = arc_emalloc(strlen(v->state) + sizeof("/archives"));
+	sprintf(p, "%s/archives", v->state);
+	if ((d = opendir(p)) == NULL) {
+		if (errno != ENOENT) {
+			warn("cannot read '%s'", p);
+			r = -1;
+		}
+	} else {
+		while ((de = readdir(d)) != NULL) {
+			len = strlen(de->d_name);
+			if (len <= 7 || strcmp(de->d_name + len - 7,
+			    ".tar.gz") != 0)
+				continue;
+			id = arc_estrdup(de->d_name);
+			id[len - 7] = '\0';
+			if (valid_id(id) && fstatat(dirfd(d), de->d_name, &st,
+			    AT_SYMLINK_NOFOLLOW) == 0)
+				vrun_get(v, id, st.st_mtim)->archive = 1;
+			free(id);
+		}
+		closedir(d);
+	}
+	free(p);
+	if (v->nrun > 1)
+		qsort(v->run, v->nrun, sizeof(*v->run), vrun_cmp);
+	if (v->nanc > 1)
+		qsort(v->anc, v->nanc, sizeof(*v->anc), vanchor_cmp);
+	return r;
+}
 
 /*
  * A run's last event records the SHA-256 of its archive: the archive,
@@ -2316,9 +2585,9 @@ struct verify {
  * (pruned by an operator) is said, and does not break the chain.
  */
 static int
-verify_archive(void *arg, struct json_object *o, struct arc_audit_check *c)
+verify_archive(struct verify *v, struct json_object *o,
+    struct arc_audit_check *c)
 {
-	struct verify *v = arg;
 	struct json_object *d, *x, *id;
 	char sha[ARC_SHA256_HEX], *p;
 	const char *want, *ev;
@@ -2371,37 +2640,167 @@ verify_archive(void *arg, struct json_object *o, struct arc_audit_check *c)
 	return 0;
 }
 
+/*
+ * Every line: the anchors kept outside the log must fall on a line's end
+ * and have its hash; --anchor must be the hash of a chained line; a run
+ * event marks its run seen (chained or not: a record written before the
+ * chain has its events before it too); a chained run end has its archive
+ * checked.
+ */
+static int
+verify_line(void *arg, struct json_object *o, struct arc_audit_check *c)
+{
+	struct verify *v = arg;
+	struct json_object *x, *d;
+	struct vanchor *a;
+	struct vrun *r = NULL;
+	const char *ev = "";
+	size_t i;
+
+	for (; v->next < v->nanc && v->anc[v->next].end <= c->end; v->next++) {
+		a = &v->anc[v->next];
+		if (a->end < c->end) {
+			snprintf(c->why, sizeof(c->why), "'%s' keeps the end "
+			    "of a line at byte %ju, inside this line: the log "
+			    "was edited before it", a->from, a->end);
+			return -1;
+		}
+		if (strcmp(a->sha, c->hash) != 0) {
+			snprintf(c->why, sizeof(c->why), "'%s' keeps SHA-256 "
+			    "%s for the line that ends at byte %ju, this one; "
+			    "it has %s: the log was edited or written anew",
+			    a->from, a->sha, a->end, c->hash);
+			return -1;
+		}
+		v->held++;
+	}
+	if (v->want != NULL && c->first != 0 && strcmp(v->want, c->hash) == 0)
+		v->found = 1;
+	if (o != NULL && json_object_object_get_ex(o, "event", &x) &&
+	    json_object_is_type(x, json_type_string))
+		ev = json_object_get_string(x);
+	if (o != NULL && json_object_object_get_ex(o, "run_id", &x) &&
+	    json_object_is_type(x, json_type_string))
+		for (i = 0; i < v->nrun && r == NULL; i++)
+			if (strcmp(v->run[i].id, json_object_get_string(x)) == 0)
+				r = &v->run[i];
+	if (r != NULL && strcmp(ev, "reconcile.run_started") == 0)
+		r->started = 1;
+	if (r != NULL && (strcmp(ev, "reconcile.run_completed") == 0 ||
+	    strcmp(ev, "reconcile.run_aborted") == 0)) {
+		r->ended = 1;
+		r->sha = json_object_object_get_ex(o, "detail", &d) &&
+		    json_object_object_get_ex(d, "archive_sha256", &x);
+	}
+	return c->first != 0 ? verify_archive(v, o, c) : 0;
+}
+
+/*
+ * After the walk: what the state directory holds that the log does not.
+ * 1 with a message naming the first run (by id) or anchor missing; 0.
+ */
+static int
+verify_missing(struct verify *v, const char *path, struct arc_audit_check *c)
+{
+	struct vrun *r;
+	size_t i;
+	int busy = -1;
+
+	if (v->next < v->nanc) {
+		warnx("'%s': the log ends at byte %ju, before the line that "
+		    "'%s' keeps at byte %ju: lines were cut from its end, or "
+		    "it was written anew", path, c->end, v->anc[v->next].from,
+		    v->anc[v->next].end);
+		return 1;
+	}
+	for (i = 0; i < v->nrun; i++) {
+		r = &v->run[i];
+		if (r->started && r->ended && (!r->archive || r->sha))
+			continue;
+		/* the run holding the lock has not written its end yet */
+		if (r->started && !r->ended) {
+			if (busy == -1)
+				busy = in_flight(v->state);
+			if (busy) {
+				warnx("run %s: no end in the log yet, and a run "
+				    "holds the lock: not checked", r->id);
+				continue;
+			}
+		}
+		warnx("'%s': run %s has %s in the state directory, but the "
+		    "log holds %s: runs were cut from the log, or it was "
+		    "emptied or replaced", path, r->id, r->record ?
+		    "a run record" : "an archive", !r->started ?
+		    "no reconcile.run_started for it" : !r->ended ?
+		    "no reconcile.run_completed or run_aborted for it" :
+		    "no archive_sha256 for its archive");
+		return 1;
+	}
+	if (v->want != NULL && !v->found) {
+		warnx("'%s': no chained line has the SHA-256 %s given with "
+		    "--anchor: the log was edited, cut or written anew since "
+		    "that line", path, v->want);
+		return 1;
+	}
+	return 0;
+}
+
 static int
 cmd_audit_verify(int argc, char *argv[])
 {
 	struct arc_audit_check c;
 	struct verify v = { 0 };
 	char *path;
-	int r;
+	size_t i;
+	int ch, r;
 
-	if (argc != 2)
+	optind = 1;
+	while ((ch = getopt(argc, argv, "a:")) != -1) {
+		switch (ch) {
+		case 'a':
+			if (!sha256_hex_ok(optarg))
+				errx(ARC_EXIT_ERROR, "'%s': not a SHA-256 (64 "
+				    "hexadecimal digits)", optarg);
+			v.want = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (argc - optind != 1)
 		usage();
-	v.state = argv[1];
-	path = audit_path(argv[1]);
-	r = arc_audit_verify(path, verify_archive, &v, &c);
-	if (r == -1)
-		return ARC_EXIT_ERROR;
-	if (r == 1) {
+	v.state = argv[optind];
+	path = audit_path(v.state);
+	r = verify_state(&v);
+	if (r == 0)
+		r = arc_audit_verify(path, verify_line, &v, &c);
+	if (r == 1)
 		warnx("'%s': line %ju breaks the chain: %s", path, c.bad,
 		    c.why);
-		free(path);
-		return ARC_EXIT_SOME;
-	}
-	if (c.first == 0)
+	else if (r == 0)
+		r = verify_missing(&v, path, &c);
+	if (r == 0 && c.first == 0)
 		printf("'%s': %ju lines, none with prev_sha256: nothing to "
-		    "verify\n", path, c.lines);
-	else
+		    "verify; %zu runs of the state directory in the log\n",
+		    path, c.lines, v.nrun);
+	else if (r == 0)
 		printf("'%s': %ju lines, the chain whole from line %ju (%ju "
 		    "before it written without one, not verified); %ju "
-		    "archives match, %ju missing; last line SHA-256 %s\n",
-		    path, c.lines, c.first, c.first - 1, v.archives, v.missing,
-		    c.last);
+		    "archives match, %ju missing; %zu runs of the state "
+		    "directory in the log, %zu anchors held; last line "
+		    "SHA-256 %s\n", path, c.lines, c.first, c.first - 1,
+		    v.archives, v.missing, v.nrun, v.held, c.last);
+	for (i = 0; i < v.nrun; i++)
+		free(v.run[i].id);
+	for (i = 0; i < v.nanc; i++)
+		free(v.anc[i].from);
+	free(v.run);
+	free(v.anc);
 	free(path);
+	if (r == -1)
+		return ARC_EXIT_ERROR;
+	if (r == 1)
+		return ARC_EXIT_SOME;
 	return arc_fshut(stdout, "<stdout>") ? ARC_EXIT_ERROR : ARC_EXIT_OK;
 }
 

@@ -203,3 +203,49 @@ act_run() {
 	assert_equal "${stderr//arc-delete:/arc-restore:}" "$err"
 	cmp m.ndjson m2.ndjson
 }
+
+@test "a member larger than 64 GiB is refused by name before it is read, and a manifest-entries line longer than 256 KiB stops the restore, exit 2" {
+	act_run
+	# the real archive, then a member whose header says 65 GiB (its data
+	# never follows: an archive made to be decompressed without end)
+	python3 - a.tgz big.tgz <<-'EOF'
+	import gzip, io, sys, tarfile
+	buf = io.BytesIO()
+	with tarfile.open(sys.argv[1]) as i:
+	    o = tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT)
+	    for m in i.getmembers():
+	        o.addfile(m, i.extractfile(m) if m.isfile() else None)
+	    ti = tarfile.TarInfo("quarantine/db/m/2026/04/11/12/big.parquet")
+	    ti.size = 65 << 30
+	    buf.write(ti.tobuf(format=tarfile.GNU_FORMAT) + b"\0" * 4096)
+	with gzip.open(sys.argv[2], "wb") as f:
+	    f.write(buf.getvalue())
+	EOF
+	# manifest entries with a line of 300 KiB: nothing of them restored
+	python3 - a.tgz long.tgz <<-'EOF'
+	import io, sys, tarfile
+	with tarfile.open(sys.argv[1]) as i, \
+	    tarfile.open(sys.argv[2], "w:gz", format=tarfile.PAX_FORMAT) as o:
+	    for m in i.getmembers():
+	        if m.name.endswith("manifest-entries.ndjson"):
+	            data = b'{"path":"' + b"x" * (300 << 10) + b'"}\n'
+	            m.size = len(data)
+	            o.addfile(m, io.BytesIO(data))
+	        else:
+	            o.addfile(m, i.extractfile(m) if m.isfile() else None)
+	EOF
+	entries >mid.entries
+	run -2 --separate-stderr arc-restore long.tgz s m.ndjson
+	assert_stderr --partial "cannot read member 'manifest-entries.ndjson': a line longer than 262144 bytes"
+	assert_equal "$(entries)" "$(cat mid.entries)"
+	[ "$(wc -l <m.ndjson)" -eq 1 ]
+	# the control: the run's own archive restores everything
+	run -0 arc-restore a.tgz s m.ndjson
+	assert_equal "$(entries)" "$(cat before.entries)"
+	assert_equal "$(tree)" "$(cat before.tree)"
+	# the big member refused by name; the others exist again: failed
+	run -2 --separate-stderr arc-restore big.tgz s m.ndjson
+	assert_line "$(res refused "$D/big.parquet")"
+	assert_stderr --partial "arc-restore: 'quarantine/$D/big.parquet': member refused: larger than the limit of 64 GiB a member is read to"
+	[ ! -e "s/$D/big.parquet" ]
+}

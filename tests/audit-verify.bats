@@ -218,3 +218,103 @@ line_of() {
 	run -2 --separate-stderr arc-reconcile audit-verify --bogus
 	assert_stderr --partial "usage: arc-reconcile"
 }
+
+# the id of the run whose run_completed or run_aborted is the N-th in the log
+run_id_n() {
+	jq -r 'select(.event == "reconcile.run_completed" or .event == "reconcile.run_aborted") | .run_id' "$LOG" | sed -n "${1}p"
+}
+
+@test "every run keeps the anchor of its last event outside the log, beside its run record" {
+	runs
+	id=$(run_id_n 3)
+	size=$(stat -c %s "$LOG")
+	last=$(tail -n 1 "$LOG" | sha256sum | cut -c1-64)
+	run -0 jq -r '[.run_id, .audit_end, .audit_sha256] | join(" ")' "$STATE/anchors/$id.json"
+	assert_output "$id $size $last"
+	# the first run's anchor is the end of its own last line, not the log's
+	id1=$(run_id_n 1)
+	k=$(jq -r '[.event, .run_id] | join(" ")' "$LOG" | grep -n -x -F "reconcile.run_completed $id1" | cut -d: -f1)
+	[ -n "$k" ]
+	run -0 jq -r '[.audit_end, .audit_sha256] | join(" ")' "$STATE/anchors/$id1.json"
+	assert_output "$(head -n "$k" "$LOG" | wc -c) $(sed -n "${k}p" "$LOG" | sha256sum | cut -c1-64)"
+	run -0 --separate-stderr verify
+	assert_output --partial "3 runs of the state directory in the log, 3 anchors held"
+}
+
+@test "a log whose prev_sha256 fields were all stripped is refused by the anchors the run records keep" {
+	runs
+	run -0 verify
+	cp "$LOG" orig
+	jq -c 'del(.prev_sha256)' orig >"$LOG"
+	# nothing chained is left: only the anchors kept outside can tell
+	run -1 --separate-stderr verify
+	assert_output ''
+	assert_stderr --regexp "line [0-9]+ breaks the chain: '$STATE/anchors/$(run_id_n 1).json' keeps the end of a line at byte [0-9]+, inside this line: the log was edited before it"
+	# the control: the untouched log
+	cp orig "$LOG"
+	run -0 verify
+}
+
+@test "a log cut short by whole runs is refused by the anchors, and without them by the run records, naming the first run missing" {
+	runs
+	cp "$LOG" orig
+	id2=$(run_id_n 2)
+	id3=$(run_id_n 3)
+	# the last two runs cut off
+	k=$(jq -r '[.event, .run_id] | join(" ")' orig | grep -n -x -F "reconcile.run_started $id2" | cut -d: -f1)
+	head -n $((k - 1)) orig >"$LOG"
+	run -1 --separate-stderr verify
+	assert_stderr --partial "the log ends at byte $(stat -c %s "$LOG"), before the line that '$STATE/anchors/$id2.json' keeps"
+	# records of an earlier version, without anchors:
+	# the run records alone name the first run the log lacks
+	rm "$STATE"/anchors/*.json
+	run -1 --separate-stderr verify
+	assert_stderr --partial "run $id2 has a run record in the state directory, but the log holds no reconcile.run_started for it: runs were cut from the log"
+	# an archive whose run is not in the log, its record pruned
+	rm "$STATE/runs/$id2.json" "$STATE/runs/$id3.json"
+	run -1 --separate-stderr verify
+	assert_stderr --partial "run $id2 has an archive in the state directory, but the log holds no reconcile.run_started"
+	# the control: the whole log with the same state directory
+	cp orig "$LOG"
+	run -0 verify
+}
+
+@test "an empty log is refused when the state directory holds runs, and verifies in a state directory without any" {
+	runs
+	id1=$(run_id_n 1)
+	: >"$LOG"
+	run -1 --separate-stderr verify
+	assert_stderr --partial "the log ends at byte 0, before the line that '$STATE/anchors/$id1.json' keeps"
+	rm "$STATE"/anchors/*.json
+	run -1 --separate-stderr verify
+	assert_stderr --regexp "run [0-9a-f-]+ has a run record in the state directory, but the log holds no reconcile.run_started"
+	# the control: a state directory whose runs and archives are gone
+	rm "$STATE"/runs/*.json "$STATE"/archives/*
+	run -0 --separate-stderr verify
+	assert_output --partial "0 lines, none with prev_sha256"
+}
+
+@test "a chain recomputed after an edit is caught by the run records' anchors and by --anchor, and not by the chain alone" {
+	runs
+	run -0 --separate-stderr verify
+	head=$(tail -n 1 "$LOG" | sha256sum | cut -c1-64)
+	assert_output --partial "last line SHA-256 $head"
+	# the control: the hash verify printed, given back
+	run -0 arc-reconcile audit-verify --anchor "$head" --state-dir "$STATE"
+	run -0 arc-reconcile audit-verify --anchor="$(head -n 1 "$LOG" | sha256sum | cut -c1-64)" --state-dir "$STATE"
+	cp "$LOG" orig
+	k=$(line_of reconcile.storage_batch_deleted)
+	sed -i "${k}s/\"count\":\"2\"/\"count\":\"1\"/" "$LOG"
+	"$BATS_TEST_DIRNAME/rechain.py" "$LOG"
+	run -1 --separate-stderr verify
+	assert_stderr --partial "keeps SHA-256"
+	assert_stderr --partial "the log was edited or written anew"
+	# with the records rewritten too, only --anchor is left
+	rm "$STATE"/anchors/*.json
+	run -0 verify
+	run -1 --separate-stderr arc-reconcile audit-verify --anchor "$head" --state-dir "$STATE"
+	assert_stderr --partial "no chained line has the SHA-256 $head given with --anchor"
+	# an anchor is a SHA-256: anything else is a usage error
+	run -2 --separate-stderr arc-reconcile audit-verify --anchor xyz --state-dir "$STATE"
+	assert_stderr --partial "usage: arc-reconcile"
+}

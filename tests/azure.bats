@@ -654,3 +654,20 @@ reconcile() {
 	tar -tzf "$(jq -r .archive "$rec")" |
 	    grep -qx "phase2/quarantine/$D/orph1.parquet"
 }
+
+@test "a live listing leaves out blob names that are no safe path below the prefix ('/x', 'a//b'), says so, rejects them with -R and is partial" {
+	azseed "$C" "b/$D/ok.parquet" "b/$D/x.parquet"
+	# the positive control: safe names only
+	run -0 --separate-stderr arc-list -R ok.rej "az://$C/b"
+	assert_output --partial "$D/ok.parquet"
+	assert_stderr ''
+	[ ! -s ok.rej ]
+	printf '%s\n' "$output" >want
+	azseed "$C" "b//$D/abs.parquet" "b/$D//dbl.parquet"
+	run -1 --separate-stderr arc-list -R bad.rej "az://$C/b"
+	assert_output "$(cat want)"
+	assert_stderr --partial "arc-list: '/$D/abs.parquet': left out: absolute path; the listing is partial"
+	assert_stderr --partial "arc-list: '$D//dbl.parquet': left out: path has an empty segment; the listing is partial"
+	run -0 cut -f 1,3,6 bad.rej
+	assert_output "$(printf 'unsafe-path\t/%s/abs.parquet\tLAYOUT_MISMATCH\nunsafe-path\t%s//dbl.parquet\tLAYOUT_MISMATCH' "$D" "$D")"
+}

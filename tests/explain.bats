@@ -235,3 +235,28 @@ codes() {
 	assert_stderr --partial 'excludes --act'
 	grep -q lost.parquet m.ndjson
 }
+
+@test "explain refuses an archive member larger than 64 GiB before reading it, and a line longer than 256 KiB, exit 2; the run's own archive explains" {
+	plant
+	reconcile --max-orphan-ratio 1
+	a=st/archives/$ID.tar.gz
+	# the control: the archive as the run wrote it
+	explain "$D/orph.parquet"
+	[ "$status" -eq 0 ]
+	cp "$a" saved
+	# a member whose header says 65 GiB: refused before a byte is read
+	"$BATS_TEST_DIRNAME/bigmember.py" "$a" explain/storage.rec $((65 << 30))
+	explain "$D/orph.parquet"
+	[ "$status" -eq 2 ]
+	assert_output ''
+	assert_stderr "arc-reconcile: '$a': member 'explain/storage.rec' not read: larger than the limit of 64 GiB a member is read to"
+	# a line of 300 KiB: stopped at 256 KiB, never held whole
+	"$BATS_TEST_DIRNAME/bigmember.py" "$a" explain/storage.rec 0 $((300 << 10))
+	explain "$D/orph.parquet"
+	[ "$status" -eq 2 ]
+	assert_output ''
+	assert_stderr "arc-reconcile: 'explain/storage.rec': line longer than 262144 bytes at line 1"
+	cp saved "$a"
+	explain "$D/orph.parquet"
+	[ "$status" -eq 0 ]
+}

@@ -290,3 +290,66 @@ reconcile() {
 	run -0 jq -r '[.storage_deletes, .manifest_deletes] | @tsv' state/runs/*.json
 	assert_output "$(printf '1\t0')"
 }
+
+# unsafe OBJECTS: the objects with four keys of the store's prefix that
+# are no safe path below it ('//', '/./', '/../', a doubled slash inside)
+unsafe() {
+	cat "$1"
+	local t
+	t=$(head -n 1 "$1" | cut -f 2-)
+	printf '%s\t%s\n' "$B//$D/abs.parquet" "$t" "$B/./$D/dot.parquet" "$t" \
+	    "$B/../$D/up.parquet" "$t" "$B/$D//dbl.parquet" "$t"
+}
+
+@test "inventory keys that are no safe path ('/x', './x', '../x', 'a//b') are left out, said, rejected with -R and make the listing partial, in S3 and Azure reports" {
+	local kind store objs
+	for kind in s3 azure; do
+		store=s3://src/$B objs=$OBJ/s3.objects
+		[ "$kind" = azure ] && store=az://src/$B objs=$OBJ/az.objects
+		# the positive control: the report of the same objects without them
+		m=$(python3 "$GEN" "$kind" --bucket src --out ok --flat <"$objs")
+		run -0 --separate-stderr arc-list -R ok.rej --inventory "ok/$m" "$store"
+		[ "${#lines[@]}" -ge 5 ]
+		assert_stderr ''
+		printf '%s\n' "$output" >live
+		! grep -q unsafe-path ok.rej
+		unsafe "$objs" >bad.objects
+		m=$(python3 "$GEN" "$kind" --bucket src --out bad --flat <bad.objects)
+		run -1 --separate-stderr arc-list -R bad.rej --inventory "bad/$m" "$store"
+		assert_output "$(cat live)"
+		assert_stderr --partial "arc-list: '/$D/abs.parquet': left out: absolute path; the listing is partial"
+		assert_stderr --partial "arc-list: './$D/dot.parquet': left out: path has a '.' segment; the listing is partial"
+		assert_stderr --partial "arc-list: '../$D/up.parquet': left out: path has a '..' segment; the listing is partial"
+		assert_stderr --partial "arc-list: '$D//dbl.parquet': left out: path has an empty segment; the listing is partial"
+		run -0 grep -c '^unsafe-path	orphan-storage	.*	LAYOUT_MISMATCH	-$' bad.rej
+		assert_output 4
+		# -a lists every file, but never these
+		run -1 --separate-stderr arc-list -a --inventory "bad/$m" "$store"
+		refute_output --partial abs.parquet
+		refute_output --partial dot.parquet
+		refute_output --partial up.parquet
+		refute_output --partial dbl.parquet
+		rm -rf ok bad ok.rej bad.rej
+	done
+}
+
+@test "arc-reconcile --inventory --act with an unsafe key in the report: the listing is partial and no manifest entry is deleted" {
+	local objs=$OBJ/s3.objects
+	# the manifest: a live file, and an entry without a file
+	{ entry "$D/plain.parquet"; entry "$D/lost.parquet"; } >m.ndjson
+	unsafe "$objs" >bad.objects
+	python3 "$GEN" s3 --bucket src --out bad --flat <bad.objects >/dev/null
+	# young orphan files, no breaker, at most the one delete
+	set -- --act --max-orphan-ratio 1 --grace 1000h --max-deletes 1
+	run --separate-stderr arc-reconcile "$@" --state-dir st --inventory bad s3://src/$B m.ndjson
+	assert_stderr --partial "left out: absolute path; the listing is partial"
+	run -0 jq -r '"\(.walk_partial) \(.manifest_deletes) \(.storage_deletes)"' st/runs/*.json
+	assert_output "true 0 0"
+	grep -q lost.parquet m.ndjson
+	# the positive control: the same report without the unsafe keys
+	python3 "$GEN" s3 --bucket src --out ok --flat <"$objs" >/dev/null
+	run arc-reconcile "$@" --state-dir st2 --inventory ok s3://src/$B m.ndjson
+	run -0 jq -r '"\(.walk_partial) \(.manifest_deletes) \(.storage_deletes)"' st2/runs/*.json
+	assert_output "false 1 0"
+	! grep -q lost.parquet m.ndjson
+}

@@ -743,3 +743,59 @@ io() {
 	refute_line --partial orx_
 	refute_line --partial orp_
 }
+
+# ---- the reason a stage stops ---------------------------------------------
+
+# hooked RUN-HOOK: an act run of the driver with RUN-HOOK run in the
+# listing stage; the run record's [aborted, abort_reason] in $rec.
+hooked() {
+	[ -n "${HOOK:-}" ] || hook_driver
+	printf '%s\n' "$1" >"$BATS_TEST_TMPDIR/hook.sh"
+	run --separate-stderr "$HOOK/arc-reconcile" --state-dir "$STATE" --act \
+	    --max-orphan-ratio 1 --grace 1h --now "$NOW" "$STORE" "$MANIFEST"
+	rec=$(jq -c '[.aborted, .abort_reason]' "$STATE"/runs/*.json)
+}
+
+@test "a run stopped by a manifest re-pointed mid-run is recorded as aborted (manifest_replaced), in its record and the audit log" {
+	plant
+	cp "$V/v1.ndjson" "$V/v2.ndjson"
+	hooked "ln -sfn versions/v2.ndjson $MANIFEST"
+	expect 2
+	assert_stderr --partial "arc-reconcile: aborted (manifest_replaced): "
+	assert_equal "$rec" '[true,"manifest_replaced"]'
+	run -0 jq -r 'select(.event == "reconcile.run_aborted") | .detail.abort_reason' "$STATE/audit.log"
+	assert_output manifest_replaced
+	[ -f "$STORE/$ORPH" ]
+	# the positive control: the same run with the link left alone repairs
+	rm -rf "$STATE"
+	ln -sfn versions/v1.ndjson "$MANIFEST"
+	hooked true
+	expect 0
+	assert_equal "$rec" '[false,null]'
+	[ ! -f "$STORE/$ORPH" ]
+}
+
+@test "a run whose archive cannot be written is aborted (archive_unwritable), and one whose audit log cannot be written (audit_unwritable), not (unknown)" {
+	plant
+	# archives/ turned into a file after the run began
+	hooked "mv '$STATE/archives' '$STATE/archives.x' && : >'$STATE/archives'"
+	expect 2
+	assert_stderr --partial "arc-reconcile: aborted (archive_unwritable): phase 1 delete: "
+	assert_equal "$rec" '[true,"archive_unwritable"]'
+	[ -f "$STORE/$ORPH" ]
+	run -0 jq -r 'select(.event == "reconcile.run_aborted") | .detail.abort_reason' "$STATE/audit.log"
+	assert_output archive_unwritable
+	# the audit log turned into a directory after the run began
+	rm -rf "$STATE"
+	hooked "mv '$STATE/audit.log' '$STATE/audit.x' && mkdir '$STATE/audit.log'"
+	expect 2
+	assert_stderr --partial "arc-reconcile: aborted (audit_unwritable): phase 1 delete: "
+	assert_equal "$rec" '[true,"audit_unwritable"]'
+	[ -f "$STORE/$ORPH" ]
+	# the positive control: the same hooked run with the state left alone
+	rm -rf "$STATE"
+	hooked true
+	expect 0
+	assert_equal "$rec" '[false,null]'
+	[ ! -f "$STORE/$ORPH" ]
+}
