@@ -2530,7 +2530,7 @@ verify_state(struct verify *v)
 		p = arc_emalloc(strlen(v->state) + strlen(runs[i].name) +
 		    sizeof("/anchors/"));
 		sprintf(p, "%s/anchors/%s", v->state, runs[i].name);
-		if ((text = read_small(p, RECORD_MAX, &len)) == NULL) {
+		if ((text = arc_read_small(p, RECORD_MAX, &len)) == NULL) {
 			if (errno != ENOENT) {
 				warn("cannot read '%s'", p);
 				r = -1;
