@@ -228,8 +228,9 @@ manifest_tmp_after() { audit_at_least && manifest_tmp; }
 
 @test "arc-delete killed with SIGKILL after any number of batches leaves the old manifest or whole batches removed, only candidates deleted, manifest first, and a rerun converges" {
 	local hits=() mid_manifest=0 mid_storage=0 n
-	# audit lines: 12 manifest batches, then 12 storage batches
-	for n in 5 16; do
+	# audit lines: 12 manifest batches (in two rewrites), then 12 storage
+	# batches: 13 is the first storage batch, leaving 11 to kill in
+	for n in 5 13; do
 		fresh
 		KILL_AT=$n
 		delete_in "$W" -b 1

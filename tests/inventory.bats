@@ -220,7 +220,7 @@ gen() {
 	run -2 --separate-stderr arc-list --inventory "noname/$m" az://src/$B
 	assert_stderr --partial "no Name column"
 	run -2 --separate-stderr arc-list -S s.json s3://src/$B
-	assert_stderr "arc-list: -S needs --inventory"
+	assert_stderr "arc-list: -S needs --inventory or --after"
 }
 
 # reconcile DIR MANIFEST [arc-reconcile options]: a run against s3://src/base
