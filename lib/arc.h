@@ -688,6 +688,7 @@ struct arc_planfile {
 	int64_t		 entries;	/* what the plan's dump read */
 	int		 partial;	/* the listing was partial */
 	char		**optv;		/* "--flag" or "--flag value" */
+	size_t		*optln;		/* the line of each */
 	size_t		 optc;
 	struct arc_plancand *cand;	/* by kind, then path */
 	size_t		 ncand, ncand_said;
@@ -697,6 +698,8 @@ void	 arc_planfile_begin(struct arc_buf *);
 void	 arc_planfile_field(struct arc_buf *, const char *, const char *);
 int	 arc_planfile_version(struct arc_buf *, const char *, const char *);
 int	 arc_planfile_save(const char *, struct arc_buf *);
+int	 arc_planfile_out_ok(const char *, const char *const *,
+	    const char *const *);
 int	 arc_planfile_read(const char *, struct arc_planfile *);
 struct arc_plancand *arc_planfile_find(struct arc_planfile *, int,
 	    const char *, size_t);

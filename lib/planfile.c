@@ -28,6 +28,7 @@
 #include "arc.h"
 
 #define PLAN_FORMAT	"1"
+#define PLAN_HEADER	"# arc-reconcile plan: review it, then apply it\n"
 #define PLAN_TRAILER	"# apply with: arc-reconcile apply PLAN\n"
 #define PLAN_LINE_MAX	(1024 * 1024)
 
@@ -170,11 +171,132 @@ arc_planfile_save(const char *path, struct arc_buf *b)
 	return arc_save_file(path, b->s, b->len, 0600);
 }
 
+/*
+ * path by the real path of its directory and its own name (a link in
+ * the directory resolved, one at the name not), or NULL when the
+ * directory does not resolve or the name is none (".", "..", "").
+ */
+static char *
+planfile_canon(const char *path)
+{
+	struct arc_buf b = { 0 };
+	const char *slash, *name;
+	char *dir, *r;
+
+	if ((slash = strrchr(path, '/')) == NULL) {
+		dir = arc_estrdup(".");
+		name = path;
+	} else {
+		dir = arc_emalloc((size_t)(slash - path) + 2);
+		memcpy(dir, path, (size_t)(slash - path));
+		strcpy(dir + (slash - path), slash == path ? "/" : "");
+		name = slash + 1;
+	}
+	if (*name == '\0' || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0 || (r = realpath(dir, NULL)) == NULL) {
+		free(dir);
+		return NULL;
+	}
+	arc_buf_adds(&b, r);
+	if (b.len == 0 || b.s[b.len - 1] != '/')
+		arc_buf_addc(&b, '/');
+	arc_buf_adds(&b, name);
+	free(r);
+	free(dir);
+	return b.s;
+}
+
+/*
+ * Whether PLAN may be written at out, asked before the run starts (and
+ * again just before it is written): what is there must be a regular
+ * file whose first line is a plan's header (an earlier plan is replaced,
+ * nothing else), and out, by its directory's real path and its name,
+ * must be none of files[] (compared likewise) and neither one of dirs[]
+ * nor inside one (their real paths); both lists NULL-ended, NULL for
+ * none, "" entries skipped.  0, or -1 after one message naming out.
+ */
+int
+arc_planfile_out_ok(const char *out, const char *const files[],
+    const char *const dirs[])
+{
+	char head[sizeof(PLAN_HEADER) - 1], *co, *c;
+	struct stat st;
+	size_t i, n;
+	ssize_t r;
+	int fd, bad = 0;
+
+	if ((co = planfile_canon(out)) == NULL) {
+		warnx("plan '%s' not written: its directory does not resolve, "
+		    "or it names no file", out);
+		return -1;
+	}
+	for (i = 0; files != NULL && files[i] != NULL && !bad; i++) {
+		if (*files[i] == '\0' || (c = planfile_canon(files[i])) == NULL)
+			continue;
+		if (strcmp(c, co) == 0) {
+			warnx("plan '%s' not written: it is '%s', which the run "
+			    "reads or writes", out, files[i]);
+			bad = 1;
+		}
+		free(c);
+	}
+	for (i = 0; dirs != NULL && dirs[i] != NULL && !bad; i++) {
+		if (*dirs[i] == '\0' || (c = realpath(dirs[i], NULL)) == NULL)
+			continue;
+		n = strlen(c);
+		if (strncmp(co, c, n) == 0 && (co[n] == '\0' || co[n] == '/' ||
+		    (n > 0 && c[n - 1] == '/'))) {
+			warnx("plan '%s' not written: it is inside '%s', which "
+			    "the run reads or writes", out, dirs[i]);
+			bad = 1;
+		}
+		free(c);
+	}
+	free(co);
+	if (bad)
+		return -1;
+	if (lstat(out, &st) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		warn("plan '%s' not written", out);
+		return -1;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		warnx("plan '%s' not written: it is a symbolic link, and a "
+		    "symbolic link is not followed", out);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		warnx("plan '%s' not written: it exists and is not a regular "
+		    "file", out);
+		return -1;
+	}
+	if ((fd = open(out, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1) {
+		warn("plan '%s' not written: cannot read what is there", out);
+		return -1;
+	}
+	for (n = 0; n < sizeof(head); n += (size_t)r) {
+		if ((r = read(fd, head + n, sizeof(head) - n)) == -1 &&
+		    errno == EINTR)
+			r = 0;
+		else if (r <= 0)
+			break;
+	}
+	close(fd);
+	if (n != sizeof(head) || memcmp(head, PLAN_HEADER, n) != 0) {
+		warnx("plan '%s' not written: it exists and is not a plan (only "
+		    "an earlier plan is replaced)", out);
+		return -1;
+	}
+	return 0;
+}
+
 /* The header of a plan: "format" first, as a person reads it. */
 void
 arc_planfile_begin(struct arc_buf *b)
 {
-	arc_buf_adds(b, "# arc-reconcile plan: review it, then apply it\n");
+	arc_buf_adds(b, PLAN_HEADER);
 	arc_buf_adds(b, "format " PLAN_FORMAT "\n");
 }
 
@@ -192,6 +314,7 @@ arc_planfile_free(struct arc_planfile *p)
 	for (i = 0; i < p->optc; i++)
 		free(p->optv[i]);
 	free(p->optv);
+	free(p->optln);
 	for (i = 0; i < p->ncand; i++)
 		free(p->cand[i].qpath);
 	free(p->cand);
@@ -251,7 +374,8 @@ num(const char *s, intmax_t *v)
 /* One "key value" line of a plan, the value decoded; -1: not one. */
 static int
 line_parse(struct arc_planfile *p, const char *key, size_t klen,
-    const char *raw, size_t rawlen, const char *v, unsigned *seen)
+    const char *raw, size_t rawlen, const char *v, unsigned *seen,
+    size_t lineno)
 {
 	intmax_t n;
 
@@ -265,6 +389,9 @@ line_parse(struct arc_planfile *p, const char *key, size_t klen,
 			return -1;
 		p->optv = arc_ereallocarray(p->optv, p->optc + 1,
 		    sizeof(*p->optv));
+		p->optln = arc_ereallocarray(p->optln, p->optc + 1,
+		    sizeof(*p->optln));
+		p->optln[p->optc] = lineno;
 		p->optv[p->optc++] = arc_estrdup(v);
 		return 0;
 	}
@@ -304,12 +431,15 @@ line_parse(struct arc_planfile *p, const char *key, size_t klen,
 			return -1;
 		p->ncand_said = (size_t)n;
 	} else if (K("manifest_target")) {
+		ONCE(8192);
 		p->target = arc_estrdup(v);
 	} else if (K("manifest_dev")) {
+		ONCE(16384);
 		if (num(v, &n) == -1)
 			return -1;
 		p->dev = (uintmax_t)n;
 	} else if (K("manifest_ino")) {
+		ONCE(32768);
 		if (num(v, &n) == -1)
 			return -1;
 		p->ino = (uintmax_t)n;
@@ -333,8 +463,12 @@ line_parse(struct arc_planfile *p, const char *key, size_t klen,
 		if (num(v, &n) == -1)
 			return -1;
 		p->entries = n;
-	}
-	/* created, cutoff and the like are for the person reading it */
+	} else if (K("created")) {
+		ONCE(65536);		/* for the person reading it */
+	} else if (K("cutoff")) {
+		ONCE(131072);		/* likewise */
+	} else
+		return -1;	/* a key the writer never writes */
 	return 0;
 #undef K
 #undef ONCE
@@ -420,7 +554,8 @@ arc_planfile_read(const char *path, struct arc_planfile *p)
 		if (memchr(v.s ? v.s : "", '\0', v.len) != NULL)
 			goto bad;
 		if (line_parse(p, line, (size_t)(sp - line), sp + 1,
-		    (size_t)(end - sp - 1), arc_buf_str(&v), &seen) == -1)
+		    (size_t)(end - sp - 1), arc_buf_str(&v), &seen, lineno) ==
+		    -1)
 			goto bad;
 	}
 	if ((seen & 511) != 511 || p->ncand != p->ncand_said ||

@@ -523,12 +523,16 @@ static int applying;		/* config for apply: plan... are set */
  * run deletes (not --act, --metrics, --state-dir or --detailed-exit),
  * as arc_planfile_field writes them.  Without a plan they are empty.
  */
+static const int shaping[] = { O_ARCHIVE_FILES, O_IF_UNCHANGED,
+    O_INVENTORY, O_LOCK, O_MODE, O_NODE, O_NOW, O_SHARD };
+#define NSHAPING	(sizeof(shaping) / sizeof(shaping[0]))
+
+static const char *absolute(struct arc_buf *, const char *);
+
 static void
 plan_vars(const char *planout, const char *val[O_NOPTS])
 {
-	static const int shaping[] = { O_ARCHIVE_FILES, O_IF_UNCHANGED,
-	    O_INVENTORY, O_LOCK, O_MODE, O_NODE, O_NOW, O_SHARD };
-	struct arc_buf o = { 0 }, v = { 0 };
+	struct arc_buf o = { 0 }, v = { 0 }, abs = { 0 };
 	size_t i;
 
 	for (i = 0; planout != NULL && i < NKNOBS; i++) {
@@ -542,10 +546,13 @@ plan_vars(const char *planout, const char *val[O_NOPTS])
 			continue;
 		arc_planfile_field(&o, "option", arc_buf_str(&v));
 	}
-	for (i = 0; planout != NULL && i < sizeof(shaping) /
-	    sizeof(shaping[0]); i++) {
+	for (i = 0; planout != NULL && i < NSHAPING; i++) {
 		v.len = 0;
-		if (opts[shaping[i]].arg && *val[shaping[i]] != '\0')
+		/* a local inventory is applied from anywhere, as the store */
+		if (shaping[i] == O_INVENTORY && *val[O_INVENTORY] != '\0')
+			arc_buf_printf(&v, "%s %s", opts[O_INVENTORY].flag,
+			    absolute(&abs, val[O_INVENTORY]));
+		else if (opts[shaping[i]].arg && *val[shaping[i]] != '\0')
 			arc_buf_printf(&v, "%s %s", opts[shaping[i]].flag,
 			    val[shaping[i]]);
 		else if (!opts[shaping[i]].arg &&
@@ -564,6 +571,35 @@ plan_vars(const char *planout, const char *val[O_NOPTS])
 	}
 	arc_buf_free(&o);
 	arc_buf_free(&v);
+	arc_buf_free(&abs);
+}
+
+/*
+ * Which of the options plan_vars writes the plan's option line o is, in
+ * the form it writes it: a knob's flag (0 to NKNOBS - 1) or a shaping
+ * option's (NKNOBS on), followed by " value" (not empty) when it takes
+ * one and by nothing when it does not.  -1: not one (--flag=value, an
+ * unknown flag, --state-dir, --metrics and the like).
+ */
+static int
+plan_option_index(const char *o)
+{
+	const char *flag;
+	size_t i, n;
+	int arg;
+
+	for (i = 0; i < NKNOBS + NSHAPING; i++) {
+		flag = i < NKNOBS ? knobs[i].flag : opts[shaping[i -
+		    NKNOBS]].flag;
+		arg = i < NKNOBS ? knobs[i].kind != K_BOOL :
+		    opts[shaping[i - NKNOBS]].arg;
+		n = strlen(flag);
+		if (strncmp(o, flag, n) != 0)
+			continue;
+		if (arg ? o[n] == ' ' && o[n + 1] != '\0' : o[n] == '\0')
+			return (int)i;
+	}
+	return -1;
 }
 
 /* The value of the plan's option flag ("--skew 5m"), or NULL. */
@@ -576,6 +612,52 @@ plan_option(const struct arc_planfile *p, const char *flag)
 		if (strncmp(p->optv[i], flag, n) == 0 && p->optv[i][n] == ' ')
 			return p->optv[i] + n + 1;
 	return NULL;
+}
+
+/* A local location's path (a path or file:// URL), or "" for a URL. */
+static const char *
+local_loc(const char *loc)
+{
+	if (strncmp(loc, "file://", 7) == 0)
+		return loc + 7;
+	return strstr(loc, "://") == NULL && strcmp(loc, "-") != 0 ? loc : "";
+}
+
+/*
+ * plan -o PLAN, before the run starts: PLAN is never the manifest, its
+ * target or their lock files, the metrics file or the price table, nor
+ * inside a local store, a local inventory or the state directory; and
+ * what is there already must be an earlier plan (arc_planfile_out_ok).
+ * Exit 2 after one message otherwise.
+ */
+static void
+plan_out_check(const char *out, const char *store, const char *m,
+    const char *val[O_NOPTS])
+{
+	struct arc_buf ml = { 0 }, tl = { 0 };
+	const char *files[7], *dirs[4], *lm = local_loc(m);
+	char *t = manifest_target(m);
+
+	if (*lm != '\0')
+		arc_buf_printf(&ml, "%s.lock", lm);
+	if (*t != '\0')
+		arc_buf_printf(&tl, "%s.lock", t);
+	files[0] = lm;
+	files[1] = t;
+	files[2] = arc_buf_str(&ml);
+	files[3] = arc_buf_str(&tl);
+	files[4] = val[O_METRICS];
+	files[5] = val[O_PRICE_TABLE];
+	files[6] = NULL;
+	dirs[0] = local_loc(store);
+	dirs[1] = val[O_STATE];
+	dirs[2] = local_loc(val[O_INVENTORY]);
+	dirs[3] = NULL;
+	if (arc_planfile_out_ok(out, files, dirs) == -1)
+		exit(ARC_EXIT_ERROR);
+	arc_buf_free(&ml);
+	arc_buf_free(&tl);
+	free(t);
 }
 
 /*
@@ -594,9 +676,10 @@ config_apply(int argc, char *argv[])
 	struct arc_buf pb = { 0 };
 	const char *maxage = "24h", *skew, *path = NULL, *sp, *keep[6];
 	char **av, tbuf[ARC_TIME_BUFSZ], *target;
+	unsigned char optseen[NKNOBS + NSHAPING];
 	int64_t maxns, skewns = 0, age;
 	size_t i, nkeep = 0;
-	int a, n = 0, dashdash = 0;
+	int a, n = 0, w, dashdash = 0;
 
 	for (a = 1; a < argc; a++) {
 		if (nkeep > 4)		/* each of the three, given twice */
@@ -629,6 +712,18 @@ config_apply(int argc, char *argv[])
 		    printable(&pb, maxage));
 	if (arc_planfile_read(path, &p) == -1)
 		exit(ARC_EXIT_ERROR);
+	/* only the options a plan is written with, each once, as written */
+	memset(optseen, 0, sizeof(optseen));
+	for (i = 0; i < p.optc; i++) {
+		if ((w = plan_option_index(p.optv[i])) == -1)
+			errx(ARC_EXIT_ERROR, "plan '%s': line %zu ('option %s') "
+			    "is not an option a plan is written with", path,
+			    p.optln[i], printable(&pb, p.optv[i]));
+		if (optseen[w]++)
+			errx(ARC_EXIT_ERROR, "plan '%s': line %zu ('option %s') "
+			    "gives that option again", path, p.optln[i],
+			    printable(&pb, p.optv[i]));
+	}
 	if (p.partial)
 		errx(ARC_EXIT_ERROR, "plan '%s' came from a partial listing: "
 		    "it is never applied", path);
@@ -791,6 +886,8 @@ cmd_config(int argc, char *argv[])
 	if (*val[O_PRICE_TABLE] != '\0' &&
 	    arc_prices_load(&prices, val[O_PRICE_TABLE], argv[a]) == -1)
 		exit(ARC_EXIT_ERROR);
+	if (planout != NULL)
+		plan_out_check(planout, argv[a], argv[a + 1], val);
 	put_var(&out, "cmd", "run");
 	arc_buf_add(&out, planvars.s, planvars.len);
 	for (i = 0; i < O_NOPTS; i++)
@@ -3211,7 +3308,9 @@ cmd_plan_write(int argc, char *argv[])
 	}
 	arc_buf_printf(&b, "candidates %zu\n", ncand);
 	arc_buf_add(&b, c.s, c.len);
-	if (arc_planfile_save(out, &b) == -1)
+	/* what is at PLAN now, as config asked before the run */
+	if (arc_planfile_out_ok(out, NULL, NULL) == -1 ||
+	    arc_planfile_save(out, &b) == -1)
 		return ARC_EXIT_ERROR;
 	if (abrt != NULL || partial)
 		warnx("plan '%s': %zu candidates; it is never applied: %s", out,

@@ -311,7 +311,7 @@ reseal() {
 	assert_equal "$(last_record | jq -c 'has("plan_id")')" false
 }
 
-@test "plan never writes through a symbolic link at PLAN; a regular file there is replaced" {
+@test "plan never writes through a symbolic link at PLAN; an earlier plan there is replaced" {
 	plant
 	echo precious >target
 	ln -s target p.plan
@@ -321,9 +321,11 @@ reseal() {
 	assert [ -L p.plan ]
 	# the control
 	rm p.plan
-	echo old >p.plan
+	run -1 plan
+	old=$(grep '^id ' p.plan)
 	run -1 plan
 	grep -q '^seal ' p.plan
+	assert [ "$(grep '^id ' p.plan)" != "$old" ]
 	# and apply does not read a plan through a link
 	mv p.plan real.plan
 	ln -s real.plan p.plan
@@ -440,4 +442,106 @@ reseal() {
 	run -1 --separate-stderr apply p.plan
 	assert [ -f "$STORE/$D/later.parquet" ]
 	assert_equal "$(last_record | jq -c '[.plan_candidates, .not_in_plan, .storage_deletes]')" "[0,1,0]"
+}
+
+# refused_out PATH: plan -o PATH exits 2 with one line naming PATH,
+# before the run starts (no run record), PATH as it was (or still absent)
+refused_out() {
+	local runs keep=
+	runs=$(ls "$STATE/runs")
+	if [ -e "$1" ] || [ -L "$1" ]; then
+		keep=$BATS_TEST_TMPDIR/keep.$RANDOM
+		cp -P "$1" "$keep" 2>/dev/null || keep=
+	fi
+	PLAN=$1 run -2 --separate-stderr plan
+	assert_equal "$(echo "$stderr" | wc -l)" 1
+	assert_stderr --partial "plan '$1' not written"
+	assert_equal "$(ls "$STATE/runs")" "$runs"
+	if [ -n "$keep" ]; then
+		cmp "$keep" "$1"
+	elif [ ! -d "$1" ]; then
+		assert [ ! -e "$1" ]
+	fi
+}
+
+@test "plan -o refuses the manifest, its target, their lock files, a path in the store or the state directory and any file that is not a plan, before the run, leaving it untouched; a new path and an earlier plan are written" {
+	plant
+	mv "$MANIFEST" m.real
+	ln -s m.real "$MANIFEST"
+	: >"$MANIFEST.lock"
+	: >m.real.lock
+	run -1 plan
+	echo notes >notes.txt
+	mkdir adir
+	ln -s "$STORE" store.link
+	ln -s "$STATE" state.link
+	before=$(snapshot)
+	for out in "$MANIFEST" m.real "$MANIFEST.lock" m.real.lock \
+	    "$STORE/$D/orph1.parquet" "$STORE/$D/new.plan" \
+	    store.link/new.plan "$STATE/audit.log" "$STATE/new.plan" \
+	    state.link/lock.plan ./state.link/../s/x.plan notes.txt adir \
+	    "$STORE"; do
+		refused_out "$out"
+	done
+	assert_equal "$(snapshot)" "$before"
+	grep -q '"path"' m.real
+	# the controls: a new path, and the earlier plan replaced
+	old=$(grep '^id ' p.plan)
+	PLAN=new.plan run -1 plan
+	grep -q '^seal ' new.plan
+	run -1 plan
+	assert [ "$(grep '^id ' p.plan)" != "$old" ]
+	run -0 apply p.plan
+}
+
+# forge LINE: p.plan with LINE before its listing line, resealed, as e.plan
+forge() {
+	awk -v l="$1" '/^listing /{print l} {print}' p.plan >e.plan
+	reseal e.plan
+}
+
+@test "apply refuses a resealed plan with an option line a plan is not written with, or one given twice, and deletes nothing; the plan as written applies" {
+	plant
+	run -1 plan --now "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	grep -q '^option --now ' p.plan
+	# a file too fresh to delete, which a later --now would make old
+	echo fresh >"$STORE/$D/fresh.parquet"
+	before=$(snapshot)
+	n=$(grep -n '^listing ' p.plan | cut -d: -f1)
+	for line in 'option --now=2030-01-01T00:00:00Z' \
+	    'option --now 2030-01-01T00:00:00Z' 'option --grace=2h' \
+	    'option --grace 2h' "option --state-dir $PWD/other" \
+	    "option --state-dir=$PWD/other" "option --metrics $PWD/m.prom" \
+	    'option --detailed-exit' 'option --act' 'option --bogus 1' \
+	    'option --archive-files yes' 'option --mode' 'option --mode ' \
+	    'option --max-orphan-ratio 1'; do
+		forge "$line"
+		run -2 --separate-stderr apply e.plan
+		assert_equal "$(echo "$stderr" | wc -l)" 1
+		assert_stderr --partial "plan 'e.plan': line $n ("
+		assert_equal "$(snapshot)" "$before"
+	done
+	assert [ ! -e other ]
+	assert [ ! -e m.prom ]
+	# a line of a key a plan has not, or a key given twice
+	for line in 'colour blue' "$(grep '^manifest_ino ' p.plan)" \
+	    "$(grep '^cutoff ' p.plan)"; do
+		forge "$line"
+		run -2 --separate-stderr apply e.plan
+		assert_stderr --partial "plan 'e.plan': line $n is not a plan line"
+	done
+	# the controls: a line a plan is written with, resealed, applies
+	forge 'option --archive-files'
+	run -0 apply e.plan
+	assert [ -f "$STORE/$D/fresh.parquet" ]
+	assert [ ! -e "$STORE/$D/orph1.parquet" ]
+}
+
+@test "a relative --inventory is written into the plan as an absolute path, a URL as given" {
+	plant
+	mkdir inv
+	run -2 --separate-stderr plan --inventory inv
+	grep -qx "option --inventory $PWD/inv" p.plan
+	run -2 --separate-stderr plan --inventory s3://inv/x/
+	grep -qx 'option --inventory s3://inv/x/' p.plan
 }
