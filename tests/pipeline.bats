@@ -340,12 +340,12 @@ field() {
 	assert_output "$(printf '%s\n%s' "$LOST1" "$LOST2")"
 }
 
-@test "the run record has Arc's Run fields in order plus archive, bytes_freed and the verified and unverified deletes, with the counts of the planted drift" {
+@test "the run record has Arc's Run fields in order plus archive, bytes_freed, the verified and unverified deletes and the requests made, with the counts of the planted drift" {
 	shared main act
 	rec=$STATE/runs/$ACT.json
 	[ -f "$rec" ]
 	run -0 jq -r 'keys_unsorted | join(" ")' "$rec"
-	assert_output "id started_at finished_at dry_run backend_kind role manifest_file_count storage_file_count orphan_manifest_count orphan_storage_count manifest_deletes storage_deletes skipped_grace skipped_recheck orphan_manifest_sample orphan_storage_sample errors aborted cap_hit walk_partial archive bytes_freed verified_deletes unverified_deletes"
+	assert_output "id started_at finished_at dry_run backend_kind role manifest_file_count storage_file_count orphan_manifest_count orphan_storage_count manifest_deletes storage_deletes skipped_grace skipped_recheck orphan_manifest_sample orphan_storage_sample errors aborted cap_hit walk_partial archive bytes_freed verified_deletes unverified_deletes requests"
 	assert_equal "$(field .id "$rec")" "\"$ACT\""
 	[[ $ACT =~ ^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$ ]]
 	run -0 jq -r '[.started_at, .finished_at] | map(fromdateiso8601) | .[1] >= .[0]' "$rec"
