@@ -1034,7 +1034,7 @@ struct rewrite {
  * Whether entry e is the very entry item's candidate saw, so that a
  * removal may leave it out: the same rev; and when the candidate has
  * none ("-"), an entry still without one, with the created_at and size
- * of the candidate record (arc(7), Removing manifest entries).  A path
+ * of the candidate record (arc(7), MANIFEST FILE LOCKING).  A path
  * registered again (an lsn, another time or size) is another entry.
  * Never "any rev": a removal leaves out at most the entry it was shown.
  */
