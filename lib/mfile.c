@@ -1034,14 +1034,21 @@ struct rewrite {
  * Whether entry e is the very entry item's candidate saw, so that a
  * removal may leave it out: the same rev; and when the candidate has
  * none ("-"), an entry still without one, with the created_at and size
- * of the candidate record (arc(7), MANIFEST FILE LOCKING).  A path
- * registered again (an lsn, another time or size) is another entry.
- * Never "any rev": a removal leaves out at most the entry it was shown.
+ * of the candidate record ("-" meaning none), as a dump of it wrote
+ * them (arc(7), MANIFEST FILE LOCKING).  A path registered again (an
+ * lsn, another time or size) is another entry.  A record that gives
+ * neither time nor size names the path alone (it was written by hand,
+ * not dumped from an entry with fields); hold_ambiguous still keeps a
+ * path with two entries.  Never "any entry of the path".
  */
 static int
 entry_seen(const struct arc_mitem *it, const struct arc_entry *e,
     struct arc_buf *q)
 {
+	int revless = it->revlen == 1 && it->rev[0] == '-';
+
+	if (revless && it->created_at == ARC_TIME_UNKNOWN && it->size < 0)
+		return 1;
 	q->len = 0;
 	if (e->rev[0] == '\0')
 		arc_buf_addc(q, '-');
@@ -1049,7 +1056,7 @@ entry_seen(const struct arc_mitem *it, const struct arc_entry *e,
 		arc_quote(q, e->rev, strlen(e->rev));
 	if (it->revlen != q->len || memcmp(it->rev, q->s, q->len) != 0)
 		return 0;
-	if (q->len == 1 && q->s[0] == '-')
+	if (revless)
 		return e->created_at == it->created_at && e->size == it->size;
 	return 1;
 }

@@ -913,6 +913,15 @@ nolsn() {
 	assert_equal "$(stat_json changed) $(stat_json verified_deletes)" "3 1"
 }
 
+@test "a record naming the path alone (time, size and rev '-') removes its path's one entry, and keeps both entries when the path has two" {
+	{ entry "$D/a.parquet"; entry "$D/c.parquet"; entry "$D/c.parquet" node-1 2; entry "$D/keep.parquet"; } >m.ndjson
+	printf 'orphan-manifest\t%s\t-\t-\t-\t-\n' "$D/a.parquet" "$D/c.parquet" >c.rec
+	run -1 --separate-stderr arc-delete --act -A a.tgz s m.ndjson <c.rec
+	assert_output "$(res deleted manifest "$D/a.parquet"
+	    res changed manifest "$D/c.parquet")"
+	assert_equal "$(paths_in_manifest)" "$(printf '%s\n' "$D/c.parquet" "$D/c.parquet" "$D/keep.parquet")"
+}
+
 @test "a path registered again since the dump (a second entry, with an lsn or the same without) keeps both entries and is 'changed' when its candidate has no rev, in either rewrite of the phase; a path with one entry is removed and verified" {
 	local p
 	for p in m1 m2 m3 m4; do nolsn "$D/$p.parquet"; done >m.ndjson
