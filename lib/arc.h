@@ -419,6 +419,8 @@ struct arc_mitem {
 	size_t		 pathlen;
 	const char	*rev;
 	size_t		 revlen;
+	int64_t		 created_at;	/* with rev "-", the entry's identity */
+	int64_t		 size;		/* as the candidate record had it */
 	int		 result;
 	char		*json;
 };

@@ -982,19 +982,18 @@ txn_delete(struct esrc *s, struct arc_mitem **v, size_t n,
 		key.len = 0;
 		arc_buf_add(&key, s->prefix.s, s->prefix.len);
 		arc_buf_add(&key, v[i]->path, v[i]->pathlen);
-		if (!(v[i]->revlen == 1 && v[i]->rev[0] == '-')) {
-			tmp.len = 0;
-			arc_buf_add(&tmp, v[i]->rev, v[i]->revlen);
-			c = json_object_new_object();
-			arc_etcd_add_bytes(c, "key", key.s, key.len);
-			json_object_object_add(c, "target",
-			    json_object_new_string("MOD"));
-			json_object_object_add(c, "result",
-			    json_object_new_string("EQUAL"));
-			json_object_object_add(c, "mod_revision",
-			    json_object_new_string(arc_buf_str(&tmp)));
-			json_object_array_add(cmp, c);
-		}
+		/* every item has a rev: src_remove keeps the ones without */
+		tmp.len = 0;
+		arc_buf_add(&tmp, v[i]->rev, v[i]->revlen);
+		c = json_object_new_object();
+		arc_etcd_add_bytes(c, "key", key.s, key.len);
+		json_object_object_add(c, "target",
+		    json_object_new_string("MOD"));
+		json_object_object_add(c, "result",
+		    json_object_new_string("EQUAL"));
+		json_object_object_add(c, "mod_revision",
+		    json_object_new_string(arc_buf_str(&tmp)));
+		json_object_array_add(cmp, c);
 		op = json_object_new_object();
 		inner = json_object_new_object();
 		arc_etcd_add_bytes(inner, "key", key.s, key.len);
@@ -1076,8 +1075,15 @@ src_remove(struct arc_manifest *m, struct arc_mitem *items, size_t n,
 
 	eb->len = 0;
 	v = arc_ecalloc(TXN_OPS, sizeof(*v));
+	/*
+	 * Every entry read from etcd has its mod_revision as rev: a
+	 * candidate without one ("-") was not read here, and a delete
+	 * without a compare would remove whatever the key holds now (a
+	 * registration made since).  It is kept, as a changed entry.
+	 */
 	for (i = 0; i < n; i++)
-		items[i].result = -1;
+		items[i].result = items[i].revlen == 1 &&
+		    items[i].rev[0] == '-' ? ARC_M_CHANGED : -1;
 	for (start = 0; start < n; start += cnt) {
 		cnt = n - start < TXN_OPS ? n - start : TXN_OPS;
 		for (tries = 0; tries < 3; tries++) {

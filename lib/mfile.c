@@ -784,6 +784,8 @@ mfile_plan(struct arc_manifest *m, const struct arc_mitem *items, size_t n)
 			ph->items[i].rev = arc_estrndup(items[i].rev,
 			    items[i].revlen);
 		ph->items[i].revlen = items[i].revlen;
+		ph->items[i].created_at = items[i].created_at;
+		ph->items[i].size = items[i].size;
 	}
 	ph->n = n;
 	pathset_init(&ph->ps, ph->items, n);
@@ -834,6 +836,7 @@ mfile_dump(struct arc_manifest *m, arc_entry_fn fn, void *arg)
 struct lookup {
 	struct pathset	 ps;
 	int		 fetch;
+	int		 found;	/* an entry of a path of ps was read */
 };
 
 static int
@@ -846,6 +849,7 @@ lookup_entry(void *arg, struct arc_entry *e, uintmax_t line)
 	if ((it = pathset_find(&lk->ps, e->path, e->pathlen)) == NULL)
 		return 0;
 	it->result = ARC_PRESENT;
+	lk->found = 1;
 	if (lk->fetch && it->json == NULL)
 		it->json = arc_estrdup(json_object_to_json_string_ext(e->json,
 		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -879,6 +883,7 @@ lookup_locked(struct mfile *f, struct arc_mitem *items, size_t n, int fetch)
 		items[i].result = ARC_ABSENT;
 	pathset_init(&lk.ps, items, n);
 	lk.fetch = fetch;
+	lk.found = 0;
 	r = scan(f, lookup_raw, lookup_entry, &lk);
 	pathset_free(&lk.ps);
 	if (r == -1)
@@ -954,7 +959,18 @@ plan_lookup_locked(struct mfile *f)
 	if (from == 0 || from < sb.st_size) {
 		lk.ps = ph->ps;
 		lk.fetch = 0;
+		lk.found = 0;
 		r = read_from(f, fd, from, lookup_raw, lookup_entry, &lk, &w);
+		/*
+		 * The noted lines are every planned entry of the file as the
+		 * last rewrite left it; the snap taken below moves past what
+		 * was read here, so an entry of a planned path found in it
+		 * (or a whole pass) makes them incomplete: the next rewrite
+		 * reads the file whole rather than copy such an entry unseen
+		 * and count its path as removed.
+		 */
+		if (from == 0 || lk.found)
+			ph->indexed = 0;
 	}
 	if (r == 0) {
 		take_snap(f, fd, &sb, sb.st_size, &ph->snap, 1, &w);
@@ -995,8 +1011,16 @@ mfile_fetch(struct arc_manifest *m, struct arc_mitem *items, size_t n)
 	return lookup_or_fetch(m, items, n, 1);
 }
 
+/* What a rewrite met of one item of its batch. */
+struct seen {
+	size_t		 entries;	/* entries of its path */
+	size_t		 dropped;	/* of them, left out */
+	int		 hold;		/* ambiguous: every entry kept */
+};
+
 struct rewrite {
 	struct pathset	 ps;		/* the batch */
+	struct seen	*seen;		/* by item, as ps.items */
 	FILE		*out;
 	off_t		 pos;		/* where the next byte goes in out */
 	struct arc_buf	 q;
@@ -1006,18 +1030,61 @@ struct rewrite {
 	size_t		 nlines, cap;
 };
 
-/* Whether an entry's rev (as the entry has it) is the one item names. */
+/*
+ * Whether entry e is the very entry item's candidate saw, so that a
+ * removal may leave it out: the same rev; and when the candidate has
+ * none ("-"), an entry still without one, with the created_at and size
+ * of the candidate record ("-" meaning none), as a dump of it wrote
+ * them (arc(7), MANIFEST FILE LOCKING).  A path registered again (an
+ * lsn, another time or size) is another entry.  A record that gives
+ * neither time nor size names the path alone (it was written by hand,
+ * not dumped from an entry with fields); hold_ambiguous still keeps a
+ * path with two entries.  Never "any entry of the path".
+ */
 static int
-rev_matches(const struct arc_mitem *it, const char *rev, struct arc_buf *q)
+entry_seen(const struct arc_mitem *it, const struct arc_entry *e,
+    struct arc_buf *q)
 {
-	if (it->revlen == 1 && it->rev[0] == '-')
+	int revless = it->revlen == 1 && it->rev[0] == '-';
+
+	if (revless && it->created_at == ARC_TIME_UNKNOWN && it->size < 0)
 		return 1;
 	q->len = 0;
-	if (rev[0] == '\0')
+	if (e->rev[0] == '\0')
 		arc_buf_addc(q, '-');
 	else
-		arc_quote(q, rev, strlen(rev));
-	return it->revlen == q->len && memcmp(it->rev, q->s, q->len) == 0;
+		arc_quote(q, e->rev, strlen(e->rev));
+	if (it->revlen != q->len || memcmp(it->rev, q->s, q->len) != 0)
+		return 0;
+	if (revless)
+		return e->created_at == it->created_at && e->size == it->size;
+	return 1;
+}
+
+/*
+ * After a rewrite was written: a path of the batch whose candidate has
+ * no rev and that has more than one entry is ambiguous (which one did
+ * the candidate see?), and is held: every entry of it kept, the item
+ * "changed".  A rev names one entry; the others of its path are kept
+ * anyway.  1 when the file written left out an entry of a held path and
+ * must be written again, else 0.
+ */
+static int
+hold_ambiguous(struct rewrite *rw, struct arc_mitem *items, size_t n)
+{
+	size_t i;
+	int again = 0;
+
+	for (i = 0; i < n; i++) {
+		if (rw->seen[i].entries < 2 || rw->seen[i].hold ||
+		    !(items[i].revlen == 1 && items[i].rev[0] == '-'))
+			continue;
+		rw->seen[i].hold = 1;
+		items[i].result = ARC_M_CHANGED;
+		if (rw->seen[i].dropped > 0)
+			again = 1;
+	}
+	return again;
 }
 
 static void
@@ -1036,6 +1103,7 @@ rewrite_entry(void *arg, struct arc_entry *e, uintmax_t line)
 {
 	struct rewrite *rw = arg;
 	struct arc_mitem *it, *p;
+	struct seen *sn;
 	struct mline l;
 	const char *s;
 	size_t len;
@@ -1043,8 +1111,11 @@ rewrite_entry(void *arg, struct arc_entry *e, uintmax_t line)
 	(void)line;
 	it = pathset_find(&rw->ps, e->path, e->pathlen);
 	if (it != NULL) {
-		if (rev_matches(it, e->rev, &rw->q)) {
+		sn = &rw->seen[it - rw->ps.items];
+		sn->entries++;
+		if (!sn->hold && entry_seen(it, e, &rw->q)) {
 			it->result = ARC_M_DELETED;
+			sn->dropped++;
 			return 0;
 		}
 		it->result = ARC_M_CHANGED;
@@ -1059,7 +1130,7 @@ rewrite_entry(void *arg, struct arc_entry *e, uintmax_t line)
 		l.len = len + 1;
 		l.hv = hash(s, len);
 		l.item = (size_t)(p - rw->ph->items);
-		l.match = rev_matches(p, e->rev, &rw->q);
+		l.match = entry_seen(p, e, &rw->q);
 		add_line(rw, &l);
 	}
 	fwrite(s, 1, len, rw->out);
@@ -1167,6 +1238,7 @@ rewrite_copy(struct mfile *f, int rfd, off_t from, off_t end, int wfd,
 {
 	struct phase *ph = &f->ph;
 	struct arc_mitem *it;
+	struct seen *sn = NULL;
 	struct mline l;
 	off_t pos = 0, left = 0;
 	size_t i;
@@ -1175,7 +1247,11 @@ rewrite_copy(struct mfile *f, int rfd, off_t from, off_t end, int wfd,
 		l = ph->lines[i];
 		it = pathset_find(&rw->ps, ph->items[l.item].path,
 		    ph->items[l.item].pathlen);
-		if (it == NULL || !l.match) {
+		if (it != NULL) {
+			sn = &rw->seen[it - rw->ps.items];
+			sn->entries++;
+		}
+		if (it == NULL || !l.match || sn->hold) {
 			if (it != NULL)
 				it->result = ARC_M_CHANGED;
 			l.off -= left;
@@ -1183,6 +1259,7 @@ rewrite_copy(struct mfile *f, int rfd, off_t from, off_t end, int wfd,
 			continue;
 		}
 		it->result = ARC_M_DELETED;
+		sn->dropped++;
 		if (copy_range(rfd, pos, l.off - pos, wfd, rw->w) == -1)
 			goto fail;
 		pos = l.off + (off_t)l.len;
@@ -1240,8 +1317,9 @@ keep_owner(int fd, const char *tmp, const struct stat *sb,
 }
 
 /*
- * Remove the entries of one batch whose path (and rev, unless "-") still
- * match, in one atomic rewrite under the exclusive lock.  The rewritten
+ * Remove the one entry of each path of a batch that is still the entry
+ * its candidate saw (entry_seen), in one atomic rewrite under the
+ * exclusive lock; a path with more than one entry keeps them all.  The rewritten
  * file is NDJSON and replaces the file the manifest named at open (the
  * link's target, not the link), beside which the temporary file is made.
  * With a plan, the first batch's rewrite notes the lines of the later
@@ -1288,27 +1366,33 @@ mfile_remove(struct arc_manifest *m, struct arc_mitem *items, size_t n,
 		    strerror(errno));
 		goto out;
 	}
+	if (keep_owner(fd, tmp, &sb, eb) == -1)
+		goto fail;
+	pathset_init(&rw.ps, items, n);
+	rw.seen = arc_ecalloc(n, sizeof(*rw.seen));
+	if (all_planned(ph, items, n, 1)) {
+		rw.ph = ph;
+		copy = ph->indexed &&
+		    appended_since(f, rfd, &sb, &ph->snap, &from, &win) == 0 &&
+		    lines_intact(f, rfd, &rw) == 0;
+	}
+again:
 	/* the new file's bytes hashed as they are written, for its note */
 	whash_init(&wout);
 	hs.fd = fd;
 	hs.w = &wout;
 	hs.n = 0;
 	rw.w = &wout;
-	if (keep_owner(fd, tmp, &sb, eb) == -1 ||
-	    (rw.out = hstream_open(&hs, "w")) == NULL) {
-		if (eb->len == 0)
-			arc_buf_printf(eb, "cannot rewrite '%s': %s",
-			    f->target, strerror(errno));
+	rw.pos = 0;
+	rw.nlines = 0;
+	if ((rw.out = hstream_open(&hs, "w")) == NULL) {
+		arc_buf_printf(eb, "cannot rewrite '%s': %s", f->target,
+		    strerror(errno));
 		goto fail;
 	}
-	for (i = 0; i < n; i++)
-		items[i].result = ARC_M_GONE;
-	pathset_init(&rw.ps, items, n);
-	if (all_planned(ph, items, n, 1)) {
-		rw.ph = ph;
-		copy = ph->indexed &&
-		    appended_since(f, rfd, &sb, &ph->snap, &from, &win) == 0 &&
-		    lines_intact(f, rfd, &rw) == 0;
+	for (i = 0; i < n; i++) {
+		items[i].result = rw.seen[i].hold ? ARC_M_CHANGED : ARC_M_GONE;
+		rw.seen[i].entries = rw.seen[i].dropped = 0;
 	}
 	if (copy) {
 		if (rewrite_copy(f, rfd, from, sb.st_size, fd, &rw, eb) == -1) {
@@ -1320,6 +1404,16 @@ mfile_remove(struct arc_manifest *m, struct arc_mitem *items, size_t n,
 		arc_buf_printf(eb, "cannot read '%s'", f->path);
 		fclose(rw.out);
 		goto fail;
+	}
+	/* once at most: a held path is left out of nothing the second time */
+	if (hold_ambiguous(&rw, items, n)) {
+		fclose(rw.out);
+		if (ftruncate(fd, 0) == -1 || lseek(fd, 0, SEEK_SET) == -1) {
+			arc_buf_printf(eb, "cannot rewrite '%s': %s", tmp,
+			    strerror(errno));
+			goto fail;
+		}
+		goto again;
 	}
 	if (fflush(rw.out) == EOF || ferror(rw.out) || fsync(fd) == -1 ||
 	    fstat(fd, &nsb) == -1) {
@@ -1386,6 +1480,7 @@ out:
 	whash_free(&wout);
 	if (rw.ps.slot != NULL)
 		pathset_free(&rw.ps);
+	free(rw.seen);
 	free(rw.lines);
 	arc_buf_free(&rw.q);
 	arc_buf_free(&why);

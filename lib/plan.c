@@ -186,6 +186,8 @@ planned_items(const struct arc_cands *l, int rev, size_t *np)
 		if (rev) {
 			mi[n].rev = l->v[i].rev;
 			mi[n].revlen = l->v[i].revlen;
+			mi[n].created_at = l->v[i].time;
+			mi[n].size = l->v[i].size;
 		}
 		n++;
 	}

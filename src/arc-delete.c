@@ -219,6 +219,8 @@ to_mitems(struct arc_cand **v, size_t n, struct arc_mitem *mi, int rev)
 		if (rev) {
 			mi[j].rev = v[j]->rev;
 			mi[j].revlen = v[j]->revlen;
+			mi[j].created_at = v[j]->time;
+			mi[j].size = v[j]->size;
 		}
 	}
 }

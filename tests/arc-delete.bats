@@ -889,13 +889,61 @@ batches() {
 	assert_equal "$(stat_json changed)" 1
 }
 
-@test "a candidate with rev '-' matches the path alone" {
-	plant
-	{ entry "$D/a.parquet" node-1 99; entry "$D/keep.parquet"; } >m.ndjson
-	ocand "$D/a.parquet" - >c.rec
-	run -0 arc-delete --act -A a.tgz s m.ndjson <c.rec
-	assert_output "$(res deleted manifest "$D/a.parquet")"
+# nolsn PATH [JQ]: the entry `entry PATH` writes without its lsn (then
+# changed by the jq filter JQ), as a writer without LSNs registers it.
+nolsn() {
+	entry "$1" | jq -c "del(.lsn) | ${2:-.}"
+}
+
+@test "a candidate without a rev removes only the entry it saw: one that has an lsn now, another created_at or another size is kept and 'changed'; the same entry is removed" {
+	{
+		entry "$D/a.parquet" node-1 99
+		nolsn "$D/c.parquet" '.size_bytes = 11'
+		nolsn "$D/e.parquet" '.created_at = "2026-04-11T15:00:00Z"'
+		nolsn "$D/g.parquet"
+		entry "$D/keep.parquet"
+	} >m.ndjson
+	for p in a c e g; do ocand "$D/$p.parquet" -; done >c.rec
+	run -1 --separate-stderr arc-delete --act -A a.tgz -S st.json s m.ndjson <c.rec
+	assert_output "$(res changed manifest "$D/a.parquet"
+	    res changed manifest "$D/c.parquet"
+	    res changed manifest "$D/e.parquet"
+	    res deleted manifest "$D/g.parquet")"
+	assert_equal "$(paths_in_manifest)" "$(printf '%s\n' "$D/a.parquet" "$D/c.parquet" "$D/e.parquet" "$D/keep.parquet")"
+	assert_equal "$(stat_json changed) $(stat_json verified_deletes)" "3 1"
+}
+
+@test "a record naming the path alone (time, size and rev '-') removes its path's one entry, and keeps both entries when the path has two" {
+	{ entry "$D/a.parquet"; entry "$D/c.parquet"; entry "$D/c.parquet" node-1 2; entry "$D/keep.parquet"; } >m.ndjson
+	printf 'orphan-manifest\t%s\t-\t-\t-\t-\n' "$D/a.parquet" "$D/c.parquet" >c.rec
+	run -1 --separate-stderr arc-delete --act -A a.tgz s m.ndjson <c.rec
+	assert_output "$(res deleted manifest "$D/a.parquet"
+	    res changed manifest "$D/c.parquet")"
+	assert_equal "$(paths_in_manifest)" "$(printf '%s\n' "$D/c.parquet" "$D/c.parquet" "$D/keep.parquet")"
+}
+
+@test "a path registered again since the dump (a second entry, with an lsn or the same without) keeps both entries and is 'changed' when its candidate has no rev, in either rewrite of the phase; a path with one entry is removed and verified" {
+	local p
+	for p in m1 m2 m3 m4; do nolsn "$D/$p.parquet"; done >m.ndjson
+	entry "$D/keep.parquet" >>m.ndjson
+	for p in m1 m2 m3 m4; do ocand "$D/$p.parquet" -; done >c.rec
+	# after the dump: m2 (first rewrite) and m4 (second) registered again
+	entry "$D/m2.parquet" node-1 5 >>m.ndjson
+	nolsn "$D/m4.parquet" >>m.ndjson
+	run -1 --separate-stderr arc-delete --act -b 1 -A a.tgz -S st.json s m.ndjson <c.rec
+	assert_output "$(res deleted manifest "$D/m1.parquet"
+	    res changed manifest "$D/m2.parquet"
+	    res deleted manifest "$D/m3.parquet"
+	    res changed manifest "$D/m4.parquet")"
+	assert_equal "$(paths_in_manifest)" "$(printf '%s\n' "$D/keep.parquet" "$D/m2.parquet" "$D/m2.parquet" "$D/m4.parquet" "$D/m4.parquet")"
+	assert_equal "$(stat_json manifest_rewrites) $(stat_json verified_deletes) $(stat_json unverified_deletes)" "2 2 0"
+	# positive control: nothing registered again, all four removed
+	for p in m1 m2 m3 m4; do nolsn "$D/$p.parquet"; done >m.ndjson
+	entry "$D/keep.parquet" >>m.ndjson
+	run -0 --separate-stderr arc-delete --act -b 1 -A b.tgz -S st.json s m.ndjson <c.rec
+	[ "$(grep -c '^deleted' <<<"$output")" -eq 4 ]
 	assert_equal "$(paths_in_manifest)" "$D/keep.parquet"
+	assert_equal "$(stat_json verified_deletes)" 4
 }
 
 @test "a manifest path already absent is 'gone', which counts as success" {

@@ -346,6 +346,20 @@ field() {
 	[ "$(jq -r .origin_node_id <<<"$output")" = node-2 ]
 }
 
+@test "arc-delete keeps an etcd entry whose candidate has no rev ('changed': etcd gives every entry one), and deletes the one with its mod_revision" {
+	seed "$M" "$D/a.parquet" "$D/b.parquet"
+	arc-manifest-dump "$M" | sed 's/^/orphan-manifest\t/' >cand
+	# b's candidate as a dump of a file manifest without LSNs writes it
+	awk -F '\t' -v OFS='\t' '/b\.parquet/ { $6 = "-" } { print }' cand >c2
+	run --separate-stderr arc-delete --act -A arch.tgz store "$M" <c2
+	assert_failure 1
+	assert_output "$(printf '%s\torphan-manifest\t%s\t%s\n' \
+	    deleted "$D/a.parquet" DELETED \
+	    changed "$D/b.parquet" CHANGED_SINCE_LISTING)"
+	run ekeys "$P"
+	assert_output "$P$D/b.parquet"
+}
+
 @test "arc-delete removes 300 entries in one batch (more than etcd's 128 operations a transaction) and keeps one re-registered among them" {
 	local i keep
 	for i in $(seq -w 1 300); do fentry "$D/f$i.parquet"; done >m.ndjson

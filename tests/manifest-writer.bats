@@ -643,6 +643,43 @@ counts() {
 	assert_output "2 0"
 }
 
+# drop_lsn: the lost entries (los_*) of plant_batches without their lsn,
+# and their candidates without a rev, as a writer without LSNs and the
+# dump of its manifest give them.
+drop_lsn() {
+	jq -c 'if (.path | test("los_")) then del(.lsn) else . end' "$MANIFEST" >new
+	cat new >"$MANIFEST"
+	awk -F '\t' -v OFS='\t' '{ $3 = "2026-04-11T14:00:00Z"; $4 = 10;
+	    $5 = "node-1"; $6 = "-"; print }' m.rec >new
+	cat new >m.rec
+}
+
+@test "between a phase's two manifest rewrites, a path of the second registered again without lsn keeps both entries and is 'changed', never reported deleted; an unrelated append keeps every delete verified" {
+	plant_batches
+	drop_lsn
+	between_batches manifest "append_locked '$(fentry "db/cpu/$H/los_02.parquet" | jq -c 'del(.lsn)')' &&
+	    append_locked '$(fentry "db/cpu/$H/los_01.parquet" | jq -c 'del(.lsn)')'" m.rec
+	expect 1
+	run -0 printf '%s\n' "$out"
+	assert_line "$(printf 'changed\torphan-manifest\t%s\tCHANGED_SINCE_LISTING' "db/cpu/$H/los_02.parquet")"
+	assert_line "$(printf 'deleted\torphan-manifest\t%s\tDELETED' "db/cpu/$H/los_03.parquet")"
+	refute_line --partial "deleted	orphan-manifest	db/cpu/$H/los_02"
+	run -0 jq -r 'select(.path | test("los_")) | .path' "$MANIFEST"
+	assert_output "$(printf 'db/cpu/%s/los_02.parquet\ndb/cpu/%s/los_02.parquet\ndb/cpu/%s/los_01.parquet' "$H" "$H" "$H")"
+	# los_01 went in the first rewrite: its new entry is not removed
+	[ "$(jq '.changed' st.json)" -eq 1 ]
+	# positive control: an unrelated append, every lost entry removed
+	rm -f s.rec m.rec
+	plant_batches
+	drop_lsn
+	between_batches manifest "append_locked '$(fentry "db/cpu/$H/new.parquet")'" m.rec
+	expect 0
+	[ "$(grep -c '^deleted' <<<"$out")" -eq 3 ]
+	run -0 jq -r .path "$MANIFEST"
+	refute_line --partial los_
+	[ "$(jq .verified_deletes st.json)" -eq 3 ]
+}
+
 @test "an entry of a later manifest batch edited in place between batches (a new rev, the same size) is read whole again and kept" {
 	plant_batches
 	between_batches manifest "edit_in_place 'los_03.parquet\",\"created_at\":\"2026-04-11T14:00:00Z\",\"size_bytes\":10,\"database\":\"db\",\"measurement\":\"cpu\",\"origin_node_id\":\"node-1\",\"lsn\":1' 'los_03.parquet\",\"created_at\":\"2026-04-11T14:00:00Z\",\"size_bytes\":10,\"database\":\"db\",\"measurement\":\"cpu\",\"origin_node_id\":\"node-1\",\"lsn\":7'" m.rec

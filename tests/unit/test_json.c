@@ -1571,10 +1571,14 @@ test_mfile(void)
 
 	/* a delete: rev compared, the rest kept, one entry a line */
 	mf_items(mi, del, 6);
+	mi[0].rev = "4";
+	mi[0].revlen = 1;
 	mi[2].rev = "8";	/* a.parquet has lsn 7 */
 	mi[2].revlen = 1;
 	mi[1].rev = "2";
 	mi[1].revlen = 1;
+	mi[5].rev = "3";
+	mi[5].revlen = 1;
 	r = arc_manifest_remove(m, mi, 6, &eb);
 	CHECK(r == 0 && mi[0].result == ARC_M_DELETED &&
 	    mi[1].result == ARC_M_DELETED && mi[2].result == ARC_M_CHANGED &&
@@ -1642,6 +1646,116 @@ test_mfile(void)
 	arc_manifest_close(m);
 	arc_buf_free(&b);
 	arc_buf_free(&eb);
+	mf_done(&f);
+}
+
+/* An entry without lsn, as the candidates of test_mfile_revless saw it. */
+#define G(p)	"{\"path\":\"db/m/" p ".parquet\",\"created_at\":" \
+	"\"2026-01-01T00:00:00Z\",\"size_bytes\":1}\n"
+
+static void
+mf_append(struct mf *f, const char *s)
+{
+	FILE *fp;
+
+	if ((fp = fopen(f->path, "a")) == NULL ||
+	    fputs(s, fp) == EOF || fclose(fp) == EOF)
+		abort();
+}
+
+/* How many lines of the manifest hold s. */
+static int
+mf_count(struct mf *f, const char *s)
+{
+	struct arc_buf b = { 0 };
+	const char *p;
+	int n = 0;
+
+	mf_read(f, &b);
+	for (p = b.s; (p = strstr(p, s)) != NULL; p++)
+		n++;
+	arc_buf_free(&b);
+	return n;
+}
+
+/*
+ * One phase of two rewrites over candidates without a rev, as arc-delete
+ * runs it: plan g1..g4, remove g1 and g2, verify them, (a writer
+ * appends), remove g3 and g4, verify them.  With again, the writer
+ * registers g2 and g4 again, the same entries as before; else it
+ * appends an unrelated entry.  Results in r1 (g1, g2 removed and looked
+ * up) and r2 (g3, g4).
+ */
+static void
+mf_two_rewrites(struct mf *f, int again, int r1[4], int r2[4])
+{
+	static const char *const paths[] = {
+		"db/m/g1.parquet", "db/m/g2.parquet", "db/m/g3.parquet",
+		"db/m/g4.parquet",
+	};
+	struct arc_mitem mi[4];
+	struct arc_manifest *m;
+	struct arc_buf eb = { 0 };
+	size_t i;
+
+	mf_write(f, G("g1") G("g2") G("g3") G("g4") G("keep"),
+	    5 * (sizeof(G("g1")) - 1) + 2);
+	if ((m = arc_manifest_open(f->path)) == NULL)
+		abort();
+	mf_items(mi, paths, 4);
+	for (i = 0; i < 4; i++) {
+		mi[i].created_at = 1767225600;	/* 2026-01-01T00:00:00Z */
+		mi[i].size = 1;
+	}
+	(void)arc_manifest_plan(m, mi, 4);
+	(void)arc_manifest_remove(m, mi, 2, &eb);
+	r1[0] = mi[0].result;
+	r1[1] = mi[1].result;
+	mf_append(f, again ? G("g2") G("g4") : G("new"));
+	(void)arc_manifest_lookup(m, mi, 2);
+	r1[2] = mi[0].result;
+	r1[3] = mi[1].result;
+	(void)arc_manifest_remove(m, mi + 2, 2, &eb);
+	r2[0] = mi[2].result;
+	r2[1] = mi[3].result;
+	(void)arc_manifest_lookup(m, mi + 2, 2);
+	r2[2] = mi[2].result;
+	r2[3] = mi[3].result;
+	arc_manifest_close(m);
+	arc_buf_free(&eb);
+}
+
+static void
+test_mfile_revless(void)
+{
+	int r1[4], r2[4];
+	struct mf f;
+
+	if (mf_init(&f) == -1) {
+		CHECK(0, "a temporary directory for the manifest tests");
+		return;
+	}
+	/* the control: an unrelated append, every removal verified */
+	mf_two_rewrites(&f, 0, r1, r2);
+	CHECK(r1[0] == ARC_M_DELETED && r1[1] == ARC_M_DELETED &&
+	    r1[2] == ARC_ABSENT && r1[3] == ARC_ABSENT &&
+	    r2[0] == ARC_M_DELETED && r2[1] == ARC_M_DELETED &&
+	    r2[2] == ARC_ABSENT && r2[3] == ARC_ABSENT &&
+	    mf_count(&f, "db/m/g") == 0 && mf_count(&f, "new.parquet") == 1,
+	    "entries without lsn are removed in both rewrites of a phase "
+	    "and verified absent when a writer appends another path");
+	/* paths registered again between the rewrites */
+	mf_two_rewrites(&f, 1, r1, r2);
+	CHECK(r1[0] == ARC_M_DELETED && r1[1] == ARC_M_DELETED &&
+	    r1[2] == ARC_ABSENT && r1[3] == ARC_PRESENT,
+	    "a path of the first rewrite registered again is found by the "
+	    "look-up verifying it (g2 present: %d)", r1[3]);
+	CHECK(r2[0] == ARC_M_DELETED && r2[1] == ARC_M_CHANGED &&
+	    r2[2] == ARC_ABSENT && r2[3] == ARC_PRESENT &&
+	    mf_count(&f, "g4.parquet") == 2 && mf_count(&f, "g2.parquet") == 1,
+	    "a path of the second rewrite registered again (the same entry, "
+	    "no lsn) keeps both entries and is 'changed', not removed "
+	    "(results %d %d, look-ups %d %d)", r2[0], r2[1], r2[2], r2[3]);
 	mf_done(&f);
 }
 
@@ -1730,4 +1844,5 @@ test_json(void)
 	test_lite_fields();
 	test_raw();
 	test_mfile();
+	test_mfile_revless();
 }
