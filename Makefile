@@ -30,7 +30,7 @@ LIBOBJ = lib/arcapi.o lib/archive.o lib/audit.o lib/awscred.o lib/azcred.o \
 	lib/cursor.o lib/planfile.o lib/progress.o lib/quote.o lib/reason.o \
 	lib/record.o lib/requests.o lib/runarchive.o \
 	lib/s3.o lib/sha256.o lib/shard.o lib/sortpipe.o \
-	lib/store.o lib/time.o lib/usage.o lib/util.o lib/xml.o
+	lib/store.o lib/time.o lib/url.o lib/usage.o lib/util.o lib/xml.o
 MAN1 = share/man/man1/arc-list.1 share/man/man1/arc-manifest-dump.1 \
 	share/man/man1/arc-diff.1 share/man/man1/arc-recheck.1 \
 	share/man/man1/arc-delete.1 share/man/man1/arc-reconcile.1 \
@@ -39,7 +39,7 @@ MAN1 = share/man/man1/arc-list.1 share/man/man1/arc-manifest-dump.1 \
 MAN7 = share/man/man7/arc.7
 UNIT = tests/unit/test_quote.c tests/unit/test_time.c tests/unit/test_shard.c \
 	tests/unit/test_path.c tests/unit/test_record.c tests/unit/test_json.c \
-	tests/unit/test_azcred.c
+	tests/unit/test_azcred.c tests/unit/test_url.c
 
 all: $(TOOLS)
 

@@ -120,6 +120,11 @@ void	 arc_buf_printf(struct arc_buf *, const char *, ...)
 const char *arc_buf_str(struct arc_buf *);	/* NUL-terminated view */
 void	 arc_buf_free(struct arc_buf *);
 
+/* url.c: a URL or a text holding URLs without user, password, signature */
+const char *arc_url_redact(struct arc_buf *, const char *);
+int	 arc_url_has_secret(const char *);
+int	 arc_refuse_secret(const char *, const char *);
+
 /* quote.c: the C-style path quoting of arc(7) */
 /* A byte written escaped: below 0x20 (TAB among them), 0x7F, backslash. */
 static inline int

@@ -781,7 +781,7 @@ static int
 container_fetch(struct arc_awscred *c, struct keys *out)
 {
 	struct arc_http_req r;
-	struct arc_buf tok = { 0 };
+	struct arc_buf tok = { 0 }, shown = { 0 };
 	const char *why;
 	int ret = -1;
 
@@ -802,15 +802,17 @@ container_fetch(struct arc_awscred *c, struct keys *out)
 		arc_http_add_header(&r, "Authorization: %s", tok.s);
 	zbuf_free(&tok);
 	arc_http_perform(http_of(c), &r);
+	arc_url_redact(&shown, c->url);
 	if (r.status == 0)
-		warnx("%s: '%s': %s (after %d attempts)", c->what, c->url,
+		warnx("%s: '%s': %s (after %d attempts)", c->what, shown.s,
 		    r.err, r.attempts);
 	else if (r.status != 200)
-		warnx("%s: '%s': HTTP %ld", c->what, c->url, r.status);
+		warnx("%s: '%s': HTTP %ld", c->what, shown.s, r.status);
 	else if (json_keys(r.resp.s, r.resp.len, "Token", 0, out, &why) == -1)
-		warnx("%s: '%s': not credentials: %s", c->what, c->url, why);
+		warnx("%s: '%s': not credentials: %s", c->what, shown.s, why);
 	else
 		ret = 0;
+	arc_buf_free(&shown);
 	req_free(&r);
 	return ret;
 }

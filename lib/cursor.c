@@ -10,12 +10,14 @@
  * to see its file.  An empty after is the start of the key space; no end
  * is its end.  arc_range_load reads a range from arc-list's -S file.
  *
- * The cursor is STATE/cursors/NAME.json (NAME from the store and the
- * shard): the path the next run lists after, and the identity it was
+ * The cursor is STATE/cursors/NAME.json (NAME from the store, the shard
+ * and the manifest: one store reconciled against two manifests keeps two
+ * cursors): the path the next run lists after, and the identity it was
  * kept for (store, shard, the local store directory's device and inode,
  * manifest).  It is read without following a link and only as a regular
  * file; written whole or not at all (arc_json_save).  A cursor kept for
- * another identity is dropped, and the run starts at the beginning.
+ * another identity (a store directory replaced) is dropped, and the run
+ * starts at the beginning.
  */
 #include <sys/stat.h>
 
@@ -244,11 +246,16 @@ arc_cursor_open(struct arc_cursor *c, const char *state, const char *store,
 		arc_buf_free(&b);
 		return -1;
 	}
-	/* one cursor per store and shard: its name says which */
-	json_object_object_get_ex(c->id, "store", &o);
+	/*
+	 * one cursor per store, shard and manifest: its name says which, so
+	 * that runs of one store against two manifests keep one each
+	 */
 	was = json_object_new_object();
+	json_object_object_get_ex(c->id, "store", &o);
 	json_object_object_add(was, "store", json_object_get(o));
 	json_object_object_add(was, "shard", json_object_new_string(shard));
+	json_object_object_get_ex(c->id, "manifest", &o);
+	json_object_object_add(was, "manifest", json_object_get(o));
 	text = json_object_to_json_string_ext(was, JSON_C_TO_STRING_PLAIN);
 	arc_sha256_hex(text, strlen(text), hex);
 	json_object_put(was);

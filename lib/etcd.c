@@ -158,7 +158,8 @@ arc_etcd_open(const char *spec, struct arc_buf *prefix)
 		rest = spec + 8;
 		tls = 1;
 	} else {
-		warnx("'%s': not an etcd:// or etcds:// URL", spec);
+		warnx("'%s': not an etcd:// or etcds:// URL",
+		    arc_url_redact(prefix, spec));
 		return NULL;
 	}
 	alen = strcspn(rest, "/");

@@ -135,19 +135,27 @@ arc_json_path(const char *s, size_t n)
 /*
  * Free text (a message, a knob as given): kept as it is when valid
  * UTF-8, else with the offending bytes escaped; readable, never invalid.
+ * A URL in it is written without a user, password or signature
+ * (arc_url_redact): records, audit events and cursors keep none.
  */
 struct json_object *
 arc_json_text(const char *s)
 {
-	struct arc_buf b = { 0 };
+	struct arc_buf b = { 0 }, r = { 0 };
 	struct json_object *o;
-	size_t n = strlen(s);
+	size_t n;
 
+	if (strstr(s, "://") != NULL)
+		s = arc_url_redact(&r, s);
+	n = strlen(s);
 	if (arc_utf8_valid(s, n))
-		return json_object_new_string_len(s, (int)n);
-	escape_bytes(&b, s, n);
-	o = json_object_new_string_len(b.s, (int)b.len);
+		o = json_object_new_string_len(s, (int)n);
+	else {
+		escape_bytes(&b, s, n);
+		o = json_object_new_string_len(b.s, (int)b.len);
+	}
 	arc_buf_free(&b);
+	arc_buf_free(&r);
 	return o;
 }
 

@@ -39,6 +39,8 @@ arc_manifest_open(const char *spec)
 	struct arc_manifest *m;
 	size_t i, n;
 
+	if (arc_refuse_secret(spec, "manifest") == -1)
+		return NULL;
 	if ((sep = strstr(spec, "://")) != NULL) {
 		n = (size_t)(sep - spec);
 		ops = NULL;

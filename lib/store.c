@@ -25,6 +25,8 @@ arc_store_open(const char *url)
 	struct arc_store *st;
 	size_t i, n;
 
+	if (arc_refuse_secret(url, "store") == -1)
+		return NULL;
 	if ((sep = strstr(url, "://")) != NULL) {
 		n = (size_t)(sep - url);
 		ops = NULL;

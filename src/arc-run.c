@@ -837,6 +837,12 @@ cmd_config(int argc, char *argv[])
 	}
 	if (argc - a != 2 || (planout != NULL && *planout == '\0'))
 		exit(EXIT_USAGE);
+	/* before any state: a URL would carry its password there (url.c) */
+	if (arc_refuse_secret(argv[a], "store") == -1 ||
+	    arc_refuse_secret(argv[a + 1], "manifest") == -1 ||
+	    arc_refuse_secret(val[O_LOCK], "lock") == -1 ||
+	    arc_refuse_secret(val[O_INVENTORY], "inventory") == -1)
+		exit(ARC_EXIT_ERROR);
 	knobs_settle();
 	if (planout != NULL && strcmp(val[O_ACT], "1") == 0)
 		errx(ARC_EXIT_ERROR, "a plan is a dry run: apply it with "
@@ -3261,6 +3267,10 @@ cmd_plan_write(int argc, char *argv[])
 	if (optind != argc || out == NULL || id == NULL || store == NULL ||
 	    man == NULL)
 		usage();
+	/* a plan names its store and manifest whole: never with a password */
+	if (arc_refuse_secret(store, "store") == -1 ||
+	    arc_refuse_secret(man, "manifest") == -1)
+		return ARC_EXIT_ERROR;
 	base = started / 1000;
 	if (now != NULL && arc_time_parse(now, strlen(now), ARC_TIME_LENIENT,
 	    &base) == -1)

@@ -79,6 +79,22 @@ cursor_after() {
 	jq -r .after "$STATE"/cursors/*.json
 }
 
+# alternate M1 M2 FROM...: one boxed act run with each manifest in turn
+# per FROM; each run must start after FROM (null: at the beginning) and
+# drop no cursor.
+alternate() {
+	local m1=$1 m2=$2 from m
+	shift 2
+	for from in "$@"; do
+		for m in "$m1" "$m2"; do
+			MANIFEST=$m run --separate-stderr boxed --act \
+			    --max-duration 1ms
+			refute_stderr --partial dropped
+			assert_equal "$(last .window.from)" "$from"
+		done
+	done
+}
+
 # ---- arc-list and arc-delete ----------------------------------------------
 
 @test "arc-list --after lists only the paths after the cursor, in order, and -S says the range was listed to the end" {
@@ -171,7 +187,7 @@ db/m6/$H/a.parquet"
 db/m1/$H/z.parquet"
 }
 
-@test "a cursor kept for another manifest, or for a store directory put in place of the store, is dropped with a line on stderr and in the record" {
+@test "a cursor kept for a store directory put in place of the store is dropped with a line on stderr and in the record; another manifest starts at the beginning with a cursor of its own" {
 	plant
 	run --separate-stderr boxed --act --max-duration 1ms
 	run --separate-stderr boxed --act --max-duration 1ms
@@ -180,13 +196,14 @@ db/m1/$H/z.parquet"
 	run --separate-stderr boxed --act --max-duration 1ms
 	refute_stderr --partial dropped
 	assert_equal "$(last .window.from)" "\"db/m2/$H/a.parquet\""
-	# another manifest
+	# another manifest: its own cursor, from the start, the first one kept
 	cp "$MANIFEST" other.ndjson
 	MANIFEST=$BATS_TEST_TMPDIR/other.ndjson
 	run --separate-stderr boxed --act --max-duration 1ms
-	assert_stderr --partial "dropped: it was kept for another manifest; this run starts at the beginning of the key space"
-	assert_equal "$(last .window.cursor_dropped)" '"it was kept for another manifest"'
+	refute_stderr --partial dropped
+	assert_equal "$(last .window.cursor_dropped)" null
 	assert_equal "$(last .window.from)" null
+	assert_equal "$(ls "$STATE"/cursors | wc -l)" 2
 	# another directory in the store's place
 	mv "$STORE" s.old
 	cp -a s.old "$STORE"
@@ -195,6 +212,19 @@ db/m1/$H/z.parquet"
 	assert_equal "$(last .window.from)" null
 	run --separate-stderr boxed --act --max-duration 1ms
 	refute_stderr --partial dropped
+	assert_equal "$(last .window.from)" "\"db/m1/$H/a.parquet\""
+}
+
+@test "runs of one store against two manifests, alternating, each continue after their own cursor" {
+	plant
+	cp "$MANIFEST" "$BATS_TEST_TMPDIR/m2.ndjson"
+	alternate "$MANIFEST" "$BATS_TEST_TMPDIR/m2.ndjson" null \
+	    "\"db/m1/$H/a.parquet\"" "\"db/m2/$H/a.parquet\""
+	assert_equal "$(ls "$STATE"/cursors | wc -l)" 2
+	# the control: one manifest alone moves on the same way
+	rm -rf "$STATE"
+	run --separate-stderr boxed --act --max-duration 1ms
+	run --separate-stderr boxed --act --max-duration 1ms
 	assert_equal "$(last .window.from)" "\"db/m1/$H/a.parquet\""
 }
 

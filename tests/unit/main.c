@@ -21,6 +21,7 @@ static const struct {
 	{ "json", test_json },
 	{ "azcred", test_azcred },
 	{ "shard", test_shard },
+	{ "url", test_url },
 };
 
 int

@@ -61,6 +61,7 @@ void	 test_record(void);
 void	 test_json(void);
 void	 test_azcred(void);
 void	 test_shard(void);
+void	 test_url(void);
 
 #ifdef UNIT_MAIN
 #include <stdarg.h>
