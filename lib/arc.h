@@ -163,6 +163,7 @@ const char *arc_path_manifest_error(const char *, size_t);
 const char *arc_path_unsafe(const char *, size_t);
 int	 arc_path_is_candidate(const char *, size_t);
 int	 arc_path_is_managed(const char *, size_t);
+int	 arc_path_canonical(const char *, size_t, struct arc_buf *);
 
 /*
  * shard.c: shard i of n of the paths (--shard), by the FNV-1a hash of a

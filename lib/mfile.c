@@ -835,9 +835,27 @@ mfile_dump(struct arc_manifest *m, arc_entry_fn fn, void *arg)
 
 struct lookup {
 	struct pathset	 ps;
+	struct arc_buf	 plain;	/* an entry path's plain spelling */
 	int		 fetch;
 	int		 found;	/* an entry of a path of ps was read */
 };
+
+/*
+ * The batch's item an entry at p registers: the one at p, or for a
+ * look-up (not a fetch, which must give the entry of that very path) the
+ * one at p's plain spelling, so that "a/./b" registers the file "a/b"
+ * (arc_path_canonical).
+ */
+static struct arc_mitem *
+lookup_find(struct lookup *lk, const char *p, size_t n)
+{
+	struct arc_mitem *it;
+
+	if ((it = pathset_find(&lk->ps, p, n)) != NULL || lk->fetch ||
+	    !arc_path_canonical(p, n, &lk->plain) || lk->plain.len == 0)
+		return it;
+	return pathset_find(&lk->ps, lk->plain.s, lk->plain.len);
+}
 
 static int
 lookup_entry(void *arg, struct arc_entry *e, uintmax_t line)
@@ -846,7 +864,7 @@ lookup_entry(void *arg, struct arc_entry *e, uintmax_t line)
 	struct arc_mitem *it;
 
 	(void)line;
-	if ((it = pathset_find(&lk->ps, e->path, e->pathlen)) == NULL)
+	if ((it = lookup_find(lk, e->path, e->pathlen)) == NULL)
 		return 0;
 	it->result = ARC_PRESENT;
 	lk->found = 1;
@@ -868,7 +886,7 @@ lookup_raw(void *arg, const struct arc_json_raw *raw, uintmax_t line)
 	struct lookup *lk = arg;
 
 	(void)line;
-	return pathset_find(&lk->ps, raw->path, raw->pathlen) == NULL;
+	return lookup_find(lk, raw->path, raw->pathlen) == NULL;
 }
 
 /* One pass over the file for the whole batch; the caller holds a lock. */
@@ -882,10 +900,12 @@ lookup_locked(struct mfile *f, struct arc_mitem *items, size_t n, int fetch)
 	for (i = 0; i < n; i++)
 		items[i].result = ARC_ABSENT;
 	pathset_init(&lk.ps, items, n);
+	memset(&lk.plain, 0, sizeof(lk.plain));
 	lk.fetch = fetch;
 	lk.found = 0;
 	r = scan(f, lookup_raw, lookup_entry, &lk);
 	pathset_free(&lk.ps);
+	arc_buf_free(&lk.plain);
 	if (r == -1)
 		for (i = 0; i < n; i++)
 			items[i].result = ARC_UNKNOWN;
@@ -958,6 +978,7 @@ plan_lookup_locked(struct mfile *f)
 	ph->looked = 0;
 	if (from == 0 || from < sb.st_size) {
 		lk.ps = ph->ps;
+		memset(&lk.plain, 0, sizeof(lk.plain));
 		lk.fetch = 0;
 		lk.found = 0;
 		r = read_from(f, fd, from, lookup_raw, lookup_entry, &lk, &w);
@@ -971,6 +992,7 @@ plan_lookup_locked(struct mfile *f)
 		 */
 		if (from == 0 || lk.found)
 			ph->indexed = 0;
+		arc_buf_free(&lk.plain);
 	}
 	if (r == 0) {
 		take_snap(f, fd, &sb, sb.st_size, &ph->snap, 1, &w);

@@ -15,8 +15,13 @@
  * (arc-list -S): only the records in the key range it listed, (after,
  * end], are diffed, both sides; a manifest record outside it is counted
  * and passed over, never an orphan: its file was not looked for.  Two
- * cursors, O(1) memory (comm(1)'s shape).
+ * cursors, O(1) memory (comm(1)'s shape), but for the manifest paths
+ * spelled otherwise than plainly ("a/./b", "a//b", "a/b/"): a first pass
+ * over the manifest records keeps their plain spellings, and a stored
+ * file under one is registered, never an orphan (arc_path_canonical).
  */
+#include <sys/stat.h>
+
 #include <err.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -35,6 +40,20 @@ struct counts {
 };
 
 static struct arc_out *rej;	/* -R */
+
+/*
+ * The plain spellings of the manifest paths spelled otherwise, quoted as
+ * records hold them, sorted.  Such a path may sort anywhere beside its
+ * plain spelling (before it, or after it and many others), so the merge
+ * cannot meet the two in step: they are gathered first.  They are rare;
+ * only they are held in memory.
+ */
+struct spelling {
+	char	*s;
+	size_t	 len;
+};
+static struct spelling *plainsp;
+static size_t nplain;
 
 /* An exit before the end leaves no -R file, not even a temporary one. */
 static void
@@ -74,6 +93,90 @@ open_operand(const char *name)
 		err(ARC_EXIT_ERROR, "cannot open '%s'", name);
 	arc_bigbuf(fp);
 	return fp;
+}
+
+static int
+spellcmp(const void *a, const void *b)
+{
+	const struct spelling *x = a, *y = b;
+
+	return arc_pathcmp(x->s, x->len, y->s, y->len);
+}
+
+/*
+ * The first pass: the plain spellings of fp's paths spelled otherwise
+ * into plainsp.  Returns the stream the merge is to read: fp rewound, or
+ * a spooled copy when fp cannot be read twice (a pipe).  A line the
+ * merge will refuse is passed over here.
+ */
+static FILE *
+gather_spellings(FILE *fp, const char *name)
+{
+	struct arc_buf plainp = { 0 };
+	struct stat sb;
+	FILE *spool = NULL;
+	char *line = NULL, *tab;
+	size_t cap = 0, plen, ncap = 0;
+	ssize_t len;
+	off_t start = 0;
+
+	if (fstat(fileno(fp), &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    (start = ftello(fp)) == -1) {
+		spool = arc_tmpstream();
+		arc_bigbuf(spool);
+	}
+	while ((len = getdelim(&line, &cap, '\n', fp)) > 0) {
+		if (spool != NULL && fwrite(line, 1, (size_t)len, spool) !=
+		    (size_t)len)
+			err(ARC_EXIT_ERROR, "cannot spool '%s'", name);
+		tab = memchr(line, '\t', (size_t)len);
+		plen = tab != NULL ? (size_t)(tab - line) : (size_t)len -
+		    (line[len - 1] == '\n');
+		if (!arc_path_canonical(line, plen, &plainp) ||
+		    plainp.len == 0)
+			continue;
+		if (nplain == ncap) {
+			ncap = ncap ? ncap * 2 : 16;
+			plainsp = arc_erealloc(plainsp, ncap * sizeof(*plainsp));
+		}
+		plainsp[nplain].s = arc_emalloc(plainp.len);
+		memcpy(plainsp[nplain].s, plainp.s, plainp.len);
+		plainsp[nplain++].len = plainp.len;
+	}
+	if (ferror(fp))
+		err(ARC_EXIT_ERROR, "read error on '%s'", name);
+	free(line);
+	arc_buf_free(&plainp);
+	if (nplain > 1)
+		qsort(plainsp, nplain, sizeof(*plainsp), spellcmp);
+	if (spool == NULL) {
+		if (fseeko(fp, start, SEEK_SET) == -1)
+			err(ARC_EXIT_ERROR, "cannot rewind '%s'", name);
+		return fp;
+	}
+	if (fflush(spool) == EOF || fseeko(spool, 0, SEEK_SET) == -1)
+		err(ARC_EXIT_ERROR, "cannot spool '%s'", name);
+	return spool;
+}
+
+/* Whether the stored file at qpath has a manifest entry spelled otherwise. */
+static int
+registered_otherwise(const char *qpath, size_t qpathlen)
+{
+	struct spelling key = { (char *)(uintptr_t)qpath, qpathlen };
+
+	return nplain > 0 && bsearch(&key, plainsp, nplain, sizeof(*plainsp),
+	    spellcmp) != NULL;
+}
+
+static void
+free_spellings(void)
+{
+	size_t i;
+
+	for (i = 0; i < nplain; i++)
+		free(plainsp[i].s);
+	free(plainsp);
 }
 
 static int
@@ -249,11 +352,16 @@ manifest_only(const struct opts *o, const struct arc_record *m,
 	return candidate(o->wantm, ARC_KIND_MANIFEST, m);
 }
 
-/* A stored file with no manifest path: a candidate once old enough. */
+/*
+ * A stored file with no manifest path: a candidate once old enough.  A
+ * manifest path spelled otherwise that names it registers it.
+ */
 static int
 storage_only(const struct opts *o, const struct arc_record *s,
     struct counts *c)
 {
+	if (registered_otherwise(s->qpath, s->qpathlen))
+		return 0;
 	if (arc_is_young(o->now, s->time, o->window)) {
 		c->skipped_grace++;
 		if (o->wants && rej != NULL)
@@ -314,8 +422,8 @@ main(int argc, char *argv[])
 	    (rej = arc_out_open(o.rejfile, 0600, 0)) == NULL)
 		return ARC_EXIT_ERROR;
 	atexit(drop_rejects);
-	arc_reader_init(&mr, open_operand(operand[0]), operand[0],
-	    ARC_REC_MANIFEST, 1);
+	arc_reader_init(&mr, gather_spellings(open_operand(operand[0]),
+	    operand[0]), operand[0], ARC_REC_MANIFEST, 1);
 	arc_reader_init(&sr, open_operand(operand[1]), operand[1],
 	    ARC_REC_STORAGE, 1);
 	mr.shard = sr.shard = &o.shard;	/* both sides: only the shard's */
@@ -325,6 +433,7 @@ main(int argc, char *argv[])
 	c.outside = mr.outside;
 	arc_reader_free(&mr);
 	arc_reader_free(&sr);
+	free_spellings();
 	arc_buf_free(&o.node);
 	arc_range_free(&o.range);
 	if (arc_fshut(stdout, "stdout"))

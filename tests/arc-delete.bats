@@ -973,6 +973,22 @@ nolsn() {
 	assert_stderr --partial 'now in the manifest'
 }
 
+@test "a storage candidate registered after the re-check under another spelling ('./', '//', a trailing '/') is refused and kept" {
+	local sp
+	for sp in "$D/./b.parquet" "$D//b.parquet" "$D/b.parquet/" "./$D/b.parquet"; do
+		plant
+		rm -f a.tgz
+		entry "$sp" node-2 3 >>m.ndjson
+		run -1 --separate-stderr arc-delete --act -A a.tgz s m.ndjson <c.rec
+		assert_equal "${lines[2]}" "$(res refused storage "$D/b.parquet" RECHECK_REGISTERED)"
+		# the control: d, registered under no spelling, is deleted
+		assert_equal "${lines[3]}" "$(res deleted storage "$D/d.parquet")"
+		[ -e "s/$D/b.parquet" ]
+		[ ! -e "s/$D/d.parquet" ]
+		assert_stderr --partial 'now in the manifest'
+	done
+}
+
 @test "a path registered after the re-check is refused in dry-run too" {
 	plant
 	entry "$D/b.parquet" >>m.ndjson

@@ -186,6 +186,36 @@ counts() {
 	assert_stderr ''
 }
 
+@test "a stored file a manifest path names with './', '//' or a trailing '/' is registered, no orphan-storage candidate" {
+	# each spelling sorts elsewhere than the file: "c.parquet/" after
+	# "c.parquet.bak.parquet", "./-d" after "-e"
+	{
+		mrec 'x/-e.parquet'
+		mrec 'x/./-d.parquet'
+		mrec 'x//b.parquet'
+		mrec 'x/./a.parquet'
+		mrec 'x/c.parquet.bak.parquet'
+		mrec 'x/c.parquet/'
+	} | LC_ALL=C sort >m.rec
+	{
+		srec 'x/-d.parquet' "$OLD" 1
+		srec 'x/-e.parquet' "$OLD" 1
+		srec 'x/a.parquet' "$OLD" 1
+		srec 'x/b.parquet' "$OLD" 1
+		srec 'x/c.parquet' "$OLD" 1
+		srec 'x/c.parquet.bak.parquet' "$OLD" 1
+		srec 'x/f.parquet' "$OLD" 1
+	} >s.rec
+	run -1 --separate-stderr arc-diff -s -t "$NOW" m.rec s.rec
+	# the control: f, named by no spelling, is a candidate
+	assert_output "$(printf 'orphan-storage\t'; srec 'x/f.parquet' "$OLD" 1)"
+	# the same from standard input, a file or a pipe (read through a copy)
+	run -1 --separate-stderr arc-diff -s -t "$NOW" - s.rec <m.rec
+	assert_output "$(printf 'orphan-storage\t'; srec 'x/f.parquet' "$OLD" 1)"
+	run -1 --separate-stderr arc-diff -s -t "$NOW" - s.rec < <(cat m.rec)
+	assert_output "$(printf 'orphan-storage\t'; srec 'x/f.parquet' "$OLD" 1)"
+}
+
 @test "candidates of both kinds come out interleaved in path order" {
 	{ mrec a; mrec c; mrec e; mrec f; } >m.rec
 	{ srec b "$OLD" 1; srec c "$OLD" 1; srec d "$OLD" 1; srec g "$OLD" 1; } >s.rec

@@ -301,6 +301,20 @@ teardown() {
 	assert_equal "$(cat rej)" "$(rej in-manifest RECHECK_REGISTERED <c.rec)"
 }
 
+@test "a path registered after the diff under another spelling ('./', '//', a trailing '/') is rejected as 'in-manifest'" {
+	local sp
+	mkfile "s/$D/a.parquet" "$OLD"
+	mkfile "s/$D/b.parquet" "$OLD"
+	{ scand "$D/a.parquet"; scand "$D/b.parquet"; } >c.rec
+	for sp in "$D/./a.parquet" "$D//a.parquet" "$D/a.parquet/" "./$D/a.parquet"; do
+		entry "$sp" node-2 7 >m.ndjson
+		run -1 --separate-stderr arc-recheck -t "$NOW" -R rej s m.ndjson <c.rec
+		# the control: b, registered under no spelling, is confirmed
+		assert_output "$(scand "$D/b.parquet")"
+		assert_equal "$(cat rej)" "$(scand "$D/a.parquet" | rej in-manifest RECHECK_REGISTERED)"
+	done
+}
+
 @test "a path registered in a manifest that is an Arc response body is 'in-manifest'" {
 	mkfile "s/$D/a.parquet" "$OLD"
 	mkfile "s/$D/b.parquet" "$OLD"

@@ -536,3 +536,27 @@ EOF
 	run -0 jq -c '[.event, .run_id, .actor, .method, .path, .status_code, .detail.dry_run]' st/audit.log
 	assert_line --index 0 '["reconcile.run_started","1234","reconciler","INTERNAL","/reconciliation/1234",200,"true"]'
 }
+
+@test "an act run keeps the files manifest paths name as './', '//' or with a trailing '/', and deletes the one named by none" {
+	mkdir -p "$STORE"
+	local f
+	for f in a b c d orphan; do
+		mkfile "$STORE/$D/$f.parquet"
+	done
+	{
+		entry "$D/./a.parquet"
+		entry "$D//b.parquet"
+		entry "$D/c.parquet/"
+		entry "./$D/d.parquet"
+	} >"$MANIFEST"
+	run -1 --separate-stderr reconcile --act --max-orphan-ratio 1
+	for f in a b c d; do
+		[ -e "$STORE/$D/$f.parquet" ]
+	done
+	# the control: the file no spelling names is deleted
+	[ ! -e "$STORE/$D/orphan.parquet" ]
+	assert_output "$(printf 'deleted\torphan-storage\t%s\tDELETED' "$D/orphan.parquet")"
+	# the entries are left for an operator: the re-check cannot check them
+	assert_equal "$(jq -r .path "$MANIFEST" | wc -l)" 4
+	assert_stderr --partial "'$D/./a.parquet': cannot check"
+}

@@ -292,9 +292,54 @@ test_managed(void)
 		    t[i].want ? "" : "not ");
 }
 
+/* The plain spelling of a path, or the path itself when it is plain. */
+static void
+test_canonical(void)
+{
+	static const struct {
+		const char *s, *want;
+		int other;
+	} t[] = {
+		{ "a/b.parquet", "a/b.parquet", 0 },
+		{ "a/./b.parquet", "a/b.parquet", 1 },
+		{ "a//b.parquet", "a/b.parquet", 1 },
+		{ "a/b.parquet/", "a/b.parquet", 1 },
+		{ "a/b.parquet//", "a/b.parquet", 1 },
+		{ "./a/b.parquet", "a/b.parquet", 1 },
+		{ "/a/b.parquet", "a/b.parquet", 1 },
+		{ "a/./././/b.parquet/.", "a/b.parquet", 1 },
+		{ "a/.b/..c/...", "a/.b/..c/...", 0 },	/* names, not "." */
+		{ "a/../b", "a/../b", 0 },		/* refused elsewhere */
+		{ "a\\.\\b", "a\\.\\b", 0 },	/* '\\' is a byte */
+		{ "./", "", 1 },
+		{ ".", "", 1 },
+		{ "", "", 0 },
+	};
+	struct arc_buf b = { 0 };
+	size_t i;
+	int r;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		b.len = 0;
+		arc_buf_adds(&b, "untouched");
+		r = arc_path_canonical(t[i].s, strlen(t[i].s), &b);
+		CHECK_INT(r, t[i].other, "%s is %splain", t[i].s,
+		    t[i].other ? "not " : "");
+		if (r)
+			CHECK_INT(b.len == strlen(t[i].want) &&
+			    memcmp(b.s, t[i].want, b.len) == 0, 1,
+			    "%s is plainly %s", t[i].s, t[i].want);
+		else
+			CHECK_INT(strcmp(arc_buf_str(&b), "untouched"), 0,
+			    "%s leaves the buffer alone", t[i].s);
+	}
+	arc_buf_free(&b);
+}
+
 void
 test_path(void)
 {
+	test_canonical();
 	test_manifest_rules();
 	test_unsafe();
 	test_candidate();
