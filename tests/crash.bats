@@ -229,14 +229,22 @@ manifest_tmp_after() { audit_at_least && manifest_tmp; }
 @test "arc-delete killed with SIGKILL after any number of batches leaves the old manifest or whole batches removed, only candidates deleted, manifest first, and a rerun converges" {
 	local hits=() mid_manifest=0 mid_storage=0 n
 	# audit lines: 12 manifest batches (in two rewrites), then 12 storage
-	# batches: 13 is the first storage batch, leaving 11 to kill in
-	for n in 5 13; do
+	# batches: 13 is the first storage batch, leaving 11 to kill in.  An
+	# unchanged manifest is not read again, so the storage batches can
+	# all end between two polls: a victim that ended first is said and
+	# the kill tried again on a fresh world, a bounded number of times.
+	for n in 5 5 5 13 13 13 13 13; do
+		[ "$n" -eq 5 ] && [ "$mid_manifest" -eq 1 ] && continue
+		[ "$n" -eq 13 ] && [ "$mid_storage" -eq 1 ] && continue
 		fresh
 		KILL_AT=$n
 		delete_in "$W" -b 1
 		poll_until "$VICTIM" 60 audit_at_least || fail "kill $n: no ${n}th batch"
 		kill_group "$VICTIM"
-		[ "$VRC" -eq 137 ] || fail "kill $n: arc-delete ended before the kill ($VRC)"
+		if [ "$VRC" -ne 137 ]; then
+			echo "kill $n: arc-delete ended before the kill ($VRC)"
+			continue
+		fi
 		after_kill "$W" "$TPL" 1
 		# one file a batch: the files gone are the first ones
 		head -n "$FREMOVED" "$TPL/orph.paths" | cmp - "$W/files.gone"
