@@ -32,7 +32,7 @@ set -- "${ARGS[@]}"
 [ $# -le 2 ] || usage
 count NLIST "${1:-}" 5000
 count NDEL "${2:-}" 2000
-[ -x "$ROOT/tests/servers/node_modules/.bin/azurite-blob" ] ||
+[ -x "$ROOT/.test-servers/node_modules/.bin/azurite-blob" ] ||
     die "Azurite is not installed: sh tests/deps.sh test"
 setup rclone node curl
 

@@ -55,7 +55,7 @@ part() {
 	return 1
 }
 AWS=/usr/bin/aws	# the Debian package, not some other aws on PATH
-[ -f "$ROOT/tests/servers/node_modules/s3rver/bin/s3rver.js" ] ||
+[ -f "$ROOT/.test-servers/node_modules/s3rver/bin/s3rver.js" ] ||
     die "s3rver is not installed: sh tests/deps.sh test"
 setup "$AWS" rclone node curl
 

@@ -21,7 +21,7 @@ H=2026/04/10/12
 
 setup_file() {
 	local d=$BATS_FILE_TMPDIR try pid port end
-	[ -d "$ARC_ROOT/tests/servers/node_modules/@20minutes/s3rver" ] || {
+	[ -d "$ARC_NODE_MODULES/@20minutes/s3rver" ] || {
 		echo "the npm test servers are missing: sh tests/deps.sh build test" >&2
 		return 1
 	}
@@ -32,7 +32,8 @@ setup_file() {
 	echo $! >"$d/stub.pid"
 	for try in 1 2 3; do
 		port=$(free_port)
-		node --openssl-legacy-provider "$ARC_ROOT/tests/s3rver-creds.js" \
+		ARC_NODE_MODULES=$ARC_NODE_MODULES node --openssl-legacy-provider \
+		    "$ARC_ROOT/tests/s3rver-creds.js" \
 		    "$d/s3.keys" -d "$d/s3-data" -a 127.0.0.1 -p "$port" --silent \
 		    >"$d/s3rver.log" 2>&1 3>&- &
 		pid=$!

@@ -46,7 +46,7 @@ setup_file() {
 	# the HTTPS Azurite, launched first: both start meanwhile
 	for try in 1 2 3; do
 		AZT_PORT=$(free_port)
-		"$ARC_SERVERS/node_modules/.bin/azurite-blob" --blobHost 127.0.0.1 \
+		"$ARC_NODE_MODULES/.bin/azurite-blob" --blobHost 127.0.0.1 \
 		    --blobPort "$AZT_PORT" --location "$BATS_FILE_TMPDIR/aztdata" \
 		    --oauth basic --cert "$tls/cert.pem" --key "$tls/key.pem" \
 		    --disableTelemetry --silent \

@@ -55,7 +55,7 @@ store_of() {
 }
 
 setup_file() {
-	[ -d "$ARC_ROOT/tests/servers/node_modules/s3rver" ] || {
+	[ -d "$ARC_NODE_MODULES/s3rver" ] || {
 		echo "the npm test servers are missing: sh tests/deps.sh build test" >&2
 		return 1
 	}

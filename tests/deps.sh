@@ -20,9 +20,16 @@ for set in "$@"; do
 	esac
 done
 
-# the npm test servers (s3rver, Azurite) into tests/servers/node_modules
+# the npm test servers (s3rver, Azurite), as tests/servers/package-lock.json
+# pins them, into .test-servers/node_modules: outside tests/, so that the
+# tree a reviewer searches holds only the project's own files
 npm_servers() {
-	dir=$(dirname "$0")/servers
+	src=$(dirname "$0")/servers
+	dir=$(dirname "$0")/../.test-servers
+	mkdir -p "$dir" || return 1
+	cmp -s "$src/package-lock.json" "$dir/package-lock.json" ||
+	    rm -rf "$dir/node_modules"
+	cp "$src/package.json" "$src/package-lock.json" "$dir/" || return 1
 	[ -d "$dir/node_modules/s3rver" ] && [ -d "$dir/node_modules/azurite" ] &&
 	    [ -d "$dir/node_modules/@20minutes/s3rver" ] && return 0
 	command -v npm >/dev/null 2>&1 || { echo "deps.sh: npm is needed for the test servers" >&2; return 1; }

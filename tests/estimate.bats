@@ -18,7 +18,7 @@ NOW=2026-04-11T14:00:00Z
 OLD='2026-04-01 00:00:00'	# far outside the grace window at $NOW
 
 setup_file() {
-	[ -d "$ARC_ROOT/tests/servers/node_modules/s3rver" ] || {
+	[ -d "$ARC_NODE_MODULES/s3rver" ] || {
 		echo "the npm test servers are missing: sh tests/deps.sh build test" >&2
 		return 1
 	}

@@ -21,7 +21,7 @@ MAX=$(printf '\364\217\277\277')	# U+10FFFF in UTF-8
 FF=$(printf '\377')			# not UTF-8; etcd keys may hold it
 
 setup_file() {
-	[ -d "$ARC_ROOT/tests/servers/node_modules/s3rver" ] || {
+	[ -d "$ARC_NODE_MODULES/s3rver" ] || {
 		echo "the npm test servers are missing: sh tests/deps.sh build test" >&2
 		return 1
 	}

@@ -14,7 +14,7 @@ D=db/cpu/2026/04/11/14
 setup_file() {
 	SERVERS=
 	if command -v etcd >/dev/null &&
-	    [ -d "$ARC_ROOT/tests/servers/node_modules/s3rver" ]; then
+	    [ -d "$ARC_NODE_MODULES/s3rver" ]; then
 		launch_etcd
 		start_s3rver
 		etcd_wait "$ETCD_PORT"

@@ -16,7 +16,7 @@ OLD='2026-04-01 00:00:00'
 H=2026/04/10/12
 
 setup_file() {
-	[ -d "$ARC_ROOT/tests/servers/node_modules/s3rver" ] || {
+	[ -d "$ARC_NODE_MODULES/s3rver" ] || {
 		echo "the npm test servers are missing: sh tests/deps.sh build test" >&2
 		return 1
 	}

@@ -16,8 +16,8 @@ OLDREC=2026-04-01T00:00:00Z
 SECRET=wrong-Secret-4f1d9c2e	# a wrong secret that must never be printed
 
 setup_file() {
-	[ -d "$ARC_ROOT/tests/servers/node_modules/s3rver" ] &&
-	[ -d "$ARC_ROOT/tests/servers/node_modules/@20minutes/s3rver" ] || {
+	[ -d "$ARC_NODE_MODULES/s3rver" ] &&
+	[ -d "$ARC_NODE_MODULES/@20minutes/s3rver" ] || {
 		echo "the npm test servers are missing: sh tests/deps.sh build test" >&2
 		return 1
 	}

@@ -12,7 +12,9 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const lib = path.join(__dirname, 'servers/node_modules/@20minutes/s3rver/lib');
+// the servers are installed where tests/servers.bash's ARC_NODE_MODULES says
+const lib = path.join(process.env.ARC_NODE_MODULES ||
+    path.join(__dirname, '../.test-servers/node_modules'), '@20minutes/s3rver/lib');
 const AWSAccount = require(path.join(lib, 'models/account'));
 const S3Error = require(path.join(lib, 'models/error'));
 const v4 = require(path.join(lib, 'signature/v4'));

@@ -2,6 +2,9 @@
 # 127.0.0.1 only, each stopped by its PID.  Load it after test_helper in
 # a .bats file and call the start_* functions from setup_file.
 ARC_SERVERS="$ARC_ROOT/tests/servers"
+# the npm test servers are installed (sh tests/deps.sh test) outside the
+# source tree, where no search of tests/ meets their dependencies' code
+ARC_NODE_MODULES="${ARC_NODE_MODULES:-$ARC_ROOT/.test-servers/node_modules}"
 
 # free_port: a TCP port on 127.0.0.1 that nothing listens on.
 free_port() {
@@ -30,7 +33,7 @@ wait_http() {
 # start_s3rver [v4]: s3rver 3.7.1 (or the signature-checking 4.0.4 fork)
 # in $BATS_FILE_TMPDIR; exports AWS_* for it and S3_PORT, S3_DATA.
 start_s3rver() {
-	local js="$ARC_SERVERS/node_modules/s3rver/bin/s3rver.js" try pid
+	local js="$ARC_NODE_MODULES/s3rver/bin/s3rver.js" try pid
 	[ "${1:-}" = v4 ] && js="$ARC_SERVERS/s3rver-v4.js"
 	S3_DATA="$BATS_FILE_TMPDIR/s3data"
 	mkdir -p "$S3_DATA"
@@ -39,7 +42,8 @@ start_s3rver() {
 	for try in 1 2 3; do
 		S3_PORT=$(free_port)
 		# s3rver makes continuation tokens with DES: the legacy provider
-		node --openssl-legacy-provider "$js" -d "$S3_DATA" -a 127.0.0.1 \
+		NODE_PATH=$ARC_NODE_MODULES node --openssl-legacy-provider "$js" \
+		    -d "$S3_DATA" -a 127.0.0.1 \
 		    -p "$S3_PORT" --silent >"$BATS_FILE_TMPDIR/s3rver.log" 2>&1 3>&- &
 		pid=$!
 		echo "$pid" >"$BATS_FILE_TMPDIR/s3rver.pid"
@@ -111,7 +115,7 @@ start_azurite() {
 	mkdir -p "$BATS_FILE_TMPDIR/azdata"
 	for try in 1 2 3; do
 		AZ_PORT=$(free_port)
-		"$ARC_SERVERS/node_modules/.bin/azurite-blob" --blobHost 127.0.0.1 \
+		"$ARC_NODE_MODULES/.bin/azurite-blob" --blobHost 127.0.0.1 \
 		    --blobPort "$AZ_PORT" --location "$BATS_FILE_TMPDIR/azdata" \
 		    --disableTelemetry --silent >"$BATS_FILE_TMPDIR/azurite.log" 2>&1 3>&- &
 		pid=$!
@@ -531,13 +535,14 @@ start_s3rver_as() {
 
 # launch_named NAME: start the s3rver NAME on a port that looks free.
 launch_named() {
-	local js="$ARC_SERVERS/node_modules/s3rver/bin/s3rver.js" port
+	local js="$ARC_NODE_MODULES/s3rver/bin/s3rver.js" port
 	[ "$(cat "$BATS_FILE_TMPDIR/$1.kind")" = v4 ] &&
 	    js="$ARC_SERVERS/s3rver-v4.js"
 	port=$(free_port) || return 1
 	mkdir -p "$BATS_FILE_TMPDIR/$1-data"
 	# s3rver makes continuation tokens with DES: the legacy provider
-	node --openssl-legacy-provider "$js" -d "$BATS_FILE_TMPDIR/$1-data" \
+	NODE_PATH=$ARC_NODE_MODULES node --openssl-legacy-provider "$js" \
+	    -d "$BATS_FILE_TMPDIR/$1-data" \
 	    -a 127.0.0.1 -p "$port" --silent \
 	    >"$BATS_FILE_TMPDIR/$1.log" 2>&1 3>&- &
 	echo $! >"$BATS_FILE_TMPDIR/$1.pid"

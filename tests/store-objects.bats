@@ -24,7 +24,7 @@ P=db/m/2026/04/11/13	# file c: the directory swapped for a link
 T=30			# seconds before a tool is taken to hang
 
 setup_file() {
-	[ -d "$ARC_ROOT/tests/servers/node_modules/s3rver" ] || {
+	[ -d "$ARC_NODE_MODULES/s3rver" ] || {
 		echo "the npm test servers are missing: sh tests/deps.sh build test" >&2
 		return 1
 	}

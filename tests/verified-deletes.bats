@@ -18,7 +18,7 @@ OLDREC=2026-04-01T00:00:00Z
 D=db/m/2026/04/11/12		# the etcd tests' managed directory
 
 setup_file() {
-	[ -d "$ARC_ROOT/tests/servers/node_modules/s3rver" ] || {
+	[ -d "$ARC_NODE_MODULES/s3rver" ] || {
 		echo "the npm test servers are missing: sh tests/deps.sh build test" >&2
 		return 1
 	}
