@@ -31,7 +31,32 @@
 #include "arc.h"
 
 #define WINDOW_MAX	1000
-#define PLAN_MAX	65536	/* orphan-storage paths announced at once */
+/*
+ * The orphan-storage paths announced at once are bounded by the memory
+ * they hold (the path, and about PLAN_ITEM bytes of bookkeeping each,
+ * here and in the manifest's copy), not by a count: every announcement
+ * past the first is one more whole read of a manifest file, so as many
+ * go at once as the budget allows.
+ */
+#define PLAN_BYTES	((size_t)96 << 20)
+#define PLAN_ITEM	256
+
+static size_t plan_budget = PLAN_BYTES;
+
+/* The announcement budget: ARC_RECHECK_PLAN_BYTES (for tests), else PLAN_BYTES. */
+static size_t
+plan_bytes(void)
+{
+	const char *v = getenv("ARC_RECHECK_PLAN_BYTES");
+	long long n;
+
+	if (v == NULL || *v == '\0')
+		return PLAN_BYTES;
+	if (arc_parse_count(v, 1, (long long)1 << 40, &n) == -1)
+		errx(ARC_EXIT_ERROR, "'%s': invalid ARC_RECHECK_PLAN_BYTES "
+		    "(1 to 2^40)", v);
+	return (size_t)n;
+}
 
 enum reason {
 	R_CONFIRMED,
@@ -100,7 +125,7 @@ input_waiting(void)
 
 /*
  * When the candidates are a regular file, announce to the manifest the
- * orphan-storage paths from offset pos on, up to PLAN_MAX, so that a
+ * orphan-storage paths from offset pos on, up to PLAN_BYTES, so that a
  * manifest file is read whole once for them all and each window's
  * look-up reads only what was appended since (arc(7), MANIFEST FILE
  * PASSES).  The file is read again through a descriptor of its own.
@@ -116,7 +141,7 @@ plan_ahead(struct arc_manifest *man, off_t pos)
 	struct arc_buf path = { 0 };
 	struct stat sb;
 	const char *msg;
-	size_t n = 0, i;
+	size_t n = 0, cap = 0, used = 0, budget = plan_budget, i;
 	FILE *fp;
 	int fd;
 
@@ -130,16 +155,24 @@ plan_ahead(struct arc_manifest *man, off_t pos)
 			close(fd);
 		return 0;
 	}
-	mi = arc_ecalloc(PLAN_MAX, sizeof(*mi));
+	mi = NULL;
 	arc_reader_init(&rd, fp, "-", ARC_REC_CANDIDATE, 0);
-	while (n < PLAN_MAX && arc_reader_next(&rd, &rec) == 1) {
+	/* at least a window, so that each window is looked up in one go */
+	while ((used < budget || n < WINDOW_MAX) &&
+	    arc_reader_next(&rd, &rec) == 1) {
 		if (rec.kind != ARC_KIND_STORAGE)
 			continue;
 		path.len = 0;
 		if (arc_unquote(&path, rec.qpath, rec.qpathlen, &msg) == -1)
 			break;	/* the main reader says why */
+		if (n == cap) {
+			cap = cap ? cap * 2 : 4096;
+			mi = arc_ereallocarray(mi, cap, sizeof(*mi));
+		}
+		memset(&mi[n], 0, sizeof(mi[n]));
 		mi[n].path = arc_estrndup(path.s, path.len);
 		mi[n++].pathlen = path.len;
+		used += path.len + PLAN_ITEM;
 	}
 	arc_reader_free(&rd);
 	fclose(fp);
@@ -226,6 +259,7 @@ options(int argc, char *argv[], struct opts *o, char *operand[2])
 		errx(ARC_EXIT_ERROR, "the manifest must be re-read: it cannot "
 		    "be '-'");
 	o->window = arc_window_ns(&w);
+	plan_budget = plan_bytes();
 	operand[0] = argv[0];
 	operand[1] = argv[1];
 }

@@ -761,3 +761,34 @@ with open("c.rec", "w") as c, open("m.ndjson", "a") as m:
 	assert_output '[1,0]'
 	[ "$(jq .manifest_passes st.pipe)" -ge 3 ]
 }
+
+@test "candidates beyond what one announcement holds are looked up in more passes over a manifest file, with the same paths rejected" {
+	many_storage 2500
+	run -1 arc-recheck -t "$NOW" -R rej.one -S st.one s m.ndjson <c.rec
+	cp <(printf '%s\n' "$output") ok.one
+	run -0 jq -c '[.manifest_passes, .manifest_tails]' st.one
+	assert_output '[1,0]'
+	# about 1400 paths an announcement: the windows of 1000 cross two
+	run -1 env ARC_RECHECK_PLAN_BYTES=400000 arc-recheck -t "$NOW" \
+	    -R rej.few -S st.few s m.ndjson <c.rec
+	cp <(printf '%s\n' "$output") ok.few
+	cmp ok.one ok.few
+	cmp rej.one rej.few
+	[ "$(wc -l <rej.few)" -eq 250 ]
+	[ "$(jq .in_manifest st.few)" -eq 250 ]
+	[ "$(jq .manifest_passes st.few)" -gt 1 ]
+	[ "$(jq .manifest_passes st.few)" -le 3 ]
+	# a budget below one window still looks a window up in one pass
+	run -1 env ARC_RECHECK_PLAN_BYTES=1 arc-recheck -t "$NOW" \
+	    -R rej.tiny -S st.tiny s m.ndjson <c.rec
+	cmp rej.one rej.tiny
+	[ "$(jq .manifest_passes st.tiny)" -eq 3 ]
+}
+
+@test "an invalid ARC_RECHECK_PLAN_BYTES is refused before anything is read" {
+	many_storage 10
+	run -2 env ARC_RECHECK_PLAN_BYTES=lots arc-recheck -t "$NOW" s m.ndjson <c.rec
+	assert_output "arc-recheck: 'lots': invalid ARC_RECHECK_PLAN_BYTES (1 to 2^40)"
+	run -1 env ARC_RECHECK_PLAN_BYTES=4096 arc-recheck -t "$NOW" s m.ndjson <c.rec
+	[ "${#lines[@]}" -eq 9 ]
+}
