@@ -4,6 +4,9 @@
 #
 # usage: diff.sh [-r runs] [n]
 #
+# OLD=DIR (environment): also time DIR/arc-diff, an older build, in the
+# same runs (before and after figures side by side, CPU seconds too).
+#
 # Targets (issue 2): at least 2x faster than join -v1 -v2, no slower than
 # comm -3, peak RSS under 16 MiB.  The path columns comm reads are cut
 # out beforehand, untimed.
@@ -27,6 +30,8 @@ warm "$OURS" "$JOIN" "$COMM"
 i=0
 while [ $i -lt "$RUNS" ]; do
 	measure arc-diff "$OURS"
+	[ -z "${OLD:-}" ] || measure "arc-diff (old)" \
+	    "arc-diff.old -t 2027-01-01T00:00:00Z '$OUT/m' '$OUT/s' >'$OUT/d.old'"
 	measure "join -v1 -v2" "$JOIN"
 	measure "comm -3 (paths only)" "$COMM"
 	i=$((i + 1))
@@ -39,8 +44,16 @@ tr -d "$TAB" <"$OUT/c.out" >"$OUT/c.path"
 cmp -s "$OUT/d.path" "$OUT/j.path" && cmp -s "$OUT/d.path" "$OUT/c.path" ||
     die "arc-diff, join and comm disagree"
 echo "# $(wc -l <"$OUT/d.out") candidates, the same paths from all three"
+[ -z "${OLD:-}" ] || cmp -s "$OUT/d.out" "$OUT/d.old" ||
+    die "the old arc-diff's output differs"
 
-table "$N x $N records" arc-diff "join -v1 -v2" "comm -3 (paths only)"
+OLDNAME=
+[ -z "${OLD:-}" ] || OLDNAME="arc-diff (old)"
+table "$N x $N records" arc-diff ${OLDNAME:+"$OLDNAME"} "join -v1 -v2" \
+    "comm -3 (paths only)"
+for t in arc-diff ${OLDNAME:+"$OLDNAME"}; do
+	echo "# $t: $(seconds "$t") s wall, $(cpu "$t") s CPU"
+done
 verdict arc-diff "join -v1 -v2" ">= 2x" \
     "$(ge "$(seconds "join -v1 -v2")" "2 * $(seconds arc-diff)")"
 verdict arc-diff "comm -3 (paths only)" ">= 1x" \

@@ -124,6 +124,7 @@ void	 arc_buf_free(struct arc_buf *);
 const char *arc_url_redact(struct arc_buf *, const char *);
 int	 arc_url_has_secret(const char *);
 int	 arc_refuse_secret(const char *, const char *);
+const char *arc_url_local_path(const char *);	/* NULL: not a local one */
 
 /* quote.c: the C-style path quoting of arc(7) */
 /* A byte written escaped: below 0x20 (TAB among them), 0x7F, backslash. */
@@ -164,6 +165,7 @@ const char *arc_path_unsafe(const char *, size_t);
 int	 arc_path_is_candidate(const char *, size_t);
 int	 arc_path_is_managed(const char *, size_t);
 int	 arc_path_canonical(const char *, size_t, struct arc_buf *);
+const char *arc_path_odd_span(const char *, const char *);
 
 /*
  * shard.c: shard i of n of the paths (--shard), by the FNV-1a hash of a

@@ -126,16 +126,6 @@ arc_range_free(struct arc_range *r)
 
 /* ---- the cursor ------------------------------------------------------- */
 
-/* A local store or manifest: a path or file:// URL, not another scheme. */
-static const char *
-local_path(const char *loc)
-{
-	if (strncmp(loc, "file://", 7) == 0)
-		return loc + 7;
-	return strstr(loc, "://") == NULL && strcmp(loc, "-") != 0 ? loc :
-	    NULL;
-}
-
 /*
  * What names a location: a local one's real path, another without its
  * trailing '/' (s3://b/x and s3://b/x/ are one store).
@@ -147,7 +137,7 @@ location(const char *loc)
 	char *r;
 	size_t n;
 
-	if ((p = local_path(loc)) != NULL && (r = realpath(p, NULL)) != NULL)
+	if ((p = arc_url_local_path(loc)) != NULL && (r = realpath(p, NULL)) != NULL)
 		return r;
 	n = strlen(loc);
 	while (n > 1 && loc[n - 1] == '/')
@@ -171,7 +161,7 @@ identity(const char *store, const char *shard, const char *manifest)
 	o = json_object_new_object();
 	s = location(store);
 	json_object_object_add(o, "store", arc_json_text(s));
-	if (local_path(store) != NULL && stat(s, &sb) == 0)
+	if (arc_url_local_path(store) != NULL && stat(s, &sb) == 0)
 		snprintf(num, sizeof(num), "%ju:%ju", (uintmax_t)sb.st_dev,
 		    (uintmax_t)sb.st_ino);
 	free(s);

@@ -710,15 +710,18 @@ locate(struct inv *v, const char *loc)
 	struct stat st;
 	size_t n;
 
-	if ((sep = strstr(loc, "://")) != NULL &&
-	    strncmp(loc, "file://", 7) != 0) {
+	/* "-" names a file or directory of that name here, not stdin */
+	if ((path = arc_url_local_path(loc)) == NULL &&
+	    strcmp(loc, "-") != 0) {
+		sep = strstr(loc, "://");
 		path = strchr(sep + 3, '/');
 		n = path ? (size_t)(path - loc) : strlen(loc);
 		arc_buf_add(&root, loc, n);
 		arc_buf_adds(&mk, path ? path + 1 : "");
 	} else {
 		v->local = 1;
-		path = sep ? sep + 3 : loc;
+		if (path == NULL)
+			path = loc;
 		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
 			arc_buf_adds(&root, path);
 		else if ((slash = strrchr(path, '/')) != NULL) {

@@ -57,8 +57,7 @@ manifest_kind(const char *m)
 	if (strncmp(m, "arc+http://", 11) == 0 ||
 	    strncmp(m, "arc+https://", 12) == 0)
 		return "arcapi";
-	if (strcmp(m, "-") == 0 || (strstr(m, "://") != NULL &&
-	    strncmp(m, "file://", 7) != 0))
+	if (arc_url_local_path(m) == NULL)
 		return NULL;
 	return "file";
 }

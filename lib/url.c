@@ -14,6 +14,10 @@
  * The authority runs from "://" to the first '/', '?', '#', blank, '"'
  * or the end, its userinfo up to the last '@' in it (a password may hold
  * a stray '@').  Reads text, writes a buffer; no state.
+ *
+ * arc_url_local_path tells a local location (a path or a file:// URL)
+ * from every other: the one place that says which operands name a local
+ * file or directory.
  */
 #include <ctype.h>
 #include <err.h>
@@ -140,4 +144,21 @@ arc_refuse_secret(const char *url, const char *what)
 	    "user name or password" : "signature or token in its query");
 	arc_buf_free(&b);
 	return -1;
+}
+
+/*
+ * The local file or directory a store or manifest location names: loc
+ * itself for a path, what follows "file://" for a file URL (as given:
+ * the backends refuse one that is not file:///absolute/path).  NULL for
+ * a location of any other scheme and for "-" (standard input), which
+ * name no local file.
+ */
+const char *
+arc_url_local_path(const char *loc)
+{
+	if (strncmp(loc, "file://", 7) == 0)
+		return loc + 7;
+	if (strstr(loc, "://") != NULL || strcmp(loc, "-") == 0)
+		return NULL;
+	return loc;
 }

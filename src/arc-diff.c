@@ -53,7 +53,7 @@ struct spelling {
 	size_t	 len;
 };
 static struct spelling *plainsp;
-static size_t nplain;
+static size_t nplain, ncap;
 
 /* An exit before the end leaves no -R file, not even a temporary one. */
 static void
@@ -103,11 +103,85 @@ spellcmp(const void *a, const void *b)
 	return arc_pathcmp(x->s, x->len, y->s, y->len);
 }
 
+/* One manifest line's path, if spelled otherwise, into plainsp. */
+static void
+gather_line(const char *line, size_t len, struct arc_buf *plainp)
+{
+	const char *tab;
+	size_t plen;
+
+	tab = memchr(line, '\t', len);
+	plen = tab != NULL ? (size_t)(tab - line) : len -
+	    (line[len - 1] == '\n');
+	if (!arc_path_canonical(line, plen, plainp) || plainp->len == 0)
+		return;
+	if (nplain == ncap) {
+		ncap = ncap ? ncap * 2 : 16;
+		plainsp = arc_erealloc(plainsp, ncap * sizeof(*plainsp));
+	}
+	plainsp[nplain].s = arc_emalloc(plainp->len);
+	memcpy(plainsp[nplain].s, plainp->s, plainp->len);
+	plainsp[nplain++].len = plainp->len;
+}
+
+/*
+ * The whole lines in [p, end), each ending in LF: gather_line on those
+ * arc_path_odd_span finds a sign of another spelling in, and on the
+ * first when its path begins with '.' or '/'.  Every other line's path
+ * is plain, so the exact check would pass it over too.
+ */
+static void
+gather_lines(const char *p, const char *end, struct arc_buf *plainp)
+{
+	const char *s, *ls, *le;
+
+	if (p == end)
+		return;
+	if (*p == '.' || *p == '/') {
+		le = memchr(p, '\n', (size_t)(end - p));
+		gather_line(p, (size_t)(le - p) + 1, plainp);
+		p = le;
+	}
+	while ((s = arc_path_odd_span(p, end)) != end) {
+		if (*s == '\n')
+			ls = s + 1;	/* the sign starts the next line */
+		else {
+			for (ls = s; ls > p && ls[-1] != '\n'; ls--)
+				;
+		}
+		le = memchr(s + (*s == '\n'), '\n', (size_t)(end - s) -
+		    (*s == '\n'));
+		gather_line(ls, (size_t)(le - ls) + 1, plainp);
+		p = le;
+	}
+}
+
+/*
+ * Bytes read at once by the first pass: ARC_DIFF_BLOCK, else 1 MiB (a
+ * test sets a few bytes, so that lines straddle many blocks).  A line
+ * longer than a block grows it.
+ */
+static size_t
+block_size(void)
+{
+	const char *v = getenv("ARC_DIFF_BLOCK");
+	long long n;
+
+	if (v == NULL || *v == '\0')
+		return 1 << 20;
+	if (arc_parse_count(v, 1, 1 << 30, &n) == -1)
+		errx(ARC_EXIT_ERROR, "'%s': invalid ARC_DIFF_BLOCK "
+		    "(1 to 1073741824)", v);
+	return (size_t)n;
+}
+
 /*
  * The first pass: the plain spellings of fp's paths spelled otherwise
  * into plainsp.  Returns the stream the merge is to read: fp rewound, or
  * a spooled copy when fp cannot be read twice (a pipe).  A line the
- * merge will refuse is passed over here.
+ * merge will refuse is passed over here.  It reads blocks, not lines,
+ * and checks only the lines that show a sign of another spelling
+ * (gather_lines): a manifest has millions of lines and few such.
  */
 static FILE *
 gather_spellings(FILE *fp, const char *name)
@@ -115,9 +189,8 @@ gather_spellings(FILE *fp, const char *name)
 	struct arc_buf plainp = { 0 };
 	struct stat sb;
 	FILE *spool = NULL;
-	char *line = NULL, *tab;
-	size_t cap = 0, plen, ncap = 0;
-	ssize_t len;
+	char *buf, *nl;
+	size_t cap = block_size(), have = 0, n, upto;
 	off_t start = 0;
 
 	if (fstat(fileno(fp), &sb) == -1 || !S_ISREG(sb.st_mode) ||
@@ -125,27 +198,36 @@ gather_spellings(FILE *fp, const char *name)
 		spool = arc_tmpstream();
 		arc_bigbuf(spool);
 	}
-	while ((len = getdelim(&line, &cap, '\n', fp)) > 0) {
-		if (spool != NULL && fwrite(line, 1, (size_t)len, spool) !=
-		    (size_t)len)
+	/* one byte more than a block: room for a last line's LF */
+	buf = arc_emalloc(cap + 1);
+	for (;;) {
+		n = fread(buf + have, 1, cap - have, fp);
+		if (spool != NULL && n > 0 && fwrite(buf + have, 1, n,
+		    spool) != n)
 			err(ARC_EXIT_ERROR, "cannot spool '%s'", name);
-		tab = memchr(line, '\t', (size_t)len);
-		plen = tab != NULL ? (size_t)(tab - line) : (size_t)len -
-		    (line[len - 1] == '\n');
-		if (!arc_path_canonical(line, plen, &plainp) ||
-		    plainp.len == 0)
-			continue;
-		if (nplain == ncap) {
-			ncap = ncap ? ncap * 2 : 16;
-			plainsp = arc_erealloc(plainsp, ncap * sizeof(*plainsp));
+		have += n;
+		if (n == 0) {
+			if (ferror(fp))
+				err(ARC_EXIT_ERROR, "read error on '%s'", name);
+			/* the last line, given the LF it lacks */
+			if (have > 0 && buf[have - 1] != '\n')
+				buf[have++] = '\n';
+			gather_lines(buf, buf + have, &plainp);
+			break;
 		}
-		plainsp[nplain].s = arc_emalloc(plainp.len);
-		memcpy(plainsp[nplain].s, plainp.s, plainp.len);
-		plainsp[nplain++].len = plainp.len;
+		if ((nl = memrchr(buf, '\n', have)) == NULL) {
+			if (have == cap) {	/* a line longer than a block */
+				cap *= 2;
+				buf = arc_erealloc(buf, cap + 1);
+			}
+			continue;
+		}
+		upto = (size_t)(nl - buf) + 1;
+		gather_lines(buf, buf + upto, &plainp);
+		memmove(buf, buf + upto, have - upto);
+		have -= upto;
 	}
-	if (ferror(fp))
-		err(ARC_EXIT_ERROR, "read error on '%s'", name);
-	free(line);
+	free(buf);
 	arc_buf_free(&plainp);
 	if (nplain > 1)
 		qsort(plainsp, nplain, sizeof(*plainsp), spellcmp);

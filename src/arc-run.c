@@ -406,13 +406,12 @@ default_state(void)
 static char *
 manifest_target(const char *m)
 {
+	const char *p;
 	char *r;
 
-	if (strncmp(m, "file://", 7) == 0)
-		m += 7;
-	else if (strstr(m, "://") != NULL || strcmp(m, "-") == 0)
+	if ((p = arc_url_local_path(m)) == NULL)
 		return arc_estrdup("");
-	return (r = realpath(m, NULL)) != NULL ? r : arc_estrdup("");
+	return (r = realpath(p, NULL)) != NULL ? r : arc_estrdup("");
 }
 
 /* Whether s is a SHA-256 as this program writes one: 64 lower-case hex. */
@@ -614,15 +613,6 @@ plan_option(const struct arc_planfile *p, const char *flag)
 	return NULL;
 }
 
-/* A local location's path (a path or file:// URL), or "" for a URL. */
-static const char *
-local_loc(const char *loc)
-{
-	if (strncmp(loc, "file://", 7) == 0)
-		return loc + 7;
-	return strstr(loc, "://") == NULL && strcmp(loc, "-") != 0 ? loc : "";
-}
-
 /*
  * plan -o PLAN, before the run starts: PLAN is never the manifest, its
  * target or their lock files, the metrics file or the price table, nor
@@ -635,8 +625,16 @@ plan_out_check(const char *out, const char *store, const char *m,
     const char *val[O_NOPTS])
 {
 	struct arc_buf ml = { 0 }, tl = { 0 };
-	const char *files[7], *dirs[4], *lm = local_loc(m);
+	const char *files[7], *dirs[4], *lm, *ls, *li;
 	char *t = manifest_target(m);
+
+	/* "" where the location is not a local one: nothing to compare */
+	if ((lm = arc_url_local_path(m)) == NULL)
+		lm = "";
+	if ((ls = arc_url_local_path(store)) == NULL)
+		ls = "";
+	if ((li = arc_url_local_path(val[O_INVENTORY])) == NULL)
+		li = "";
 
 	if (*lm != '\0')
 		arc_buf_printf(&ml, "%s.lock", lm);
@@ -649,9 +647,9 @@ plan_out_check(const char *out, const char *store, const char *m,
 	files[4] = val[O_METRICS];
 	files[5] = val[O_PRICE_TABLE];
 	files[6] = NULL;
-	dirs[0] = local_loc(store);
+	dirs[0] = ls;
 	dirs[1] = val[O_STATE];
-	dirs[2] = local_loc(val[O_INVENTORY]);
+	dirs[2] = li;
 	dirs[3] = NULL;
 	if (arc_planfile_out_ok(out, files, dirs) == -1)
 		exit(ARC_EXIT_ERROR);

@@ -216,6 +216,86 @@ counts() {
 	assert_output "$(printf 'orphan-storage\t'; srec 'x/f.parquet' "$OLD" 1)"
 }
 
+# odd_world: in m.rec (sorted, its last line without its LF) a manifest
+# record for every spelling of arc(7) PATH SPELLINGS and a few more
+# (leading "./" and '/', a "." segment inside and at the end, '//', a
+# trailing '/', quoted paths), each beside plain records; in plain.rec
+# the plain records alone; in s.rec a stored file for each record and
+# one no record names (x/zz.parquet).
+odd_world() {
+	local p
+	{
+		for p in x/a0 x/b0 x/c0 x/d0 x/e0 x/g0 x/h0 x/i0 x/j0 x/k0; do
+			mrec "$p.parquet" "$OLD" 1 n 1
+		done
+	} >plain.rec
+	{
+		cat plain.rec
+		mrec './x/a1.parquet'
+		mrec '/x/b1.parquet'
+		mrec 'x/./c1.parquet'
+		mrec 'x//d1.parquet'
+		mrec 'x/e1.parquet/'
+		mrec 'x/g1.parquet/.'
+		mrec 'x/./q\tq.parquet'	# quoted: a TAB in the name
+		mrec 'x/\001//h1.parquet'	# quoted: the byte 0x01
+		mrec 'x/\\/./i1.parquet'	# quoted: a backslash
+		mrec 'x/j1/.//k1.parquet'
+		mrec 'x/zy.parquet//'	# the last line, its LF taken off
+	} | LC_ALL=C sort >m.lf
+	printf '%s' "$(cat m.lf)" >m.rec
+	[ "$(tail -n 1 m.rec | cut -f 1)" = 'x/zy.parquet//' ]
+	[ -n "$(tail -c 1 m.rec)" ]	# no LF at the end
+	{
+		for p in x/a0 x/b0 x/c0 x/d0 x/e0 x/g0 x/h0 x/i0 x/j0 x/k0 \
+		    x/a1 x/b1 x/c1 x/d1 x/e1 x/g1 'x/q\tq' 'x/\001/h1' \
+		    'x/\\/i1' x/j1/k1 x/zy x/zz; do
+			srec "$p.parquet" "$OLD" 1
+		done
+	} | LC_ALL=C sort >s.rec
+}
+
+@test "a manifest path spelled otherwise registers its file wherever the first pass's blocks split its line" {
+	odd_world
+	want=$(printf 'orphan-storage\t'; srec 'x/zz.parquet' "$OLD" 1)
+	# the default block, then every block size from one byte to past
+	# a line and a half, so that each line straddles a boundary
+	run -1 --separate-stderr arc-diff -s -t "$NOW" m.rec s.rec
+	assert_output "$want"
+	# (one run each, not through bats's run: a hundred of these are slow)
+	for b in $(seq 1 64) 4096; do
+		got=$(ARC_DIFF_BLOCK=$b arc-diff -s -t "$NOW" m.rec s.rec 2>&1) &&
+		    fail "block $b: exit 0, want 1"
+		assert_equal "block $b: $got" "block $b: $want"
+	done
+	# from a pipe (read through a copy), in small blocks too
+	for b in 1 7 64; do
+		run -1 --separate-stderr env ARC_DIFF_BLOCK=$b \
+		    arc-diff -s -t "$NOW" - s.rec < <(cat m.rec)
+		assert_output "$want"
+	done
+	# the control: without the records spelled otherwise, each of their
+	# files is a candidate, so the run above found every one
+	run -1 --separate-stderr env ARC_DIFF_BLOCK=7 \
+	    arc-diff -s -t "$NOW" plain.rec s.rec
+	assert_equal "$(wc -l <<<"$output")" 12
+	refute_line --partial 'x/a0.parquet'
+	assert_line --partial 'x/j1/k1.parquet'
+}
+
+@test "an ARC_DIFF_BLOCK that is no byte count is refused with exit 2, naming it" {
+	odd_world
+	for b in 0 x 1073741825; do
+		run -2 --separate-stderr env ARC_DIFF_BLOCK=$b \
+		    arc-diff -t "$NOW" m.rec s.rec
+		assert_output ''
+		assert_stderr "arc-diff: '$b': invalid ARC_DIFF_BLOCK (1 to 1073741824)"
+	done
+	run -1 --separate-stderr env ARC_DIFF_BLOCK=1073741824 \
+	    arc-diff -t "$NOW" m.rec s.rec
+	assert_line --partial 'x/zz.parquet'
+}
+
 @test "candidates of both kinds come out interleaved in path order" {
 	{ mrec a; mrec c; mrec e; mrec f; } >m.rec
 	{ srec b "$OLD" 1; srec c "$OLD" 1; srec d "$OLD" 1; srec g "$OLD" 1; } >s.rec

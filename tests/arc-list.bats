@@ -16,10 +16,7 @@ world_store() {
 }
 
 teardown() {
-	if [ -n "${WORLD:-}" ]; then
-		chmod -R u+rwx "$WORLD" 2>/dev/null || true
-		rm -rf "$WORLD"
-	fi
+	remove_world
 }
 
 # paths: the path field of every line of $output.

@@ -53,10 +53,7 @@ setup() {
 }
 
 teardown() {
-	if [ -n "${WORLD:-}" ]; then
-		chmod -R u+rwx "$WORLD" 2>/dev/null || true
-		rm -rf "$WORLD"
-	fi
+	remove_world
 }
 
 # --- usage and operands --------------------------------------------------

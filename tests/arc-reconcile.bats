@@ -20,10 +20,7 @@ setup() {
 
 teardown() {
 	local p
-	for p in $KILL_PIDS; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
+	stop_test_pids
 	for p in $MOUNTED; do
 		umount "$p" 2>/dev/null || umount -l "$p" 2>/dev/null || true
 	done

@@ -44,11 +44,7 @@ setup() {
 }
 
 teardown() {
-	local p
-	for p in $KILL_PIDS; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
+	stop_test_pids
 }
 
 # fentry PATH [LSN [DATABASE]]: an NDJSON FileEntry.
@@ -78,17 +74,6 @@ queries() {
 # uri STRING: STRING percent-encoded as a query value.
 uri() {
 	jq -rn --arg s "$1" '$s | @uri'
-}
-
-# files DIR PATH...: old files (two days) in the local store DIR.
-files() {
-	local dir=$1 p
-	shift
-	for p in "$@"; do
-		mkdir -p "$dir/$(dirname "$p")"
-		printf 'data:%s\n' "$p" >"$dir/$p"
-	done
-	(cd "$dir" && touch -d '2 days ago' "$@")
 }
 
 # decode_deferred FILE: each op of each BatchFileOpsPayload line as
@@ -191,7 +176,7 @@ field() {
 	[ "${#lines[@]}" -eq 25 ]
 	refute_output --partial "f05a"
 	# so the storage side sees it as an orphan: the live re-check saves it
-	files store "$D/f05a.parquet" "$D/f99.parquet"
+	old_files store "$D/f05a.parquet" "$D/f99.parquet"
 	printf 'orphan-storage\t%s\t2026-04-09T00:00:00Z\t10\n' \
 	    "$D/f05a.parquet" "$D/f99.parquet" >cand
 	run --separate-stderr arc-recheck -R rej store "$A" <cand
@@ -206,7 +191,7 @@ field() {
 		fentry "$D/b.parque-1"; fentry "$D/b.parquet0"
 	} >m.ndjson
 	serve m.ndjson
-	files store "$D/a.parquet" "$D/b.parquet"
+	old_files store "$D/a.parquet" "$D/b.parquet"
 	printf 'orphan-storage\t%s\t2026-04-09T00:00:00Z\t10\n' \
 	    "$D/a.parquet" "$D/b.parquet" >cand
 	run --separate-stderr arc-recheck -R rej store "$A" <cand
@@ -342,7 +327,7 @@ field() {
 	assert_stderr --partial "(after 1 attempts)"
 	[ ! -s "$ARCAPI_DIR/requests.log" ]
 	# arc-recheck: exit 2, not 1 with every candidate rejected
-	files store "$D/x.parquet"
+	old_files store "$D/x.parquet"
 	printf 'orphan-storage\t%s\t2026-04-09T00:00:00Z\t10\n' "$D/x.parquet" >cand
 	SSL_CERT_FILE=$TLS/wrong.crt run --separate-stderr arc-recheck store "$AS" <cand
 	expect 2
@@ -365,7 +350,7 @@ field() {
 
 @test "arc-recheck never confirms an orphan-storage candidate when the API refuses the lookup" {
 	echo "$TOKEN" >"$ARCAPI_DIR/token"
-	files store "$D/x.parquet"
+	old_files store "$D/x.parquet"
 	printf 'orphan-storage\t%s\t2026-04-09T00:00:00Z\t10\n' "$D/x.parquet" >cand
 	run --separate-stderr arc-recheck -R rej store "$A" <cand
 	assert_output ""
@@ -379,7 +364,7 @@ field() {
 @test "arc-delete --act defers orphan-manifest deletes to Arc's BatchFileOpsPayload lines and still deletes orphan files" {
 	{ fentry "$D/lost1.parquet"; fentry "$D/lost2.parquet"; fentry "$D/lost3.parquet"; } >m.ndjson
 	serve m.ndjson
-	files store "$D/orphan.parquet"
+	old_files store "$D/orphan.parquet"
 	{
 		for p in lost1 lost2 lost3; do
 			printf 'orphan-manifest\t%s\n' "$(mrecord "$D/$p.parquet")"
@@ -409,7 +394,7 @@ field() {
 @test "arc-delete --act with an arc+http manifest and no --deferred file deletes nothing and says why" {
 	fentry "$D/lost1.parquet" >m.ndjson
 	serve m.ndjson
-	files store "$D/orphan.parquet"
+	old_files store "$D/orphan.parquet"
 	{
 		printf 'orphan-manifest\t%s\n' "$(mrecord "$D/lost1.parquet")"
 		printf 'orphan-storage\t%s\t2026-04-09T00:00:00Z\t10\n' "$D/orphan.parquet"
@@ -441,7 +426,7 @@ plant() {
 		fentry "$D/lost1.parquet"; fentry "$D/lost2.parquet"
 	} >m.ndjson
 	serve m.ndjson
-	files store "$D/a.parquet" "$D/b.parquet" "$D/orph1.parquet" "$D/orph2.parquet"
+	old_files store "$D/a.parquet" "$D/b.parquet" "$D/orph1.parquet" "$D/orph2.parquet"
 }
 
 @test "the driver's act run defers the manifest deletes to a file named in the run record and repairs storage fully, the token never in argv or output" {

@@ -23,19 +23,12 @@ setup_file() {
 		return 1
 	}
 	launch_etcd
-	start_s3rver_as s3
+	start_s3_proxied
 	start_azurite 2>/dev/null ||
 	    wait_http_for 60 "http://127.0.0.1:$AZ_PORT/"
-	start_proxy fp "$(cat "$BATS_FILE_TMPDIR/s3.port")"
-	wait_named s3
+	wait_s3_proxied
 	etcd_wait "$ETCD_PORT"
-	S3_DATA=$BATS_FILE_TMPDIR/s3-data
-	FP_URL="http://127.0.0.1:$(cat "$BATS_FILE_TMPDIR/fp.port")"
-	export S3_DATA FP_URL
-	export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
-	export AWS_ENDPOINT_URL="http://127.0.0.1:$(cat "$BATS_FILE_TMPDIR/s3.port")"
-	unset AWS_ENDPOINT_URL_S3 AWS_S3_ADDRESSING_STYLE AWS_SESSION_TOKEN \
-	    AWS_REGION AWS_DEFAULT_REGION AWS_CA_BUNDLE ARC_PRICE_TABLE
+	unset ARC_PRICE_TABLE
 }
 
 teardown_file() {
@@ -50,11 +43,8 @@ setup() {
 	make_bucket "$B"
 	MANIFEST=$BATS_TEST_TMPDIR/m.ndjson
 	STATE=$BATS_TEST_TMPDIR/state
-	FP_RULES=$BATS_FILE_TMPDIR/fp.rules
-	FP_LOG=$BATS_FILE_TMPDIR/fp.requests
 	: >"$MANIFEST"
-	: >"$FP_LOG"
-	faults
+	fp_fresh
 	export ARC_HTTP_BACKOFF_MS=1 ARC_HTTP_ATTEMPTS=2 ARC_HTTP_TIMEOUT=5
 	export TMPDIR=$BATS_TEST_TMPDIR/tmp
 	mkdir -p "$TMPDIR"

@@ -92,16 +92,6 @@ fentry() {
 	printf '{"path":"%s","created_at":"2026-04-11T14:00:00Z","size_bytes":10,"database":"db","measurement":"m","origin_node_id":"node-1","lsn":1}\n' "$1"
 }
 
-# files PATH...: old files (two days) in the local store ./store.
-files() {
-	local p
-	for p in "$@"; do
-		mkdir -p "store/$(dirname "$p")"
-		printf 'data:%s\n' "$p" >"store/$p"
-	done
-	(cd store && touch -d '2 days ago' "$@")
-}
-
 # expect N: fail unless the last `run` exited N, showing its stderr.
 expect() {
 	if [ "$status" -ne "$1" ]; then
@@ -121,7 +111,7 @@ one_line() {
 # candidate files of a run: cand (orphan-storage: kept, orphan) and mcand
 # (orphan-manifest: lost, with its revision from a dump).
 plant() {
-	files "$D/kept.parquet" "$D/orphan.parquet"
+	old_files store "$D/kept.parquet" "$D/orphan.parquet"
 	{ fentry "$D/kept.parquet"; fentry "$D/lost.parquet"; } >m.ndjson
 	arc-manifest-load m.ndjson "$1" 2>/dev/null
 	printf 'orphan-storage\t%s\t2026-04-09T00:00:00Z\t10\n' \

@@ -47,11 +47,7 @@ setup() {
 }
 
 teardown() {
-	local p
-	for p in $KILL_PIDS; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
+	stop_test_pids
 }
 
 # ectl [ENDPOINTS] ARG...: etcdctl on the single member (or ENDPOINTS,
@@ -89,17 +85,6 @@ seed() {
 	arc-manifest-load "$BATS_TEST_TMPDIR/seed.ndjson" "$url" \
 	    2>"$BATS_TEST_TMPDIR/seed.err" ||
 	    { cat "$BATS_TEST_TMPDIR/seed.err"; return 1; }
-}
-
-# files DIR PATH...: old files (two days) in the local store DIR.
-files() {
-	local dir=$1 p
-	shift
-	for p in "$@"; do
-		mkdir -p "$dir/$(dirname "$p")"
-		printf 'data:%s\n' "$p" >"$dir/$p"
-	done
-	(cd "$dir" && touch -d '2 days ago' "$@")
 }
 
 # b64 STRING
@@ -284,7 +269,7 @@ field() {
 # ---- arc-recheck: live lookups -----------------------------------------
 
 @test "arc-recheck rejects an orphan-storage candidate whose path was registered in etcd after the dump" {
-	files store "$D/late.parquet" "$D/orphan.parquet"
+	old_files store "$D/late.parquet" "$D/orphan.parquet"
 	printf 'orphan-storage\t%s\t2026-04-09T00:00:00Z\t10\n' \
 	    "$D/late.parquet" "$D/orphan.parquet" >cand
 	seed "$M" "$D/late.parquet"
@@ -297,7 +282,7 @@ field() {
 @test "arc-recheck through a dead first endpoint still finds a registered path" {
 	local dead
 	dead=$(free_port)
-	files store "$D/late.parquet"
+	old_files store "$D/late.parquet"
 	printf 'orphan-storage\t%s\t2026-04-09T00:00:00Z\t10\n' "$D/late.parquet" >cand
 	seed "$M" "$D/late.parquet"
 	run --separate-stderr arc-recheck -R rej store "etcd://127.0.0.1:$dead,$ETCD$P" <cand
@@ -307,7 +292,7 @@ field() {
 }
 
 @test "arc-recheck takes an etcd lookup answer without a header as an error, never as absent" {
-	files store "$D/x.parquet"
+	old_files store "$D/x.parquet"
 	printf 'orphan-storage\t%s\t2026-04-09T00:00:00Z\t10\n' "$D/x.parquet" >cand
 	printf '200\n{}\n' >"$ARCAPI_DIR/etcd-range"
 	run --separate-stderr arc-recheck -R rej store "etcd://127.0.0.1:$ARCAPI_PORT/x/" <cand
@@ -317,7 +302,7 @@ field() {
 }
 
 @test "arc-recheck takes an etcd lookup answer without a revision as an error, never as absent" {
-	files store "$D/x.parquet"
+	old_files store "$D/x.parquet"
 	printf 'orphan-storage\t%s\t2026-04-09T00:00:00Z\t10\n' "$D/x.parquet" >cand
 	printf '200\n{"header":{}}\n' >"$ARCAPI_DIR/etcd-range"
 	run --separate-stderr arc-recheck -R rej store "etcd://127.0.0.1:$ARCAPI_PORT/x/" <cand
@@ -377,7 +362,7 @@ field() {
 
 @test "a transaction error that is not a failed compare stops arc-delete with exit 4 before any file is deleted" {
 	seed "$M" "$D/lost.parquet"
-	files store "$D/orphan.parquet"
+	old_files store "$D/orphan.parquet"
 	{
 		arc-manifest-dump "$M" | sed 's/^/orphan-manifest\t/'
 		printf 'orphan-storage\t%s\t2026-04-09T00:00:00Z\t10\n' "$D/orphan.parquet"
@@ -415,7 +400,7 @@ field() {
 # orphan-storage orph1, orph2 (old files only); young (a new file only).
 plant_local() {
 	seed "$M" "$D/a.parquet" "$D/b.parquet" "$D/lost1.parquet" "$D/lost2.parquet"
-	files store "$D/a.parquet" "$D/b.parquet" "$D/orph1.parquet" "$D/orph2.parquet"
+	old_files store "$D/a.parquet" "$D/b.parquet" "$D/orph1.parquet" "$D/orph2.parquet"
 	printf 'new\n' >"store/$D/young.parquet"
 }
 
@@ -507,7 +492,7 @@ s3keys() {
 @test "two drivers started at once with the same --lock: one runs, the other exits 75 and writes no run record" {
 	local lock="etcd://$ETCD/t$BATS_TEST_NUMBER/locks/reconcile" p1 p2 r1=0 r2=0
 	local loser winner lerr wrc
-	files store "$D/a.parquet"
+	old_files store "$D/a.parquet"
 	# a manifest answer that takes a second keeps the winner busy
 	echo 1 >"$ARCAPI_DIR/delay"
 	arc-reconcile --state-dir s1 --lock "$lock" store "arc+http://127.0.0.1:$ARCAPI_PORT" \
@@ -572,10 +557,10 @@ s3keys() {
 	# a slow manifest (every answer takes 0.2 s): with --batch 1 each
 	# storage delete waits for one live lookup
 	fentry "$D/a.parquet" >"$ARCAPI_DIR/manifest.ndjson"
-	files store "$D/a.parquet"
+	old_files store "$D/a.parquet"
 	n=120
 	for i in $(seq -w 1 $n); do printf '%s\n' "$D/o$i.parquet"; done >orphans
-	files store $(cat orphans)
+	old_files store $(cat orphans)
 	echo 0.2 >"$ARCAPI_DIR/delay"
 	arc-reconcile --state-dir "$STATE" --act --batch 1 --max-orphan-ratio 1 \
 	    --lock "etcd://$lk/locks/reconcile" store "arc+http://127.0.0.1:$ARCAPI_PORT" \

@@ -52,11 +52,7 @@ setup() {
 }
 
 teardown() {
-	local p
-	for p in ${KILL_PIDS:-}; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
+	stop_test_pids
 }
 
 @test "the checker rejects bytes that are not UTF-8 and an encoded surrogate, and accepts plain JSON (control)" {

@@ -29,11 +29,7 @@ setup() {
 }
 
 teardown() {
-	local p
-	for p in $KILL_PIDS; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
+	stop_test_pids
 	rm -rf "$WORLD"
 }
 

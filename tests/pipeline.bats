@@ -108,10 +108,7 @@ teardown() {
 	for p in ${KILL_PIDS:-}; do
 		kill_tree "$p"
 	done
-	if [ -n "${WORLD:-}" ]; then
-		chmod -R u+rwx "$WORLD" 2>/dev/null || true
-		rm -rf "$WORLD"
-	fi
+	remove_world
 }
 
 # kill_tree PID: end PID and its direct children, by their ids.

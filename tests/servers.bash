@@ -872,3 +872,38 @@ stop_swift() {
 	done
 	return 0
 }
+
+# ---- one s3rver behind the fault proxy (estimate.bats, window.bats,
+# verified-deletes.bats) ----------------------------------------------------
+
+# start_s3_proxied / wait_s3_proxied: the s3rver "s3" (3.7.1) and the
+# fault proxy "fp" in front of it (start_s3rver_as, start_proxy); a suite
+# starts its other servers between the two, so that they start at once.
+# wait_s3_proxied waits for the s3rver and exports S3_DATA (its
+# directory), FP_URL (the proxy) and AWS_* for the server itself, with
+# no other AWS endpoint, addressing, token, region or CA setting.  Stop
+# both with stop_named fp and stop_named s3.
+start_s3_proxied() {
+	start_s3rver_as s3
+	start_proxy fp "$(cat "$BATS_FILE_TMPDIR/s3.port")"
+}
+wait_s3_proxied() {
+	wait_named s3 || return 1
+	S3_DATA=$BATS_FILE_TMPDIR/s3-data
+	FP_URL="http://127.0.0.1:$(cat "$BATS_FILE_TMPDIR/fp.port")"
+	export S3_DATA FP_URL
+	export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+	export AWS_ENDPOINT_URL="http://127.0.0.1:$(cat "$BATS_FILE_TMPDIR/s3.port")"
+	unset AWS_ENDPOINT_URL_S3 AWS_S3_ADDRESSING_STYLE AWS_SESSION_TOKEN \
+	    AWS_REGION AWS_DEFAULT_REGION AWS_CA_BUNDLE
+}
+
+# fp_fresh: for a test, FP_RULES and FP_LOG of the proxy "fp", its
+# request log emptied and no fault rule (faults, so its counters start
+# over).
+fp_fresh() {
+	FP_RULES=$BATS_FILE_TMPDIR/fp.rules
+	FP_LOG=$BATS_FILE_TMPDIR/fp.requests
+	: >"$FP_LOG"
+	faults
+}

@@ -49,11 +49,7 @@ setup() {
 }
 
 teardown() {
-	local p
-	for p in $KILL_PIDS; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
+	stop_test_pids
 }
 
 # proxy I: the endpoint of shard I's proxy; plog I: its request log,

@@ -54,10 +54,7 @@ teardown() {
 	for m in ${MOUNTED:-}; do
 		umount "$m" 2>/dev/null || true
 	done
-	if [ -n "${WORLD:-}" ]; then
-		chmod -R u+rwx "$WORLD" 2>/dev/null || true
-		rm -rf "$WORLD"
-	fi
+	remove_world
 }
 
 # ---- a full disk -----------------------------------------------------------

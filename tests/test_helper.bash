@@ -39,6 +39,19 @@ mkfile() {
 	touch -d "${2:-2 days ago}" "$1"
 }
 
+# old_files DIR PATH...: files DIR/PATH (and their parents), each
+# holding "data:PATH", two days old: a local store's files past the
+# grace window.
+old_files() {
+	local dir=$1 p
+	shift
+	for p in "$@"; do
+		mkdir -p "$dir/$(dirname "$p")"
+		printf 'data:%s\n' "$p" >"$dir/$p"
+	done
+	(cd "$dir" && touch -d '2 days ago' "$@")
+}
+
 # entry PATH [ORIGIN] [LSN]: one NDJSON FileEntry line.
 entry() {
 	jq -cn --arg p "$1" --arg o "${2:-node-1}" --argjson l "${3:-1}" \
@@ -198,4 +211,25 @@ res() {
 		esac
 	fi
 	printf '%s\t%s\t%s\t%s\n' "$1" "orphan-$2" "$3" "$code"
+}
+
+# stop_test_pids: stop each process a test started and named in
+# $KILL_PIDS (blank-separated), by its PID, and reap it; one already gone
+# is no error.  A suite's teardown calls it.
+stop_test_pids() {
+	local p
+	for p in ${KILL_PIDS:-}; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+}
+
+# remove_world: remove $WORLD, a test's scratch tree (when it set one),
+# its permission bits restored first so that a test that took them away
+# leaves nothing behind.
+remove_world() {
+	if [ -n "${WORLD:-}" ]; then
+		chmod -R u+rwx "$WORLD" 2>/dev/null || true
+		rm -rf "$WORLD"
+	fi
 }

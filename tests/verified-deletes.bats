@@ -24,17 +24,9 @@ setup_file() {
 	}
 	launch_etcd
 	start_arcapi
-	start_s3rver_as s3
-	start_proxy fp "$(cat "$BATS_FILE_TMPDIR/s3.port")"
-	wait_named s3
+	start_s3_proxied
+	wait_s3_proxied
 	etcd_wait "$ETCD_PORT"
-	S3_DATA=$BATS_FILE_TMPDIR/s3-data
-	FP_URL="http://127.0.0.1:$(cat "$BATS_FILE_TMPDIR/fp.port")"
-	export S3_DATA FP_URL
-	export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
-	export AWS_ENDPOINT_URL="http://127.0.0.1:$(cat "$BATS_FILE_TMPDIR/s3.port")"
-	unset AWS_ENDPOINT_URL_S3 AWS_S3_ADDRESSING_STYLE AWS_SESSION_TOKEN \
-	    AWS_REGION AWS_DEFAULT_REGION AWS_CA_BUNDLE
 }
 
 teardown_file() {
@@ -49,11 +41,8 @@ setup() {
 	make_bucket "$B"
 	MANIFEST=$BATS_TEST_TMPDIR/m.ndjson
 	STATE=$BATS_TEST_TMPDIR/state
-	FP_RULES=$BATS_FILE_TMPDIR/fp.rules
-	FP_LOG=$BATS_FILE_TMPDIR/fp.requests
 	: >"$MANIFEST"
-	: >"$FP_LOG"
-	faults
+	fp_fresh
 	reset_arcapi
 	P=/t$BATS_TEST_NUMBER/files/
 	mkdir -p store

@@ -23,9 +23,8 @@ setup_file() {
 		echo "the npm test servers are missing: sh tests/deps.sh build test" >&2
 		return 1
 	}
-	start_s3rver_as s3
-	start_proxy fp "$(cat "$BATS_FILE_TMPDIR/s3.port")"
-	wait_named s3
+	start_s3_proxied
+	wait_s3_proxied
 }
 
 teardown_file() {
@@ -72,6 +71,27 @@ boxed() {
 # last KEY: a field of the last run's record (jq path after .last_run).
 last() {
 	arc-reconcile status --json --state-dir "$STATE" | jq -c ".last_run$1"
+}
+
+# boxes_until_wrap LIMIT NOW DURATION STORE MANIFEST: time-boxed act runs
+# (--max-duration DURATION, state in st-box) until the cursor wraps, at
+# most LIMIT runs, each exiting 0 or 1; sets got (the deleted lines of
+# all), wrapped (the last run's window.wrapped) and cuts (the runs cut
+# short).
+boxes_until_wrap() {
+	local n=0 rec
+	got= wrapped=false cuts=0
+	while [ "$wrapped" != true ] && [ "$n" -lt "$1" ]; do
+		run --separate-stderr arc-reconcile --state-dir st-box --act \
+		    --now "$2" --max-orphan-ratio 1 --max-duration "$3" "$4" "$5"
+		[ "$status" -le 1 ] || fail "run $n: exit $status: $stderr"
+		got+=$(grep '^deleted' <<<"$output" || true)$'\n'
+		rec=$(arc-reconcile status --json --state-dir st-box |
+		    jq -c .last_run.window)
+		wrapped=$(jq -r .wrapped <<<"$rec")
+		[ "$(jq -r .cut_short <<<"$rec")" = true ] && cuts=$((cuts + 1))
+		n=$((n + 1))
+	done
 }
 
 # cursor_after: the path the cursor says the next run lists after.
@@ -295,10 +315,7 @@ s3plant() {
 }
 
 @test "on a slowed S3 store, successive time-boxed runs together delete exactly what one unbounded run deletes, each path once, and the cursor wraps" {
-	export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
 	export ARC_HTTP_BACKOFF_MS=1 ARC_HTTP_ATTEMPTS=2 ARC_HTTP_TIMEOUT=10
-	S3_DATA=$BATS_FILE_TMPDIR/s3-data
-	export AWS_ENDPOINT_URL="http://127.0.0.1:$(cat "$BATS_FILE_TMPDIR/s3.port")"
 	s3plant ctl ctl.ndjson
 	s3plant box box.ndjson
 	# the positive control: one unbounded run of the same setup
@@ -311,19 +328,8 @@ s3plant() {
 	printf '# window %s\nGET list-type=2 delay:0.4\n' "$RANDOM" \
 	    >"$BATS_FILE_TMPDIR/fp.rules"
 	export ARC_LIST_PAGE_KEYS=4
-	export AWS_ENDPOINT_URL="http://127.0.0.1:$(cat "$BATS_FILE_TMPDIR/fp.port")"
-	got= wrapped=false n=0 cuts=0
-	while [ "$wrapped" != true ] && [ "$n" -lt 30 ]; do
-		run --separate-stderr arc-reconcile --state-dir st-box --act \
-		    --now "$NOW" --max-orphan-ratio 1 --max-duration 1s \
-		    s3://box box.ndjson
-		[ "$status" -le 1 ] || fail "run $n: exit $status: $stderr"
-		got+=$(grep '^deleted' <<<"$output" || true)$'\n'
-		rec=$(arc-reconcile status --json --state-dir st-box | jq -c .last_run.window)
-		wrapped=$(jq -r .wrapped <<<"$rec")
-		[ "$(jq -r .cut_short <<<"$rec")" = true ] && cuts=$((cuts + 1))
-		n=$((n + 1))
-	done
+	export AWS_ENDPOINT_URL=$FP_URL
+	boxes_until_wrap 30 "$NOW" 1s s3://box box.ndjson
 	assert_equal "$wrapped" true
 	# more than one run: the window did cut the listing
 	assert [ "$cuts" -ge 1 ]
@@ -366,18 +372,7 @@ s3plant() {
 	# two blobs a page, the deadline already past: a run reads pages from
 	# the start until one brings a blob after the cursor, then stops
 	export ARC_LIST_PAGE_KEYS=2
-	got= wrapped=false n=0 cuts=0
-	while [ "$wrapped" != true ] && [ "$n" -lt 20 ]; do
-		run --separate-stderr arc-reconcile --state-dir st-box --act \
-		    --now "$now" --max-orphan-ratio 1 --max-duration 1ms \
-		    az://box az.ndjson
-		[ "$status" -le 1 ] || fail "run $n: exit $status: $stderr"
-		got+=$(grep '^deleted' <<<"$output" || true)$'\n'
-		rec=$(arc-reconcile status --json --state-dir st-box | jq -c .last_run.window)
-		wrapped=$(jq -r .wrapped <<<"$rec")
-		[ "$(jq -r .cut_short <<<"$rec")" = true ] && cuts=$((cuts + 1))
-		n=$((n + 1))
-	done
+	boxes_until_wrap 20 "$now" 1ms az://box az.ndjson
 	assert_equal "$wrapped" true
 	assert [ "$cuts" -ge 2 ]
 	assert_equal "$(grep . <<<"$got" | sort)" "$want"

@@ -336,6 +336,42 @@ test_canonical(void)
 	arc_buf_free(&b);
 }
 
+/*
+ * arc_path_odd_span: in lines of records, a sign before or in every path
+ * spelled otherwise (the line's first byte aside), and none in a plain
+ * one's line, whatever its other fields hold.
+ */
+static void
+test_odd_span(void)
+{
+	static const char *const odd[] = {
+		"x\na//b\t-\n", "x\na/b/\t-\n", "x\na/./b\t-\n", "x\n./a/b\t-\n",
+		"x\n.\t-\n", "x\na/.\t-\n", "x\n/a/b\t-\n", "x\na/b/\n",
+		"x\na/\\t/./b\t-\n", "x\na/\\001//b\t-\n", "x\n//\t-\n",
+	};
+	static const char *const plain[] = {
+		"x\na/b\t-\n", "x\na/b.c/d..\t2026\t10\n", "x\na\\/b\t-\n",
+		"x\n-a/b\t./x\t/y\n", "x\n\t-\n", "x\na/b\n",
+	};
+	const char *s, *e;
+	size_t i;
+
+	for (i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		e = odd[i] + strlen(odd[i]);
+		s = arc_path_odd_span(odd[i], e);
+		CHECK(s < e, "a sign in %s", ESC(odd[i]));
+	}
+	for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+		e = plain[i] + strlen(plain[i]);
+		s = arc_path_odd_span(plain[i], e);
+		CHECK(s == e, "no sign in %s", ESC(plain[i]));
+	}
+	/* past sixteen bytes, and a pair on the block's last two bytes */
+	s = "0123456789abcdef0123456789abcd/.";
+	CHECK_INT(arc_path_odd_span(s, s + 32) - s, 30, "a sign at 30 of 32");
+	CHECK_INT(arc_path_odd_span(s, s + 31) - s, 31, "no pair past the end");
+}
+
 void
 test_path(void)
 {
@@ -344,4 +380,5 @@ test_path(void)
 	test_unsafe();
 	test_candidate();
 	test_managed();
+	test_odd_span();
 }

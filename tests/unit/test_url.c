@@ -54,3 +54,56 @@ test_url(void)
 	}
 	arc_buf_free(&b);
 }
+
+/*
+ * Which locations name a local file or directory (lib/url.c,
+ * arc_url_local_path): a path as it is, a file:// URL without its
+ * scheme, and nothing for standard input or any other scheme.
+ */
+static const struct {
+	const char *loc, *want;	/* want NULL: not a local location */
+} locals[] = {
+	{ "/data/store", "/data/store" },
+	{ "store", "store" },
+	{ "./m.ndjson", "./m.ndjson" },
+	{ "", "" },
+	{ "file:///data/store", "/data/store" },
+	{ "file://relative/dir", "relative/dir" },	/* refused later */
+	{ "file://", "" },
+	{ "s3://bucket/prefix", NULL },
+	{ "az://container/prefix", NULL },
+	{ "etcd://127.0.0.1:2379/arc/files/", NULL },
+	{ "etcds://127.0.0.1:2379/arc/files/", NULL },
+	{ "http://127.0.0.1:9/files", NULL },
+	{ "https://host/files", NULL },
+	{ "arc+http://127.0.0.1:9", NULL },
+	{ "-", NULL },
+	/* odd spellings: only the exact lower-case "file://" prefix */
+	{ "FILE:///data/store", NULL },
+	{ "file:/data/store", "file:/data/store" },
+	{ "file:data", "file:data" },
+	{ "/data/x://y", NULL },
+	{ "--", "--" },
+	{ "-/x", "-/x" },
+	{ "./-", "./-" },
+};
+
+void
+test_url_local(void)
+{
+	const char *got;
+	size_t i;
+
+	for (i = 0; i < sizeof(locals) / sizeof(locals[0]); i++) {
+		got = arc_url_local_path(locals[i].loc);
+		if (locals[i].want == NULL)
+			CHECK(got == NULL, "local_path %s: not local",
+			    ESC(locals[i].loc));
+		else
+			CHECK_STR(got != NULL ? got : "(null)", locals[i].want,
+			    "local_path %s", ESC(locals[i].loc));
+	}
+	/* the file URL's path is the operand's own bytes, not a copy */
+	got = arc_url_local_path(locals[4].loc);
+	CHECK(got == locals[4].loc + 7, "file URL path points into it");
+}
