@@ -19,6 +19,7 @@
  * a run that was not written whole.
  */
 #include <sys/types.h>
+#include <sys/mman.h>
 
 #include <endian.h>
 #include <err.h>
@@ -37,6 +38,7 @@
 #define SLACK		16	/* a key reads 8 bytes from any line byte */
 #define SMALL		16	/* a group this small: insertion sort */
 #define WBUF		(1024 * 1024)
+#define POPULATE	(4 * 1024 * 1024)
 
 struct item {
 	uint64_t	 key;	/* 7 bytes from depth, then the length code */
@@ -57,6 +59,7 @@ struct arc_sort {
 	char		*blk;		/* the run being gathered */
 	size_t		 cap, used, n;	/* its size, line bytes, lines */
 	size_t		 runbytes;	/* the memory budget of a run */
+	size_t		 lomark, himark;	/* block prefaulted: [0, lo), [hi, cap) */
 	const char	*dir;		/* of the temporary file */
 	int		 fd;		/* the temporary file, or -1 */
 	off_t		 fsize;
@@ -385,6 +388,44 @@ spill(struct arc_sort *s)
 	s->used = s->n = 0;
 }
 
+/*
+ * Fault in the block's pages ahead of the lines (from its start) and the
+ * index (from its end), some megabytes at a time: one page fault at a
+ * time costs a third of a run's time on a virtual machine.  Where the
+ * kernel cannot, the pages fault in as they are touched.
+ */
+static void
+prefault(struct arc_sort *s, size_t need)
+{
+#ifdef MADV_POPULATE_WRITE
+	uintptr_t pg = 4096, b = (uintptr_t)s->blk, lo, hi;
+	size_t idx = s->cap - (need - s->used);	/* lowest index byte */
+
+	if (s->used + 65536 >= s->lomark && s->lomark < s->himark) {
+		lo = (b + s->lomark + pg - 1) & ~(pg - 1);
+		hi = (b + s->lomark + POPULATE) & ~(pg - 1);
+		if (hi > b + s->himark)
+			hi = b + s->himark;
+		if (hi > lo)
+			(void)madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+		s->lomark = hi - b;
+	}
+	if (idx <= s->himark + 65536 && s->himark > s->lomark) {
+		hi = (b + s->himark) & ~(pg - 1);
+		lo = s->himark > POPULATE ? (b + s->himark - POPULATE +
+		    pg - 1) & ~(pg - 1) : b;
+		if (lo < b + s->lomark)
+			lo = b + s->lomark;
+		if (hi > lo)
+			(void)madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+		s->himark = lo - b;
+	}
+#else
+	(void)s;
+	(void)need;
+#endif
+}
+
 /* Add one line (without its newline) to the sort. */
 void
 arc_sort_add(struct arc_sort *s, const char *p, size_t len)
@@ -409,8 +450,11 @@ arc_sort_add(struct arc_sort *s, const char *p, size_t len)
 			s->cap = need > s->runbytes ?
 			    (need + 15) & ~(size_t)15 : s->runbytes;
 			s->blk = arc_emalloc(s->cap);
+			s->lomark = 0;
+			s->himark = s->cap;
 		}
 	}
+	prefault(s, need);
 	memcpy(s->blk + s->used, p, len);
 	memset(s->blk + s->used + len, 0, SLACK);
 	s->n++;
