@@ -8,9 +8,9 @@
 # build, in the same runs (before and after figures side by side).
 #
 # Reports entries per second and peak RSS; memory must stay bounded
-# whatever N is (issue 2).  arc-manifest-dump's figure includes the
-# sort(1) it runs as a co-process; it is the best of RUNS runs, jq's the
-# only one.  Its output must equal the sorted manifest records the
+# whatever N is (issue 2).  arc-manifest-dump's figure includes its sort
+# (in the process, spilling sorted runs to \$TMPDIR past -S); it is the
+# best of RUNS runs, jq's the only one.  Its output must equal the sorted manifest records the
 # generator writes for the same N.
 PROG=dump.sh
 DEFAULT_N=10000000

@@ -329,12 +329,16 @@ int	 arc_entry_from_json(struct json_object *, struct arc_entry *,
 void	 arc_entry_free(struct arc_entry *);
 
 typedef int (*arc_entry_fn)(void *, struct arc_entry *, uintmax_t);
-/* sortpipe.c: LC_ALL=C sort(1) as a co-process for bounded-memory sorting */
+/* sortpipe.c: the one sorter, LC_ALL=C order in bounded memory */
 struct arc_sort;
 struct arc_sort *arc_sort_open(const char *);
 FILE	*arc_sort_input(struct arc_sort *);
 FILE	*arc_sort_output(struct arc_sort *);
 int	 arc_sort_close(struct arc_sort *);
+int	 arc_sort_size(const char *, size_t *);
+void	 arc_sort_add(struct arc_sort *, const char *, size_t);
+int	 arc_sort_next(struct arc_sort *, const char **, size_t *);
+void	 arc_sort_rewind(struct arc_sort *);
 
 typedef int (*arc_list_fn)(void *, const char *, size_t, int64_t, int64_t);
 /* store.c: storage backends behind one interface (local.c, ...) */

@@ -5,17 +5,14 @@
  * Arc manifest bodies or NDJSON) and writes one manifest record (path
  * TAB created_at TAB size TAB origin TAB rev, arc(7)) per entry to
  * standard output, sorted by path.  Sources come in any order, so records
- * go through sort(1), which spills to disk: memory stays bounded however
- * large the manifest is.  Nothing is written unless the whole manifest
- * was read: a manifest that cannot be read completely must never feed a
- * diff: the sorted records are checked for duplicates into a temporary
- * file and copied out only when all is well.
+ * go through the sorter (sortpipe.c), which spills sorted runs to a
+ * temporary file: memory stays bounded however large the manifest is.
+ * Nothing is written unless the whole manifest was read: a manifest that
+ * cannot be read completely must never feed a diff: the sorted records
+ * are read once to look for duplicate paths and a second time, only when
+ * all is well, to be written.
  */
-#include <sys/sendfile.h>
-
 #include <err.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,7 +25,7 @@
 #define EXIT_TOO_LARGE	3
 
 struct dump {
-	FILE		*sortin;
+	struct arc_sort	*so;
 	const char	*database;	/* -d */
 	uintmax_t	 count;
 	long long	 max;		/* -1: no limit */
@@ -47,8 +44,10 @@ usage(void)
 }
 
 /*
- * Each record goes to sort(1) with its source line appended as a last
- * field, so a duplicate can be reported by the lines it came from.
+ * Each record goes to the sorter with its source line appended as a last
+ * field, so a duplicate can be reported by the lines it came from; the
+ * line number sorts after the path, so it never changes the order of
+ * different paths.
  */
 static int
 feed(void *arg, struct arc_entry *e, uintmax_t line)
@@ -65,138 +64,67 @@ feed(void *arg, struct arc_entry *e, uintmax_t line)
 		return 0;	/* keep counting, stop sorting */
 	d->line.len = 0;
 	arc_entry_record(&d->line, e);
-	/* "\t%ju\n" by hand: printf is a visible cost at millions of lines */
+	/* "\t%ju" by hand: printf is a visible cost at millions of lines */
 	p = num + sizeof(num);
-	*--p = '\n';
 	do {
 		*--p = (char)('0' + line % 10);
 		line /= 10;
 	} while (line > 0);
 	*--p = '\t';
 	arc_buf_add(&d->line, p, (size_t)(num + sizeof(num) - p));
-	fwrite(d->line.s, 1, d->line.len, d->sortin);
+	arc_sort_add(d->so, d->line.s, d->line.len);
 	return 0;
 }
 
 /*
- * Large buffers on the streams to and from sort(1): with page-sized
- * writes through a 64 KiB pipe, both sides spend more on system calls
- * than on the entries.
- */
-static void
-bulk(FILE *fp)
-{
-	arc_bigbuf(fp);
-#ifdef F_SETPIPE_SZ
-	(void)fcntl(fileno(fp), F_SETPIPE_SZ, 1024 * 1024);	/* may fail */
-#endif
-}
-
-/* An unlinked temporary file in $TMPDIR (or /tmp). */
-static FILE *
-open_tmp(void)
-{
-	const char *dir;
-	char *path;
-	FILE *fp;
-	int fd;
-
-	if ((dir = getenv("TMPDIR")) == NULL || *dir == '\0')
-		dir = "/tmp";
-	path = arc_emalloc(strlen(dir) + 32);
-	sprintf(path, "%s/arc-manifest-dump.XXXXXX", dir);
-	if ((fd = mkstemp(path)) == -1)
-		err(ARC_EXIT_ERROR, "cannot create temporary file in '%s'", dir);
-	unlink(path);
-	free(path);
-	if ((fp = fdopen(fd, "w+")) == NULL)
-		err(ARC_EXIT_ERROR, "fdopen");
-	return fp;
-}
-
-/*
- * The checked records to standard output: by sendfile(2) where the
- * kernel can (the records are a gigabyte at 10 million entries, and
- * need not pass through here twice), else through stdio.
- */
-static void
-copy_out(FILE *tmp)
-{
-	char buf[65536];
-	off_t off = 0;
-	ssize_t k;
-	size_t n;
-
-	if (fflush(tmp) == EOF || ferror(tmp) || fseek(tmp, 0, SEEK_SET) == -1)
-		err(ARC_EXIT_ERROR, "write error on temporary file");
-	if (fflush(stdout) == 0) {
-		while ((k = sendfile(STDOUT_FILENO, fileno(tmp), &off,
-		    1 << 30)) > 0)
-			;
-		if (k == 0) {
-			fclose(tmp);
-			return;
-		}
-		/* not to this kind of file: through stdio below */
-		if (off != 0 || (errno != EINVAL && errno != ENOSYS))
-			err(ARC_EXIT_ERROR, "write error on 'stdout'");
-	}
-	while ((n = fread(buf, 1, sizeof(buf), tmp)) > 0)
-		if (fwrite(buf, 1, n, stdout) != n)
-			break;
-	if (ferror(tmp))
-		err(ARC_EXIT_ERROR, "read error on temporary file");
-	fclose(tmp);
-}
-
-/*
- * Copy sort(1)'s output to tmp without the source line numbers, stopping
- * at the first path seen twice, which is named with both of its lines
- * (name is the manifest operand); 0, or -1 after that message.
+ * The sorted records, read once (sorter rewound by the caller before and
+ * after): 0 when no path is there twice, else -1 after a message naming
+ * the first such path with both of its lines (name is the manifest
+ * operand).  With out, each record is written there, without its line.
  */
 static int
-unique(FILE *out, FILE *tmp, const char *name)
+walk(struct arc_sort *so, const char *name, FILE *out)
 {
-	char *line = NULL, *tab, *prev = NULL;
-	size_t cap = 0, prevlen = 0, pathlen, prevcap = 0;
+	const char *line, *tab, *prev = NULL;
+	size_t len, pathlen, prevlen = 0;
 	uintmax_t lineno, prevline = 0;
-	ssize_t len;
-	int r = 0;
+	struct arc_buf keep = { 0 };
 
-	while ((len = getdelim(&line, &cap, '\n', out)) > 0) {
-		if (line[len - 1] == '\n')
-			line[--len] = '\0';
-		if ((tab = strrchr(line, '\t')) == NULL)
-			errx(ARC_EXIT_ERROR, "garbled output from sort");
-		lineno = strtoumax(tab + 1, NULL, 10);
-		*tab = '\n';
-		pathlen = strcspn(line, "\t");
-		if (prev && pathlen == prevlen &&
+	while (arc_sort_next(so, &line, &len)) {
+		if ((tab = memrchr(line, '\t', len)) == NULL)
+			errx(ARC_EXIT_ERROR, "garbled record from the sorter");
+		if (out != NULL) {
+			fwrite(line, 1, (size_t)(tab - line), out);
+			putc('\n', out);
+			continue;
+		}
+		pathlen = (size_t)((const char *)memchr(line, '\t', len) - line);
+		lineno = 0;
+		for (tab++; tab < line + len; tab++)
+			lineno = lineno * 10 + (uintmax_t)(*tab - '0');
+		if (prev != NULL && pathlen == prevlen &&
 		    memcmp(prev, line, pathlen) == 0) {
 			warnx("'%s': duplicate path '%.*s' at lines %ju and %ju",
 			    name, (int)pathlen, line,
 			    prevline < lineno ? prevline : lineno,
 			    prevline < lineno ? lineno : prevline);
-			r = -1;
-			break;
+			arc_buf_free(&keep);
+			return -1;
 		}
-		fwrite(line, 1, (size_t)(tab - line) + 1, tmp);
-		if (prevcap < pathlen + 1) {
-			prevcap = pathlen + 1;
-			prev = arc_erealloc(prev, prevcap);
-		}
-		memcpy(prev, line, pathlen);
+		/* the line stays valid only until the next one is read */
+		keep.len = 0;
+		arc_buf_add(&keep, line, pathlen);
+		prev = keep.s;
 		prevlen = pathlen;
 		prevline = lineno;
 	}
-	free(line);
-	free(prev);
-	return r;
+	arc_buf_free(&keep);
+	return 0;
 }
 
 /*
- * The whole manifest spec fed to sort(1), or NULL after a message when it
- * could not be read; exit 3 when it has more than -n entries.
+ * The whole manifest spec fed to the sorter, or NULL after a message when
+ * it could not be read; exit 3 when it has more than -n entries.
  */
 static struct arc_sort *
 sorted(const char *spec, struct dump *d, const char *bufsize)
@@ -208,9 +136,7 @@ sorted(const char *spec, struct dump *d, const char *bufsize)
 		return NULL;
 	m->database = d->database;	/* a source that can filter, does */
 	m->nojson = 1;			/* feed reads the entry, not its JSON */
-	so = arc_sort_open(bufsize);
-	d->sortin = arc_sort_input(so);
-	bulk(d->sortin);
+	so = d->so = arc_sort_open(bufsize);
 	if (arc_manifest_dump(m, feed, d) == -1) {
 		arc_sort_close(so);
 		arc_manifest_close(m);
@@ -231,9 +157,9 @@ main(int argc, char *argv[])
 {
 	struct arc_sort *so;
 	struct dump d;
-	FILE *out, *tmp;
-	const char *bufsize = "128M";
+	const char *bufsize = NULL;
 	long long v;
+	size_t sz;
 	int ch;
 
 	memset(&d, 0, sizeof(d));
@@ -251,6 +177,9 @@ main(int argc, char *argv[])
 			d.max = v;
 			break;
 		case 'S':
+			if (arc_sort_size(optarg, &sz) == -1)
+				errx(ARC_EXIT_ERROR, "'%s': invalid size",
+				    optarg);
 			bufsize = optarg;
 			break;
 		default:
@@ -262,21 +191,18 @@ main(int argc, char *argv[])
 	if (argc != 1)
 		usage();
 
-	/* a sort(1) that dies must be an error message, not a SIGPIPE */
+	/* a reader that goes away must be an error message, not a SIGPIPE */
 	signal(SIGPIPE, SIG_IGN);
 	if ((so = sorted(argv[0], &d, bufsize)) == NULL)
 		return ARC_EXIT_ERROR;
-	out = arc_sort_output(so);
-	bulk(out);
-	tmp = open_tmp();
-	bulk(tmp);
-	if (unique(out, tmp, argv[0]) == -1) {
+	if (walk(so, argv[0], NULL) == -1) {
 		arc_sort_close(so);
 		return ARC_EXIT_ERROR;
 	}
-	if (arc_sort_close(so) == -1)
-		return ARC_EXIT_ERROR;
-	copy_out(tmp);
+	arc_sort_rewind(so);
+	arc_bigbuf(stdout);
+	walk(so, argv[0], stdout);
+	arc_sort_close(so);
 	arc_buf_free(&d.line);
 	return arc_fshut(stdout, "stdout") ? ARC_EXIT_ERROR : ARC_EXIT_OK;
 }

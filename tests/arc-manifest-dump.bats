@@ -577,3 +577,120 @@ body() {
 	run -2 --separate-stderr sh -c 'arc-manifest-dump m.ndjson >/dev/full'
 	assert_stderr --partial 'write error'
 }
+
+# --- sorting more than one run in memory ----------------------------------------
+
+# big: 6,000 shuffled entries over seven directories, every fifth path
+# also with a longer path it is a prefix of; about 300 KB of records,
+# many runs at ARC_SORT_RUN_BYTES=32K.
+big() {
+	seq 1 6000 | shuf | awk '{
+	    printf "{\"path\":\"db/m%d/%05d.parquet\",\"size_bytes\":%d,\"lsn\":%d}\n", $1 % 7, $1, $1 * 3, $1
+	    if ($1 % 5 == 0)
+		printf "{\"path\":\"db/m%d/%05d.parquet.x\",\"lsn\":%d}\n", $1 % 7, $1, $1
+	}' >m.ndjson
+	mkdir -p tmp
+}
+
+@test "a manifest larger than one run in memory comes out as LC_ALL=C sort orders it, the same as sorted in memory" {
+	big
+	run -0 --separate-stderr env TMPDIR="$PWD/tmp" ARC_SORT_RUN_BYTES=32K \
+	    arc-manifest-dump m.ndjson
+	assert_stderr ''
+	printf '%s\n' "$output" >runs
+	arc-manifest-dump m.ndjson >whole
+	cmp runs whole
+	LC_ALL=C sort runs | cmp - runs
+	[ "$(wc -l <runs)" -eq 7200 ]
+	assert_equal "$(grep -c $'\t' runs)" 7200
+	run -0 find tmp -mindepth 1
+	assert_output ''
+}
+
+@test "a dump that spills runs to TMPDIR leaves no temporary file after success, a duplicate path or malformed JSON" {
+	big
+	env TMPDIR="$PWD/tmp" ARC_SORT_RUN_BYTES=32K arc-manifest-dump m.ndjson >out
+	[ "$(wc -l <out)" -eq 7200 ]
+	run -0 find tmp -mindepth 1
+	assert_output ''
+	{ cat m.ndjson; head -n 1 m.ndjson; } >dup.ndjson
+	run -2 --separate-stderr env TMPDIR="$PWD/tmp" ARC_SORT_RUN_BYTES=32K \
+	    arc-manifest-dump dup.ndjson
+	assert_output ''
+	assert_stderr --partial "duplicate path '$(head -n 1 m.ndjson | jq -r .path)' at lines 1 and 7201"
+	run -0 find tmp -mindepth 1
+	assert_output ''
+	{ cat m.ndjson; echo '{"path":'; } >bad.ndjson
+	run -2 --separate-stderr env TMPDIR="$PWD/tmp" ARC_SORT_RUN_BYTES=32K \
+	    arc-manifest-dump bad.ndjson
+	assert_output ''
+	assert_stderr --partial "'bad.ndjson': truncated JSON"
+	run -0 find tmp -mindepth 1
+	assert_output ''
+}
+
+@test "a dump killed after spilling runs leaves no temporary file: it holds them unlinked" {
+	local pid i
+	big
+	mkfifo fifo
+	env TMPDIR="$PWD/tmp" ARC_SORT_RUN_BYTES=32K arc-manifest-dump - \
+	    <fifo >out 2>err 3>&- &
+	pid=$!
+	exec 5>fifo
+	cat m.ndjson >&5
+	for i in $(seq 1 100); do
+		ls -l "/proc/$pid/fd" 2>/dev/null | grep -q "$PWD/tmp/arc-sort" &&
+		    break
+		sleep 0.1
+	done
+	ls -l "/proc/$pid/fd" | grep -q "$PWD/tmp/arc-sort.* (deleted)"
+	run -0 find tmp -mindepth 1
+	assert_output ''
+	kill -9 "$pid"
+	exec 5>&-
+	wait "$pid" || true
+	run -0 find tmp -mindepth 1
+	assert_output ''
+	[ ! -s out ]
+}
+
+@test "a TMPDIR that cannot hold a file fails a dump larger than one run with one line and exit 2; one that fits in memory never needs it" {
+	big
+	run -2 --separate-stderr env TMPDIR="$PWD/missing" \
+	    ARC_SORT_RUN_BYTES=32K arc-manifest-dump m.ndjson
+	assert_output ''
+	assert_stderr "arc-manifest-dump: cannot create temporary file in '$PWD/missing': No such file or directory"
+	# the same manifest in one run does not touch TMPDIR
+	run -0 --separate-stderr env TMPDIR="$PWD/missing" arc-manifest-dump m.ndjson
+	assert_stderr ''
+	[ "${#lines[@]}" -eq 7200 ]
+	# and with a TMPDIR that exists, the small runs succeed
+	run -0 --separate-stderr env TMPDIR="$PWD/tmp" ARC_SORT_RUN_BYTES=32K \
+	    arc-manifest-dump m.ndjson
+	[ "${#lines[@]}" -eq 7200 ]
+}
+
+@test "a full TMPDIR (a write of a run refused) fails the dump with one line and exit 2, nothing on stdout" {
+	big
+	# a file size limit makes the run's write fail as a full disk would
+	run -2 --separate-stderr bash -c 'trap "" XFSZ; ulimit -f 16
+	    TMPDIR=$PWD/tmp ARC_SORT_RUN_BYTES=64K exec arc-manifest-dump m.ndjson'
+	assert_output ''
+	assert_stderr "arc-manifest-dump: cannot write temporary file in '$PWD/tmp': File too large"
+	run -0 find tmp -mindepth 1
+	assert_output ''
+	# positive control: the same runs with room for them
+	run -0 --separate-stderr bash -c 'trap "" XFSZ; ulimit -f 4096
+	    TMPDIR=$PWD/tmp ARC_SORT_RUN_BYTES=64K exec arc-manifest-dump m.ndjson'
+	assert_stderr ''
+	[ "${#lines[@]}" -eq 7200 ]
+}
+
+@test "an invalid ARC_SORT_RUN_BYTES is an error, exit 2, with nothing on stdout" {
+	entry a >small.ndjson
+	run -2 --separate-stderr env ARC_SORT_RUN_BYTES=lots arc-manifest-dump small.ndjson
+	assert_output ''
+	assert_stderr "arc-manifest-dump: 'lots': invalid ARC_SORT_RUN_BYTES"
+	run -0 env ARC_SORT_RUN_BYTES=1M arc-manifest-dump small.ndjson
+	assert_output "$(rec a)"
+}

@@ -23,6 +23,7 @@ static const struct {
 	{ "shard", test_shard },
 	{ "url", test_url },
 	{ "url_local", test_url_local },
+	{ "sort", test_sort },
 };
 
 int

@@ -63,6 +63,7 @@ void	 test_azcred(void);
 void	 test_shard(void);
 void	 test_url(void);
 void	 test_url_local(void);
+void	 test_sort(void);
 
 #ifdef UNIT_MAIN
 #include <stdarg.h>
