@@ -226,6 +226,13 @@ page_field(void *arg, const char *path, const char *text, size_t n)
 	struct arc_buf *f = NULL;
 	size_t rl = p->rootlen;
 
+	if (path == NULL) {	/* read again from the start (arc_xml_scan) */
+		p->key.len = p->mtime.len = p->size.len = p->token.len = 0;
+		p->objs.len = p->dirs.len = 0;
+		p->nobjs = p->ndirs = 0;
+		p->truncated = p->urlenc = p->bad = 0;
+		return 0;
+	}
 	if (strncmp(path, x->root, rl) != 0) {
 		p->bad = 1;
 		return -1;
@@ -295,7 +302,7 @@ page_read(struct arc_objstore *os, const struct arc_http_req *r,
 	p->x = x;
 	p->rootlen = strlen(x->root);
 	if ((ret = list_failed(os, r, what, msg)) == 0 &&
-	    (arc_xml_parse(r->resp.s, r->resp.len, x->ns, page_field, p,
+	    (arc_xml_scan(r->resp.s, r->resp.len, x->ns, page_field, p,
 	    &eb) == -1 || p->bad)) {
 		arc_buf_printf(msg, "list '%s': %s", what, p->bad ?
 		    x->answer : arc_buf_str(&eb));

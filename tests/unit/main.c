@@ -22,6 +22,7 @@ static const struct {
 	{ "azcred", test_azcred },
 	{ "shard", test_shard },
 	{ "url", test_url },
+	{ "xml", test_xml },
 };
 
 int

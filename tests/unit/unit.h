@@ -62,6 +62,7 @@ void	 test_json(void);
 void	 test_azcred(void);
 void	 test_shard(void);
 void	 test_url(void);
+void	 test_xml(void);
 
 #ifdef UNIT_MAIN
 #include <stdarg.h>
