@@ -292,10 +292,11 @@ scan_ref(struct scan *sc, struct arc_buf *b)
 {
 	static const struct {
 		const char *name;
+		size_t	 len;
 		char	 c;
 	} named[] = {
-		{ "amp;", '&' }, { "lt;", '<' }, { "gt;", '>' },
-		{ "quot;", '"' }, { "apos;", '\'' },
+		{ "amp;", 4, '&' }, { "lt;", 3, '<' }, { "gt;", 3, '>' },
+		{ "quot;", 5, '"' }, { "apos;", 5, '\'' },
 	};
 	const char *q = sc->p + 1;
 	uint32_t c = 0;
@@ -322,8 +323,11 @@ scan_ref(struct scan *sc, struct arc_buf *b)
 		sc->p = q + 1;
 		return 0;
 	}
-	for (i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
-		n = strlen(named[i].name);
+	/* the five named ones, by their first letter */
+	i = left == 0 ? 5 : *q == 'a' ? (left > 1 && q[1] == 'm' ? 0 : 4) :
+	    *q == 'l' ? 1 : *q == 'g' ? 2 : *q == 'q' ? 3 : 5;
+	if (i < 5) {
+		n = named[i].len;
 		if (left >= n && memcmp(q, named[i].name, n) == 0) {
 			arc_buf_addc(b, named[i].c);
 			sc->p = q + n;
@@ -459,11 +463,14 @@ static int
 scan_end(struct scan *sc)
 {
 	struct open *o = &sc->stack[sc->depth - 1];
+	size_t i;
 
 	sc->p += 2;
-	if ((size_t)(sc->end - sc->p) < o->len ||
-	    memcmp(sc->p, o->name, o->len) != 0)
+	if ((size_t)(sc->end - sc->p) < o->len)
 		return SCAN_NO;
+	for (i = 0; i < o->len; i++)	/* short names: no memcmp call */
+		if (sc->p[i] != o->name[i])
+			return SCAN_NO;
 	sc->p += o->len;
 	skip_space(sc);
 	if (sc->p >= sc->end || *sc->p != '>')
