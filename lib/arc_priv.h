@@ -187,7 +187,7 @@ void	 arc_pager_free(struct arc_pager *);
 int	 arc_pager_run(struct arc_pager *, struct arc_http *,
 	    const struct arc_pager_ops *, void *, int);
 
-/* xml.c: XML answers through expat */
+/* xml.c: XML answers through expat, or its scanner for plain pages */
 typedef int (*arc_xml_fn)(void *, const char *, const char *, size_t);
 int	 arc_xml_parse(const char *, size_t, const char *const *, arc_xml_fn,
 	    void *, struct arc_buf *);
