@@ -168,43 +168,30 @@ arc_xml_parse(const char *buf, size_t len, const char *const *ns,
 /*
  * Byte classes.  Text: T_PLAIN bytes are copied as they are; anything
  * else is looked at.  Names: N_START may begin a name, N_NAME continue
- * one (ASCII only: anything else goes to expat).
+ * one (ASCII only: anything else goes to expat).  Not plain: '<', '&',
+ * '>' (for "]]>"), CR (read as LF), and every other control or
+ * non-ASCII byte.
  */
 #define T_PLAIN		0x01
 #define N_START		0x02
 #define N_NAME		0x04
 #define S_SPACE		0x08
 
-static unsigned char cls[256];
-
-static void
-cls_init(void)
-{
-	int c;
-
-	if (cls['a'] != 0)
-		return;
-	for (c = 0x20; c < 0x7f; c++)
-		cls[c] |= T_PLAIN;
-	cls['\t'] |= T_PLAIN;
-	cls['\n'] |= T_PLAIN;
-	cls['<'] &= ~T_PLAIN;
-	cls['&'] &= ~T_PLAIN;
-	cls['>'] &= ~T_PLAIN;	/* "]]>" is not allowed in text */
-	for (c = 'a'; c <= 'z'; c++)
-		cls[c] |= N_START | N_NAME;
-	for (c = 'A'; c <= 'Z'; c++)
-		cls[c] |= N_START | N_NAME;
-	for (c = '0'; c <= '9'; c++)
-		cls[c] |= N_NAME;
-	cls['_'] |= N_START | N_NAME;
-	cls['-'] |= N_NAME;
-	cls['.'] |= N_NAME;
-	cls[' '] |= S_SPACE;
-	cls['\t'] |= S_SPACE;
-	cls['\n'] |= S_SPACE;
-	cls['\r'] |= S_SPACE;
-}
+static const unsigned char cls[256] = {
+	['\t'] = T_PLAIN | S_SPACE, ['\n'] = T_PLAIN | S_SPACE,
+	['\r'] = S_SPACE, [' '] = T_PLAIN | S_SPACE,
+	['!' ... '%'] = T_PLAIN,			/* not '&' */
+	['\'' ... ','] = T_PLAIN,
+	['-'] = T_PLAIN | N_NAME, ['.'] = T_PLAIN | N_NAME, ['/'] = T_PLAIN,
+	['0' ... '9'] = T_PLAIN | N_NAME,
+	[':' ... ';'] = T_PLAIN, ['='] = T_PLAIN,	/* not '<', '>' */
+	['?' ... '@'] = T_PLAIN,
+	['A' ... 'Z'] = T_PLAIN | N_START | N_NAME,
+	['[' ... '^'] = T_PLAIN, ['_'] = T_PLAIN | N_START | N_NAME,
+	['`'] = T_PLAIN,
+	['a' ... 'z'] = T_PLAIN | N_START | N_NAME,
+	['{' ... '~'] = T_PLAIN,
+};
 
 /* The XML declarations taken as they are; any other goes to expat. */
 static const char *const decls[] = {
@@ -567,7 +554,6 @@ arc_xml_scan(const char *buf, size_t len, const char *const *ns,
 	struct scan sc;
 	int r;
 
-	cls_init();
 	memset(&sc, 0, sizeof(sc));
 	sc.start = sc.p = buf;
 	sc.end = buf + len;
