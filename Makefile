@@ -39,7 +39,8 @@ MAN1 = share/man/man1/arc-list.1 share/man/man1/arc-manifest-dump.1 \
 MAN7 = share/man/man7/arc.7
 UNIT = tests/unit/test_quote.c tests/unit/test_time.c tests/unit/test_shard.c \
 	tests/unit/test_path.c tests/unit/test_record.c tests/unit/test_json.c \
-	tests/unit/test_azcred.c tests/unit/test_url.c tests/unit/test_sort.c
+	tests/unit/test_azcred.c tests/unit/test_url.c tests/unit/test_sort.c \
+	tests/unit/test_xml.c
 
 all: $(TOOLS)
 

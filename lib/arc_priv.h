@@ -187,10 +187,13 @@ void	 arc_pager_free(struct arc_pager *);
 int	 arc_pager_run(struct arc_pager *, struct arc_http *,
 	    const struct arc_pager_ops *, void *, int);
 
-/* xml.c: XML answers through expat */
+/* xml.c: XML answers through expat, or its scanner for plain pages */
 typedef int (*arc_xml_fn)(void *, const char *, const char *, size_t);
 int	 arc_xml_parse(const char *, size_t, const char *const *, arc_xml_fn,
 	    void *, struct arc_buf *);
+int	 arc_xml_scan(const char *, size_t, const char *const *, arc_xml_fn,
+	    void *, struct arc_buf *);
+extern int arc_xml_noscan;	/* tests: arc_xml_scan reads with expat only */
 
 struct arc_store;
 struct arc_store_ops {

@@ -198,6 +198,10 @@ list_failed(struct arc_objstore *os, const struct arc_http_req *r,
 	    -2 : -1;
 }
 
+/* The paths of struct arc_ospaths below the root, in page.len[]. */
+enum { F_KEY, F_MTIME, F_SIZE, F_TOKEN, F_OBJECT, F_TRUNCATED,
+    F_ENCODING, F_DIR, F_N };
+
 /* A listing page: its objects and prefixes, read by the paths below. */
 struct page {
 	const struct arc_ospaths *x;
@@ -210,39 +214,70 @@ struct page {
 	int		 urlenc;	/* keys come percent-encoded */
 	int		 bad;
 	size_t		 rootlen;	/* strlen(x->root), asked every element */
+	size_t		 len[F_N];	/* strlen of each path (0: NULL) */
 };
 
-static int
-is(const char *path, const char *name)
+static const char *
+field(const struct arc_ospaths *x, int f)
 {
-	return name != NULL && strcmp(path, name) == 0;
+	switch (f) {
+	case F_KEY: return x->key;
+	case F_MTIME: return x->mtime;
+	case F_SIZE: return x->size;
+	case F_TOKEN: return x->token;
+	case F_OBJECT: return x->object;
+	case F_TRUNCATED: return x->truncated;
+	case F_ENCODING: return x->encoding;
+	default: return x->dir;
+	}
+}
+
+/* Which of the paths path (n bytes) is, or F_N: lengths first. */
+static int
+which(const struct page *p, const char *path, size_t n)
+{
+	const char *name;
+	int f;
+
+	for (f = 0; f < F_N; f++)
+		if (p->len[f] == n && (name = field(p->x, f)) != NULL &&
+		    memcmp(path, name, n) == 0)
+			return f;
+	return F_N;
 }
 
 static int
 page_field(void *arg, const char *path, const char *text, size_t n)
 {
 	struct page *p = arg;
-	const struct arc_ospaths *x = p->x;
 	struct arc_buf *f = NULL;
-	size_t rl = p->rootlen;
+	size_t rl = p->rootlen, plen;
+	int w;
 
-	if (strncmp(path, x->root, rl) != 0) {
+	if (path == NULL) {	/* read again from the start (arc_xml_scan) */
+		p->key.len = p->mtime.len = p->size.len = p->token.len = 0;
+		p->objs.len = p->dirs.len = 0;
+		p->nobjs = p->ndirs = 0;
+		p->truncated = p->urlenc = p->bad = 0;
+		return 0;
+	}
+	if (strncmp(path, p->x->root, rl) != 0) {
 		p->bad = 1;
 		return -1;
 	}
 	path += rl;
-	if (is(path, x->key))
-		f = &p->key;
-	else if (is(path, x->mtime))
-		f = &p->mtime;
-	else if (is(path, x->size))
-		f = &p->size;
-	else if (is(path, x->token))
-		f = &p->token;
+	plen = strlen(path);
+	switch ((w = which(p, path, plen))) {
+	case F_KEY: f = &p->key; break;
+	case F_MTIME: f = &p->mtime; break;
+	case F_SIZE: f = &p->size; break;
+	case F_TOKEN: f = &p->token; break;
+	default: break;
+	}
 	if (f != NULL) {
 		f->len = 0;
 		arc_buf_add(f, text, n);
-	} else if (is(path, x->object)) {
+	} else if (w == F_OBJECT) {
 		if (p->key.len == 0)
 			p->bad = 1;
 		arc_buf_add(&p->objs, p->key.s ? p->key.s : "", p->key.len);
@@ -254,11 +289,11 @@ page_field(void *arg, const char *path, const char *text, size_t n)
 		arc_buf_addc(&p->objs, '\0');
 		p->nobjs++;
 		p->key.len = p->mtime.len = p->size.len = 0;
-	} else if (is(path, x->truncated))
+	} else if (w == F_TRUNCATED)
 		p->truncated = n == 4 && memcmp(text, "true", 4) == 0;
-	else if (is(path, x->encoding))
+	else if (w == F_ENCODING)
 		p->urlenc = n == 3 && memcmp(text, "url", 3) == 0;
-	else if (is(path, x->dir)) {
+	else if (w == F_DIR) {
 		arc_buf_add(&p->dirs, text, n);
 		arc_buf_addc(&p->dirs, '\0');
 		p->ndirs++;
@@ -289,13 +324,15 @@ page_read(struct arc_objstore *os, const struct arc_http_req *r,
 {
 	const struct arc_ospaths *x = os->listing->paths;
 	struct arc_buf eb = { 0 };
-	int ret;
+	int ret, f;
 
 	memset(p, 0, sizeof(*p));
 	p->x = x;
 	p->rootlen = strlen(x->root);
+	for (f = 0; f < F_N; f++)
+		p->len[f] = field(x, f) ? strlen(field(x, f)) : 0;
 	if ((ret = list_failed(os, r, what, msg)) == 0 &&
-	    (arc_xml_parse(r->resp.s, r->resp.len, x->ns, page_field, p,
+	    (arc_xml_scan(r->resp.s, r->resp.len, x->ns, page_field, p,
 	    &eb) == -1 || p->bad)) {
 		arc_buf_printf(msg, "list '%s': %s", what, p->bad ?
 		    x->answer : arc_buf_str(&eb));

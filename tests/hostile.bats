@@ -873,6 +873,75 @@ etcd_kv() {
 	assert_error arc-list "'s3://s3html/'" "not a ListObjectsV2 answer"
 }
 
+# s3obj KEY-XML SIZE-XML TIME-XML: one <Contents> of a page, as written.
+s3obj() {
+	printf '<Contents><Key>%s</Key><LastModified>%s</LastModified><ETag>&quot;x&quot;</ETag><Size>%s</Size><StorageClass>STANDARD</StorageClass></Contents>' \
+	    "$1" "${3:-2026-04-01T00:00:00.000Z}" "${2:-2}"
+}
+
+@test "S3: keys spelled with XML entities and character references are listed as the keys they spell" {
+	# the keys: "a&b", "c<d>e", "AB" and "\xc3\xa9" (U+00E9), "x y"
+	can s3ent "$(s3page "$(s3obj "$D/a&amp;b.parquet")$(s3obj "$D/c&lt;d&gt;e.parquet")$(s3obj "$D/&#x41;&#66;.parquet")$(s3obj "$D/&#xe9;.parquet")$(s3obj "$D/x y.parquet")" false)"
+	run --separate-stderr timeout 20 arc-list s3://s3ent
+	assert_success
+	printf '%s\t%s\t2\n' "$D/a&b.parquet" "$OLDREC" "$D/c<d>e.parquet" "$OLDREC" \
+	    "$D/AB.parquet" "$OLDREC" "$D/x y.parquet" "$OLDREC" \
+	    "$D/$(printf '\303\251').parquet" "$OLDREC" >want
+	LC_ALL=C sort want >want.sorted
+	# a record quotes a path only when it must (arc(7)): these need not
+	printf '%s\n' "$output" >got
+	diff want.sorted got
+}
+
+@test "S3: the same keys written as UTF-8, with a comment and CDATA, are listed alike" {
+	can s3ent2 "$(s3page "<!-- a comment -->$(s3obj "$D/a&amp;b.parquet")$(s3obj "$D/<![CDATA[c<d>e]]>.parquet")$(s3obj "$D/AB.parquet")$(s3obj "$D/$(printf '\303\251').parquet")$(s3obj "$D/x y.parquet")" false)"
+	can s3ent "$(s3page "$(s3obj "$D/a&amp;b.parquet")$(s3obj "$D/c&lt;d&gt;e.parquet")$(s3obj "$D/&#x41;&#66;.parquet")$(s3obj "$D/&#xe9;.parquet")$(s3obj "$D/x y.parquet")" false)"
+	run --separate-stderr timeout 20 arc-list s3://s3ent
+	assert_success
+	local want=$output
+	[ "$(printf '%s\n' "$want" | wc -l)" -eq 5 ] || fail "not five records: $want"
+	run --separate-stderr timeout 20 arc-list s3://s3ent2
+	assert_success
+	assert_output "$want"
+}
+
+@test "S3: a key with an entity XML does not define exits 1 or 2 naming invalid XML, with no records" {
+	# positive control: the same page with &amp; lists
+	can s3undef "$(s3page "$(s3obj "$D/a&amp;b.parquet")" false)"
+	run --separate-stderr timeout 20 arc-list s3://s3undef
+	assert_success
+	assert_output "$(printf '%s\t%s\t2' "$D/a&b.parquet" "$OLDREC")"
+	can s3undef "$(s3page "$(s3obj "$D/a&nbsp;b.parquet")" false)"
+	run --separate-stderr timeout 20 arc-list s3://s3undef
+	assert_exit_1_or_2
+	assert_output ''
+	assert_error arc-list "'s3://s3undef/'" "invalid XML" "undefined entity"
+}
+
+@test "S3: a character reference to a byte XML cannot carry (&#0;, &#x1;) exits 1 or 2 naming invalid XML, with no records" {
+	local ref
+	can s3cref "$(s3page "$(s3obj "$D/a&#x41;.parquet")" false)"
+	run --separate-stderr timeout 20 arc-list s3://s3cref
+	assert_success
+	assert_output "$(printf '%s\t%s\t2' "$D/aA.parquet" "$OLDREC")"
+	for ref in '&#0;' '&#x1;' '&#xD800;'; do
+		can s3cref "$(s3page "$(s3obj "$D/a$ref.parquet")" false)"
+		run --separate-stderr timeout 20 arc-list s3://s3cref
+		assert_exit_1_or_2
+		assert_output ''
+		assert_error arc-list "'s3://s3cref/'" "invalid XML"
+	done
+}
+
+@test "S3: a Size or LastModified that is not one is written unknown ('-'), never as another number or time" {
+	can s3bad "$(s3page "$(s3obj "$D/a.parquet" 12)$(s3obj "$D/b.parquet" 1x2)$(s3obj "$D/c.parquet" 3 2026-13-01T00:00:00.000Z)$(s3obj "$D/d.parquet" '&#x31;2' '2026-04-01T00:00:00.500Z')" false)"
+	run --separate-stderr timeout 20 arc-list s3://s3bad
+	assert_success
+	assert_output "$(printf '%s\t%s\t%s\n' "$D/a.parquet" "$OLDREC" 12 \
+	    "$D/b.parquet" "$OLDREC" - "$D/c.parquet" - 3 \
+	    "$D/d.parquet" 2026-04-01T00:00:01Z 12)"
+}
+
 # ---- Azure answers (List Blobs) --------------------------------------------
 
 @test "Azure: a truncated List Blobs answer exits 1 or 2 naming invalid XML, with no records" {

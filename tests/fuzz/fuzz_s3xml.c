@@ -1,7 +1,9 @@
 /*
  * fuzz_s3xml.c - S3's ListObjectsV2 and DeleteObjects answers, through
  * the very callbacks the backend uses (s3.c is compiled in): every path
- * a page emits is non-empty and one Arc's candidate filter accepts.
+ * a page emits is non-empty and one Arc's candidate filter accepts.  And
+ * the scanner of arc_xml_scan reads every input exactly as expat does:
+ * the same elements and texts, the same result and message.
  */
 #include "../../lib/s3.c"
 
@@ -20,6 +22,43 @@ emitted(void *arg, const char *p, size_t n, int64_t mtime, int64_t size)
 	return 0;
 }
 
+/* Every element's path and text, as one string; forgotten on a reset. */
+static int
+logged(void *arg, const char *path, const char *text, size_t n)
+{
+	struct arc_buf *b = arg;
+
+	if (path == NULL) {
+		b->len = 0;
+		return 0;
+	}
+	arc_buf_adds(b, path);
+	arc_buf_addc(b, 0x1f);
+	arc_buf_add(b, text, n);
+	arc_buf_addc(b, 0x1e);
+	return 0;
+}
+
+static void
+same_as_expat(const unsigned char *data, size_t size)
+{
+	struct arc_buf a = { 0 }, b = { 0 }, ea = { 0 }, eb = { 0 };
+	int ra, rb;
+
+	ra = arc_xml_scan((const char *)data, size, s3ns, logged, &a, &ea);
+	arc_xml_noscan = 1;
+	rb = arc_xml_scan((const char *)data, size, s3ns, logged, &b, &eb);
+	arc_xml_noscan = 0;
+	if (ra != rb || a.len != b.len || (a.len > 0 &&
+	    memcmp(a.s, b.s, a.len) != 0) ||
+	    strcmp(arc_buf_str(&ea), arc_buf_str(&eb)) != 0)
+		abort();
+	arc_buf_free(&a);
+	arc_buf_free(&b);
+	arc_buf_free(&ea);
+	arc_buf_free(&eb);
+}
+
 int
 LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
@@ -36,6 +75,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 
 	devnull = freopen("/dev/null", "w", stderr);
 	(void)devnull;
+	same_as_expat(data, size);
 	memset(&s, 0, sizeof(s));
 	s.os.prefix = "x/";
 	s.os.prefixlen = 2;

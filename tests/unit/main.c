@@ -24,6 +24,7 @@ static const struct {
 	{ "url", test_url },
 	{ "url_local", test_url_local },
 	{ "sort", test_sort },
+	{ "xml", test_xml },
 };
 
 int

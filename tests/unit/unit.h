@@ -64,6 +64,7 @@ void	 test_shard(void);
 void	 test_url(void);
 void	 test_url_local(void);
 void	 test_sort(void);
+void	 test_xml(void);
 
 #ifdef UNIT_MAIN
 #include <stdarg.h>
