@@ -524,7 +524,11 @@ ring_start(void)
 	r->cqtail = (unsigned *)(cq + p.cq_off.tail);
 	r->cqmask = (unsigned *)(cq + p.cq_off.ring_mask);
 	r->cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
-	r->stx = arc_ereallocarray(NULL, r->entries, sizeof(*r->stx));
+	/*
+	 * Zeroed: the kernel fills these behind any memory checker's back
+	 * (valgrind would take every result for uninitialised).
+	 */
+	r->stx = arc_ecalloc(r->entries, sizeof(*r->stx));
 	r->idx = arc_ereallocarray(NULL, r->entries, sizeof(*r->idx));
 	/* bounded: a few kernel workers, whatever the batch (best effort) */
 	(void)syscall(__NR_io_uring_register, r->fd,
