@@ -596,7 +596,8 @@ ring_stat_dir(struct statring *r, const struct local *l, int dfd,
 				/* requests in flight: nothing else is safe */
 				if (__atomic_load_n(r->sqhead,
 				    __ATOMIC_ACQUIRE) != start)
-					err(ARC_EXIT_ERROR, "io_uring_enter");
+					err(ARC_EXIT_ERROR, "cannot wait for "
+					    "file attributes (io_uring_enter)");
 				/* none taken: withdrawn, stat them here */
 				r->broken = 1;
 				__atomic_store_n(r->sqtail, start,
