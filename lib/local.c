@@ -17,8 +17,12 @@
  * without it falls back to comparing st_dev, which still stops mounts of
  * other file systems but not bind mounts of the store's own.
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
+
+#include <linux/io_uring.h>
 
 #include <dirent.h>
 #include <err.h>
@@ -55,6 +59,26 @@ static int nostatx;
 #define DIR_FLAGS	(O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | \
 	    O_CLOEXEC)
 
+/* What a stat of the store asks for: type, identity, size, mtime, mount. */
+#define STAT_MASK	(STATX_TYPE | STATX_MODE | STATX_INO | STATX_SIZE | \
+	    STATX_MTIME | STATX_MNT_ID)
+
+/* The struct stat and mount id (*hasmnt 1 when given) of a statx. */
+static void
+from_statx(const struct statx *stx, struct stat *sb, uint64_t *mnt,
+    int *hasmnt)
+{
+	memset(sb, 0, sizeof(*sb));
+	sb->st_mode = stx->stx_mode;
+	sb->st_ino = stx->stx_ino;
+	sb->st_dev = makedev(stx->stx_dev_major, stx->stx_dev_minor);
+	sb->st_size = (off_t)stx->stx_size;
+	sb->st_mtim.tv_sec = stx->stx_mtime.tv_sec;
+	sb->st_mtim.tv_nsec = stx->stx_mtime.tv_nsec;
+	*hasmnt = (stx->stx_mask & STATX_MNT_ID) != 0;
+	*mnt = *hasmnt ? stx->stx_mnt_id : 0;
+}
+
 /*
  * fstatat(2) of name in dfd without following a link (name "": dfd
  * itself), also telling on which mount it lies: *mnt is its mount id and
@@ -70,20 +94,8 @@ stat_mnt(int dfd, const char *name, struct stat *sb, uint64_t *mnt,
 	*hasmnt = 0;
 	*mnt = 0;
 	if (!__atomic_load_n(&nostatx, __ATOMIC_RELAXED)) {
-		if (statx(dfd, name, fl, STATX_TYPE | STATX_MODE | STATX_INO |
-		    STATX_SIZE | STATX_MTIME | STATX_MNT_ID, &stx) == 0) {
-			memset(sb, 0, sizeof(*sb));
-			sb->st_mode = stx.stx_mode;
-			sb->st_ino = stx.stx_ino;
-			sb->st_dev = makedev(stx.stx_dev_major,
-			    stx.stx_dev_minor);
-			sb->st_size = (off_t)stx.stx_size;
-			sb->st_mtim.tv_sec = stx.stx_mtime.tv_sec;
-			sb->st_mtim.tv_nsec = stx.stx_mtime.tv_nsec;
-			if (stx.stx_mask & STATX_MNT_ID) {
-				*hasmnt = 1;
-				*mnt = stx.stx_mnt_id;
-			}
+		if (statx(dfd, name, fl, STAT_MASK, &stx) == 0) {
+			from_statx(&stx, sb, mnt, hasmnt);
 			return 0;
 		}
 		if (errno != ENOSYS && errno != EPERM)
@@ -174,6 +186,22 @@ struct walk {
 	int		 partial;
 	int		 stop;
 	struct statpool	*pool;	/* NULL: stat in the walking thread */
+	struct statring	*ring;	/* NULL: no io_uring, the pool stats */
+	struct level	**lv;	/* each depth's entries, kept for the next */
+	size_t		 nlv;
+	size_t		 depth;	/* of the directory being read */
+};
+
+/*
+ * A directory's entries and their names, kept once read for the next
+ * directory at the same depth: freeing them each time makes malloc give
+ * the memory back and take it again (brk, page faults) thousands of
+ * times a listing.  One directory per level, as before.
+ */
+struct level {
+	struct dent	*v;
+	size_t		 cap;
+	struct arc_buf	 names;
 };
 
 static int
@@ -316,6 +344,20 @@ cross_warn(struct walk *w, const char *name, int isdir)
 	w->partial = 1;
 }
 
+/* What the listing keeps of a file's stat. */
+static void
+dent_fill(const struct local *l, struct dent *e, const struct stat *sb,
+    uint64_t mnt, int hasmnt)
+{
+	e->err = 0;
+	/* a file bind-mounted onto a store path is not the store's */
+	e->foreign = !on_root_mount(l, sb, mnt, hasmnt);
+	e->regular = S_ISREG(sb->st_mode);
+	/* Round up: truncation must never make a file look older. */
+	e->mtime = (int64_t)sb->st_mtim.tv_sec + (sb->st_mtim.tv_nsec > 0);
+	e->size = (int64_t)sb->st_size;
+}
+
 static void
 stat_one(const struct local *l, int dfd, struct dent *e)
 {
@@ -327,13 +369,7 @@ stat_one(const struct local *l, int dfd, struct dent *e)
 		e->err = errno;
 		return;
 	}
-	e->err = 0;
-	/* a file bind-mounted onto a store path is not the store's */
-	e->foreign = !on_root_mount(l, &sb, mnt, hasmnt);
-	e->regular = S_ISREG(sb.st_mode);
-	/* Round up: truncation must never make a file look older. */
-	e->mtime = (int64_t)sb.st_mtim.tv_sec + (sb.st_mtim.tv_nsec > 0);
-	e->size = (int64_t)sb.st_size;
+	dent_fill(l, e, &sb, mnt, hasmnt);
 }
 
 /* Take entries of the pool's batch until none is left. */
@@ -379,6 +415,219 @@ stat_helper(void *arg)
 	return NULL;
 }
 
+/*
+ * On Linux the stats go through an io_uring instead when the kernel
+ * allows one: a directory's statx requests are queued at once and the
+ * kernel's own workers (at most RING_WORKERS, on every CPU) resolve
+ * them, so a million files cost a few thousand system calls rather than
+ * a million.  Each request is the same statx the walker would make
+ * (relative to the directory, never following a link, the same mask);
+ * any request that fails is made again here with stat_one(), so an
+ * error, a vanished file and a kernel without IORING_OP_STATX read
+ * exactly as before.  Without io_uring (an old kernel, a seccomp filter,
+ * kernel.io_uring_disabled) the thread pool above does the stats.
+ */
+#define RING_ENTRIES	512
+#define RING_WORKERS	4
+
+struct statring {
+	int		 fd;
+	unsigned	 entries;
+	unsigned	*sqhead, *sqtail, *sqmask, *sqarray;
+	unsigned	*cqhead, *cqtail, *cqmask;
+	struct io_uring_sqe *sqes;
+	struct io_uring_cqe *cqes;
+	void		*sqmap, *cqmap;
+	size_t		 sqlen, cqlen, sqeslen;
+	int		 broken;	/* statx requests unsupported: no ring */
+	struct statx	*stx;		/* a result buffer per request */
+	size_t		*idx;		/* the entry of each request */
+};
+
+static void
+ring_stop(struct statring *r)
+{
+	if (r == NULL)
+		return;
+	if (r->sqes != NULL && r->sqes != MAP_FAILED)
+		munmap(r->sqes, r->sqeslen);
+	if (r->cqmap != NULL && r->cqmap != MAP_FAILED && r->cqmap != r->sqmap)
+		munmap(r->cqmap, r->cqlen);
+	if (r->sqmap != NULL && r->sqmap != MAP_FAILED)
+		munmap(r->sqmap, r->sqlen);
+	if (r->fd != -1)
+		close(r->fd);
+	free(r->stx);
+	free(r->idx);
+	free(r);
+}
+
+/* A ring for the listing's stats, or NULL to use the thread pool. */
+static struct statring *
+ring_start(void)
+{
+	struct io_uring_params p;
+	struct statring *r;
+	unsigned workers[2] = { RING_WORKERS, RING_WORKERS };
+	char *sq, *cq;
+
+	if (__atomic_load_n(&nostatx, __ATOMIC_RELAXED))
+		return NULL;
+	r = arc_ecalloc(1, sizeof(*r));
+	/*
+	 * One thread submits, and completions wait until it asks for them
+	 * (Linux 6.1): no wake-up of the walker per finished request.
+	 */
+	memset(&p, 0, sizeof(p));
+	p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+	if ((r->fd = (int)syscall(__NR_io_uring_setup, RING_ENTRIES, &p)) ==
+	    -1 && errno == EINVAL) {
+		memset(&p, 0, sizeof(p));
+		r->fd = (int)syscall(__NR_io_uring_setup, RING_ENTRIES, &p);
+	}
+	if (r->fd == -1) {
+		free(r);
+		return NULL;
+	}
+	r->entries = p.sq_entries;
+	r->sqlen = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+	r->cqlen = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+	if (p.features & IORING_FEAT_SINGLE_MMAP) {
+		if (r->cqlen > r->sqlen)
+			r->sqlen = r->cqlen;
+		r->cqlen = r->sqlen;
+	}
+	r->sqmap = mmap(NULL, r->sqlen, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_POPULATE, r->fd, IORING_OFF_SQ_RING);
+	if (r->sqmap == MAP_FAILED) {
+		ring_stop(r);
+		return NULL;
+	}
+	r->cqmap = (p.features & IORING_FEAT_SINGLE_MMAP) ? r->sqmap :
+	    mmap(NULL, r->cqlen, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_POPULATE, r->fd, IORING_OFF_CQ_RING);
+	r->sqeslen = p.sq_entries * sizeof(struct io_uring_sqe);
+	r->sqes = r->cqmap == MAP_FAILED ? MAP_FAILED : mmap(NULL, r->sqeslen,
+	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, r->fd,
+	    IORING_OFF_SQES);
+	if (r->cqmap == MAP_FAILED || r->sqes == MAP_FAILED) {
+		ring_stop(r);
+		return NULL;
+	}
+	sq = r->sqmap;
+	cq = r->cqmap;
+	r->sqhead = (unsigned *)(sq + p.sq_off.head);
+	r->sqtail = (unsigned *)(sq + p.sq_off.tail);
+	r->sqmask = (unsigned *)(sq + p.sq_off.ring_mask);
+	r->sqarray = (unsigned *)(sq + p.sq_off.array);
+	r->cqhead = (unsigned *)(cq + p.cq_off.head);
+	r->cqtail = (unsigned *)(cq + p.cq_off.tail);
+	r->cqmask = (unsigned *)(cq + p.cq_off.ring_mask);
+	r->cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
+	/*
+	 * Zeroed: the kernel fills these behind any memory checker's back
+	 * (valgrind would take every result for uninitialised).
+	 */
+	r->stx = arc_ecalloc(r->entries, sizeof(*r->stx));
+	r->idx = arc_ereallocarray(NULL, r->entries, sizeof(*r->idx));
+	/* bounded: a few kernel workers, whatever the batch (best effort) */
+	(void)syscall(__NR_io_uring_register, r->fd,
+	    IORING_REGISTER_IOWQ_MAX_WORKERS, workers, 2);
+	return r;
+}
+
+/*
+ * Queue the statx of v[idx] as request k of the batch (k below the
+ * ring's size; the ring is empty between batches).
+ */
+static void
+ring_queue(struct statring *r, int dfd, struct dent *v, size_t i, unsigned k)
+{
+	unsigned tail = *r->sqtail + k, slot = tail & *r->sqmask;
+	struct io_uring_sqe *q = &r->sqes[slot];
+
+	memset(q, 0, sizeof(*q));
+	q->opcode = IORING_OP_STATX;
+	q->fd = dfd;
+	q->addr = (uint64_t)(uintptr_t)v[i].name;
+	q->len = STAT_MASK;
+	q->off = (uint64_t)(uintptr_t)&r->stx[k];
+	q->statx_flags = AT_SYMLINK_NOFOLLOW;
+	q->user_data = k;
+	r->sqarray[slot] = slot;
+	r->idx[k] = i;
+}
+
+/*
+ * Stat the wanted entries of v through the ring, a ring's worth at a
+ * time.  -1 when the ring failed before any result of a batch came
+ * back: the caller stats the rest itself.
+ */
+static int
+ring_stat_dir(struct statring *r, const struct local *l, int dfd,
+    struct dent *v, size_t n)
+{
+	struct io_uring_cqe *c;
+	struct stat sb;
+	uint64_t mnt;
+	unsigned k, got, head, tail, start;
+	size_t i = 0, e;
+	int hasmnt, res;
+
+	while (i < n) {
+		for (k = 0; i < n && k < r->entries; i++)
+			if (v[i].want)
+				ring_queue(r, dfd, v, i, k++);
+		if (k == 0)
+			break;
+		start = *r->sqtail;
+		__atomic_store_n(r->sqtail, start + k, __ATOMIC_RELEASE);
+		for (got = 0; got < k; ) {
+			head = *r->cqhead;
+			tail = __atomic_load_n(r->cqtail, __ATOMIC_ACQUIRE);
+			if (head == tail) {
+				/* submits what is queued, then waits */
+				if (syscall(__NR_io_uring_enter, r->fd,
+				    *r->sqtail - __atomic_load_n(r->sqhead,
+				    __ATOMIC_ACQUIRE), k - got,
+				    IORING_ENTER_GETEVENTS, NULL, 0) != -1 ||
+				    errno == EINTR)
+					continue;
+				/* requests in flight: nothing else is safe */
+				if (__atomic_load_n(r->sqhead,
+				    __ATOMIC_ACQUIRE) != start)
+					err(ARC_EXIT_ERROR, "cannot wait for "
+					    "file attributes (io_uring_enter)");
+				/* none taken: withdrawn, stat them here */
+				r->broken = 1;
+				__atomic_store_n(r->sqtail, start,
+				    __ATOMIC_RELEASE);
+				return -1;
+			}
+			for (; head != tail; head++, got++) {
+				c = &r->cqes[head & *r->cqmask];
+				e = r->idx[c->user_data];
+				res = c->res;
+				if (res == 0) {
+					from_statx(&r->stx[c->user_data], &sb,
+					    &mnt, &hasmnt);
+					dent_fill(l, &v[e], &sb, mnt, hasmnt);
+					continue;
+				}
+				/* no statx requests here: the pool from now */
+				if (res == -EINVAL || res == -EOPNOTSUPP)
+					r->broken = 1;
+				/* as the walker would see it, errno and all */
+				stat_one(l, dfd, &v[e]);
+			}
+			__atomic_store_n(r->cqhead, head, __ATOMIC_RELEASE);
+		}
+	}
+	return 0;
+}
+
+static struct statpool *pool_start(void);
+
 /* Stat the wanted entries of v, with the helpers when there are enough. */
 static void
 stat_dir(struct walk *w, int dfd, struct dent *v, size_t n, size_t nwant)
@@ -386,6 +635,11 @@ stat_dir(struct walk *w, int dfd, struct dent *v, size_t n, size_t nwant)
 	struct statpool *p = w->pool;
 	size_t i;
 
+	if (w->ring != NULL && !w->ring->broken &&
+	    ring_stat_dir(w->ring, w->l, dfd, v, n) == 0)
+		return;
+	if (w->ring != NULL && p == NULL)
+		p = w->pool = pool_start();	/* the ring gave up */
 	if (p == NULL || nwant < STAT_BATCH_MIN) {
 		for (i = 0; i < n; i++)
 			if (v[i].want)
@@ -454,18 +708,43 @@ pool_stop(struct statpool *p)
 	free(p);
 }
 
+/* The stats of a listing: the ring, or failing that the thread pool. */
+static void
+stats_start(struct walk *w)
+{
+	if ((w->ring = ring_start()) == NULL)
+		w->pool = pool_start();
+}
+
+static void
+stats_stop(struct walk *w)
+{
+	ring_stop(w->ring);
+	pool_stop(w->pool);
+	w->ring = NULL;
+	w->pool = NULL;
+}
+
 /* Walk the directory open on fd (consumed); w->path ends in '/' or is "". */
 static void
 walkdir(struct walk *w, int fd)
 {
 	DIR *d;
 	struct dirent *de;
-	struct dent *v = NULL;
-	struct arc_buf names = { 0 };
+	struct level *lv;
+	struct dent *v;
 	struct stat sb;
-	size_t n = 0, cap = 0, i, plen, nwant, nlen;
+	size_t n = 0, cap, i, plen, nwant, nlen;
 	int isdir, cfd;
 
+	if (w->depth == w->nlv) {
+		w->lv = arc_ereallocarray(w->lv, w->nlv + 1, sizeof(*w->lv));
+		w->lv[w->nlv++] = arc_ecalloc(1, sizeof(**w->lv));
+	}
+	lv = w->lv[w->depth];
+	v = lv->v;
+	cap = lv->cap;
+	lv->names.len = 0;
 	if ((d = fdopendir(fd)) == NULL) {
 		warn_path(w, "cannot read directory", NULL);
 		close(fd);
@@ -518,21 +797,23 @@ walkdir(struct walk *w, int fd)
 		 * two allocations per entry: a listing is millions of them.
 		 */
 		nlen = strlen(de->d_name);
-		v[n].noff = names.len;
-		arc_buf_add(&names, de->d_name, nlen + 1);
-		v[n].koff = names.len;
-		arc_quote(&names, de->d_name, nlen);
+		v[n].noff = lv->names.len;
+		arc_buf_add(&lv->names, de->d_name, nlen + 1);
+		v[n].koff = lv->names.len;
+		arc_quote(&lv->names, de->d_name, nlen);
 		if (isdir)
-			arc_buf_addc(&names, '/');
-		v[n].keylen = names.len - v[n].koff;
+			arc_buf_addc(&lv->names, '/');
+		v[n].keylen = lv->names.len - v[n].koff;
 		v[n].isdir = isdir;
 		v[n].want = 0;
 		v[n].foreign = 0;
 		n++;
 	}
+	lv->v = v;
+	lv->cap = cap;
 	for (i = 0; i < n; i++) {	/* the buffer has stopped moving */
-		v[i].key = names.s + v[i].koff;
-		v[i].name = names.s + v[i].noff;
+		v[i].key = lv->names.s + v[i].koff;
+		v[i].name = lv->names.s + v[i].noff;
 	}
 	if (n > 1)	/* qsort(NULL, 0, ...) is undefined */
 		qsort(v, n, sizeof(*v), w->st->raworder ? dentrawcmp :
@@ -582,7 +863,9 @@ walkdir(struct walk *w, int fd)
 				continue;
 			}
 			arc_buf_addc(&w->path, '/');
+			w->depth++;
 			walkdir(w, cfd);
+			w->depth--;
 			continue;
 		}
 		if (!v[i].want)
@@ -608,9 +891,22 @@ walkdir(struct walk *w, int fd)
 			w->stop = 1;
 	}
 	w->path.len = plen;
-	free(v);
-	arc_buf_free(&names);
 	closedir(d);
+}
+
+static void
+levels_free(struct walk *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->nlv; i++) {
+		free(w->lv[i]->v);
+		arc_buf_free(&w->lv[i]->names);
+		free(w->lv[i]);
+	}
+	free(w->lv);
+	w->lv = NULL;
+	w->nlv = 0;
 }
 
 /*
@@ -694,9 +990,10 @@ local_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 			return ARC_EXIT_ERROR;
 		}
 		arc_buf_adds(&w.path, "");
-		w.pool = pool_start();
+		stats_start(&w);
 		walkdir(&w, fd);
-		pool_stop(w.pool);
+		stats_stop(&w);
+		levels_free(&w);
 		arc_buf_free(&w.path);
 		return w.partial ? ARC_EXIT_SOME : ARC_EXIT_OK;
 	}
@@ -720,7 +1017,7 @@ local_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 		pv[i].keylen = q.len;
 	}
 	qsort(pv, np, sizeof(*pv), pfxcmp);
-	w.pool = pool_start();
+	stats_start(&w);
 	for (i = 0, last = np; i < np && !w.stop; i++) {
 		/* inside the previous prefix (or equal to it): already walked */
 		if (last != np && pv[i].keylen >= pv[last].keylen &&
@@ -745,7 +1042,8 @@ local_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 		arc_buf_addc(&w.path, '/');
 		walkdir(&w, fd);
 	}
-	pool_stop(w.pool);
+	stats_stop(&w);
+	levels_free(&w);
 	for (i = 0; i < np; i++)
 		free(pv[i].key);
 	free(pv);

@@ -477,6 +477,65 @@ paths() {
 	assert_stderr --partial "'$STORE'"
 }
 
+@test "files in a directory that can be read but not searched are each said, exit 1, and the rest is listed" {
+	local i
+	need_unpriv
+	world_store
+	mkfile "$STORE/db/a/x.parquet"
+	for i in $(seq 1 20); do
+		mkfile "$STORE/db/b/f$i.parquet"
+	done
+	mkfile "$STORE/db/c/y.parquet"
+	chmod -R a+rX "$WORLD"
+	unpriv test -r "$STORE/db/a/x.parquet" ||
+	    skip "the unprivileged user cannot reach $STORE"
+	# searchable: every file is listed
+	run -0 --separate-stderr unpriv arc-list "$STORE"
+	[ "${#lines[@]}" -eq 22 ]
+	assert_stderr ''
+	# names readable, files not reachable: no file of db/b looks absent
+	chmod a-x "$STORE/db/b"
+	run -1 --separate-stderr unpriv arc-list "$STORE"
+	assert_equal "$(paths)" "$(printf '%s\n' db/a/x.parquet db/c/y.parquet)"
+	[ "${#stderr_lines[@]}" -eq 20 ]
+	assert_stderr --partial "cannot stat 'db/b/f7.parquet': Permission denied"
+	assert_stderr --partial "cannot stat 'db/b/f20.parquet': Permission denied"
+}
+
+# --- large directories and long names ----------------------------------------
+
+@test "a directory of more files than one batch of stats lists every file with its own size and mtime" {
+	local i g t r want=()
+	mkdir -p s/db/m
+	# 1300 files, sizes 1 to 1300, mtimes a minute apart in groups of 100
+	for g in $(seq 0 12); do
+		t=$((1775916000 + g * 60))
+		r=$(date -u -d "@$t" +%Y-%m-%dT%H:%M:%SZ)
+		for ((i = g * 100 + 1; i <= g * 100 + 100; i++)); do
+			printf '%*s' "$i" '' >"s/db/m/f$i.parquet"
+			want+=("db/m/f$i.parquet"$'\t'"$r"$'\t'"$i")
+		done
+		(cd s/db/m && touch -d "@$t" $(seq -f 'f%g.parquet' \
+		    $((g * 100 + 1)) $((g * 100 + 100))))
+	done
+	run -0 --separate-stderr arc-list s
+	assert_stderr ''
+	[ "${#lines[@]}" -eq 1300 ]
+	assert_equal "$output" "$(printf '%s\n' "${want[@]}" | LC_ALL=C sort)"
+}
+
+@test "a file whose name is 255 bytes long is listed with its size and mtime" {
+	local n
+	n=$(printf 'x%.0s' $(seq 1 247)).parquet
+	[ "${#n}" -eq 255 ]
+	mkdir -p s/db/m
+	printf 'hello' >"s/db/m/$n"
+	touch -d '2026-04-11 14:00:00' "s/db/m/$n"
+	run -0 --separate-stderr arc-list s
+	assert_output "$(printf 'db/m/%s\t2026-04-11T14:00:00Z\t5' "$n")"
+	assert_stderr ''
+}
+
 # --- URLs ----------------------------------------------------------------------
 
 @test "a file:///abs URL lists the same records as the plain path" {
