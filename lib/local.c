@@ -626,7 +626,7 @@ ring_stat_dir(struct statring *r, const struct local *l, int dfd,
 	return 0;
 }
 
-static struct statpool *pool_start(void);
+static struct statpool *pool_start(int);
 
 /* Stat the wanted entries of v, with the helpers when there are enough. */
 static void
@@ -639,7 +639,7 @@ stat_dir(struct walk *w, int dfd, struct dent *v, size_t n, size_t nwant)
 	    ring_stat_dir(w->ring, w->l, dfd, v, n) == 0)
 		return;
 	if (w->ring != NULL && p == NULL)
-		p = w->pool = pool_start();	/* the ring gave up */
+		p = w->pool = pool_start(0);	/* the ring gave up */
 	if (p == NULL || nwant < STAT_BATCH_MIN) {
 		for (i = 0; i < n; i++)
 			if (v[i].want)
@@ -664,17 +664,22 @@ stat_dir(struct walk *w, int dfd, struct dent *v, size_t n, size_t nwant)
 	pthread_mutex_unlock(&p->mu);
 }
 
-/* Helpers for a listing: one per further CPU, none on one CPU. */
+/*
+ * Helpers for a listing: one per further CPU, none on one CPU unless
+ * forced (ARC_LIST_STATS=threads: at least one helper).
+ */
 static struct statpool *
-pool_start(void)
+pool_start(int force)
 {
 	struct statpool *p;
 	long ncpu;
 	int i;
 
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	if (ncpu < 2)
+	if (ncpu < 2 && !force)
 		return NULL;
+	if (ncpu < 2)
+		ncpu = 2;
 	if (ncpu > STAT_THREADS_MAX)
 		ncpu = STAT_THREADS_MAX;
 	p = arc_ecalloc(1, sizeof(*p));
@@ -708,12 +713,47 @@ pool_stop(struct statpool *p)
 	free(p);
 }
 
+/*
+ * How a listing's files are stat'ed, from ARC_LIST_STATS: a knob for
+ * the tests, which must reach each way whatever the kernel, and for a
+ * kernel whose io_uring misbehaves.  "ring" (the default): the ring, or
+ * the thread pool when the kernel refuses one; "threads": the pool,
+ * with at least one helper; "plain": one statx at a time in the walker.
+ * Every way yields the same records.
+ */
+enum stats_mode { STATS_RING, STATS_THREADS, STATS_PLAIN };
+
+static enum stats_mode
+stats_mode(void)
+{
+	const char *v;
+
+	if ((v = getenv("ARC_LIST_STATS")) == NULL || *v == '\0' ||
+	    strcmp(v, "ring") == 0)
+		return STATS_RING;
+	if (strcmp(v, "threads") == 0)
+		return STATS_THREADS;
+	if (strcmp(v, "plain") == 0)
+		return STATS_PLAIN;
+	errx(ARC_EXIT_ERROR, "'%s': invalid ARC_LIST_STATS "
+	    "(ring, threads or plain)", v);
+}
+
 /* The stats of a listing: the ring, or failing that the thread pool. */
 static void
 stats_start(struct walk *w)
 {
-	if ((w->ring = ring_start()) == NULL)
-		w->pool = pool_start();
+	switch (stats_mode()) {
+	case STATS_RING:
+		if ((w->ring = ring_start()) == NULL)
+			w->pool = pool_start(0);
+		break;
+	case STATS_THREADS:
+		w->pool = pool_start(1);
+		break;
+	case STATS_PLAIN:
+		break;
+	}
 }
 
 static void
@@ -978,6 +1018,7 @@ local_list(struct arc_store *st, char **prefixes, size_t np, int flags,
 	const char *why;
 	int fd;
 
+	(void)stats_mode();	/* a wrong knob before anything is read */
 	memset(&w, 0, sizeof(w));
 	w.st = st;
 	w.l = l;

@@ -6,8 +6,8 @@
  * output, sorted by path.  A local tree is walked in order, so records go
  * out as the walk goes and the tree is never collected in memory.  Object
  * stores list several prefixes at once and do not promise our byte
- * order, so their records go through sort(1) (bounded memory) and are
- * made unique.  With --inventory, the records come from an S3 or Azure
+ * order, so their records go through the one sorter (lib/sortpipe.c:
+ * in memory, spilling sorted runs past its budget) and are made unique.  With --inventory, the records come from an S3 or Azure
  * inventory report instead (lib/inventory.c), sorted and made unique the
  * same way, and -S describes the report.  With -R, the files Arc's
  * candidate filter leaves out (not Parquet, hidden, in compaction state)
@@ -31,7 +31,6 @@
  */
 #include <err.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,18 +56,15 @@ usage(void)
 }
 
 /*
- * A listing that must be sorted is first collected in memory, up to
- * MEM_SORT_MAX bytes of records, and sorted here: most listings fit, and
- * then no record crosses a pipe twice nor waits for a sort(1) process.
- * A larger one goes to sort(1) (bounded memory), what was collected
- * first.  Both order lines as sort(1) does under LC_ALL=C (bytes, a
- * shorter line first), so the output is the same either way.
+ * A listing that must be sorted goes to the one sorter, lib/sortpipe.c,
+ * with the budget of SORT_BUFFER: most listings fit, are sorted in
+ * memory (not at all when they arrived in order) and never cross a pipe
+ * nor touch the disk; a larger one spills sorted runs and is merged.
+ * The order is that of sort(1) under LC_ALL=C (bytes, a shorter line
+ * first), and a record sorts by its path since TAB sorts below every
+ * byte of a quoted path.
  */
-#define MEM_SORT_MAX	(64 * 1024 * 1024)
-
-struct memsort {
-	struct arc_buf	 b;	/* the records */
-};
+#define SORT_BUFFER	"128M"
 
 static struct arc_shard shard;	/* --shard: only its paths */
 
@@ -83,11 +79,8 @@ struct sink {
 	int	 all;		/* -a or -R: non-candidates are wanted */
 	int	 every;		/* -a: every file is a record */
 	int	 unsafe;	/* keys left out as unsafe paths */
-	struct memsort *mem;	/* collecting to sort here, or NULL */
-	struct arc_sort *so;	/* or sorting with sort(1), or NULL */
+	struct arc_sort *so;	/* the records to sort, or NULL */
 };
-
-static void	spill(struct sink *);
 
 static int
 emit(void *arg, const char *path, size_t n, int64_t mtime, int64_t size)
@@ -144,11 +137,10 @@ emit(void *arg, const char *path, size_t n, int64_t mtime, int64_t size)
 		    ARC_TIME_UNKNOWN);
 		return 0;
 	}
-	if (sk->mem != NULL) {
-		arc_storage_record(&sk->mem->b, path, n, mtime, size);
-		arc_buf_addc(&sk->mem->b, '\n');
-		if (sk->mem->b.len > MEM_SORT_MAX)
-			spill(sk);
+	if (sk->so != NULL) {
+		sk->rec.len = 0;
+		arc_storage_record(&sk->rec, path, n, mtime, size);
+		arc_sort_add(sk->so, sk->rec.s, sk->rec.len);
 		return 0;
 	}
 	arc_write_storage(sk->out, path, n, mtime, size);
@@ -256,84 +248,28 @@ write_range(const char *path, const struct sink *sk, int cut, int64_t taken)
 		exit(ARC_EXIT_ERROR);
 }
 
-struct line {
-	const char	*s;
-	size_t		 len;	/* without its newline */
-};
-
-static int
-linecmp(const void *a, const void *b)
-{
-	const struct line *x = a, *y = b;
-	int c;
-
-	c = memcmp(x->s, y->s, x->len < y->len ? x->len : y->len);
-	if (c != 0)
-		return c;
-	return x->len < y->len ? -1 : x->len > y->len;
-}
-
-/* Write the collected records sorted, each path once. */
+/* Write the sorted records to stdout, each path once. */
 static void
-memsort_write(struct memsort *m)
+unique(struct arc_sort *so)
 {
-	struct line *v = NULL, prev = { NULL, 0 };
-	const char *p, *end, *nl;
-	size_t n = 0, cap = 0, i, plen, prevlen = 0;
-	int sorted = 1;
+	struct arc_buf prev = { 0 };
+	const char *p, *tab;
+	size_t len, plen;
+	int first = 1;
 
-	for (p = m->b.s, end = m->b.s + m->b.len; p < end; p = nl + 1) {
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			nl = end;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 4096;
-			v = arc_ereallocarray(v, cap, sizeof(*v));
-		}
-		v[n].s = p;
-		v[n].len = (size_t)(nl - p);
-		/* a listing read in order needs no sort */
-		if (n > 0 && sorted && linecmp(&v[n - 1], &v[n]) > 0)
-			sorted = 0;
-		n++;
-	}
-	if (!sorted)
-		qsort(v, n, sizeof(*v), linecmp);
-	for (i = 0; i < n; i++) {
-		plen = strcspn(v[i].s, "\t\n");
-		if (prev.s != NULL && plen == prevlen &&
-		    memcmp(prev.s, v[i].s, plen) == 0)
+	while (arc_sort_next(so, &p, &len)) {
+		plen = (tab = memchr(p, '\t', len)) != NULL ?
+		    (size_t)(tab - p) : len;
+		if (!first && plen == prev.len && memcmp(prev.s, p, plen) == 0)
 			continue;
-		fwrite(v[i].s, 1, v[i].len, stdout);
+		fwrite(p, 1, len, stdout);
 		putc('\n', stdout);
-		prev = v[i];
-		prevlen = plen;
+		/* the line is the sorter's only until the next one */
+		prev.len = 0;
+		arc_buf_add(&prev, p, plen);
+		first = 0;
 	}
-	free(v);
-}
-
-/* Copy sorted records to stdout, each path once. */
-static void
-unique(FILE *in)
-{
-	char *line = NULL, *prev = NULL;
-	size_t cap = 0, prevlen = 0, plen, prevcap = 0;
-	ssize_t len;
-
-	while ((len = getdelim(&line, &cap, '\n', in)) > 0) {
-		plen = strcspn(line, "\t");
-		if (prev != NULL && plen == prevlen &&
-		    memcmp(prev, line, plen) == 0)
-			continue;
-		fwrite(line, 1, (size_t)len, stdout);
-		if (prevcap < plen + 1) {
-			prevcap = plen + 1;
-			prev = arc_erealloc(prev, prevcap);
-		}
-		memcpy(prev, line, plen);
-		prevlen = plen;
-	}
-	free(line);
-	free(prev);
+	arc_buf_free(&prev);
 }
 
 /* What the options ask for. */
@@ -438,26 +374,6 @@ options(int argc, char *argv[], struct opts *o)
  * from a local walk, through sort(1) and made unique from an object
  * store or a report.  Returns the exit status so far.
  */
-/*
- * Too much to sort in memory: the records so far go to sort(1), and
- * every one after them.
- */
-static void
-spill(struct sink *sk)
-{
-	struct memsort *m = sk->mem;
-
-	signal(SIGPIPE, SIG_IGN);
-	sk->so = arc_sort_open("128M");
-	sk->out = arc_sort_input(sk->so);
-	/* every record crosses both pipes: large writes and reads */
-	arc_bigbuf(sk->out);
-	fwrite(m->b.s, 1, m->b.len, sk->out);
-	arc_buf_free(&m->b);
-	free(m);
-	sk->mem = NULL;
-}
-
 static int
 list(struct arc_store *st, struct opts *o, struct sink *sk)
 {
@@ -466,29 +382,18 @@ list(struct arc_store *st, struct opts *o, struct sink *sk)
 	if (!st->unordered && o->inv.location == NULL && o->after == NULL)
 		return arc_store_list(st, o->prefixes, o->np, o->flags, emit,
 		    sk);
-	sk->mem = arc_ecalloc(1, sizeof(*sk->mem));
+	sk->so = arc_sort_open(SORT_BUFFER);
 	if (o->inv.location != NULL)
 		ret = arc_inventory_list(&o->inv, st, o->prefixes, o->np,
 		    o->flags, emit, sk);
 	else
 		ret = arc_store_list(st, o->prefixes, o->np, o->flags, emit,
 		    sk);
-	if (sk->mem != NULL) {
-		if (ret != ARC_EXIT_ERROR)	/* an error lists nothing */
-			memsort_write(sk->mem);
-		arc_buf_free(&sk->mem->b);
-		free(sk->mem);
-		sk->mem = NULL;
-	} else {
-		if (ret != ARC_EXIT_ERROR) {
-			arc_bigbuf(arc_sort_output(sk->so));
-			unique(arc_sort_output(sk->so));
-		}
-		if (arc_sort_close(sk->so) == -1)
-			ret = ARC_EXIT_ERROR;
-		sk->so = NULL;
-	}
-	sk->out = stdout;
+	if (ret != ARC_EXIT_ERROR)	/* an error lists nothing */
+		unique(sk->so);
+	if (arc_sort_close(sk->so) == -1)
+		ret = ARC_EXIT_ERROR;
+	sk->so = NULL;
 	return ret;
 }
 
