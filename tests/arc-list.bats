@@ -536,6 +536,125 @@ paths() {
 	assert_stderr ''
 }
 
+# --- the ways of stat'ing a local listing (ARC_LIST_STATS) -------------------
+
+# stats_tree: under a world_store, db/m with 600 files (more than one
+# batch of 512) of sizes 1 to 600 and each its own mtime, a file of a
+# 255-byte name, a link to a file, a link to a directory and a named
+# pipe; db/locked that cannot be read; db/noexec whose 20 files can be
+# named but not reached.  Sets WANT (the records of what can be listed),
+# WANT_M (those of db/m alone) and NOEXEC (the unreachable paths).
+stats_tree() {
+	local i t r n want=()
+	command -v python3 >/dev/null 2>&1 || skip "python3 is not installed"
+	world_store
+	mkdir -p "$STORE/db/m" "$STORE/db/locked" "$STORE/db/noexec"
+	for ((i = 1; i <= 600; i++)); do
+		printf '%*s' "$i" '' >"$STORE/db/m/f$i.parquet"
+		t=$((1775916000 + i * 61))
+		TZ=UTC printf -v r '%(%Y-%m-%dT%H:%M:%SZ)T' "$t"
+		want+=("db/m/f$i.parquet"$'\t'"$r"$'\t'"$i")
+	done
+	# each its own mtime, 61 s apart (one process, not 600)
+	python3 -c 'import os, sys
+for i in range(1, 601):
+	t = 1775916000 + i * 61
+	os.utime("%s/f%d.parquet" % (sys.argv[1], i), (t, t))' "$STORE/db/m"
+	n=$(printf 'x%.0s' $(seq 1 247)).parquet
+	printf 'hello' >"$STORE/db/m/$n"
+	touch -d '@1775000000' "$STORE/db/m/$n"
+	want+=("db/m/$n"$'\t'"$(date -u -d @1775000000 +%Y-%m-%dT%H:%M:%SZ)"$'\t'5)
+	ln -s f1.parquet "$STORE/db/m/link.parquet"
+	ln -s ../locked "$STORE/db/m/dirlink"
+	mkfifo "$STORE/db/m/pipe.parquet"
+	mkfile "$STORE/db/locked/secret.parquet"
+	NOEXEC=()
+	for ((i = 1; i <= 20; i++)); do
+		mkfile "$STORE/db/noexec/g$i.parquet"
+		NOEXEC+=("db/noexec/g$i.parquet")
+	done
+	chmod -R a+rX "$WORLD"
+	chmod 000 "$STORE/db/locked"
+	chmod a-x "$STORE/db/noexec"
+	WANT_M=$(printf '%s\n' "${want[@]}" | LC_ALL=C sort)
+	WANT=$WANT_M
+}
+
+@test "each way of stat'ing a local listing (ARC_LIST_STATS ring, threads, plain) lists the same records, warnings and exit status, those the tree holds" {
+	local mode first_err= p
+	need_unpriv
+	stats_tree
+	unpriv test -r "$STORE/db/m/f1.parquet" ||
+	    skip "the unprivileged user cannot reach $STORE"
+	for mode in ring threads plain; do
+		export ARC_LIST_STATS=$mode
+		# positive control: the readable directory alone, whole
+		run -0 --separate-stderr unpriv arc-list -p db/m "$STORE"
+		assert_stderr ''
+		[ "${#lines[@]}" -eq 601 ]
+		assert_equal "$output" "$WANT_M"
+		# the whole store: partial, every unreachable path said
+		run -1 --separate-stderr unpriv arc-list "$STORE"
+		assert_equal "$output" "$WANT"
+		[ "${#stderr_lines[@]}" -eq 21 ]
+		assert_stderr --partial "'db/locked'"
+		for p in "${NOEXEC[@]}"; do
+			assert_stderr --partial "cannot stat '$p': Permission denied"
+		done
+		# and byte for byte what the other ways said
+		[ -n "$first_err" ] || first_err=$stderr
+		assert_equal "$stderr" "$first_err"
+	done
+}
+
+@test "an invalid ARC_LIST_STATS is one line naming it, exit 2, and nothing listed" {
+	mkfile s/db/m/a.parquet '2026-04-11 14:00:00'
+	# positive control: a valid value, and the empty one (the default)
+	run -0 --separate-stderr env ARC_LIST_STATS=plain arc-list s
+	assert_output "$(srec db/m/a.parquet 2026-04-11T14:00:00Z 22)"
+	run -0 --separate-stderr env ARC_LIST_STATS= arc-list s
+	assert_output "$(srec db/m/a.parquet 2026-04-11T14:00:00Z 22)"
+	run -2 --separate-stderr env ARC_LIST_STATS=uring arc-list s
+	assert_output ''
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	assert_stderr --partial "'uring': invalid ARC_LIST_STATS"
+}
+
+# syscalls NAME FILE: how many calls of NAME strace -c counted in FILE.
+syscalls() {
+	awk -v n="$1" '$NF == n && $4 ~ /^[0-9]+$/ { c += $4 } END { print c + 0 }' "$2"
+}
+
+@test "each ARC_LIST_STATS way is the one taken: io_uring for ring, helper threads for threads, one statx at a time for plain" {
+	local mode
+	command -v strace >/dev/null 2>&1 || skip "strace(1) is not installed"
+	strace -f -c -o probe.st true 2>/dev/null ||
+	    skip "strace cannot trace here (ptrace refused)"
+	mkdir -p s/db/m
+	for ((i = 1; i <= 600; i++)); do
+		printf '%*s' "$i" '' >"s/db/m/f$i.parquet"
+	done
+	for mode in ring threads plain; do
+		run -0 --separate-stderr env ARC_LIST_STATS=$mode \
+		    strace -f -c -o "$mode.st" arc-list s
+		[ "${#lines[@]}" -eq 600 ]
+	done
+	# plain: every file one statx, no thread, no ring
+	[ "$(syscalls statx plain.st)" -ge 600 ]
+	[ "$(syscalls clone3 plain.st)" -eq 0 ]
+	[ "$(syscalls clone plain.st)" -eq 0 ]
+	[ "$(syscalls io_uring_setup plain.st)" -eq 0 ]
+	# threads: helpers started, every file one statx, no ring
+	[ "$(syscalls statx threads.st)" -ge 600 ]
+	[ $(($(syscalls clone3 threads.st) + $(syscalls clone threads.st))) -ge 1 ]
+	[ "$(syscalls io_uring_setup threads.st)" -eq 0 ]
+	# ring: the stats went through io_uring_enter, not a statx each
+	[ "$(syscalls io_uring_enter ring.st)" -ge 1 ] ||
+	    skip "the kernel refuses io_uring here: only the fallbacks ran"
+	[ "$(syscalls statx ring.st)" -lt 600 ]
+	[ $(($(syscalls clone3 ring.st) + $(syscalls clone ring.st))) -eq 0 ]
+}
+
 # --- URLs ----------------------------------------------------------------------
 
 @test "a file:///abs URL lists the same records as the plain path" {
