@@ -129,7 +129,9 @@ same(struct arc_sort *so, const struct ln *want, size_t n)
 
 /*
  * n lines through a sort with run budget runbytes, given shuffled (order
- * 0), sorted (1) or in reverse (-1).
+ * 0), sorted (1), in reverse (-1), or sorted but for the first two and
+ * the last two lines swapped (2: arc-list's listings arrive in order
+ * but for a few, and the check that skips the sort must see those).
  */
 static void
 roundtrip(size_t n, const char *runbytes, int order)
@@ -149,6 +151,12 @@ roundtrip(size_t n, const char *runbytes, int order)
 	for (i = 0; i < n; i++)
 		in[i] = order == 0 ? v[i] : order > 0 ? want[i] :
 		    want[n - 1 - i];
+	if (order == 2 && n >= 4) {
+		in[0] = want[1];
+		in[1] = want[0];
+		in[n - 2] = want[n - 1];
+		in[n - 1] = want[n - 2];
+	}
 	so = arc_sort_open(NULL);
 	for (i = 0; i < n; i++)
 		arc_sort_add(so, in[i].s, in[i].len);
@@ -233,6 +241,8 @@ test_sort(void)
 	roundtrip(5000, "64K", 0);	/* a few runs merged */
 	roundtrip(20000, "64K", 1);	/* runs already sorted */
 	roundtrip(20000, "64K", -1);	/* runs in reverse */
+	roundtrip(5000, "128M", 2);	/* in order but for two swaps */
+	roundtrip(20000, "64K", 2);
 	faces("128M");
 	faces("4096b");
 }
