@@ -24,6 +24,7 @@
 #include <endian.h>
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,7 @@
 #define SMALL		16	/* a group this small: insertion sort */
 #define WBUF		(1024 * 1024)
 #define POPULATE	(4 * 1024 * 1024)
+#define FANIN_MIN	16	/* runs merged at once, whatever the budget */
 
 struct item {
 	uint64_t	 key;	/* 7 bytes from depth, then the length code */
@@ -583,11 +585,65 @@ start(struct arc_sort *s)
 		siftdown(s, i);
 }
 
+/*
+ * Merge runs [0, n) into one, written at the end of the temporary file
+ * and put last, so that each stage merges runs of one generation: a
+ * merge of more runs than their read buffers fit in the budget is done
+ * in stages, and memory stays bounded however many runs there are.  A
+ * line equal to another may change runs; equal lines are the same bytes.
+ * The merged runs' bytes are given back to the file system where it can.
+ */
+static void
+merge_group(struct arc_sort *s, size_t n, size_t bufsz)
+{
+	struct run nr, *r;
+	size_t i;
+
+	s->nheap = 0;
+	for (i = 0; i < n; i++) {
+		r = &s->runs[i];
+		r->cap = bufsz;
+		r->buf = arc_emalloc(bufsz);
+		r->pos = r->start;
+		r->lo = r->hi = 0;
+		runnext(s, r);
+		if (r->line != NULL)
+			s->heap[s->nheap++] = i;
+	}
+	for (i = s->nheap / 2; i-- > 0; )
+		siftdown(s, i);
+	memset(&nr, 0, sizeof(nr));
+	nr.start = s->fsize;
+	while (s->nheap > 0) {
+		r = &s->runs[s->heap[0]];
+		wadd(s, r->line, r->len);
+		wadd(s, "\n", 1);
+		runnext(s, r);
+		if (r->line == NULL)
+			s->heap[0] = s->heap[--s->nheap];
+		siftdown(s, 0);
+	}
+	tmpwrite(s, s->wbuf, s->wlen);
+	s->wlen = 0;
+	nr.end = s->fsize;
+	for (i = 0; i < n; i++) {
+		r = &s->runs[i];
+		free(r->buf);
+#ifdef FALLOC_FL_PUNCH_HOLE
+		(void)fallocate(s->fd, FALLOC_FL_PUNCH_HOLE |
+		    FALLOC_FL_KEEP_SIZE, r->start, r->end - r->start);
+#endif
+	}
+	memmove(s->runs, s->runs + n, (s->nruns - n) * sizeof(*s->runs));
+	s->nruns -= n - 1;
+	s->runs[s->nruns - 1] = nr;
+}
+
 /* No more input: sort what is in memory and start the merge. */
 static void
 finish(struct arc_sort *s)
 {
-	size_t i, bufsz;
+	size_t i, bufsz, fanin;
 
 	if (s->reading)
 		return;
@@ -607,9 +663,15 @@ finish(struct arc_sort *s)
 		sortrun(s);
 	s->v = s->n > 0 ? items(s) : NULL;
 	s->vn = s->n;
+	s->heap = arc_ereallocarray(NULL, s->nruns + 1, sizeof(*s->heap));
+	/* the read buffers of all runs together: an eighth of the budget */
+	fanin = s->runbytes / 8 / 32768;
+	if (fanin < FANIN_MIN)
+		fanin = FANIN_MIN;
+	while (s->nruns > fanin)
+		merge_group(s, fanin, 32768);
 	free(s->wbuf);
 	s->wbuf = NULL;
-	/* the read buffers of all runs together: an eighth of the budget */
 	if (s->nruns > 0) {
 		bufsz = s->runbytes / 8 / s->nruns;
 		if (bufsz < 32768)
@@ -621,7 +683,6 @@ finish(struct arc_sort *s)
 			s->runs[i].buf = arc_emalloc(bufsz);
 		}
 	}
-	s->heap = arc_ereallocarray(NULL, s->nruns + 1, sizeof(*s->heap));
 	start(s);
 }
 

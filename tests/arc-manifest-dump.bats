@@ -607,6 +607,27 @@ big() {
 	assert_output ''
 }
 
+@test "a dump of thousands of runs merges them in stages, in memory that does not grow with them" {
+	# an ASan build reserves far more than the limit for itself
+	[ -z "${ARC_BIN:-}" ] || skip "memory limit under a sanitizer build"
+	seq 1 200000 | shuf | awk '{
+	    printf "{\"path\":\"db/m%d/%06d.parquet\",\"size_bytes\":%d,\"lsn\":%d}\n", $1 % 7, $1, $1 * 3, $1
+	}' >m.ndjson
+	mkdir -p tmp
+	arc-manifest-dump m.ndjson >whole
+	# about 3,000 runs of 4 KiB: a read buffer for each at once would
+	# need over 90 MB; the stages stay within a few
+	run -0 --separate-stderr sh -c 'ulimit -d 40000 &&
+	    TMPDIR=$PWD/tmp ARC_SORT_RUN_BYTES=4096b exec arc-manifest-dump m.ndjson'
+	assert_stderr ''
+	printf '%s\n' "$output" >runs
+	cmp runs whole
+	LC_ALL=C sort runs | cmp - runs
+	[ "$(wc -l <runs)" -eq 200000 ]
+	run -0 find tmp -mindepth 1
+	assert_output ''
+}
+
 @test "a dump that spills runs to TMPDIR leaves no temporary file after success, a duplicate path or malformed JSON" {
 	big
 	env TMPDIR="$PWD/tmp" ARC_SORT_RUN_BYTES=32K arc-manifest-dump m.ndjson >out
