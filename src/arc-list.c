@@ -371,8 +371,8 @@ options(int argc, char *argv[], struct opts *o)
 
 /*
  * List st (or read its inventory report) into sk: in order as it comes
- * from a local walk, through sort(1) and made unique from an object
- * store or a report.  Returns the exit status so far.
+ * from a local walk, through the sorter (lib/sortpipe.c) and made
+ * unique from an object store or a report.  Returns the exit status so far.
  */
 static int
 list(struct arc_store *st, struct opts *o, struct sink *sk)
